@@ -1,0 +1,131 @@
+# Mesa de Servicios — developer and CI commands. `make` alone lists them.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+.NOTPARALLEL:
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Written after a successful install; holds the sha256 of pyproject.toml it was made from.
+STAMP := $(VENV)/.mesa-installed
+FLASK := $(BIN)/flask --app app
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider
+# Extra pytest arguments, e.g. make test PYTEST_ARGS='-x -k login'
+PYTEST_ARGS ?=
+
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help venv run test test-sqlite test-postgres lint clean system-deps translations
+
+help: ## list the targets
+	@echo "Mesa de Servicios — make targets:"
+	grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
+	echo
+	echo "  PORT=8000 make run                   serve on another port"
+	echo "  make test PYTEST_ARGS='-x -k login'  pass extra arguments to pytest"
+
+venv: ## create .venv and install the project with its [test] extras (skipped when up to date)
+	@want="$$(sha256sum pyproject.toml | cut -d' ' -f1)"
+	if [ -e "$(VENV)" ] && ! "$(BIN)/python" -c 'import sys' >/dev/null 2>&1; then
+		echo "venv: $(VENV) is broken (its Python does not start); recreating it"
+		rm -rf "$(VENV)"
+	fi
+	if [ ! -x "$(BIN)/python" ]; then
+		echo "venv: creating $(VENV) with $$(command -v $(PYTHON))"
+		$(PYTHON) -m venv "$(VENV)"
+	fi
+	if [ -f "$(STAMP)" ] && [ "$$(cat "$(STAMP)")" = "$$want" ] && [ -x "$(BIN)/pytest" ]; then
+		echo "venv: up to date (pyproject.toml unchanged)"
+		exit 0
+	fi
+	echo "venv: installing the project with .[test]"
+	rm -f "$(STAMP)"
+	"$(BIN)/pip" install -q -e '.[test]'
+	echo "$$want" > "$(STAMP)"
+	echo "venv: ready"
+
+system-deps:
+	@bash scripts/install_system_deps.sh
+
+translations: venv
+	@if [ ! -d app/translations ]; then
+		exit 0
+	elif find app/translations -name '*.po' -print -quit | grep -q .; then
+		$(BIN)/pybabel compile -d app/translations
+	else
+		echo "translations: app/translations has no .po catalogs; nothing to compile"
+	fi
+
+run: venv translations ## set up, migrate, seed demo data (if empty) and start the dev server
+	@$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	port="$${PORT:-5000}"
+	echo
+	echo "=================================================================="
+	echo "  Mesa de Servicios: http://127.0.0.1:$$port/"
+	echo "  log in as director@acme.test / demo1234 (other demo users in README)"
+	echo "  stop with Ctrl+C"
+	echo "=================================================================="
+	echo
+	exec $(FLASK) run --host 127.0.0.1 --port "$$port"
+
+lint: venv ## ruff check
+	@echo "lint: ruff check ."
+	$(BIN)/ruff check .
+
+# Runs pytest on SQLite; exit code in $$rc.
+define pytest_sqlite
+	echo
+	echo "=== pytest on SQLite (TEST_DATABASE_URL unset) ==="
+	rc=0
+	env -u TEST_DATABASE_URL $(PYTEST) $(PYTEST_ARGS) || rc=$$?
+	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests on SQLite (exit 5)" >&2; fi
+endef
+
+# Starts a throw-away PostgreSQL cluster, runs pytest on it, stops the cluster (even on
+# failure or interruption); exit code in $$rc.
+define pytest_postgres
+	echo
+	pgdir="$$(mktemp -d /tmp/mesa-pg.XXXXXX)"
+	pgport="$${PG_PORT:-$$($(BIN)/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+	stop_pg() { bash scripts/pg_cluster.sh stop "$$pgdir" >/dev/null 2>&1 || echo "WARNING: could not stop the cluster in $$pgdir" >&2; }
+	trap stop_pg EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	bash scripts/pg_cluster.sh start "$$pgdir" "$$pgport"
+	url="postgresql+psycopg://postgres@127.0.0.1:$$pgport/mesa_test"
+	echo "=== pytest on PostgreSQL (TEST_DATABASE_URL=$$url) ==="
+	rc=0
+	TEST_DATABASE_URL="$$url" $(PYTEST) $(PYTEST_ARGS) || rc=$$?
+	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests on PostgreSQL (exit 5)" >&2; fi
+	stop_pg
+	trap - EXIT
+endef
+
+test-sqlite: system-deps venv translations ## run the test suite on SQLite
+	@$(pytest_sqlite)
+	exit $$rc
+
+test-postgres: system-deps venv translations ## run the test suite on a throw-away PostgreSQL
+	@$(pytest_postgres)
+	exit $$rc
+
+test: system-deps venv translations lint ## lint, then the whole suite on SQLite and on PostgreSQL
+	@$(pytest_sqlite)
+	rc_sqlite=$$rc
+	$(pytest_postgres)
+	rc_pg=$$rc
+	if [ $$rc_sqlite -ne 0 ] || [ $$rc_pg -ne 0 ]; then
+		echo >&2
+		echo "make test FAILED: pytest exit code $$rc_sqlite on SQLite, $$rc_pg on PostgreSQL (5 = no tests collected)" >&2
+		exit 1
+	fi
+
+clean: ## remove .venv and caches (keeps instance/ and its database)
+	@rm -rf "$(VENV)" .pytest_cache .ruff_cache *.egg-info build dist
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
+	echo "clean: removed $(VENV) and caches"

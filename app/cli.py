@@ -1,0 +1,43 @@
+"""Command-line administration: ``flask seed-demo``, ``flask timers run``..."""
+
+import time
+
+import click
+from flask import Flask
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Tenant
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when a tenant already exists.")
+    def seed_demo(if_empty):
+        """Create the demo tenants acme and globex (password demo1234 for everyone)."""
+        from app.demo import seed
+
+        if if_empty and db.session.scalar(select(Tenant.id).limit(1)) is not None:
+            click.echo("Demo data already present; nothing to do.")
+            return
+        seed()
+        db.session.commit()
+        click.echo("Demo data created: tenants acme and globex, password demo1234.")
+
+    @app.cli.group("timers")
+    def timers():
+        """Fire due BPMN timers (reminders, automatic close)."""
+
+    @timers.command("run")
+    @click.option("--loop", is_flag=True, help="Keep running, polling every --every seconds.")
+    @click.option("--every", default=15.0, show_default=True, help="Seconds between passes.")
+    def timers_run(loop, every):
+        """Fire every due timer once (or keep doing it with --loop)."""
+        from app.services.timer_thread import run_due_timers
+
+        while True:
+            fired = run_due_timers()
+            click.echo(f"fired timers on {fired} instance(s)")
+            if not loop:
+                return
+            time.sleep(every)

@@ -1,0 +1,62 @@
+"""Every setting of the application, read from the environment in one place.
+
+Each name below is also an environment variable; the README lists them all.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = ROOT / "instance"
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one kept in instance/ so sessions survive restarts."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_settings() -> dict:
+    """Settings from the environment, with the embedded defaults (SQLite under instance/)."""
+    INSTANCE_DIR.mkdir(exist_ok=True)
+    return {
+        # Database: any SQLAlchemy URL; PostgreSQL as postgresql+psycopg://user:pw@host/db
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'mesa.db'}"
+        ),
+        "SECRET_KEY": _secret_key(),
+        # Language of the interface when the user has not chosen one: es or en
+        "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "es"),
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("DEFAULT_TIMEZONE", "UTC"),
+        # Cookies only over HTTPS; turn on behind TLS
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        # Run due BPMN timers in a background thread of the web process
+        "EMBEDDED_TIMERS": _bool("EMBEDDED_TIMERS", True),
+        "TIMER_POLL_SECONDS": float(os.environ.get("TIMER_POLL_SECONDS", "15")),
+        # Largest accepted request body (bytes)
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(5 * 1024 * 1024))),
+        # Largest accepted BPMN diagram (bytes)
+        "MAX_DIAGRAM_BYTES": int(os.environ.get("MAX_DIAGRAM_BYTES", str(1024 * 1024))),
+        # Failed logins allowed per e-mail and address within LOGIN_WINDOW_SECONDS
+        "LOGIN_MAX_ATTEMPTS": int(os.environ.get("LOGIN_MAX_ATTEMPTS", "10")),
+        "LOGIN_WINDOW_SECONDS": int(os.environ.get("LOGIN_WINDOW_SECONDS", "300")),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

@@ -1,0 +1,149 @@
+"""Runs a workflow instance: start, complete a user task, fire timers, save and restore.
+
+The script engine given to SpiffWorkflow evaluates expressions with the safe evaluator, refuses
+scripts, and sends service tasks to the host's registered operations.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.util.task import TaskState
+
+from app.engine.expressions import ExpressionError, evaluate, parse_expression
+from app.engine.serializer import dump_instance, load_instance
+from app.engine.specs import CompiledProcess
+
+# operation(name, params, task_data) -> JSON-serializable result
+Operation = Callable[[str, dict, dict], object]
+
+
+class EngineError(Exception):
+    """The diagram could not run a step (a bad expression, a script, a failing operation)."""
+
+
+class TaskNotReady(Exception):
+    """The task asked for is not waiting any more (completed or cancelled meanwhile)."""
+
+
+class SafeScriptEngine(PythonScriptEngine):
+    def __init__(self, operation: Operation):
+        super().__init__()
+        self._operation = operation
+
+    def validate(self, expression):
+        parse_expression(expression)
+
+    def evaluate(self, task, expression, external_context=None):
+        data = dict(task.data)
+        if external_context:
+            data.update(external_context)
+        try:
+            return evaluate(expression, data)
+        except ExpressionError as exc:
+            raise WorkflowTaskException(str(exc), task=task) from None
+
+    def execute(self, task, script, external_context=None):
+        raise WorkflowTaskException("scripts are not allowed in a diagram", task=task)
+
+    def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
+        params = {k: v["value"] for k, v in (operation_params or {}).items()}
+        result = self._operation(operation_name, params, task.data)
+        return json.dumps(result)
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    uuid: str
+    spec_id: str
+    name: str
+    lane: str | None
+    properties: dict
+
+    @property
+    def handlers(self) -> list[str]:
+        raw = self.properties.get("handlers") or ""
+        return [h.strip() for h in raw.split(",") if h.strip()]
+
+
+class Instance:
+    """One running workflow bound to its compiled process and the host's operations."""
+
+    def __init__(self, compiled: CompiledProcess, workflow: BpmnWorkflow):
+        self.compiled = compiled
+        self.workflow = workflow
+
+    @classmethod
+    def start(cls, compiled: CompiledProcess, data: dict, operation: Operation) -> "Instance":
+        wf = BpmnWorkflow(compiled.spec, compiled.subprocess_specs,
+                          script_engine=SafeScriptEngine(operation))
+        for task in wf.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        instance = cls(compiled, wf)
+        instance._advance()
+        return instance
+
+    @classmethod
+    def restore(cls, compiled: CompiledProcess, state: str, operation: Operation) -> "Instance":
+        wf = load_instance(state, compiled.spec, compiled.subprocess_specs)
+        wf.script_engine = SafeScriptEngine(operation)
+        return cls(compiled, wf)
+
+    def dump(self) -> str:
+        return dump_instance(self.workflow)
+
+    def _advance(self) -> None:
+        try:
+            self.workflow.do_engine_steps()
+        except WorkflowTaskException as exc:
+            raise EngineError(str(exc)) from exc
+
+    def ready_tasks(self) -> list[ReadyTask]:
+        tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
+        return [
+            ReadyTask(
+                uuid=str(t.id),
+                spec_id=t.task_spec.bpmn_id or t.task_spec.name,
+                name=t.task_spec.bpmn_name or t.task_spec.name,
+                lane=t.task_spec.lane,
+                properties=dict(t.task_spec.extensions.get("properties", {})),
+            )
+            for t in tasks
+        ]
+
+    def complete(self, task_uuid: str, data: dict) -> None:
+        task = next((t for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)
+                     if str(t.id) == task_uuid), None)
+        if task is None:
+            raise TaskNotReady(task_uuid)
+        task.set_data(**data)
+        try:
+            task.run()
+        except WorkflowTaskException as exc:
+            raise EngineError(str(exc)) from exc
+        self._advance()
+
+    def fire_due_timers(self) -> None:
+        """Let timers whose time has come fire, and run what follows them."""
+        for _ in range(2):  # a boundary event's path may need a second pass
+            self.workflow.refresh_timers()
+            self._advance()
+
+    def next_timer_at(self) -> datetime | None:
+        due = [
+            datetime.fromisoformat(e.value)
+            for e in self.workflow.waiting_events()
+            if "Timer" in (e.event_type or "") and e.value
+        ]
+        return min(due) if due else None
+
+    @property
+    def is_completed(self) -> bool:
+        return self.workflow.is_completed()
+
+    def data(self) -> dict:
+        return dict(self.workflow.data)

@@ -1,0 +1,85 @@
+"""Turns a definition's XML into an executable spec, once per checksum."""
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
+from app.engine.validation import B, check_tree, to_bytes
+from app.engine.xml import DEFAULT_MAX_BYTES, DiagramError, load_bpmn_tree
+
+CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class CompiledProcess:
+    checksum: str
+    process_id: str
+    spec: object
+    subprocess_specs: dict = field(default_factory=dict)
+
+
+def checksum_of(xml: bytes | str) -> str:
+    if isinstance(xml, str):
+        xml = xml.encode("utf-8")
+    return hashlib.sha256(xml).hexdigest()
+
+
+def _executable_process_id(root) -> str:
+    processes = list(root.iter(f"{B}process"))
+    executable = [p for p in processes if p.get("isExecutable", "true").lower() == "true"]
+    chosen = (executable or processes)[0]
+    return chosen.get("id")
+
+
+def compile_process(xml: bytes | str, handler_names, operation_names,
+                    max_bytes: int = DEFAULT_MAX_BYTES) -> CompiledProcess:
+    """Load, check and parse a diagram; raises DiagramError listing every problem found."""
+    root = load_bpmn_tree(xml, max_bytes=max_bytes)
+    problems = check_tree(root, handler_names, operation_names)
+    if problems:
+        raise DiagramError(problems)
+    process_id = _executable_process_id(root)
+    parser = SpiffBpmnParser()
+    try:
+        parser.add_bpmn_xml(root.getroottree(), filename=f"{process_id}.bpmn")
+        spec = parser.get_spec(process_id)
+        subprocess_specs = parser.get_subprocess_specs(process_id)
+    except ValidationException as exc:
+        raise DiagramError([(getattr(exc, "id", None), str(exc).splitlines()[0])]) from None
+    except Exception as exc:  # the parser raises assorted errors on malformed models
+        raise DiagramError([(None, f"the engine cannot read the diagram: {exc}")]) from None
+    return CompiledProcess(checksum_of(xml), process_id, spec, subprocess_specs)
+
+
+class SpecCache:
+    """A small LRU of compiled processes keyed by checksum; parsed once per process lifetime."""
+
+    def __init__(self, size: int = CACHE_SIZE):
+        self._items: OrderedDict[str, CompiledProcess] = OrderedDict()
+        self._lock = threading.Lock()
+        self._size = size
+
+    def get(self, xml: str, checksum: str, handler_names, operation_names) -> CompiledProcess:
+        with self._lock:
+            hit = self._items.get(checksum)
+            if hit is not None:
+                self._items.move_to_end(checksum)
+                return hit
+        compiled = compile_process(xml, handler_names, operation_names)
+        with self._lock:
+            self._items[checksum] = compiled
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return compiled
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+spec_cache = SpecCache()
+__all__ = ["CompiledProcess", "DiagramError", "compile_process", "spec_cache", "to_bytes"]

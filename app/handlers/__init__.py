@@ -1,0 +1,1 @@
+"""User-task handlers (one module per kind of task) and service operations."""

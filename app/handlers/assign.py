@@ -1,0 +1,86 @@
+"""The services director assigns a worker (and helpers) with planned dates."""
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError, fields, validate, validates_schema
+from sqlalchemy import select
+
+from app.extensions import db
+from app.handlers.base import FormSchema, TaskHandler
+from app.models import Membership, User
+
+
+class AssignSchema(FormSchema):
+    worker_id = fields.Integer(
+        required=True, strict=False,
+        metadata={"label": _l("Worker"), "widget": "worker"},
+    )
+    planned_start = fields.Date(required=True, metadata={"label": _l("Planned start")})
+    planned_end = fields.Date(required=True, metadata={"label": _l("Planned end")})
+    helper_ids = fields.List(
+        fields.Integer(strict=False),
+        load_default=list,
+        validate=validate.Length(max=20),
+        metadata={"label": _l("Helpers"), "widget": "helpers"},
+    )
+    comment = fields.String(
+        validate=validate.Length(max=2000),
+        metadata={"label": _l("Comment"), "widget": "textarea"},
+    )
+
+    @validates_schema
+    def _dates(self, data, **kwargs):
+        start, end = data.get("planned_start"), data.get("planned_end")
+        if start and end and end < start:
+            raise ValidationError(
+                {"planned_end": [str(_l("The end cannot be before the start."))]}
+            )
+
+
+def workers_of(tenant_id: int, service_unit_id: int) -> list[User]:
+    """The active workers of a service unit, by name."""
+    return list(db.session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            User.tenant_id == tenant_id,
+            User.active.is_(True),
+            Membership.tenant_id == tenant_id,
+            Membership.role == "worker",
+            Membership.unit_id == service_unit_id,
+        )
+        .order_by(User.name)
+    ).unique())
+
+
+class AssignHandler(TaskHandler):
+    name = "assign"
+    title = _l("Assign worker")
+    submit_label = _l("Assign and create ticket")
+    schema = AssignSchema
+
+    def check(self, ctx, data):
+        allowed = {w.id for w in workers_of(ctx.request.tenant_id, ctx.request.service_unit_id)}
+        if data["worker_id"] not in allowed:
+            raise ValidationError(
+                {"worker_id": [str(_l("Choose a worker of this service unit."))]}
+            )
+        helpers = data.get("helper_ids") or []
+        if any(h not in allowed for h in helpers):
+            raise ValidationError(
+                {"helper_ids": [str(_l("Helpers must be workers of this service unit."))]}
+            )
+        if data["worker_id"] in helpers:
+            raise ValidationError(
+                {"helper_ids": [str(_l("The assigned worker cannot also be a helper."))]}
+            )
+
+    def apply(self, ctx, data):
+        # The create_ticket operation that follows in the diagram reads this.
+        return {
+            "assignment": {
+                "worker_id": data["worker_id"],
+                "helper_ids": sorted(set(data.get("helper_ids") or [])),
+                "planned_start": data["planned_start"].isoformat(),
+                "planned_end": data["planned_end"].isoformat(),
+            }
+        }

@@ -1,0 +1,36 @@
+"""The unit head authorizes or rejects a request."""
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import fields, validate, validates_schema
+
+from app.handlers.base import FormSchema, TaskHandler, require_when
+
+DECISIONS = [("authorize", _l("Authorize")), ("reject", _l("Reject"))]
+
+
+class AuthorizeSchema(FormSchema):
+    decision = fields.String(
+        required=True,
+        validate=validate.OneOf([d for d, _ in DECISIONS]),
+        metadata={"label": _l("Decision"), "choices": DECISIONS, "widget": "radio"},
+    )
+    comment = fields.String(
+        validate=validate.Length(max=2000),
+        metadata={"label": _l("Comment"), "widget": "textarea",
+                  "help": _l("Required when rejecting.")},
+    )
+
+    @validates_schema
+    def _comment_on_reject(self, data, **kwargs):
+        require_when(data, "comment", data.get("decision") == "reject",
+                     _l("Say why the request is rejected."))
+
+
+class AuthorizeHandler(TaskHandler):
+    name = "authorize"
+    title = _l("Authorize request")
+    submit_label = _l("Send decision")
+    schema = AuthorizeSchema
+
+    def apply(self, ctx, data):
+        return {"decision": data["decision"]}

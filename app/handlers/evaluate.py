@@ -1,0 +1,68 @@
+"""The services director weighs cost and staff and approves, rejects or returns the request."""
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from app.handlers.base import FormSchema, TaskHandler, require_when
+
+DECISIONS = [
+    ("approve", _l("Approve")),
+    ("reject", _l("Reject")),
+    ("return", _l("Return for more information")),
+]
+
+
+class EvaluateSchema(FormSchema):
+    decision = fields.String(
+        required=True,
+        validate=validate.OneOf([d for d, _ in DECISIONS]),
+        metadata={"label": _l("Decision"), "choices": DECISIONS, "widget": "radio"},
+    )
+    estimated_cost = fields.Decimal(
+        places=2,
+        validate=validate.Range(min=0, max=10**12),
+        metadata={"label": _l("Estimated cost"), "help": _l("Required when approving.")},
+    )
+    staff_available = fields.Boolean(
+        metadata={"label": _l("Staff available"), "widget": "yesno",
+                  "help": _l("Required when approving.")},
+    )
+    comment = fields.String(
+        validate=validate.Length(max=2000),
+        metadata={"label": _l("Comment"), "widget": "textarea",
+                  "help": _l("Required when rejecting or returning.")},
+    )
+
+    @validates_schema
+    def _rules(self, data, **kwargs):
+        decision = data.get("decision")
+        require_when(data, "comment", decision in ("reject", "return"),
+                     _l("Explain the decision to the requester."))
+        if decision == "approve":
+            errors = {}
+            if data.get("estimated_cost") is None:
+                errors["estimated_cost"] = [str(_l("Give the estimated cost."))]
+            if data.get("staff_available") is None:
+                errors["staff_available"] = [str(_l("Say whether staff is available."))]
+            if errors:
+                raise ValidationError(errors)
+
+
+class EvaluateHandler(TaskHandler):
+    name = "evaluate"
+    title = _l("Evaluate viability")
+    submit_label = _l("Send decision")
+    schema = EvaluateSchema
+
+    def apply(self, ctx, data):
+        req = ctx.request
+        if "estimated_cost" in data:
+            req.estimated_cost = data["estimated_cost"]
+        if "staff_available" in data:
+            req.staff_available = data["staff_available"]
+        cost = data.get("estimated_cost")
+        return {
+            "decision": data["decision"],
+            "estimated_cost": float(cost) if cost is not None else None,
+            "staff_available": data.get("staff_available"),
+        }

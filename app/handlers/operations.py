@@ -1,0 +1,128 @@
+"""Service operations a diagram's service tasks may call. Nothing else is callable."""
+
+from datetime import date
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.handlers.base import OperationContext
+from app.models import (
+    REQUEST_STATUSES,
+    TICKET_STATUSES,
+    Membership,
+    OutboxMessage,
+    Ticket,
+    User,
+)
+from app.models.base import utcnow
+from app.services import history
+from app.services.numbering import next_number
+
+
+class OperationError(Exception):
+    """A service operation could not do its work; the whole step is rolled back."""
+
+
+def create_ticket(ctx: OperationContext, params: dict, data: dict) -> dict:
+    req = ctx.request
+    if req.ticket is not None:
+        raise OperationError(f"request {req.number} already has a ticket")
+    assignment = data.get("assignment")
+    if not assignment:
+        raise OperationError("create_ticket needs an assignment (run the assign task first)")
+    worker = db.session.get(User, assignment["worker_id"])
+    if worker is None or worker.tenant_id != req.tenant_id:
+        raise OperationError("the assigned worker does not exist in this tenant")
+    ticket = Ticket(
+        tenant_id=req.tenant_id,
+        number=next_number(req.tenant_id, "TKT", utcnow().year),
+        request=req,
+        service_unit_id=req.service_unit_id,
+        worker_id=worker.id,
+        status="pending",
+        planned_start=date.fromisoformat(assignment["planned_start"]),
+        planned_end=date.fromisoformat(assignment["planned_end"]),
+    )
+    helper_ids = assignment.get("helper_ids") or []
+    if helper_ids:
+        ticket.helpers = list(db.session.scalars(
+            select(User).where(User.tenant_id == req.tenant_id, User.id.in_(helper_ids))
+        ))
+    db.session.add(ticket)
+    db.session.flush()
+    history.record(req, "ticket_created", ctx.actor, ticket=ticket,
+                   changes={"ticket": ticket.number, "worker": worker.name,
+                            "planned_start": assignment["planned_start"],
+                            "planned_end": assignment["planned_end"]})
+    return {"ticket_id": ticket.id, "number": ticket.number}
+
+
+def _check_status(value, allowed, what):
+    if value is not None and value not in allowed:
+        raise OperationError(f"unknown {what} status '{value}'")
+
+
+def set_status(ctx: OperationContext, params: dict, data: dict) -> dict:
+    req = ctx.request
+    request_status, ticket_status = params.get("request_status"), params.get("ticket_status")
+    _check_status(request_status, REQUEST_STATUSES, "request")
+    _check_status(ticket_status, TICKET_STATUSES, "ticket")
+    if request_status and request_status != req.status:
+        history.record(req, "status_changed", ctx.actor,
+                       from_status=req.status, to_status=request_status)
+        req.status = request_status
+        if request_status in ("completed", "rejected", "cancelled"):
+            req.closed_at = utcnow()
+    if ticket_status and req.ticket is not None:
+        req.ticket.status = ticket_status
+    return {"request_status": req.status}
+
+
+def send_reminder(ctx: OperationContext, params: dict, data: dict) -> dict:
+    """Remind whoever the step waits on; the notice is delivered from the outbox after commit."""
+    req = ctx.request
+    step = str(params.get("step") or "")
+    heads = db.session.scalars(
+        select(Membership.user_id).where(
+            Membership.tenant_id == req.tenant_id,
+            Membership.role == "unit_head",
+            Membership.unit_id == req.unit_id,
+        )
+    ).all()
+    for user_id in heads:
+        db.session.add(OutboxMessage(
+            tenant_id=req.tenant_id,
+            kind="reminder",
+            recipient_id=user_id,
+            request_id=req.id,
+            payload={"step": step, "number": req.number, "title": req.title},
+            idempotency_key=f"reminder:{req.id}:{step}:{user_id}",
+        ))
+    history.record(req, "reminder_sent", None, step=step,
+                   changes={"recipients": len(heads)})
+    return {"reminded": len(heads)}
+
+
+def close_request(ctx: OperationContext, params: dict, data: dict) -> dict:
+    req = ctx.request
+    confirmed = bool(params.get("confirmed"))
+    now = utcnow()
+    if req.status != "completed":
+        history.record(req, "status_changed", ctx.actor,
+                       from_status=req.status, to_status="completed")
+        req.status = "completed"
+    req.closed_at = req.closed_at or now
+    if req.ticket is not None:
+        req.ticket.status = "closed"
+        req.ticket.closed_at = now
+    history.record(req, "closed" if confirmed else "auto_closed", ctx.actor if confirmed else None,
+                   ticket=req.ticket)
+    return {"confirmed": confirmed}
+
+
+OPERATIONS = {
+    "create_ticket": create_ticket,
+    "set_status": set_status,
+    "send_reminder": send_reminder,
+    "close_request": close_request,
+}

@@ -1,0 +1,40 @@
+"""The requester completes a returned request and sends it back for evaluation."""
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import fields, validate
+
+from app.handlers.base import FormSchema, TaskHandler
+
+
+class ResubmitSchema(FormSchema):
+    title = fields.String(
+        validate=validate.Length(min=3, max=200), metadata={"label": _l("Title")}
+    )
+    description = fields.String(
+        validate=validate.Length(min=3, max=10000),
+        metadata={"label": _l("Description"), "widget": "textarea"},
+    )
+    location = fields.String(validate=validate.Length(max=200), metadata={"label": _l("Location")})
+    comment = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"label": _l("Information requested"), "widget": "textarea"},
+    )
+
+
+class ResubmitHandler(TaskHandler):
+    name = "resubmit"
+    title = _l("Provide more information")
+    submit_label = _l("Resubmit")
+    schema = ResubmitSchema
+
+    def prefill(self, ctx) -> dict:
+        req = ctx.request
+        return {"title": req.title, "description": req.description, "location": req.location}
+
+    def apply(self, ctx, data):
+        req = ctx.request
+        for field in ("title", "description", "location"):
+            if field in data:
+                setattr(req, field, data[field])
+        return {}

@@ -1,0 +1,92 @@
+"""The worker starts, holds, resumes and finishes the ticket."""
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import fields, validate
+
+from app.handlers.base import FormSchema, TaskHandler
+from app.models.base import utcnow
+
+
+class CommentSchema(FormSchema):
+    comment = fields.String(
+        validate=validate.Length(max=2000),
+        metadata={"label": _l("Comment"), "widget": "textarea"},
+    )
+
+
+class HoldSchema(FormSchema):
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=2000),
+        metadata={"label": _l("Reason"), "widget": "textarea"},
+    )
+
+
+class FinishSchema(FormSchema):
+    resolution = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=10000),
+        metadata={"label": _l("Resolution"), "widget": "textarea"},
+    )
+    hours_spent = fields.Decimal(
+        required=True, places=2, validate=validate.Range(min=0, max=10000),
+        metadata={"label": _l("Hours spent")},
+    )
+    materials_cost = fields.Decimal(
+        required=True, places=2, validate=validate.Range(min=0, max=10**12),
+        metadata={"label": _l("Materials cost")},
+    )
+
+
+class StartHandler(TaskHandler):
+    name = "start"
+    title = _l("Start work")
+    submit_label = _l("Start")
+    schema = CommentSchema
+
+    def apply(self, ctx, data):
+        ctx.request.ticket.actual_start = utcnow()
+        return {}
+
+
+class HoldHandler(TaskHandler):
+    name = "hold"
+    title = _l("Put on hold")
+    submit_label = _l("Put on hold")
+    schema = HoldSchema
+
+    def apply(self, ctx, data):
+        ctx.request.ticket.hold_reason = data["reason"]
+        return {"action": "hold"}
+
+    def comment(self, data):
+        return data.get("reason")
+
+
+class ResumeHandler(TaskHandler):
+    name = "resume"
+    title = _l("Resume work")
+    submit_label = _l("Resume")
+    schema = CommentSchema
+
+    def apply(self, ctx, data):
+        ctx.request.ticket.hold_reason = None
+        return {}
+
+
+class FinishHandler(TaskHandler):
+    name = "finish"
+    title = _l("Finish work")
+    submit_label = _l("Finish")
+    schema = FinishSchema
+
+    def apply(self, ctx, data):
+        ticket = ctx.request.ticket
+        ticket.resolution = data["resolution"]
+        ticket.hours_spent = data["hours_spent"]
+        ticket.materials_cost = data["materials_cost"]
+        ticket.actual_end = utcnow()
+        return {"action": "finish"}
+
+    def comment(self, data):
+        return data.get("resolution")

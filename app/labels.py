@@ -1,0 +1,83 @@
+"""Human labels for codes shown in pages (statuses, roles, history actions), translatable."""
+
+from flask_babel import lazy_gettext as _l
+
+STATUS = {
+    "pending_authorization": _l("Pending authorization"),
+    "pending_evaluation": _l("Pending evaluation"),
+    "returned": _l("Returned for information"),
+    "pending_assignment": _l("Pending assignment"),
+    "in_service": _l("In service"),
+    "completed": _l("Completed"),
+    "rejected": _l("Rejected"),
+    "cancelled": _l("Cancelled"),
+    "pending": _l("Pending"),
+    "in_progress": _l("In progress"),
+    "on_hold": _l("On hold"),
+    "finished": _l("Finished"),
+    "closed": _l("Closed"),
+}
+
+ROLE = {
+    "requester": _l("Requester"),
+    "unit_head": _l("Unit head"),
+    "service_director": _l("Services director"),
+    "worker": _l("Worker"),
+    "process_owner": _l("Process owner"),
+    "tenant_admin": _l("Tenant administrator"),
+}
+
+ACTION = {
+    "filed": _l("Filed the request"),
+    "authorize": _l("Authorization decision"),
+    "evaluate": _l("Viability evaluation"),
+    "resubmit": _l("Provided more information"),
+    "assign": _l("Assigned a worker"),
+    "ticket_created": _l("Ticket created"),
+    "start": _l("Started the work"),
+    "hold": _l("Put the work on hold"),
+    "resume": _l("Resumed the work"),
+    "finish": _l("Finished the work"),
+    "confirm": _l("Confirmed and rated"),
+    "closed": _l("Request closed"),
+    "auto_closed": _l("Closed automatically"),
+    "reminder_sent": _l("Reminder sent"),
+    "status_changed": _l("Status changed"),
+    "claimed": _l("Took the task"),
+    "released": _l("Released the task"),
+}
+
+PRIORITY = {
+    "low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent"),
+}
+
+DECISION = {
+    "authorize": _l("Authorized"), "reject": _l("Rejected"), "approve": _l("Approved"),
+    "return": _l("Returned"),
+}
+
+FIELD = {
+    "decision": _l("Decision"), "estimated_cost": _l("Estimated cost"),
+    "staff_available": _l("Staff available"), "worker_id": _l("Worker"),
+    "planned_start": _l("Planned start"), "planned_end": _l("Planned end"),
+    "helper_ids": _l("Helpers"), "reason": _l("Reason"), "resolution": _l("Resolution"),
+    "hours_spent": _l("Hours spent"), "materials_cost": _l("Materials cost"),
+    "rating": _l("Rating"), "title": _l("Title"), "description": _l("Description"),
+    "location": _l("Location"), "category": _l("Category"), "priority": _l("Priority"),
+    "ticket": _l("Ticket"), "worker": _l("Worker"), "recipients": _l("Recipients"),
+}
+
+
+def label(table: dict, code):
+    return table.get(code, code) if code is not None else ""
+
+
+def register(app) -> None:
+    app.jinja_env.globals.update(
+        status_label=lambda c: label(STATUS, c),
+        role_label=lambda c: label(ROLE, c),
+        action_label=lambda c: label(ACTION, c),
+        priority_label=lambda c: label(PRIORITY, c),
+        decision_label=lambda c: label(DECISION, c),
+        field_label=lambda c: label(FIELD, c),
+    )

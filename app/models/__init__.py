@@ -1,0 +1,21 @@
+"""All models, imported here so Alembic and the app see every table."""
+
+from app.models.audit import HistoryEvent, OutboxMessage
+from app.models.catalog import PRIORITIES, Category
+from app.models.org import ROLES, LoginAttempt, Membership, Unit, User
+from app.models.process import HumanTask, ProcessDefinition, ProcessInstance
+from app.models.request import (
+    OPEN_REQUEST_STATUSES,
+    REQUEST_STATUSES,
+    NumberSequence,
+    ServiceRequest,
+)
+from app.models.tenant import Tenant
+from app.models.ticket import OPEN_TICKET_STATUSES, TICKET_STATUSES, Ticket, ticket_helpers
+
+__all__ = [
+    "PRIORITIES", "ROLES", "REQUEST_STATUSES", "OPEN_REQUEST_STATUSES", "TICKET_STATUSES",
+    "OPEN_TICKET_STATUSES", "Category", "HistoryEvent", "HumanTask", "LoginAttempt", "Membership",
+    "NumberSequence", "OutboxMessage", "ProcessDefinition", "ProcessInstance", "ServiceRequest",
+    "Tenant", "Ticket", "Unit", "User", "ticket_helpers",
+]

@@ -1,0 +1,25 @@
+"""The service catalog: what can be asked for, and which service unit attends it."""
+
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TenantScoped
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+class Category(TenantScoped, db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    service_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    default_priority: Mapped[str] = mapped_column(String(10), default="normal")
+    process_key: Mapped[str] = mapped_column(String(80), default="service_request")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    service_unit = relationship("Unit")
+
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_categories_tenant_name"),)

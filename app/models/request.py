@@ -1,0 +1,74 @@
+"""A service request filed by an employee."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TenantScoped, UTCDateTime, utcnow
+
+REQUEST_STATUSES = (
+    "pending_authorization",
+    "pending_evaluation",
+    "returned",
+    "pending_assignment",
+    "in_service",
+    "completed",
+    "rejected",
+    "cancelled",
+)
+OPEN_REQUEST_STATUSES = REQUEST_STATUSES[:5]
+
+
+class ServiceRequest(TenantScoped, db.Model):
+    __tablename__ = "service_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    priority: Mapped[str] = mapped_column(String(10), default="normal")
+    location: Mapped[str] = mapped_column(String(200), default="")
+    requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    service_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    status: Mapped[str] = mapped_column(String(30), default="pending_authorization")
+    estimated_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    staff_available: Mapped[bool | None] = mapped_column()
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    category = relationship("Category")
+    requester = relationship("User", foreign_keys=[requester_id])
+    unit = relationship("Unit", foreign_keys=[unit_id])
+    service_unit = relationship("Unit", foreign_keys=[service_unit_id])
+    ticket = relationship("Ticket", back_populates="request", uselist=False)
+    instance = relationship("ProcessInstance", back_populates="request", uselist=False)
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "number", name="uq_service_requests_tenant_number"),
+        Index("ix_service_requests_requester", "tenant_id", "requester_id", "created_at"),
+        Index("ix_service_requests_unit", "tenant_id", "unit_id", "status"),
+        Index("ix_service_requests_service_unit", "tenant_id", "service_unit_id", "status"),
+    )
+
+
+class NumberSequence(TenantScoped, db.Model):
+    """The last number handed out per tenant, kind (SOL, TKT) and year."""
+
+    __tablename__ = "number_sequences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    year: Mapped[int] = mapped_column(Integer)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "kind", "year", name="uq_number_sequences_key"),
+    )

@@ -1,0 +1,30 @@
+"""A company using the service desk; all its data hangs from it."""
+
+from datetime import datetime
+
+from sqlalchemy import JSON, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+DEFAULT_SETTINGS = {
+    # ISO 8601 durations read by the diagram's timers
+    "authorization_reminder_after": "PT48H",
+    "auto_close_after": "P7D",
+}
+
+
+class Tenant(db.Model):
+    __tablename__ = "tenants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(5), default="es")
+    timezone: Mapped[str] = mapped_column(String(60), default="America/Bogota")
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def setting(self, key: str):
+        return (self.settings or {}).get(key, DEFAULT_SETTINGS.get(key))

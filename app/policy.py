@@ -1,0 +1,160 @@
+"""Who may see and do what: the one place where access is decided.
+
+Predicates take the user explicitly. Anything a user may not see is answered as "not found" by
+the views, so another tenant's or unit's ids reveal nothing.
+"""
+
+from sqlalchemy import false, or_, select
+
+from app.extensions import db
+from app.models import HumanTask, ServiceRequest, Ticket, Unit, User, ticket_helpers
+
+
+def descendant_unit_ids(tenant_id: int, unit_ids: set[int]) -> set[int]:
+    """The given units and every unit nested under them."""
+    if not unit_ids:
+        return set()
+    rows = db.session.execute(
+        select(Unit.id, Unit.parent_id).where(Unit.tenant_id == tenant_id)
+    ).all()
+    children: dict[int, list[int]] = {}
+    for uid, parent in rows:
+        children.setdefault(parent, []).append(uid)
+    found, stack = set(), list(unit_ids)
+    while stack:
+        uid = stack.pop()
+        if uid in found:
+            continue
+        found.add(uid)
+        stack.extend(children.get(uid, []))
+    return found
+
+
+def headed_unit_ids(user: User) -> set[int]:
+    return descendant_unit_ids(user.tenant_id, user.unit_ids("unit_head"))
+
+
+def directed_unit_ids(user: User) -> set[int]:
+    return user.unit_ids("service_director")
+
+
+def is_tenant_admin(user: User) -> bool:
+    return user.has_role("tenant_admin")
+
+
+def request_visibility(user: User):
+    """A WHERE clause selecting the requests ``user`` may see (always tenant-scoped)."""
+    clauses = [ServiceRequest.requester_id == user.id]
+    if is_tenant_admin(user):
+        clauses.append(ServiceRequest.tenant_id == user.tenant_id)
+    heads = headed_unit_ids(user)
+    if heads:
+        clauses.append(ServiceRequest.unit_id.in_(heads))
+    directs = directed_unit_ids(user)
+    if directs:
+        clauses.append(ServiceRequest.service_unit_id.in_(directs))
+    if user.has_role("worker"):
+        helped = select(ticket_helpers.c.ticket_id).where(ticket_helpers.c.user_id == user.id)
+        clauses.append(
+            ServiceRequest.id.in_(
+                select(Ticket.request_id).where(
+                    Ticket.tenant_id == user.tenant_id,
+                    or_(Ticket.worker_id == user.id, Ticket.id.in_(helped)),
+                )
+            )
+        )
+    return (ServiceRequest.tenant_id == user.tenant_id) & or_(*clauses)
+
+
+def can_view_request(user: User, req: ServiceRequest | None) -> bool:
+    if req is None or req.tenant_id != user.tenant_id:
+        return False
+    if req.requester_id == user.id or is_tenant_admin(user):
+        return True
+    if req.unit_id in headed_unit_ids(user) or req.service_unit_id in directed_unit_ids(user):
+        return True
+    ticket = req.ticket
+    return ticket is not None and (
+        ticket.worker_id == user.id or any(h.id == user.id for h in ticket.helpers)
+    )
+
+
+def ticket_visibility(user: User):
+    """A WHERE clause selecting the tickets ``user`` may see."""
+    clauses = [Ticket.worker_id == user.id]
+    directs = directed_unit_ids(user)
+    if directs:
+        clauses.append(Ticket.service_unit_id.in_(directs))
+    if is_tenant_admin(user):
+        clauses.append(Ticket.tenant_id == user.tenant_id)
+    return (Ticket.tenant_id == user.tenant_id) & or_(*clauses)
+
+
+def can_view_ticket(user: User, ticket: Ticket | None) -> bool:
+    return ticket is not None and can_view_request(user, ticket.request)
+
+
+def can_file_request(user: User) -> bool:
+    return user.home_unit_id is not None
+
+
+def is_task_candidate(user: User, task: HumanTask) -> bool:
+    """Whether the task is meant for ``user`` (ignoring who claimed it)."""
+    if task.tenant_id != user.tenant_id:
+        return False
+    if task.assigned_user_id is not None:
+        return task.assigned_user_id == user.id
+    if task.role == "unit_head":
+        return task.unit_id in headed_unit_ids(user)
+    return task.unit_id in user.unit_ids(task.role)
+
+
+def can_view_task(user: User, task: HumanTask | None) -> bool:
+    if task is None or task.tenant_id != user.tenant_id:
+        return False
+    return is_task_candidate(user, task) or can_view_request(user, task.request)
+
+
+def can_complete_task(user: User, task: HumanTask) -> bool:
+    return (
+        task.status == "open"
+        and is_task_candidate(user, task)
+        and task.claimed_by_id in (None, user.id)
+    )
+
+
+def can_claim_task(user: User, task: HumanTask) -> bool:
+    return (
+        task.status == "open"
+        and task.assigned_user_id is None
+        and task.claimed_by_id is None
+        and is_task_candidate(user, task)
+    )
+
+
+def can_release_task(user: User, task: HumanTask) -> bool:
+    return task.status == "open" and task.claimed_by_id == user.id
+
+
+def task_inbox_filter(user: User):
+    """A WHERE clause for the open tasks in ``user``'s inbox."""
+    role_clauses = []
+    heads = headed_unit_ids(user)
+    if heads:
+        role_clauses.append((HumanTask.role == "unit_head") & HumanTask.unit_id.in_(heads))
+    for role in ("service_director", "worker", "requester"):
+        units = user.unit_ids(role)
+        if units:
+            role_clauses.append((HumanTask.role == role) & HumanTask.unit_id.in_(units))
+    pooled = (
+        HumanTask.assigned_user_id.is_(None)
+        & or_(*role_clauses)
+        & or_(HumanTask.claimed_by_id.is_(None), HumanTask.claimed_by_id == user.id)
+        if role_clauses
+        else false()
+    )
+    return (
+        (HumanTask.tenant_id == user.tenant_id)
+        & (HumanTask.status == "open")
+        & or_(HumanTask.assigned_user_id == user.id, pooled)
+    )

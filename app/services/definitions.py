@@ -1,0 +1,81 @@
+"""Process definitions per tenant: the default diagram, the active version, compiled specs."""
+
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.engine.specs import CompiledProcess, checksum_of, compile_process, spec_cache
+from app.extensions import db
+from app.models import ProcessDefinition
+
+PROCESSES_DIR = Path(__file__).resolve().parent.parent.parent / "processes"
+DEFAULT_PROCESS_KEY = "service_request"
+
+
+def _names():
+    from app.handlers.registry import OPERATIONS, TASK_HANDLERS
+
+    return set(TASK_HANDLERS), set(OPERATIONS)
+
+
+def default_diagram(process_key: str = DEFAULT_PROCESS_KEY) -> str:
+    return (PROCESSES_DIR / f"{process_key}.bpmn").read_text(encoding="utf-8")
+
+
+def compile_xml(xml: str | bytes) -> CompiledProcess:
+    """Validate and compile a diagram a tenant supplied; raises DiagramError."""
+    handlers, operations = _names()
+    limit = current_app.config["MAX_DIAGRAM_BYTES"]
+    return compile_process(xml, handlers, operations, max_bytes=limit)
+
+
+def compiled(definition: ProcessDefinition) -> CompiledProcess:
+    handlers, operations = _names()
+    return spec_cache.get(definition.bpmn_xml, definition.checksum, handlers, operations)
+
+
+def deploy(tenant_id: int, xml: str, *, process_key: str = DEFAULT_PROCESS_KEY,
+           user=None, note: str = "") -> ProcessDefinition:
+    """Validate and store a new active version; earlier versions stay for running instances."""
+    result = compile_xml(xml)
+    last = db.session.scalar(
+        select(func.max(ProcessDefinition.version)).where(
+            ProcessDefinition.tenant_id == tenant_id,
+            ProcessDefinition.process_key == process_key,
+        )
+    ) or 0
+    db.session.execute(
+        db.update(ProcessDefinition)
+        .where(ProcessDefinition.tenant_id == tenant_id,
+               ProcessDefinition.process_key == process_key)
+        .values(is_active=False)
+    )
+    definition = ProcessDefinition(
+        tenant_id=tenant_id,
+        process_key=process_key,
+        version=last + 1,
+        bpmn_process_id=result.process_id,
+        bpmn_xml=xml,
+        checksum=checksum_of(xml),
+        is_active=True,
+        note=note,
+        created_by_id=user.id if user is not None else None,
+    )
+    db.session.add(definition)
+    db.session.flush()
+    return definition
+
+
+def active_definition(tenant_id: int, process_key: str = DEFAULT_PROCESS_KEY) -> ProcessDefinition:
+    definition = db.session.scalar(
+        select(ProcessDefinition).where(
+            ProcessDefinition.tenant_id == tenant_id,
+            ProcessDefinition.process_key == process_key,
+            ProcessDefinition.is_active.is_(True),
+        )
+    )
+    if definition is None:
+        definition = deploy(tenant_id, default_diagram(process_key), process_key=process_key,
+                            note="default diagram")
+    return definition

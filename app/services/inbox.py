@@ -1,0 +1,124 @@
+"""The queries behind each role's inbox and lists; all tenant-scoped through the policy."""
+
+from datetime import date
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import selectinload
+
+from app import policy
+from app.extensions import db
+from app.handlers.assign import workers_of
+from app.models import (
+    OPEN_TICKET_STATUSES,
+    HumanTask,
+    Membership,
+    ServiceRequest,
+    Ticket,
+    User,
+)
+
+
+def my_tasks(user: User) -> list[HumanTask]:
+    return list(db.session.scalars(
+        select(HumanTask)
+        .where(policy.task_inbox_filter(user))
+        .options(selectinload(HumanTask.request).selectinload(ServiceRequest.requester))
+        .order_by(HumanTask.created_at)
+    ))
+
+
+def open_tasks_for_request(req: ServiceRequest) -> list[HumanTask]:
+    return list(db.session.scalars(
+        select(HumanTask).where(HumanTask.tenant_id == req.tenant_id,
+                                HumanTask.request_id == req.id,
+                                HumanTask.status == "open")
+        .order_by(HumanTask.id)
+    ))
+
+
+def candidates(task: HumanTask) -> list[User]:
+    """The people a task waits on."""
+    if task.claimed_by is not None:
+        return [task.claimed_by]
+    if task.assigned_user is not None:
+        return [task.assigned_user]
+    return list(db.session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == task.tenant_id, Membership.role == task.role,
+               Membership.unit_id == task.unit_id, User.active.is_(True))
+        .order_by(User.name)
+    ).unique())
+
+
+def requests_query(user: User, *, status=None, unit_id=None, service_unit_id=None,
+                   mine_only=False, q=None):
+    stmt = select(ServiceRequest).where(policy.request_visibility(user))
+    if mine_only:
+        stmt = stmt.where(ServiceRequest.requester_id == user.id)
+    if status:
+        stmt = stmt.where(ServiceRequest.status == status)
+    if unit_id:
+        stmt = stmt.where(ServiceRequest.unit_id == unit_id)
+    if service_unit_id:
+        stmt = stmt.where(ServiceRequest.service_unit_id == service_unit_id)
+    if q:
+        like = f"%{q.strip()}%"
+        stmt = stmt.where(ServiceRequest.title.ilike(like) | ServiceRequest.number.ilike(like))
+    return stmt.options(
+        selectinload(ServiceRequest.requester), selectinload(ServiceRequest.category),
+        selectinload(ServiceRequest.unit),
+    ).order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
+
+
+def list_requests(user: User, limit: int = 200, **filters) -> list[ServiceRequest]:
+    return list(db.session.scalars(requests_query(user, **filters).limit(limit)))
+
+
+def list_tickets(user: User, *, status=None, worker_id=None, category_id=None,
+                 overdue=False, mine_only=False, limit: int = 200) -> list[Ticket]:
+    stmt = select(Ticket).where(policy.ticket_visibility(user))
+    if mine_only:
+        stmt = stmt.where(Ticket.worker_id == user.id)
+    if status:
+        stmt = stmt.where(Ticket.status == status)
+    if worker_id:
+        stmt = stmt.where(Ticket.worker_id == worker_id)
+    if category_id:
+        stmt = stmt.join(ServiceRequest, ServiceRequest.id == Ticket.request_id).where(
+            ServiceRequest.category_id == category_id)
+    if overdue:
+        stmt = stmt.where(Ticket.status.in_(OPEN_TICKET_STATUSES),
+                          Ticket.planned_end < date.today())
+    stmt = stmt.options(selectinload(Ticket.request), selectinload(Ticket.worker))
+    return list(db.session.scalars(stmt.order_by(Ticket.planned_end, Ticket.id).limit(limit)))
+
+
+def workload(user: User, service_unit_id: int) -> list[dict]:
+    """Open tickets per worker of a service unit the user directs."""
+    workers = workers_of(user.tenant_id, service_unit_id)
+    counts = {
+        row.worker_id: row
+        for row in db.session.execute(
+            select(
+                Ticket.worker_id,
+                func.sum(case((Ticket.status == "pending", 1), else_=0)).label("pending"),
+                func.sum(case((Ticket.status == "in_progress", 1), else_=0)).label("in_progress"),
+                func.sum(case((Ticket.status == "on_hold", 1), else_=0)).label("on_hold"),
+                func.sum(case(((Ticket.planned_end < date.today()), 1), else_=0)).label("overdue"),
+            )
+            .where(Ticket.tenant_id == user.tenant_id,
+                   Ticket.service_unit_id == service_unit_id,
+                   Ticket.status.in_(OPEN_TICKET_STATUSES))
+            .group_by(Ticket.worker_id)
+        )
+    }
+    board = []
+    for worker in workers:
+        row = counts.get(worker.id)
+        entry = {"worker": worker, "pending": 0, "in_progress": 0, "on_hold": 0, "overdue": 0}
+        if row is not None:
+            entry.update(pending=row.pending or 0, in_progress=row.in_progress or 0,
+                         on_hold=row.on_hold or 0, overdue=row.overdue or 0)
+        entry["open"] = entry["pending"] + entry["in_progress"] + entry["on_hold"]
+        board.append(entry)
+    return board

@@ -1,0 +1,70 @@
+"""Filing a service request."""
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError, fields, validate
+from sqlalchemy import select
+
+from app import policy
+from app.extensions import db
+from app.handlers.base import FormSchema
+from app.models import PRIORITIES, Category, ServiceRequest, User
+from app.models.base import utcnow
+from app.services import history, workflow
+from app.services.numbering import next_number
+
+PRIORITY_CHOICES = [
+    ("low", _l("Low")), ("normal", _l("Normal")), ("high", _l("High")), ("urgent", _l("Urgent")),
+]
+
+
+class NewRequestSchema(FormSchema):
+    title = fields.String(required=True, validate=validate.Length(min=3, max=200),
+                          metadata={"label": _l("Title")})
+    description = fields.String(required=True, validate=validate.Length(min=3, max=10000),
+                                metadata={"label": _l("Description"), "widget": "textarea"})
+    category_id = fields.Integer(required=True, strict=False,
+                                 metadata={"label": _l("Category"), "widget": "category"})
+    priority = fields.String(validate=validate.OneOf(PRIORITIES),
+                             metadata={"label": _l("Priority"), "choices": PRIORITY_CHOICES})
+    location = fields.String(validate=validate.Length(max=200), load_default="",
+                             metadata={"label": _l("Location")})
+
+
+def categories_for(tenant_id: int) -> list[Category]:
+    return list(db.session.scalars(
+        select(Category).where(Category.tenant_id == tenant_id, Category.active.is_(True))
+        .order_by(Category.name)
+    ))
+
+
+def file_request(user: User, form: dict) -> ServiceRequest:
+    """Validate, number and store a request and start its workflow (raises ValidationError)."""
+    if not policy.can_file_request(user):
+        raise ValidationError({"_schema": [str(_l("You do not belong to any unit."))]})
+    data = NewRequestSchema().load(form)
+    category = db.session.scalar(
+        select(Category).where(Category.tenant_id == user.tenant_id,
+                               Category.id == data["category_id"],
+                               Category.active.is_(True))
+    )
+    if category is None:
+        raise ValidationError({"category_id": [str(_l("Choose a category from the list."))]})
+    req = ServiceRequest(
+        tenant_id=user.tenant_id,
+        number=next_number(user.tenant_id, "SOL", utcnow().year),
+        title=data["title"],
+        description=data["description"],
+        category=category,
+        priority=data.get("priority") or category.default_priority,
+        location=data.get("location", ""),
+        requester=user,
+        unit_id=user.home_unit_id,
+        service_unit_id=category.service_unit_id,
+        status="pending_authorization",
+    )
+    db.session.add(req)
+    db.session.flush()
+    history.record(req, "filed", user, to_status=req.status,
+                   changes={"category": category.name, "priority": req.priority})
+    workflow.start(req, user)
+    return req

@@ -1,0 +1,55 @@
+"""The embedded background runner: fires due BPMN timers inside the web process.
+
+Safe with several processes: each instance is claimed with a row lock and a version check.
+"""
+
+import logging
+import threading
+import time
+
+from app.extensions import db
+from app.services import workflow
+
+log = logging.getLogger(__name__)
+_started = False
+_lock = threading.Lock()
+
+
+def run_due_timers(limit: int = 100) -> int:
+    """Fire every due timer once; each instance in its own transaction. Returns how many fired."""
+    fired = 0
+    ids = workflow.due_instance_ids(limit=limit)
+    db.session.rollback()
+    for instance_id in ids:
+        try:
+            if workflow.fire_timers(instance_id):
+                fired += 1
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("timer of instance %s failed; it will be retried", instance_id)
+    return fired
+
+
+def _loop(app) -> None:
+    interval = app.config["TIMER_POLL_SECONDS"]
+    while True:
+        time.sleep(interval)
+        with app.app_context():
+            try:
+                run_due_timers()
+            except Exception:
+                log.exception("timer runner pass failed")
+            finally:
+                db.session.remove()
+
+
+def maybe_start_embedded_runner(app) -> None:
+    global _started
+    if _started or not app.config["EMBEDDED_TIMERS"] or app.testing:
+        return
+    with _lock:
+        if _started:
+            return
+        _started = True
+        threading.Thread(target=_loop, args=(app,), name="timer-runner", daemon=True).start()

@@ -1,0 +1,283 @@
+"""Hosts the engine for service requests: start, complete a task, claim, fire timers.
+
+Each public function here is one unit of work inside the caller's transaction: it only flushes.
+Every engine step locks the instance row and bumps its version with a conditional UPDATE, so of
+two concurrent completions of one task exactly one goes through and the other gets
+``TaskConflict``.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from app import policy
+from app.engine.runner import EngineError, Instance, TaskNotReady
+from app.engine.validation import lane_role
+from app.extensions import db
+from app.handlers.base import OperationContext, TaskContext
+from app.handlers.operations import OperationError
+from app.handlers.registry import OPERATIONS, TASK_HANDLERS
+from app.models import HumanTask, Membership, ProcessInstance, ServiceRequest, Unit, User
+from app.models.base import utcnow
+from app.services import definitions, history
+
+
+class TaskConflict(Exception):
+    """The task was completed, cancelled or claimed by someone else meanwhile."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # "already_completed" or "claimed"
+
+
+class NotAllowed(Exception):
+    """The user may see the task but may not act on it."""
+
+
+class WorkflowError(Exception):
+    """The diagram failed to run a step; nothing was changed."""
+
+
+@dataclass
+class Completion:
+    request: ServiceRequest
+    from_status: str
+    to_status: str
+
+
+def _dispatcher(ctx: OperationContext):
+    def call(name, params, data):
+        operation = OPERATIONS.get(name)
+        if operation is None:
+            raise OperationError(f"unknown service operation '{name}'")
+        return operation(ctx, params, data)
+
+    return call
+
+
+def _restore(row: ProcessInstance, ctx: OperationContext) -> Instance:
+    compiled = definitions.compiled(row.definition)
+    return Instance.restore(compiled, row.state, _dispatcher(ctx))
+
+
+def authorizing_unit_id(req: ServiceRequest) -> int:
+    """The request's unit, or the nearest enclosing unit that has a head."""
+    unit = db.session.get(Unit, req.unit_id)
+    while unit is not None:
+        has_head = db.session.scalar(
+            select(Membership.id).where(
+                Membership.tenant_id == req.tenant_id,
+                Membership.unit_id == unit.id,
+                Membership.role == "unit_head",
+            ).limit(1)
+        )
+        if has_head:
+            return unit.id
+        unit = unit.parent
+    return req.unit_id
+
+
+def _scope(req: ServiceRequest, role: str) -> tuple[int | None, int | None]:
+    """(unit the task is scoped to, user it is assigned to) for a task of ``role``."""
+    if role == "requester":
+        return req.unit_id, req.requester_id
+    if role == "unit_head":
+        return authorizing_unit_id(req), None
+    if role == "worker":
+        return req.service_unit_id, req.ticket.worker_id if req.ticket else None
+    return req.service_unit_id, None
+
+
+def _sync(row: ProcessInstance, instance: Instance, req: ServiceRequest) -> None:
+    """Bring human-task rows and request/ticket statuses in step with the engine."""
+    ready = instance.ready_tasks()
+    ready_ids = {t.uuid for t in ready}
+    open_rows = {
+        t.task_uuid: t
+        for t in db.session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == row.id,
+                                    HumanTask.status == "open")
+        )
+    }
+    for uuid, task_row in open_rows.items():
+        if uuid not in ready_ids:
+            task_row.status = "cancelled"
+            task_row.completed_at = utcnow()
+    for task in ready:
+        if task.uuid in open_rows:
+            continue
+        role = lane_role(task.lane)
+        unit_id, assigned = _scope(req, role)
+        db.session.add(HumanTask(
+            tenant_id=req.tenant_id, instance_id=row.id, request_id=req.id,
+            task_uuid=task.uuid, spec_id=task.spec_id, name=task.name,
+            handlers=",".join(task.handlers), lane=task.lane or "", role=role,
+            unit_id=unit_id, assigned_user_id=assigned,
+        ))
+    for task in ready:
+        status = task.properties.get("request_status")
+        if status and status != req.status:
+            req.status = status
+        ticket_status = task.properties.get("ticket_status")
+        if ticket_status and req.ticket is not None:
+            req.ticket.status = ticket_status
+        break
+
+
+def _save(row: ProcessInstance, instance: Instance, expected_version: int) -> None:
+    result = db.session.execute(
+        update(ProcessInstance)
+        .where(ProcessInstance.id == row.id, ProcessInstance.version == expected_version)
+        .values(
+            state=instance.dump(),
+            version=expected_version + 1,
+            status="completed" if instance.is_completed else "running",
+            next_timer_at=instance.next_timer_at(),
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise TaskConflict("already_completed")
+    db.session.expire(row)
+
+
+def requester_heads_unit(req: ServiceRequest) -> bool:
+    return req.unit_id in db.session.get(User, req.requester_id).unit_ids("unit_head")
+
+
+def start(req: ServiceRequest, actor: User) -> ProcessInstance:
+    definition = definitions.active_definition(req.tenant_id, req.category.process_key)
+    tenant = req.requester.tenant
+    data = {
+        "requester_is_head": requester_heads_unit(req),
+        "priority": req.priority,
+        "authorization_reminder_after": tenant.setting("authorization_reminder_after"),
+        "auto_close_after": tenant.setting("auto_close_after"),
+    }
+    try:
+        instance = Instance.start(definitions.compiled(definition), data,
+                                  _dispatcher(OperationContext(req, actor)))
+    except (EngineError, OperationError) as exc:
+        raise WorkflowError(str(exc)) from exc
+    row = ProcessInstance(
+        tenant_id=req.tenant_id, definition=definition, request_id=req.id,
+        state=instance.dump(), version=1,
+        status="completed" if instance.is_completed else "running",
+        next_timer_at=instance.next_timer_at(),
+    )
+    db.session.add(row)
+    db.session.flush()
+    _sync(row, instance, req)
+    db.session.flush()
+    return row
+
+
+def _lock_instance(task: HumanTask) -> ProcessInstance:
+    row = db.session.scalars(
+        select(ProcessInstance)
+        .where(ProcessInstance.id == task.instance_id,
+               ProcessInstance.tenant_id == task.tenant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    db.session.refresh(task)
+    return row
+
+
+def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Completion:
+    """Validate ``form`` with the handler, apply it, and move the engine one step.
+
+    Raises marshmallow's ValidationError (bad input), TaskConflict (someone was first),
+    NotAllowed, or WorkflowError; in every case the caller rolls back and nothing changes.
+    """
+    row = _lock_instance(task)
+    if task.status != "open":
+        raise TaskConflict("already_completed")
+    if task.claimed_by_id not in (None, user.id):
+        raise TaskConflict("claimed")
+    if not policy.can_complete_task(user, task) or handler_name not in task.handler_list:
+        raise NotAllowed()
+    req = task.request
+    handler = TASK_HANDLERS[handler_name]
+    ctx = TaskContext(user=user, request=req, task=task)
+    data = handler.load(ctx, form)
+    from_status = req.status
+    task_data = handler.apply(ctx, data)
+    expected_version = row.version
+    try:
+        instance = _restore(row, OperationContext(req, user))
+        instance.complete(task.task_uuid, task_data)
+    except TaskNotReady:
+        raise TaskConflict("already_completed") from None
+    except (EngineError, OperationError) as exc:
+        raise WorkflowError(str(exc)) from exc
+    task.status = "completed"
+    task.completed_at = utcnow()
+    task.completed_by_id = user.id
+    db.session.flush()
+    _sync(row, instance, req)
+    _save(row, instance, expected_version)
+    changes = {k: v for k, v in data.items() if k not in ("comment",)}
+    history.record(req, handler_name, user, step=task.name, comment=handler.comment(data),
+                   from_status=from_status, to_status=req.status, changes=changes,
+                   ticket=req.ticket)
+    db.session.flush()
+    return Completion(req, from_status, req.status)
+
+
+def claim(user: User, task: HumanTask) -> None:
+    _lock_instance(task)
+    if task.status != "open":
+        raise TaskConflict("already_completed")
+    if task.claimed_by_id not in (None, user.id):
+        raise TaskConflict("claimed")
+    if not policy.can_claim_task(user, task) and task.claimed_by_id != user.id:
+        raise NotAllowed()
+    task.claimed_by_id = user.id
+    history.record(task.request, "claimed", user, step=task.name)
+    db.session.flush()
+
+
+def release(user: User, task: HumanTask) -> None:
+    _lock_instance(task)
+    if not policy.can_release_task(user, task):
+        raise NotAllowed()
+    task.claimed_by_id = None
+    history.record(task.request, "released", user, step=task.name)
+    db.session.flush()
+
+
+def due_instance_ids(now=None, limit: int = 100) -> list[int]:
+    now = now or utcnow()
+    return list(db.session.scalars(
+        select(ProcessInstance.id)
+        .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now)
+        .order_by(ProcessInstance.next_timer_at)
+        .limit(limit)
+    ))
+
+
+def fire_timers(instance_id: int, now=None) -> bool:
+    """Fire the due timers of one instance; False if another worker has it or nothing was due."""
+    now = now or utcnow()
+    row = db.session.scalars(
+        select(ProcessInstance)
+        .where(ProcessInstance.id == instance_id, ProcessInstance.status == "running",
+               ProcessInstance.next_timer_at <= now)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if row is None:
+        return False
+    req = row.request
+    expected_version = row.version
+    try:
+        instance = _restore(row, OperationContext(req, None))
+        instance.fire_due_timers()
+    except (EngineError, OperationError) as exc:
+        raise WorkflowError(str(exc)) from exc
+    _sync(row, instance, req)
+    _save(row, instance, expected_version)
+    db.session.flush()
+    return True

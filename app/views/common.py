@@ -1,0 +1,83 @@
+"""Helpers shared by the blueprints: tenant-scoped loading and form description."""
+
+from flask import abort
+from flask_login import current_user
+from marshmallow import fields
+from sqlalchemy import select
+
+from app import policy
+from app.extensions import db
+from app.models import HumanTask, ServiceRequest, Ticket
+
+
+def scoped_get(model, object_id: int):
+    """Fetch by (tenant, id); anything of another tenant is simply not found."""
+    obj = db.session.scalar(
+        select(model).where(model.tenant_id == current_user.tenant_id, model.id == object_id)
+    )
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def request_or_404(request_id: int) -> ServiceRequest:
+    req = scoped_get(ServiceRequest, request_id)
+    if not policy.can_view_request(current_user, req):
+        abort(404)
+    return req
+
+
+def ticket_or_404(ticket_id: int) -> Ticket:
+    ticket = scoped_get(Ticket, ticket_id)
+    if not policy.can_view_ticket(current_user, ticket):
+        abort(404)
+    return ticket
+
+
+def task_or_404(task_id: int) -> HumanTask:
+    task = scoped_get(HumanTask, task_id)
+    if not policy.can_view_task(current_user, task):
+        abort(404)
+    return task
+
+
+def _widget(field) -> str:
+    meta = field.metadata
+    if meta.get("widget"):
+        return meta["widget"]
+    if isinstance(field, fields.Date):
+        return "date"
+    if isinstance(field, (fields.Decimal, fields.Integer, fields.Float)):
+        return "number"
+    if isinstance(field, fields.Boolean):
+        return "yesno"
+    if meta.get("choices"):
+        return "select"
+    return "text"
+
+
+def describe_form(schema_cls, values: dict | None = None, errors: dict | None = None) -> list:
+    """The fields of a marshmallow schema, ready for the form macro in templates."""
+    values, errors = values or {}, errors or {}
+    described = []
+    for name, field in schema_cls().fields.items():
+        described.append({
+            "name": name,
+            "label": field.metadata.get("label", name),
+            "help": field.metadata.get("help"),
+            "widget": _widget(field),
+            "choices": field.metadata.get("choices") or [],
+            "required": field.required,
+            "value": values.get(name),
+            "errors": errors.get(name) or [],
+        })
+    return described
+
+
+def form_values(form) -> dict:
+    """request.form as a dict, keeping lists for fields given more than once."""
+    values = {}
+    for key in form.keys():
+        items = form.getlist(key)
+        values[key] = items if len(items) > 1 or key.endswith("_ids") else items[0]
+    return values

@@ -1,0 +1,102 @@
+"""Inboxes per role: my tasks, the unit head's requests, the director's boards, my tickets."""
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user, login_required
+
+from app import policy
+from app.extensions import db
+from app.models import REQUEST_STATUSES, TICKET_STATUSES, Unit
+from app.services import inbox
+from app.services.requests import categories_for
+from app.views.common import scoped_get
+
+bp = Blueprint("inbox", __name__)
+
+
+def _int_arg(name):
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.route("/inbox")
+@login_required
+def tasks():
+    items = inbox.my_tasks(current_user)
+    waiting = {t.id: inbox.candidates(t) for t in items}
+    return render_template("inbox/tasks.html", items=items, waiting=waiting)
+
+
+@bp.route("/unit/requests")
+@login_required
+def unit_requests():
+    heads = policy.headed_unit_ids(current_user)
+    if not heads:
+        abort(404)
+    status = request.args.get("status") if request.args.get("status") in REQUEST_STATUSES else None
+    unit_id = _int_arg("unit_id")
+    if unit_id is not None and unit_id not in heads:
+        abort(404)
+    units = [db.session.get(Unit, uid) for uid in sorted(heads)]
+    items = [r for r in inbox.list_requests(current_user, status=status, unit_id=unit_id)
+             if r.unit_id in heads]
+    return render_template("inbox/unit_requests.html", items=items, units=units,
+                           status=status, unit_id=unit_id, statuses=REQUEST_STATUSES)
+
+
+def _directed_unit():
+    directs = sorted(policy.directed_unit_ids(current_user))
+    if not directs:
+        abort(404)
+    chosen = _int_arg("service_unit_id") or directs[0]
+    if chosen not in directs:
+        abort(404)
+    return scoped_get(Unit, chosen), [scoped_get(Unit, d) for d in directs]
+
+
+@bp.route("/director/requests")
+@login_required
+def director_requests():
+    unit, units = _directed_unit()
+    status = request.args.get("status") if request.args.get("status") in REQUEST_STATUSES else None
+    items = inbox.list_requests(current_user, status=status, service_unit_id=unit.id)
+    return render_template("inbox/director_requests.html", items=items, unit=unit, units=units,
+                           status=status, statuses=REQUEST_STATUSES)
+
+
+@bp.route("/director/tickets")
+@login_required
+def director_tickets():
+    unit, units = _directed_unit()
+    status = request.args.get("status") if request.args.get("status") in TICKET_STATUSES else None
+    filters = {
+        "status": status,
+        "worker_id": _int_arg("worker_id"),
+        "category_id": _int_arg("category_id"),
+        "overdue": request.args.get("overdue") == "1",
+    }
+    items = [t for t in inbox.list_tickets(current_user, **filters)
+             if t.service_unit_id == unit.id]
+    workers = [row["worker"] for row in inbox.workload(current_user, unit.id)]
+    return render_template("inbox/director_tickets.html", items=items, unit=unit, units=units,
+                           filters=filters, statuses=TICKET_STATUSES, workers=workers,
+                           categories=categories_for(current_user.tenant_id))
+
+
+@bp.route("/director/workload")
+@login_required
+def workload():
+    unit, units = _directed_unit()
+    return render_template("inbox/workload.html", board=inbox.workload(current_user, unit.id),
+                           unit=unit, units=units)
+
+
+@bp.route("/my/tickets")
+@login_required
+def my_tickets():
+    if not current_user.has_role("worker"):
+        abort(404)
+    show_all = request.args.get("all") == "1"
+    items = inbox.list_tickets(current_user, mine_only=True)
+    if not show_all:
+        items = [t for t in items if t.status in ("pending", "in_progress", "on_hold")]
+    return render_template("inbox/my_tickets.html", items=items, show_all=show_all)

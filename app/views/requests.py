@@ -1,0 +1,67 @@
+"""Filing a request, my requests, and the request page with its timeline."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from app import policy
+from app.extensions import db
+from app.models import REQUEST_STATUSES, HistoryEvent
+from app.services import inbox
+from app.services import requests as request_service
+from app.services.workflow import WorkflowError
+from app.views.common import describe_form, form_values, request_or_404
+
+bp = Blueprint("requests", __name__)
+
+
+@bp.route("/requests")
+@login_required
+def mine():
+    status = request.args.get("status") if request.args.get("status") in REQUEST_STATUSES else None
+    items = inbox.list_requests(current_user, mine_only=True, status=status)
+    return render_template("requests/mine.html", items=items, status=status,
+                           statuses=REQUEST_STATUSES)
+
+
+@bp.route("/requests/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if not policy.can_file_request(current_user):
+        flash(_("You do not belong to any unit, so you cannot file requests."), "error")
+        return redirect(url_for("pages.home"))
+    categories = request_service.categories_for(current_user.tenant_id)
+    values, errors, status = {}, {}, 200
+    if request.method == "POST":
+        values = form_values(request.form)
+        try:
+            req = request_service.file_request(current_user, values)
+            db.session.commit()
+            flash(_("Request %(number)s filed.", number=req.number), "success")
+            return redirect(url_for("requests.detail", request_id=req.id))
+        except ValidationError as exc:
+            db.session.rollback()
+            errors, status = exc.messages, 422
+        except WorkflowError:
+            db.session.rollback()
+            errors, status = {"_schema": [_("The process could not start. Try again later.")]}, 500
+    fields = describe_form(request_service.NewRequestSchema, values, errors)
+    return render_template("requests/new.html", fields=fields, categories=categories,
+                           errors=errors), status
+
+
+@bp.route("/requests/<int:request_id>")
+@login_required
+def detail(request_id: int):
+    req = request_or_404(request_id)
+    events = db.session.scalars(
+        select(HistoryEvent).where(HistoryEvent.tenant_id == req.tenant_id,
+                                   HistoryEvent.request_id == req.id)
+        .order_by(HistoryEvent.id)
+    ).all()
+    waiting = [(task, inbox.candidates(task)) for task in inbox.open_tasks_for_request(req)]
+    return render_template("requests/detail.html", req=req, events=events, waiting=waiting,
+                           can_act=lambda t: policy.can_complete_task(current_user, t),
+                           can_claim=lambda t: policy.can_claim_task(current_user, t))

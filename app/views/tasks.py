@@ -1,0 +1,113 @@
+"""One page per task: its form(s), completion, claim and release."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from marshmallow import ValidationError
+
+from app import policy
+from app.extensions import db
+from app.handlers.base import TaskContext
+from app.handlers.registry import TASK_HANDLERS
+from app.services import inbox, workflow
+from app.views.common import describe_form, form_values, task_or_404
+
+bp = Blueprint("tasks", __name__)
+
+CONFLICT_MESSAGES = {
+    "already_completed": lambda: _("This task was already completed by someone else. "
+                                   "Nothing was changed."),
+    "claimed": lambda: _("Someone else has taken this task. Nothing was changed."),
+}
+
+
+def _page(task, values=None, errors=None, active=None, status=200, notice=None):
+    handlers = [TASK_HANDLERS[name] for name in task.handler_list]
+    ctx = TaskContext(user=current_user, request=task.request, task=task)
+    forms = []
+    for handler in handlers:
+        prefill = handler.prefill(ctx) if hasattr(handler, "prefill") else {}
+        mine = active == handler.name
+        data = {**prefill, **(values or {})} if mine else prefill
+        forms.append({
+            "handler": handler,
+            "fields": describe_form(handler.schema, data, errors if mine else None),
+            "errors": (errors or {}).get("_schema", []) if mine else [],
+        })
+    workload = []
+    if "assign" in task.handler_list and task.status == "open":
+        workload = inbox.workload(current_user, task.request.service_unit_id)
+    return render_template(
+        "tasks/task.html", task=task, req=task.request, forms=forms, workload=workload,
+        active=active or (handlers[0].name if handlers else None),
+        waiting=inbox.candidates(task),
+        can_complete=policy.can_complete_task(current_user, task),
+        can_claim=policy.can_claim_task(current_user, task),
+        can_release=policy.can_release_task(current_user, task),
+        notice=notice,
+    ), status
+
+
+@bp.route("/tasks/<int:task_id>")
+@login_required
+def show(task_id: int):
+    return _page(task_or_404(task_id))
+
+
+@bp.post("/tasks/<int:task_id>")
+@login_required
+def complete(task_id: int):
+    task = task_or_404(task_id)
+    values = form_values(request.form)
+    handler_name = values.pop("handler", None) or (task.handler_list or [None])[0]
+    values.pop("csrf_token", None)
+    try:
+        result = workflow.complete(current_user, task, handler_name, values)
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        return _page(task, values, exc.messages, handler_name, 422)
+    except workflow.TaskConflict as exc:
+        db.session.rollback()
+        return _page(task, status=409, notice=CONFLICT_MESSAGES[exc.reason]())
+    except workflow.NotAllowed:
+        db.session.rollback()
+        return _page(task, status=403, notice=_("You may not complete this task."))
+    except workflow.WorkflowError:
+        db.session.rollback()
+        return _page(task, status=500, notice=_("The process could not take this step. "
+                                                 "Nothing was changed; tell your administrator."))
+    flash(_("Done: %(step)s.", step=task.name), "success")
+    return redirect(url_for("requests.detail", request_id=result.request.id))
+
+
+@bp.post("/tasks/<int:task_id>/claim")
+@login_required
+def claim(task_id: int):
+    task = task_or_404(task_id)
+    try:
+        workflow.claim(current_user, task)
+        db.session.commit()
+        flash(_("The task is yours now; others no longer see it in their inbox."), "success")
+    except workflow.TaskConflict as exc:
+        db.session.rollback()
+        flash(CONFLICT_MESSAGES[exc.reason](), "error")
+        return _page(task, status=409)
+    except workflow.NotAllowed:
+        db.session.rollback()
+        return _page(task, status=403, notice=_("You may not take this task."))
+    return redirect(url_for("tasks.show", task_id=task.id))
+
+
+@bp.post("/tasks/<int:task_id>/release")
+@login_required
+def release(task_id: int):
+    task = task_or_404(task_id)
+    try:
+        workflow.release(current_user, task)
+        db.session.commit()
+        flash(_("Task released; others can take it."), "success")
+    except workflow.NotAllowed:
+        db.session.rollback()
+        return _page(task, status=403, notice=_("You do not hold this task."))
+    return redirect(url_for("tasks.show", task_id=task.id))
