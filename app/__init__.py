@@ -2,34 +2,19 @@
 
 from pathlib import Path
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
-from sqlalchemy import event
 
+from app import sqlite
 from app.config import load_settings
 from app.extensions import babel, csrf, db, login_manager, migrate
 
 LANGUAGES = ("es", "en")
 
 
-def _sqlite_setup(engine) -> None:
-    """SQLite: WAL, a busy timeout, and BEGIN IMMEDIATE so read-then-write steps serialize."""
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):
-        dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-
-
 def _select_locale():
+    if not has_request_context():
+        return None  # outside a request (CLI, timers): the default locale
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
     chosen = session.get("locale")
@@ -58,7 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            _sqlite_setup(db.engine)
+            sqlite.configure(db.engine)
 
     from app import models  # noqa: F401  (registers every table)
     from app.views import register_blueprints

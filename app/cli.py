@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Tenant
+from app.sqlite import writing
 
 
 def register_cli(app: Flask) -> None:
@@ -20,8 +21,9 @@ def register_cli(app: Flask) -> None:
         if if_empty and db.session.scalar(select(Tenant.id).limit(1)) is not None:
             click.echo("Demo data already present; nothing to do.")
             return
-        seed()
-        db.session.commit()
+        with writing():
+            seed()
+            db.session.commit()
         click.echo("Demo data created: tenants acme and globex, password demo1234.")
 
     @app.cli.group("timers")

@@ -1,6 +1,9 @@
 """Demo data: two tenants, their people, a catalog, and requests at different stages."""
 
 from datetime import date, timedelta
+from functools import lru_cache
+
+from werkzeug.security import generate_password_hash
 
 from app.extensions import db
 from app.models import Category, HumanTask, Membership, Tenant, Unit, User
@@ -49,9 +52,15 @@ NAMES = {
 }
 
 
+@lru_cache(maxsize=1)
+def _password_hash() -> str:
+    """Every demo person shares the password; hashing it once keeps seeding fast."""
+    return generate_password_hash(PASSWORD)
+
+
 def _user(tenant, email) -> User:
-    user = User(tenant_id=tenant.id, email=email, name=NAMES.get(email, email))
-    user.set_password(PASSWORD)
+    user = User(tenant_id=tenant.id, email=email, name=NAMES.get(email, email),
+                password_hash=_password_hash())
     db.session.add(user)
     return user
 

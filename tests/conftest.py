@@ -74,7 +74,8 @@ def demo(app):
 class Browser:
     """A test client that logs in through the form and sends the CSRF token like a browser."""
 
-    def __init__(self, client):
+    def __init__(self, app, client):
+        self.app = app
         self.client = client
         self.token = None
 
@@ -84,7 +85,9 @@ class Browser:
             self.token = match.group(1)
 
     def get(self, url, **kwargs):
-        response = self.client.get(url, **kwargs)
+        # A fresh app context per request, as in production: its own g and database session.
+        with self.app.app_context():
+            response = self.client.get(url, **kwargs)
         self._refresh_token(response.get_data(as_text=True))
         return response
 
@@ -93,7 +96,8 @@ class Browser:
             self.get("/login")
         payload = dict(data or {})
         payload.setdefault("csrf_token", self.token)
-        return self.client.post(url, data=payload, **kwargs)
+        with self.app.app_context():
+            return self.client.post(url, data=payload, **kwargs)
 
     def login(self, email, password="demo1234"):
         self.get("/login")
@@ -106,7 +110,7 @@ class Browser:
 @pytest.fixture
 def browser(app):
     def make(email=None):
-        b = Browser(app.test_client())
+        b = Browser(app, app.test_client())
         return b.login(email) if email else b
 
     return make

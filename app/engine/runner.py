@@ -99,7 +99,7 @@ class Instance:
     def _advance(self) -> None:
         try:
             self.workflow.do_engine_steps()
-        except WorkflowTaskException as exc:
+        except Exception as exc:  # the engine raises assorted types (e.g. a bad duration)
             raise EngineError(str(exc)) from exc
 
     def ready_tasks(self) -> list[ReadyTask]:
@@ -123,14 +123,17 @@ class Instance:
         task.set_data(**data)
         try:
             task.run()
-        except WorkflowTaskException as exc:
+        except Exception as exc:
             raise EngineError(str(exc)) from exc
         self._advance()
 
     def fire_due_timers(self) -> None:
         """Let timers whose time has come fire, and run what follows them."""
         for _ in range(2):  # a boundary event's path may need a second pass
-            self.workflow.refresh_timers()
+            try:
+                self.workflow.refresh_timers()
+            except Exception as exc:
+                raise EngineError(str(exc)) from exc
             self._advance()
 
     def next_timer_at(self) -> datetime | None:

@@ -30,11 +30,16 @@ def lane_role(lane_name: str | None) -> str | None:
     return lane_name if lane_name in TASK_ROLES else None
 
 
+_CONTAINERS = {f"{B}process", f"{B}subProcess", f"{B}adHocSubProcess", f"{B}transaction"}
+
+
 def _owner_id(element) -> str | None:
+    """The id of the flow element (task, event, flow...) that holds ``element``."""
     while element is not None:
-        if element.get("id"):
+        parent = element.getparent()
+        if parent is None or parent.tag in _CONTAINERS:
             return element.get("id")
-        element = element.getparent()
+        element = parent
     return None
 
 
@@ -85,11 +90,9 @@ def check_tree(root, handler_names, operation_names) -> list[tuple[str | None, s
             _check_expression(problems, el, el.text, "multi-instance expression")
     for op in root.iter(f"{S}serviceTaskOperator"):
         if op.get("id") not in operation_names:
-            problems.append(
-                (_owner_id(op.getparent()), f"unknown service operation '{op.get('id')}'")
-            )
+            problems.append((_owner_id(op), f"unknown service operation '{op.get('id')}'"))
         for param in op.iter(f"{S}parameter"):
-            _check_expression(problems, param.getparent(), param.get("value"),
+            _check_expression(problems, param, param.get("value"),
                               f"parameter '{param.get('id')}'")
     lanes = _lanes_by_node(root)
     for task in root.iter(f"{B}userTask"):

@@ -9,6 +9,7 @@ import time
 
 from app.extensions import db
 from app.services import workflow
+from app.sqlite import writing
 
 log = logging.getLogger(__name__)
 _started = False
@@ -22,9 +23,10 @@ def run_due_timers(limit: int = 100) -> int:
     db.session.rollback()
     for instance_id in ids:
         try:
-            if workflow.fire_timers(instance_id):
-                fired += 1
-            db.session.commit()
+            with writing():
+                if workflow.fire_timers(instance_id):
+                    fired += 1
+                db.session.commit()
         except Exception:
             db.session.rollback()
             log.exception("timer of instance %s failed; it will be retried", instance_id)

@@ -1,0 +1,137 @@
+"""Every bad form gets a clear field error, and nothing changes."""
+
+import pytest
+from marshmallow import ValidationError
+
+from app.extensions import db
+from app.models import HistoryEvent, HumanTask, ProcessInstance
+from app.services import workflow
+from tests.factories import assignment_form, request_at, user
+
+
+def snapshot(req):
+    db.session.rollback()
+    inst = db.session.query(ProcessInstance).filter_by(request_id=req.id).one()
+    return (
+        inst.version,
+        inst.state,
+        db.session.query(HistoryEvent).filter_by(request_id=req.id).count(),
+        sorted((t.spec_id, t.status) for t in
+               db.session.query(HumanTask).filter_by(request_id=req.id)),
+        req.status,
+    )
+
+
+def expect_error(step, actor, handler, form, field):
+    req, task = request_at(step)
+    before = snapshot(req)
+    with pytest.raises(ValidationError) as info:
+        workflow.complete(user(actor), task, handler, form)
+    db.session.rollback()
+    assert field in info.value.messages, info.value.messages
+    assert all(info.value.messages[field]), "each error has a message"
+    assert snapshot(req) == before
+
+
+HEAD, DIRECTOR, WORKER, REQUESTER = (
+    "jefe.finanzas@acme.test", "director@acme.test", "tecnico1@acme.test", "ana@acme.test")
+
+
+@pytest.mark.parametrize("form,field", [
+    ({}, "decision"),
+    ({"decision": "maybe"}, "decision"),
+    ({"decision": "reject"}, "comment"),
+    ({"decision": "reject", "comment": "   "}, "comment"),
+])
+def test_authorize(demo, form, field):
+    expect_error("Task_Authorize", HEAD, "authorize", form, field)
+
+
+@pytest.mark.parametrize("form,field", [
+    ({}, "decision"),
+    ({"decision": "approve", "staff_available": "true"}, "estimated_cost"),
+    ({"decision": "approve", "estimated_cost": "abc", "staff_available": "true"},
+     "estimated_cost"),
+    ({"decision": "approve", "estimated_cost": "-5", "staff_available": "true"},
+     "estimated_cost"),
+    ({"decision": "approve", "estimated_cost": "10"}, "staff_available"),
+    ({"decision": "approve", "estimated_cost": "10", "staff_available": "perhaps"},
+     "staff_available"),
+    ({"decision": "reject"}, "comment"),
+    ({"decision": "return"}, "comment"),
+])
+def test_evaluate(demo, form, field):
+    expect_error("Task_Evaluate", DIRECTOR, "evaluate", form, field)
+
+
+def _assign(**changes):
+    form = assignment_form()
+    form.update(changes)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+@pytest.mark.parametrize("changes,field", [
+    ({"worker_id": None}, "worker_id"),
+    ({"worker_id": "abc"}, "worker_id"),
+    ({"planned_start": None}, "planned_start"),
+    ({"planned_end": "tomorrow"}, "planned_end"),
+    ({"planned_start": "2026-05-10", "planned_end": "2026-05-09"}, "planned_end"),
+])
+def test_assign_form(demo, changes, field):
+    expect_error("Task_Assign", DIRECTOR, "assign", _assign(**changes), field)
+
+
+@pytest.mark.parametrize("who,field", [
+    ("tecnico@globex.test", "worker_id"),      # a worker of another tenant
+    ("ana@acme.test", "worker_id"),            # same tenant, not a worker of the unit
+    ("jefe.produccion@acme.test", "worker_id"),
+])
+def test_assign_worker_outside_the_service_unit(demo, who, field):
+    expect_error("Task_Assign", DIRECTOR, "assign", _assign(worker_id=str(user(who).id)), field)
+
+
+def test_assign_helpers_must_be_workers_of_the_unit(demo):
+    other = str(user("tecnico@globex.test").id)
+    expect_error("Task_Assign", DIRECTOR, "assign", _assign(helper_ids=[other]), "helper_ids")
+    same = str(user("tecnico1@acme.test").id)
+    expect_error("Task_Assign", DIRECTOR, "assign", _assign(helper_ids=[same]), "helper_ids")
+
+
+def test_hold_needs_a_reason(demo):
+    expect_error("Task_Work", WORKER, "hold", {}, "reason")
+
+
+@pytest.mark.parametrize("form,field", [
+    ({"hours_spent": "1", "materials_cost": "0"}, "resolution"),
+    ({"resolution": "ok", "hours_spent": "abc", "materials_cost": "0"}, "hours_spent"),
+    ({"resolution": "ok", "hours_spent": "1", "materials_cost": "-1"}, "materials_cost"),
+    ({"resolution": "ok", "hours_spent": "1"}, "materials_cost"),
+])
+def test_finish(demo, form, field):
+    expect_error("Task_Work", WORKER, "finish", form, field)
+
+
+@pytest.mark.parametrize("rating", [None, "0", "6", "five"])
+def test_confirm_rating(demo, rating):
+    form = {"comment": "ok"} if rating is None else {"rating": rating}
+    expect_error("Task_Confirm", REQUESTER, "confirm", form, "rating")
+
+
+def test_bad_form_through_the_page_answers_422_and_shows_the_error(demo, browser):
+    req, task = request_at("Task_Authorize")
+    before = snapshot(req)
+    head = browser(HEAD)
+    response = head.post(f"/tasks/{task.id}", {"handler": "authorize", "decision": "reject"})
+    assert response.status_code == 422
+    assert 'class="field-error"' in response.get_data(as_text=True)
+    assert snapshot(req) == before
+
+
+def test_a_handler_the_task_does_not_offer_is_refused(demo):
+    req, task = request_at("Task_Authorize")
+    before = snapshot(req)
+    with pytest.raises(workflow.NotAllowed):
+        workflow.complete(user(HEAD), task, "finish",
+                          {"resolution": "x", "hours_spent": "1", "materials_cost": "1"})
+    db.session.rollback()
+    assert snapshot(req) == before

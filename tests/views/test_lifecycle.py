@@ -1,0 +1,98 @@
+"""The whole lifecycle through the web pages, as the four people involved."""
+
+from datetime import date, timedelta
+
+from app.extensions import db
+from app.models import Category, HistoryEvent, ServiceRequest
+from tests.views.helpers import html, open_task, reload
+
+
+def _category_id(name="Electricidad"):
+    return db.session.query(Category).filter_by(name=name).one().id
+
+
+def test_request_to_rated_ticket_through_the_pages(demo, browser):
+    ana = browser("ana@acme.test")
+    page = ana.get("/requests/new")
+    assert page.status_code == 200 and "Nueva solicitud" in html(page) or "New" in html(page)
+    response = ana.post("/requests/new", {
+        "title": "Aire acondicionado ruidoso", "description": "Hace ruido desde ayer.",
+        "category_id": _category_id(), "priority": "high", "location": "Piso 3",
+    })
+    assert response.status_code == 302
+    db.session.rollback()
+    req = db.session.query(ServiceRequest).filter_by(title="Aire acondicionado ruidoso").one()
+    assert req.number.startswith(f"SOL-{date.today().year}-")
+    assert req.status == "pending_authorization"
+    detail = html(ana.get(f"/requests/{req.id}"))
+    assert req.number in detail and "Autorizar solicitud" in detail
+
+    head = browser("jefe.finanzas@acme.test")
+    assert "Autorizar solicitud" in html(head.get("/inbox"))
+    task = open_task(req.id, "Task_Authorize")
+    assert head.get(f"/tasks/{task.id}").status_code == 200
+    assert head.post(f"/tasks/{task.id}", {"handler": "authorize", "decision": "authorize",
+                                           "comment": "Adelante"}).status_code == 302
+    assert reload(req.id).status == "pending_evaluation"
+
+    director = browser("director@acme.test")
+    assert req.number in html(director.get("/director/requests"))
+    task = open_task(req.id, "Task_Evaluate")
+    assert director.post(f"/tasks/{task.id}", {
+        "handler": "evaluate", "decision": "approve", "estimated_cost": "250000",
+        "staff_available": "true"}).status_code == 302
+    assert reload(req.id).status == "pending_assignment"
+    task = open_task(req.id, "Task_Assign")
+    page = html(director.get(f"/tasks/{task.id}"))
+    assert "Tomás Herrera" in page
+    tecnico = demo.user("tecnico1@acme.test")
+    assert director.post(f"/tasks/{task.id}", {
+        "handler": "assign", "worker_id": tecnico.id,
+        "planned_start": date.today().isoformat(),
+        "planned_end": (date.today() + timedelta(days=1)).isoformat(),
+        "comment": "Llevar escalera"}).status_code == 302
+    req = reload(req.id)
+    assert req.status == "in_service"
+    assert req.ticket.number.startswith(f"TKT-{date.today().year}-")
+    assert req.ticket.status == "pending"
+    assert req.ticket.number in html(director.get("/director/tickets"))
+    assert "Tomás Herrera" in html(director.get("/director/workload"))
+
+    worker = browser("tecnico1@acme.test")
+    assert req.ticket.number in html(worker.get("/my/tickets"))
+    assert worker.get(f"/tickets/{req.ticket.id}").status_code == 200
+    task = open_task(req.id, "Task_Start")
+    assert worker.post(f"/tasks/{task.id}", {"handler": "start"}).status_code == 302
+    assert reload(req.id).ticket.status == "in_progress"
+    task = open_task(req.id, "Task_Work")
+    assert worker.post(f"/tasks/{task.id}", {"handler": "hold",
+                                             "reason": "Esperando repuesto"}).status_code == 302
+    assert reload(req.id).ticket.status == "on_hold"
+    task = open_task(req.id, "Task_OnHold")
+    assert worker.post(f"/tasks/{task.id}", {"handler": "resume"}).status_code == 302
+    task = open_task(req.id, "Task_Work")
+    assert worker.post(f"/tasks/{task.id}", {
+        "handler": "finish", "resolution": "Se cambió el ventilador", "hours_spent": "3",
+        "materials_cost": "80000"}).status_code == 302
+    req = reload(req.id)
+    assert (req.status, req.ticket.status) == ("completed", "finished")
+
+    task = open_task(req.id, "Task_Confirm")
+    assert ana.post(f"/tasks/{task.id}", {"handler": "confirm", "rating": "5",
+                                          "comment": "Excelente"}).status_code == 302
+    req = reload(req.id)
+    assert (req.status, req.ticket.status, req.rating) == ("completed", "closed", 5)
+    assert req.instance.status == "completed"
+    actions = [e.action for e in db.session.query(HistoryEvent).filter_by(request_id=req.id)
+               .order_by(HistoryEvent.id)]
+    assert actions == ["filed", "authorize", "evaluate", "ticket_created", "assign", "start",
+                       "hold", "resume", "finish", "closed", "confirm"]
+    timeline = html(ana.get(f"/requests/{req.id}"))
+    assert "Esperando repuesto" in timeline and "Excelente" in timeline
+
+
+def test_english_switch(demo, browser):
+    ana = browser("ana@acme.test")
+    assert "Mis solicitudes" in html(ana.get("/requests"))
+    ana.post("/language", {"code": "en", "next": "/requests"})
+    assert "My requests" in html(ana.get("/requests"))
