@@ -1,5 +1,7 @@
 """Human labels for codes shown in pages (statuses, roles, history actions), translatable."""
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 
 STATUS = {
@@ -65,6 +67,7 @@ FIELD = {
     "rating": _l("Rating"), "title": _l("Title"), "description": _l("Description"),
     "location": _l("Location"), "category": _l("Category"), "priority": _l("Priority"),
     "ticket": _l("Ticket"), "worker": _l("Worker"), "recipients": _l("Recipients"),
+    "helpers": _l("Helpers"),
 }
 
 
@@ -74,6 +77,7 @@ def label(table: dict, code):
 
 def register(app) -> None:
     app.jinja_env.globals.update(
+        parse_date=date.fromisoformat,
         status_label=lambda c: label(STATUS, c),
         role_label=lambda c: label(ROLE, c),
         action_label=lambda c: label(ACTION, c),

@@ -1,11 +1,11 @@
 """The services director assigns a worker (and helpers) with planned dates."""
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validates_schema
 from sqlalchemy import select
 
 from app.extensions import db
-from app.handlers.base import FormSchema, TaskHandler
+from app.handlers.base import FormSchema, TaskHandler, length
 from app.models import Membership, User
 
 
@@ -19,11 +19,11 @@ class AssignSchema(FormSchema):
     helper_ids = fields.List(
         fields.Integer(strict=False),
         load_default=list,
-        validate=validate.Length(max=20),
+        validate=length(max=20),
         metadata={"label": _l("Helpers"), "widget": "helpers"},
     )
     comment = fields.String(
-        validate=validate.Length(max=2000),
+        validate=length(max=2000),
         metadata={"label": _l("Comment"), "widget": "textarea"},
     )
 
@@ -73,6 +73,16 @@ class AssignHandler(TaskHandler):
             raise ValidationError(
                 {"helper_ids": [str(_l("The assigned worker cannot also be a helper."))]}
             )
+
+    def describe(self, ctx, data):
+        names = {w.id: w.name for w in workers_of(ctx.request.tenant_id,
+                                                   ctx.request.service_unit_id)}
+        described = {"worker": names.get(data["worker_id"]),
+                     "planned_start": data["planned_start"],
+                     "planned_end": data["planned_end"]}
+        if data.get("helper_ids"):
+            described["helpers"] = [names.get(h) for h in data["helper_ids"]]
+        return described
 
     def apply(self, ctx, data):
         # The create_ticket operation that follows in the diagram reads this.

@@ -1,9 +1,9 @@
 """The unit head authorizes or rejects a request."""
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import fields, validate, validates_schema
+from marshmallow import fields, validates_schema
 
-from app.handlers.base import FormSchema, TaskHandler, require_when
+from app.handlers.base import FormSchema, TaskHandler, length, one_of, require_when
 
 DECISIONS = [("authorize", _l("Authorize")), ("reject", _l("Reject"))]
 
@@ -11,11 +11,11 @@ DECISIONS = [("authorize", _l("Authorize")), ("reject", _l("Reject"))]
 class AuthorizeSchema(FormSchema):
     decision = fields.String(
         required=True,
-        validate=validate.OneOf([d for d, _ in DECISIONS]),
+        validate=one_of([d for d, _ in DECISIONS]),
         metadata={"label": _l("Decision"), "choices": DECISIONS, "widget": "radio"},
     )
     comment = fields.String(
-        validate=validate.Length(max=2000),
+        validate=length(max=2000),
         metadata={"label": _l("Comment"), "widget": "textarea",
                   "help": _l("Required when rejecting.")},
     )

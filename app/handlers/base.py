@@ -2,9 +2,55 @@
 
 from dataclasses import dataclass
 
-from marshmallow import EXCLUDE, Schema, ValidationError, pre_load
+from flask_babel import lazy_gettext as _l
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from app.models import HumanTask, ServiceRequest, User
+
+
+def _translate_field_messages() -> None:
+    """marshmallow's built-in messages, in the user's language (resolved when shown)."""
+    fields.Field.default_error_messages.update(
+        required=_l("This field is required."),
+        null=_l("This field is required."),
+        validator_failed=_l("Invalid value."),
+    )
+    fields.Number.default_error_messages.update(
+        invalid=_l("Enter a number."), too_large=_l("The number is too large."))
+    fields.Integer.default_error_messages.update(invalid=_l("Enter a whole number."))
+    fields.Decimal.default_error_messages.update(special=_l("Enter a number."))
+    fields.Date.default_error_messages.update(
+        invalid=_l("Enter a date as YYYY-MM-DD."), format=_l("Enter a date as YYYY-MM-DD."))
+    fields.Boolean.default_error_messages.update(invalid=_l("Answer yes or no."))
+    fields.String.default_error_messages.update(invalid=_l("Enter text."))
+    fields.List.default_error_messages.update(invalid=_l("Choose from the list."))
+
+
+_translate_field_messages()
+
+
+def length(min: int | None = None, max: int | None = None) -> validate.Length:
+    if min and max:
+        error = _l("Between %(min)s and %(max)s characters.", min=min, max=max)
+    elif max:
+        error = _l("At most %(max)s characters.", max=max)
+    else:
+        error = _l("At least %(min)s characters.", min=min)
+    return validate.Length(min=min, max=max, error=error)
+
+
+def in_range(min=None, max=None) -> validate.Range:
+    if min is not None and max is not None:
+        error = _l("Must be between %(min)s and %(max)s.", min=min, max=max)
+    elif max is not None:
+        error = _l("Must be at most %(max)s.", max=max)
+    else:
+        error = _l("Must be at least %(min)s.", min=min)
+    return validate.Range(min=min, max=max, error=error)
+
+
+def one_of(choices) -> validate.OneOf:
+    return validate.OneOf(list(choices), error=_l("Choose one of the options."))
 
 
 class FormSchema(Schema):
@@ -74,3 +120,9 @@ class TaskHandler:
 
     def comment(self, data: dict) -> str | None:
         return data.get("comment")
+
+    def describe(self, ctx: TaskContext, data: dict) -> dict:
+        """What the history shows as changed: the form minus what is shown as the comment."""
+        comment = self.comment(data)
+        return {k: v for k, v in data.items()
+                if k != "comment" and not (comment and v == comment)}

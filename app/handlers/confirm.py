@@ -1,20 +1,20 @@
 """The requester confirms the service and rates it."""
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import fields, validate
+from marshmallow import fields
 
-from app.handlers.base import FormSchema, TaskHandler
+from app.handlers.base import FormSchema, TaskHandler, in_range, length
 
 RATINGS = [(str(n), str(n)) for n in range(5, 0, -1)]
 
 
 class ConfirmSchema(FormSchema):
     rating = fields.Integer(
-        required=True, strict=False, validate=validate.Range(min=1, max=5),
+        required=True, strict=False, validate=in_range(min=1, max=5),
         metadata={"label": _l("Rating (1 to 5)"), "choices": RATINGS, "widget": "rating"},
     )
     comment = fields.String(
-        validate=validate.Length(max=2000),
+        validate=length(max=2000),
         metadata={"label": _l("Comment"), "widget": "textarea"},
     )
 

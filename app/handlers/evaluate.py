@@ -1,9 +1,9 @@
 """The services director weighs cost and staff and approves, rejects or returns the request."""
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import ValidationError, fields, validates_schema
 
-from app.handlers.base import FormSchema, TaskHandler, require_when
+from app.handlers.base import FormSchema, TaskHandler, in_range, length, one_of, require_when
 
 DECISIONS = [
     ("approve", _l("Approve")),
@@ -15,12 +15,12 @@ DECISIONS = [
 class EvaluateSchema(FormSchema):
     decision = fields.String(
         required=True,
-        validate=validate.OneOf([d for d, _ in DECISIONS]),
+        validate=one_of([d for d, _ in DECISIONS]),
         metadata={"label": _l("Decision"), "choices": DECISIONS, "widget": "radio"},
     )
     estimated_cost = fields.Decimal(
         places=2,
-        validate=validate.Range(min=0, max=10**12),
+        validate=in_range(min=0, max=10**12),
         metadata={"label": _l("Estimated cost"), "help": _l("Required when approving.")},
     )
     staff_available = fields.Boolean(
@@ -28,7 +28,7 @@ class EvaluateSchema(FormSchema):
                   "help": _l("Required when approving.")},
     )
     comment = fields.String(
-        validate=validate.Length(max=2000),
+        validate=length(max=2000),
         metadata={"label": _l("Comment"), "widget": "textarea",
                   "help": _l("Required when rejecting or returning.")},
     )

@@ -1,23 +1,23 @@
 """The requester completes a returned request and sends it back for evaluation."""
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import fields, validate
+from marshmallow import fields
 
-from app.handlers.base import FormSchema, TaskHandler
+from app.handlers.base import FormSchema, TaskHandler, length
 
 
 class ResubmitSchema(FormSchema):
     title = fields.String(
-        validate=validate.Length(min=3, max=200), metadata={"label": _l("Title")}
+        validate=length(min=3, max=200), metadata={"label": _l("Title")}
     )
     description = fields.String(
-        validate=validate.Length(min=3, max=10000),
+        validate=length(min=3, max=10000),
         metadata={"label": _l("Description"), "widget": "textarea"},
     )
-    location = fields.String(validate=validate.Length(max=200), metadata={"label": _l("Location")})
+    location = fields.String(validate=length(max=200), metadata={"label": _l("Location")})
     comment = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=2000),
+        validate=length(min=1, max=2000),
         metadata={"label": _l("Information requested"), "widget": "textarea"},
     )
 

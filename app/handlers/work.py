@@ -1,15 +1,15 @@
 """The worker starts, holds, resumes and finishes the ticket."""
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import fields, validate
+from marshmallow import fields
 
-from app.handlers.base import FormSchema, TaskHandler
+from app.handlers.base import FormSchema, TaskHandler, in_range, length
 from app.models.base import utcnow
 
 
 class CommentSchema(FormSchema):
     comment = fields.String(
-        validate=validate.Length(max=2000),
+        validate=length(max=2000),
         metadata={"label": _l("Comment"), "widget": "textarea"},
     )
 
@@ -17,7 +17,7 @@ class CommentSchema(FormSchema):
 class HoldSchema(FormSchema):
     reason = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=2000),
+        validate=length(min=1, max=2000),
         metadata={"label": _l("Reason"), "widget": "textarea"},
     )
 
@@ -25,15 +25,15 @@ class HoldSchema(FormSchema):
 class FinishSchema(FormSchema):
     resolution = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=10000),
+        validate=length(min=1, max=10000),
         metadata={"label": _l("Resolution"), "widget": "textarea"},
     )
     hours_spent = fields.Decimal(
-        required=True, places=2, validate=validate.Range(min=0, max=10000),
+        required=True, places=2, validate=in_range(min=0, max=10000),
         metadata={"label": _l("Hours spent")},
     )
     materials_cost = fields.Decimal(
-        required=True, places=2, validate=validate.Range(min=0, max=10**12),
+        required=True, places=2, validate=in_range(min=0, max=10**12),
         metadata={"label": _l("Materials cost")},
     )
 

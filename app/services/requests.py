@@ -1,12 +1,12 @@
 """Filing a service request."""
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import ValidationError, fields, validate
+from marshmallow import ValidationError, fields
 from sqlalchemy import select
 
 from app import policy
 from app.extensions import db
-from app.handlers.base import FormSchema
+from app.handlers.base import FormSchema, length, one_of
 from app.models import PRIORITIES, Category, ServiceRequest, User
 from app.models.base import utcnow
 from app.services import history, workflow
@@ -18,15 +18,15 @@ PRIORITY_CHOICES = [
 
 
 class NewRequestSchema(FormSchema):
-    title = fields.String(required=True, validate=validate.Length(min=3, max=200),
+    title = fields.String(required=True, validate=length(min=3, max=200),
                           metadata={"label": _l("Title")})
-    description = fields.String(required=True, validate=validate.Length(min=3, max=10000),
+    description = fields.String(required=True, validate=length(min=3, max=10000),
                                 metadata={"label": _l("Description"), "widget": "textarea"})
     category_id = fields.Integer(required=True, strict=False,
                                  metadata={"label": _l("Category"), "widget": "category"})
-    priority = fields.String(validate=validate.OneOf(PRIORITIES),
+    priority = fields.String(validate=one_of(PRIORITIES),
                              metadata={"label": _l("Priority"), "choices": PRIORITY_CHOICES})
-    location = fields.String(validate=validate.Length(max=200), load_default="",
+    location = fields.String(validate=length(max=200), load_default="",
                              metadata={"label": _l("Location")})
 
 

@@ -218,7 +218,7 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
     db.session.flush()
     _sync(row, instance, req)
     _save(row, instance, expected_version)
-    changes = {k: v for k, v in data.items() if k not in ("comment",)}
+    changes = handler.describe(ctx, data)
     history.record(req, handler_name, user, step=task.name, comment=handler.comment(data),
                    from_status=from_status, to_status=req.status, changes=changes,
                    ticket=req.ticket)

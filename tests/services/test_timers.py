@@ -1,0 +1,72 @@
+"""Timers through the database: due work fires exactly once, even with several runners."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import time_machine
+
+from app.extensions import db
+from app.models import HistoryEvent, HumanTask, OutboxMessage, ProcessInstance
+from app.services.timer_thread import run_due_timers
+from tests.factories import request_at
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def run_in_parallel(app, runners=3) -> list[int]:
+    barrier = threading.Barrier(runners)
+    fired = [0] * runners
+
+    def work(index):
+        with app.app_context():
+            barrier.wait()
+            fired[index] = run_due_timers()
+            db.session.remove()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(runners)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return fired
+
+
+def test_authorization_reminder_fires_once_with_several_runners(app, demo):
+    with time_machine.travel(T0, tick=False) as clock:
+        req, task = request_at("Task_Authorize")
+        instance = db.session.query(ProcessInstance).filter_by(request_id=req.id).one()
+        assert instance.next_timer_at == T0 + timedelta(hours=48)
+        assert run_due_timers() == 0          # nothing is due yet
+        clock.move_to(T0 + timedelta(hours=49))
+        fired = run_in_parallel(app)
+        assert sum(fired) == 1
+        assert run_due_timers() == 0          # and never again
+        db.session.rollback()
+        reminders = db.session.query(HistoryEvent).filter_by(request_id=req.id,
+                                                             action="reminder_sent").count()
+        assert reminders == 1
+        notices = db.session.query(OutboxMessage).filter_by(request_id=req.id).all()
+        assert [(n.kind, n.recipient.email if hasattr(n, "recipient") else n.recipient_id)
+                for n in notices] and len(notices) == 1
+        still_open = db.session.query(HumanTask).filter_by(request_id=req.id, status="open")
+        assert [t.spec_id for t in still_open] == ["Task_Authorize"]
+        instance = db.session.query(ProcessInstance).filter_by(request_id=req.id).one()
+        assert instance.next_timer_at is None
+
+
+def test_unconfirmed_service_closes_itself(app, demo):
+    with time_machine.travel(T0, tick=False) as clock:
+        req, task = request_at("Task_Confirm")
+        assert (req.status, req.ticket.status) == ("completed", "finished")
+        clock.move_to(T0 + timedelta(days=7, minutes=5))
+        assert sum(run_in_parallel(app, runners=2)) == 1
+        db.session.rollback()
+        db.session.refresh(req)
+        assert (req.status, req.ticket.status) == ("completed", "closed")
+        assert req.rating is None
+        assert db.session.query(HistoryEvent).filter_by(request_id=req.id,
+                                                        action="auto_closed").count() == 1
+        confirm = db.session.query(HumanTask).filter_by(request_id=req.id,
+                                                        spec_id="Task_Confirm").one()
+        assert confirm.status == "cancelled"
+        assert req.instance.status == "completed"
