@@ -67,7 +67,12 @@ run: venv translations ## set up, migrate, seed demo data (if empty) and start t
 	echo
 	echo "=================================================================="
 	echo "  Mesa de Servicios: http://127.0.0.1:$$port/"
-	echo "  log in as director@acme.test / demo1234 (other demo users in README)"
+	echo "  password demo1234 for every demo person, e.g.:"
+	echo "    ana@acme.test              requester (Finanzas)"
+	echo "    jefe.finanzas@acme.test    unit head (Finanzas)"
+	echo "    director@acme.test         services director (Servicios Generales)"
+	echo "    tecnico1@acme.test         worker"
+	echo "  all demo logins are listed in README.md"
 	echo "  stop with Ctrl+C"
 	echo "=================================================================="
 	echo
