@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv run test test-sqlite test-postgres lint clean system-deps translations
+.PHONY: help venv run test test-sqlite test-postgres lint bench clean system-deps translations
 
 help: ## list the targets
 	@echo "Mesa de Servicios — make targets:"
@@ -77,6 +77,9 @@ run: venv translations ## set up, migrate, seed demo data (if empty) and start t
 	echo "=================================================================="
 	echo
 	exec $(FLASK) run --host 127.0.0.1 --port "$$port"
+
+bench: venv ## print the server-side cost of a task completion (bench/task_completion.py)
+	@$(BIN)/python bench/task_completion.py $(BENCH_ARGS)
 
 lint: venv ## ruff check
 	@echo "lint: ruff check ."

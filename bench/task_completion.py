@@ -1,0 +1,93 @@
+"""Server-side cost of one task completion, per step of the lifecycle.
+
+Runs N lifecycles through the same service call the pages use (validate, lock, engine step,
+save, history, commit) on a fresh database, and prints medians and p95 per step.
+
+    .venv/bin/python bench/task_completion.py [--requests 200] [--database-url URL]
+
+Without --database-url (or DATABASE_URL) it uses a fresh SQLite file in a temporary directory.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+STEPS = [
+    ("Task_Authorize", "jefe.finanzas@acme.test", "authorize", {"decision": "authorize"}),
+    ("Task_Evaluate", "director@acme.test", "evaluate",
+     {"decision": "approve", "estimated_cost": "100", "staff_available": "true"}),
+    ("Task_Assign", "director@acme.test", "assign", None),
+    ("Task_Start", "tecnico1@acme.test", "start", {}),
+    ("Task_Work", "tecnico1@acme.test", "finish",
+     {"resolution": "ok", "hours_spent": "1", "materials_cost": "0"}),
+    ("Task_Confirm", "ana@acme.test", "confirm", {"rating": "5"}),
+]
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    args = parser.parse_args()
+    url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='mesa-bench-')}/bench.db"
+
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from app import create_app
+    from app.demo import seed
+    from app.extensions import db
+    from app.models import HumanTask, User
+    from app.services import workflow
+    from app.sqlite import writing
+    from tests.factories import assignment_form, file
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "EMBEDDED_TIMERS": False})
+    with app.app_context(), writing():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        seed()
+        db.session.commit()
+        people = {u.email: u.id for u in db.session.query(User)}
+        timings = {spec: [] for spec, *_ in STEPS}
+        started = time.perf_counter()
+        for _ in range(args.requests):
+            req_id = file("ana@acme.test").id
+            for spec_id, email, handler, form in STEPS:
+                form = assignment_form() if form is None else form
+                t0 = time.perf_counter()
+                actor = db.session.get(User, people[email])
+                task = db.session.query(HumanTask).filter_by(
+                    request_id=req_id, spec_id=spec_id, status="open").one()
+                workflow.complete(actor, task, handler, dict(form))
+                db.session.commit()
+                timings[spec_id].append((time.perf_counter() - t0) * 1000)
+        elapsed = time.perf_counter() - started
+        dialect = db.engine.dialect.name
+
+    everything = [t for values in timings.values() for t in values]
+    print(f"database: {dialect}; lifecycles: {args.requests}; "
+          f"command: {' '.join(sys.argv)}")
+    print(f"{'step':<16}{'median ms':>11}{'p95 ms':>9}")
+    for spec_id, values in timings.items():
+        print(f"{spec_id:<16}{statistics.median(values):>11.2f}{percentile(values, .95):>9.2f}")
+    print(f"{'all completions':<16}{statistics.median(everything):>11.2f}"
+          f"{percentile(everything, .95):>9.2f}")
+    print(f"lifecycles/s (filing + 6 completions, one process): {args.requests / elapsed:.1f}")
+
+
+if __name__ == "__main__":
+    main()
