@@ -47,6 +47,7 @@ ACTION = {
     "status_changed": _l("Status changed"),
     "claimed": _l("Took the task"),
     "released": _l("Released the task"),
+    "cancelled": _l("Withdrew the request"),
 }
 
 PRIORITY = {

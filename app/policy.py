@@ -94,6 +94,20 @@ def can_view_ticket(user: User, ticket: Ticket | None) -> bool:
     return ticket is not None and can_view_request(user, ticket.request)
 
 
+CANCELLABLE_STATUSES = ("pending_authorization", "pending_evaluation", "returned",
+                        "pending_assignment")
+
+
+def can_cancel_request(user: User, req: ServiceRequest) -> bool:
+    """Requesters may withdraw their own request until a ticket exists."""
+    return (
+        req.tenant_id == user.tenant_id
+        and req.requester_id == user.id
+        and req.status in CANCELLABLE_STATUSES
+        and req.ticket is None
+    )
+
+
 def can_file_request(user: User) -> bool:
     return user.home_unit_id is not None
 

@@ -136,6 +136,10 @@ class Instance:
                 raise EngineError(str(exc)) from exc
             self._advance()
 
+    def cancel(self) -> None:
+        """Stop the workflow: every waiting task and timer is cancelled."""
+        self.workflow.cancel()
+
     def next_timer_at(self) -> datetime | None:
         due = [
             datetime.fromisoformat(e.value)

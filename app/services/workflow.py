@@ -226,6 +226,30 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
     return Completion(req, from_status, req.status)
 
 
+def cancel_request(user: User, req: ServiceRequest, reason: str) -> None:
+    """The requester withdraws the request: the workflow stops, open tasks are cancelled."""
+    row = db.session.scalars(
+        select(ProcessInstance)
+        .where(ProcessInstance.request_id == req.id, ProcessInstance.tenant_id == req.tenant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    db.session.refresh(req)
+    if not policy.can_cancel_request(user, req):
+        raise TaskConflict("already_completed")
+    expected_version = row.version
+    instance = _restore(row, OperationContext(req, user))
+    instance.cancel()
+    from_status = req.status
+    _sync(row, instance, req)
+    req.status = "cancelled"
+    req.closed_at = utcnow()
+    _save(row, instance, expected_version)
+    history.record(req, "cancelled", user, comment=reason, from_status=from_status,
+                   to_status="cancelled")
+    db.session.flush()
+
+
 def claim(user: User, task: HumanTask) -> None:
     _lock_instance(task)
     if task.status != "open":

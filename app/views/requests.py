@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app import policy
 from app.extensions import db
 from app.models import REQUEST_STATUSES, HistoryEvent
-from app.services import inbox
+from app.services import inbox, workflow
 from app.services import requests as request_service
 from app.services.workflow import WorkflowError
 from app.views.common import describe_form, form_values, request_or_404
@@ -52,6 +52,25 @@ def new():
                            errors=errors), status
 
 
+@bp.post("/requests/<int:request_id>/cancel")
+@login_required
+def cancel(request_id: int):
+    req = request_or_404(request_id)
+    reason = (request.form.get("reason") or "").strip()
+    if not reason:
+        flash(_("Say why you withdraw the request."), "error")
+        return redirect(url_for("requests.detail", request_id=req.id))
+    try:
+        workflow.cancel_request(current_user, req, reason[:2000])
+        db.session.commit()
+    except workflow.TaskConflict:
+        db.session.rollback()
+        flash(_("This request can no longer be withdrawn."), "error")
+        return redirect(url_for("requests.detail", request_id=req.id)), 409
+    flash(_("Request %(number)s withdrawn.", number=req.number), "success")
+    return redirect(url_for("requests.detail", request_id=req.id))
+
+
 @bp.route("/requests/<int:request_id>")
 @login_required
 def detail(request_id: int):
@@ -63,5 +82,6 @@ def detail(request_id: int):
     ).all()
     waiting = [(task, inbox.candidates(task)) for task in inbox.open_tasks_for_request(req)]
     return render_template("requests/detail.html", req=req, events=events, waiting=waiting,
+                           can_cancel=policy.can_cancel_request(current_user, req),
                            can_act=lambda t: policy.can_complete_task(current_user, t),
                            can_claim=lambda t: policy.can_claim_task(current_user, t))

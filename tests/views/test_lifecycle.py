@@ -96,3 +96,40 @@ def test_english_switch(demo, browser):
     assert "Mis solicitudes" in html(ana.get("/requests"))
     ana.post("/language", {"code": "en", "next": "/requests"})
     assert "My requests" in html(ana.get("/requests"))
+
+
+def test_requester_withdraws_a_request_before_it_has_a_ticket(demo, browser):
+    from tests.factories import request_at
+
+    req, task = request_at("Task_Evaluate")
+    ana = browser("ana@acme.test")
+    assert "Withdraw" in html(ana.get(f"/requests/{req.id}")) or "Retirar" in html(
+        ana.get(f"/requests/{req.id}"))
+    assert ana.post(f"/requests/{req.id}/cancel", {"reason": ""}).status_code == 302
+    assert reload(req.id).status == "pending_evaluation"      # no reason: nothing changed
+    assert ana.post(f"/requests/{req.id}/cancel", {"reason": "Ya no se necesita"}
+                    ).status_code == 302
+    req = reload(req.id)
+    assert req.status == "cancelled" and req.instance.status == "completed"
+    assert open_task_count(req.id) == 0
+    director = browser("director@acme.test")
+    assert director.post(f"/tasks/{task.id}", {"handler": "evaluate", "decision": "reject",
+                                                "comment": "x"}).status_code == 409
+    luis = browser("luis@acme.test")
+    assert luis.post(f"/requests/{req.id}/cancel", {"reason": "x"}).status_code == 404
+
+
+def test_a_request_with_a_ticket_cannot_be_withdrawn(demo, browser):
+    from tests.factories import request_at
+
+    req, _ = request_at("Task_Start")
+    ana = browser("ana@acme.test")
+    assert ana.post(f"/requests/{req.id}/cancel", {"reason": "x"}).status_code == 409
+    assert reload(req.id).status == "in_service"
+
+
+def open_task_count(req_id):
+    from app.models import HumanTask
+
+    db.session.rollback()
+    return db.session.query(HumanTask).filter_by(request_id=req_id, status="open").count()
