@@ -64,3 +64,11 @@ def test_output_is_escaped(demo, browser):
     body = html(ana.get(f"/requests/{req.id}"))
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_pages_carry_security_headers(demo, browser):
+    response = browser("ana@acme.test").get("/requests")
+    assert "script-src 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script" not in html(response) and "onchange=" not in html(response)
