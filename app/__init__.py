@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, g, has_request_context, session
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import sqlite
@@ -23,7 +24,9 @@ def _select_locale():
     chosen = session.get("locale")
     if chosen in LANGUAGES:
         return chosen
-    return request.accept_languages.best_match(LANGUAGES) or "es"
+    if current_user and current_user.is_authenticated:
+        return current_user.tenant.locale  # the company's language
+    return None  # Spanish first: DEFAULT_LOCALE, whatever the browser asks
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -42,7 +45,8 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = None
+    login_manager.login_message = _l("Log in to continue.")
+    login_manager.login_message_category = "info"
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

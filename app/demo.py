@@ -150,6 +150,9 @@ def seed() -> None:
         "planned_end": (today + timedelta(days=2)).isoformat(),
     })
     _step(p["tecnico1@acme.test"], r3, "Task_Start", "start", {"comment": "Empiezo hoy."})
+    # Demo only: pretend this job was planned last week, so the boards show an overdue ticket.
+    r3.ticket.planned_start = today - timedelta(days=6)
+    r3.ticket.planned_end = today - timedelta(days=1)
     r4 = file("ana@acme.test", "Revisar tomacorrientes de la sala de juntas",
               "Dos tomacorrientes no tienen energía.", "Electricidad", "Sala de juntas")
     _step(p["jefe.finanzas@acme.test"], r4, "Task_Authorize", "authorize",
@@ -158,8 +161,8 @@ def seed() -> None:
           {"decision": "approve", "estimated_cost": "120000", "staff_available": "true"})
     _step(p["director@acme.test"], r4, "Task_Assign", "assign", {
         "worker_id": str(p["tecnico2@acme.test"].id),
-        "planned_start": (today - timedelta(days=3)).isoformat(),
-        "planned_end": (today - timedelta(days=1)).isoformat(),
+        "planned_start": today.isoformat(),
+        "planned_end": (today + timedelta(days=1)).isoformat(),
     })
     _step(p["tecnico2@acme.test"], r4, "Task_Start", "start", {})
     _step(p["tecnico2@acme.test"], r4, "Task_Work", "finish", {
@@ -169,6 +172,21 @@ def seed() -> None:
               "Para el gerente, vuelo a las 6 am.", "Transporte")
     _step(p["jefe.finanzas@acme.test"], r5, "Task_Authorize", "authorize",
           {"decision": "reject", "comment": "Se usará el servicio de taxi contratado."})
+
+    r6 = file("maria@acme.test", "Reparar la silla del puesto 12",
+              "El mecanismo de altura no funciona.", "Soporte TI", "Producción, puesto 12")
+    _step(p["jefe.produccion@acme.test"], r6, "Task_Authorize", "authorize",
+          {"decision": "authorize"})
+    _step(p["director@acme.test"], r6, "Task_Evaluate", "evaluate",
+          {"decision": "approve", "estimated_cost": "60000", "staff_available": "true"})
+    _step(p["director@acme.test"], r6, "Task_Assign", "assign", {
+        "worker_id": str(p["tecnico2@acme.test"].id),
+        "planned_start": today.isoformat(),
+        "planned_end": (today + timedelta(days=5)).isoformat(),
+    })
+    _step(p["tecnico2@acme.test"], r6, "Task_Start", "start", {})
+    _step(p["tecnico2@acme.test"], r6, "Task_Work", "hold",
+          {"reason": "Esperando el repuesto del proveedor."})
 
     g, gt = globex["people"], globex["tenant"]
     requests.file_request(g["pedro@globex.test"], {

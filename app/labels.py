@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
 
 STATUS = {
@@ -68,7 +69,22 @@ FIELD = {
     "rating": _l("Rating"), "title": _l("Title"), "description": _l("Description"),
     "location": _l("Location"), "category": _l("Category"), "priority": _l("Priority"),
     "ticket": _l("Ticket"), "worker": _l("Worker"), "recipients": _l("Recipients"),
-    "helpers": _l("Helpers"),
+    "helpers": _l("Helpers"), "ticket_status": _l("Ticket"), "step": _l("Step"),
+}
+
+
+# Names of the default diagram's steps, so they follow the interface language. A step a
+# tenant renamed in its own diagram is shown as the tenant wrote it.
+STEP = {
+    "Autorizar solicitud": _l("Authorize request"),
+    "Evaluar viabilidad": _l("Evaluate viability"),
+    "Completar información": _l("Provide more information"),
+    "Asignar trabajador": _l("Assign worker"),
+    "Iniciar trabajo": _l("Start work"),
+    "Ejecutar el trabajo": _l("Carry out the work"),
+    "Reanudar trabajo": _l("Resume work"),
+    "Confirmar y calificar": _l("Confirm and rate"),
+    "Enviar recordatorio": _l("Send reminder"),
 }
 
 
@@ -76,7 +92,16 @@ def label(table: dict, code):
     return table.get(code, code) if code is not None else ""
 
 
+def when(value) -> str:
+    return format_datetime(value, "d MMM y, HH:mm") if value else ""
+
+
+def day(value) -> str:
+    return format_date(value, "d MMM y") if value else ""
+
+
 def register(app) -> None:
+    app.jinja_env.filters.update(when=when, day=day)
     app.jinja_env.globals.update(
         parse_date=date.fromisoformat,
         status_label=lambda c: label(STATUS, c),
@@ -85,4 +110,5 @@ def register(app) -> None:
         priority_label=lambda c: label(PRIORITY, c),
         decision_label=lambda c: label(DECISION, c),
         field_label=lambda c: label(FIELD, c),
+        step_label=lambda c: label(STEP, c),
     )

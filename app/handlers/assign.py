@@ -1,5 +1,7 @@
 """The services director assigns a worker (and helpers) with planned dates."""
 
+from datetime import date
+
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validates_schema
 from sqlalchemy import select
@@ -30,6 +32,10 @@ class AssignSchema(FormSchema):
     @validates_schema
     def _dates(self, data, **kwargs):
         start, end = data.get("planned_start"), data.get("planned_end")
+        if end and end < date.today():
+            raise ValidationError(
+                {"planned_end": [str(_l("The planned end is already past."))]}
+            )
         if start and end and end < start:
             raise ValidationError(
                 {"planned_end": [str(_l("The end cannot be before the start."))]}

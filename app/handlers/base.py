@@ -29,6 +29,35 @@ def _translate_field_messages() -> None:
 _translate_field_messages()
 
 
+class Amount(fields.Decimal):
+    """A decimal typed by a person: "150,50", "1.500,50", "150.50" and "1,500.50" all work.
+
+    With both separators, the last one is the decimal mark; a lone comma is a decimal mark;
+    several dots (or commas) are thousands separators.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("places", 2)
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = _normalize_amount(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _normalize_amount(text: str) -> str:
+    text = text.strip().replace(" ", "").replace("\u00a0", "").replace("$", "")
+    if "," in text and "." in text:
+        decimal = "," if text.rfind(",") > text.rfind(".") else "."
+        thousands = "." if decimal == "," else ","
+        return text.replace(thousands, "").replace(decimal, ".")
+    for mark in (",", "."):
+        if text.count(mark) > 1:
+            return text.replace(mark, "")
+    return text.replace(",", ".")
+
+
 def length(min: int | None = None, max: int | None = None) -> validate.Length:
     if min and max:
         error = _l("Between %(min)s and %(max)s characters.", min=min, max=max)
@@ -53,11 +82,27 @@ def one_of(choices) -> validate.OneOf:
     return validate.OneOf(list(choices), error=_l("Choose one of the options."))
 
 
+def normalize_messages(messages):
+    """Field errors as {field: [str, ...]}: marshmallow keeps a lone lazy string as is."""
+    if isinstance(messages, dict):
+        return {key: normalize_messages(value) for key, value in messages.items()}
+    if isinstance(messages, (list, tuple)):
+        flat = []
+        for item in messages:
+            value = normalize_messages(item)
+            flat.extend(value if isinstance(value, list) else [value])
+        return flat
+    return [str(messages)]
+
+
 class FormSchema(Schema):
     """Form input: strings trimmed, empty values treated as absent, unknown fields ignored."""
 
     class Meta:
         unknown = EXCLUDE
+
+    def handle_error(self, error, data, *, many, **kwargs):
+        raise ValidationError(normalize_messages(error.messages)) from None
 
     @pre_load
     def _clean(self, data, **kwargs):

@@ -3,7 +3,15 @@
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validates_schema
 
-from app.handlers.base import FormSchema, TaskHandler, in_range, length, one_of, require_when
+from app.handlers.base import (
+    Amount,
+    FormSchema,
+    TaskHandler,
+    in_range,
+    length,
+    one_of,
+    require_when,
+)
 
 DECISIONS = [
     ("approve", _l("Approve")),
@@ -18,8 +26,7 @@ class EvaluateSchema(FormSchema):
         validate=one_of([d for d, _ in DECISIONS]),
         metadata={"label": _l("Decision"), "choices": DECISIONS, "widget": "radio"},
     )
-    estimated_cost = fields.Decimal(
-        places=2,
+    estimated_cost = Amount(
         validate=in_range(min=0, max=10**12),
         metadata={"label": _l("Estimated cost"), "help": _l("Required when approving.")},
     )
@@ -54,13 +61,19 @@ class EvaluateHandler(TaskHandler):
     submit_label = _l("Send decision")
     schema = EvaluateSchema
 
+    def describe(self, ctx, data):
+        described = super().describe(ctx, data)
+        if data["decision"] != "approve":
+            described.pop("estimated_cost", None)
+            described.pop("staff_available", None)
+        return described
+
     def apply(self, ctx, data):
         req = ctx.request
-        if "estimated_cost" in data:
+        if data["decision"] == "approve":
             req.estimated_cost = data["estimated_cost"]
-        if "staff_available" in data:
             req.staff_available = data["staff_available"]
-        cost = data.get("estimated_cost")
+        cost = data.get("estimated_cost") if data["decision"] == "approve" else None
         return {
             "decision": data["decision"],
             "estimated_cost": float(cost) if cost is not None else None,

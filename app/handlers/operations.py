@@ -51,9 +51,7 @@ def create_ticket(ctx: OperationContext, params: dict, data: dict) -> dict:
     db.session.add(ticket)
     db.session.flush()
     history.record(req, "ticket_created", ctx.actor, ticket=ticket,
-                   changes={"ticket": ticket.number, "worker": worker.name,
-                            "planned_start": assignment["planned_start"],
-                            "planned_end": assignment["planned_end"]})
+                   changes={"ticket": ticket.number})
     return {"ticket_id": ticket.id, "number": ticket.number}
 
 
@@ -68,8 +66,9 @@ def set_status(ctx: OperationContext, params: dict, data: dict) -> dict:
     _check_status(request_status, REQUEST_STATUSES, "request")
     _check_status(ticket_status, TICKET_STATUSES, "ticket")
     if request_status and request_status != req.status:
-        history.record(req, "status_changed", ctx.actor,
-                       from_status=req.status, to_status=request_status)
+        if ctx.actor is None:  # a person's step already records its own status change
+            history.record(req, "status_changed", None,
+                           from_status=req.status, to_status=request_status)
         req.status = request_status
         if request_status in ("completed", "rejected", "cancelled"):
             req.closed_at = utcnow()
@@ -107,16 +106,15 @@ def close_request(ctx: OperationContext, params: dict, data: dict) -> dict:
     req = ctx.request
     confirmed = bool(params.get("confirmed"))
     now = utcnow()
-    if req.status != "completed":
-        history.record(req, "status_changed", ctx.actor,
-                       from_status=req.status, to_status="completed")
-        req.status = "completed"
+    from_status = req.status
+    req.status = "completed"
     req.closed_at = req.closed_at or now
     if req.ticket is not None:
         req.ticket.status = "closed"
         req.ticket.closed_at = now
-    history.record(req, "closed" if confirmed else "auto_closed", ctx.actor if confirmed else None,
-                   ticket=req.ticket)
+    if not confirmed:  # the requester's confirmation is recorded by the confirm step itself
+        history.record(req, "auto_closed", None, ticket=req.ticket, from_status=from_status,
+                       to_status=req.status, changes={"ticket_status": ["finished", "closed"]})
     return {"confirmed": confirmed}
 
 

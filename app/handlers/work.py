@@ -3,7 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from marshmallow import fields
 
-from app.handlers.base import FormSchema, TaskHandler, in_range, length
+from app.handlers.base import Amount, FormSchema, TaskHandler, in_range, length
 from app.models.base import utcnow
 
 
@@ -28,12 +28,12 @@ class FinishSchema(FormSchema):
         validate=length(min=1, max=10000),
         metadata={"label": _l("Resolution"), "widget": "textarea"},
     )
-    hours_spent = fields.Decimal(
-        required=True, places=2, validate=in_range(min=0, max=10000),
+    hours_spent = Amount(
+        required=True, validate=in_range(min=0, max=10000),
         metadata={"label": _l("Hours spent")},
     )
-    materials_cost = fields.Decimal(
-        required=True, places=2, validate=in_range(min=0, max=10**12),
+    materials_cost = Amount(
+        required=True, validate=in_range(min=0, max=10**12),
         metadata={"label": _l("Materials cost")},
     )
 

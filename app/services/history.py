@@ -3,6 +3,8 @@
 from datetime import date, datetime
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from app.extensions import db
 from app.models import HistoryEvent, ServiceRequest
 
@@ -35,3 +37,22 @@ def record(req: ServiceRequest, action: str, actor=None, *, step=None, comment=N
     )
     db.session.add(event)
     return event
+
+
+def recent_comments(req: ServiceRequest, limit: int = 5) -> list[HistoryEvent]:
+    """The latest entries that carry a comment, newest first (what a step's doer should read)."""
+    return list(db.session.scalars(
+        select(HistoryEvent)
+        .where(HistoryEvent.tenant_id == req.tenant_id, HistoryEvent.request_id == req.id,
+               HistoryEvent.comment.is_not(None))
+        .order_by(HistoryEvent.id.desc())
+        .limit(limit)
+    ))
+
+
+def events_of(req: ServiceRequest) -> list[HistoryEvent]:
+    return list(db.session.scalars(
+        select(HistoryEvent)
+        .where(HistoryEvent.tenant_id == req.tenant_id, HistoryEvent.request_id == req.id)
+        .order_by(HistoryEvent.id)
+    ))

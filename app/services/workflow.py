@@ -203,6 +203,11 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
     ctx = TaskContext(user=user, request=req, task=task)
     data = handler.load(ctx, form)
     from_status = req.status
+    from_ticket_status = req.ticket.status if req.ticket else None
+    # Recorded first, so what the diagram does next (a ticket created...) follows it.
+    event = history.record(req, handler_name, user, step=task.name,
+                           comment=handler.comment(data), from_status=from_status,
+                           changes=handler.describe(ctx, data), ticket=req.ticket)
     task_data = handler.apply(ctx, data)
     expected_version = row.version
     try:
@@ -218,10 +223,11 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
     db.session.flush()
     _sync(row, instance, req)
     _save(row, instance, expected_version)
-    changes = handler.describe(ctx, data)
-    history.record(req, handler_name, user, step=task.name, comment=handler.comment(data),
-                   from_status=from_status, to_status=req.status, changes=changes,
-                   ticket=req.ticket)
+    event.to_status = req.status
+    to_ticket_status = req.ticket.status if req.ticket else None
+    if to_ticket_status != from_ticket_status:
+        event.changes = {**event.changes,
+                         "ticket_status": [from_ticket_status, to_ticket_status]}
     db.session.flush()
     return Completion(req, from_status, req.status)
 

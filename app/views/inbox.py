@@ -37,7 +37,8 @@ def unit_requests():
     if unit_id is not None and unit_id not in heads:
         abort(404)
     units = [db.session.get(Unit, uid) for uid in sorted(heads)]
-    items = [r for r in inbox.list_requests(current_user, status=status, unit_id=unit_id)
+    items = [r for r in inbox.list_requests(current_user, status=status, unit_id=unit_id,
+                                            q=request.args.get("q"))
              if r.unit_id in heads]
     return render_template("inbox/unit_requests.html", items=items, units=units,
                            status=status, unit_id=unit_id, statuses=REQUEST_STATUSES)
@@ -58,7 +59,8 @@ def _directed_unit():
 def director_requests():
     unit, units = _directed_unit()
     status = request.args.get("status") if request.args.get("status") in REQUEST_STATUSES else None
-    items = inbox.list_requests(current_user, status=status, service_unit_id=unit.id)
+    items = inbox.list_requests(current_user, status=status, service_unit_id=unit.id,
+                                q=request.args.get("q"))
     return render_template("inbox/director_requests.html", items=items, unit=unit, units=units,
                            status=status, statuses=REQUEST_STATUSES)
 

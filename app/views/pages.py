@@ -14,6 +14,11 @@ def home():
     return redirect(url_for("inbox.tasks"))
 
 
+@bp.route("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.app_errorhandler(404)
 def not_found(_error):
     return render_template("errors/404.html"), 404

@@ -4,12 +4,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
-from sqlalchemy import select
 
 from app import policy
 from app.extensions import db
-from app.models import REQUEST_STATUSES, HistoryEvent
-from app.services import inbox, workflow
+from app.models import REQUEST_STATUSES
+from app.services import history, inbox, workflow
 from app.services import requests as request_service
 from app.services.workflow import WorkflowError
 from app.views.common import describe_form, form_values, request_or_404
@@ -21,7 +20,8 @@ bp = Blueprint("requests", __name__)
 @login_required
 def mine():
     status = request.args.get("status") if request.args.get("status") in REQUEST_STATUSES else None
-    items = inbox.list_requests(current_user, mine_only=True, status=status)
+    items = inbox.list_requests(current_user, mine_only=True, status=status,
+                                q=request.args.get("q"))
     return render_template("requests/mine.html", items=items, status=status,
                            statuses=REQUEST_STATUSES)
 
@@ -75,11 +75,7 @@ def cancel(request_id: int):
 @login_required
 def detail(request_id: int):
     req = request_or_404(request_id)
-    events = db.session.scalars(
-        select(HistoryEvent).where(HistoryEvent.tenant_id == req.tenant_id,
-                                   HistoryEvent.request_id == req.id)
-        .order_by(HistoryEvent.id)
-    ).all()
+    events = history.events_of(req)
     waiting = [(task, inbox.candidates(task)) for task in inbox.open_tasks_for_request(req)]
     return render_template("requests/detail.html", req=req, events=events, waiting=waiting,
                            can_cancel=policy.can_cancel_request(current_user, req),

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.handlers.base import TaskContext
 from app.handlers.registry import TASK_HANDLERS
 from app.services import inbox, workflow
+from app.services.history import recent_comments
 from app.views.common import describe_form, form_values, task_or_404
 
 bp = Blueprint("tasks", __name__)
@@ -45,6 +46,7 @@ def _page(task, values=None, errors=None, active=None, status=200, notice=None):
         can_claim=policy.can_claim_task(current_user, task),
         can_release=policy.can_release_task(current_user, task),
         notice=notice,
+        comments=recent_comments(task.request),
     ), status
 
 
@@ -77,7 +79,7 @@ def complete(task_id: int):
         db.session.rollback()
         return _page(task, status=500, notice=_("The process could not take this step. "
                                                  "Nothing was changed; tell your administrator."))
-    flash(_("Done: %(step)s.", step=task.name), "success")
+    flash(_("Done: %(action)s.", action=TASK_HANDLERS[handler_name].title), "success")
     return redirect(url_for("requests.detail", request_id=result.request.id))
 
 

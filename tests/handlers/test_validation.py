@@ -135,3 +135,45 @@ def test_a_handler_the_task_does_not_offer_is_refused(demo):
                           {"resolution": "x", "hours_spent": "1", "materials_cost": "1"})
     db.session.rollback()
     assert snapshot(req) == before
+
+
+def test_every_message_is_a_list_of_strings(demo, app):
+    req, task = request_at("Task_Work")
+    with app.test_request_context(headers={"Accept-Language": "es"}):
+        with pytest.raises(ValidationError) as info:
+            workflow.complete(user(WORKER), task, "finish", {"hours_spent": "x"})
+    db.session.rollback()
+    messages = info.value.messages
+    assert set(messages) == {"resolution", "hours_spent", "materials_cost"}
+    for field, errors in messages.items():
+        assert isinstance(errors, list) and all(isinstance(e, str) and len(e) > 3
+                                                for e in errors), (field, errors)
+
+
+@pytest.mark.parametrize("typed,stored", [
+    ("150,50", "150.50"), ("150.50", "150.50"), ("1.500.000", "1500000.00"),
+    ("1.500,50", "1500.50"), ("1,500.50", "1500.50"), ("$ 2 000", "2000.00"),
+])
+def test_amounts_as_people_type_them(demo, typed, stored):
+    req, task = request_at("Task_Evaluate")
+    workflow.complete(user(DIRECTOR), task, "evaluate",
+                      {"decision": "approve", "estimated_cost": typed, "staff_available": "true"})
+    db.session.commit()
+    assert str(req.estimated_cost) == stored
+
+
+def test_a_plan_that_already_ended_is_refused(demo):
+    expect_error("Task_Assign", DIRECTOR, "assign",
+                 _assign(planned_start="2020-01-01", planned_end="2020-01-02"), "planned_end")
+
+
+def test_cost_typed_when_returning_is_not_recorded(demo):
+    req, task = request_at("Task_Evaluate")
+    workflow.complete(user(DIRECTOR), task, "evaluate", {
+        "decision": "return", "comment": "¿Qué piso?", "estimated_cost": "10",
+        "staff_available": "true"})
+    db.session.commit()
+    event = db.session.query(HistoryEvent).filter_by(request_id=req.id,
+                                                     action="evaluate").one()
+    assert event.changes == {"decision": "return"}
+    assert req.estimated_cost is None

@@ -85,8 +85,8 @@ def test_request_to_rated_ticket_through_the_pages(demo, browser):
     assert req.instance.status == "completed"
     actions = [e.action for e in db.session.query(HistoryEvent).filter_by(request_id=req.id)
                .order_by(HistoryEvent.id)]
-    assert actions == ["filed", "authorize", "evaluate", "ticket_created", "assign", "start",
-                       "hold", "resume", "finish", "closed", "confirm"]
+    assert actions == ["filed", "authorize", "evaluate", "assign", "ticket_created", "start",
+                       "hold", "resume", "finish", "confirm"]
     timeline = html(ana.get(f"/requests/{req.id}"))
     assert "Esperando repuesto" in timeline and "Excelente" in timeline
 
@@ -133,3 +133,19 @@ def open_task_count(req_id):
 
     db.session.rollback()
     return db.session.query(HumanTask).filter_by(request_id=req_id, status="open").count()
+
+
+def test_task_page_shows_the_question_and_steps_follow_the_language(demo, browser):
+    from app.services import workflow
+    from tests.factories import request_at, user
+
+    req, task = request_at("Task_Evaluate")
+    workflow.complete(user("director@acme.test"), task, "evaluate",
+                      {"decision": "return", "comment": "¿En qué piso exactamente?"})
+    db.session.commit()
+    ana = browser("ana@acme.test")
+    task = open_task(req.id, "Task_ProvideInformation")
+    page = html(ana.get(f"/tasks/{task.id}"))
+    assert "¿En qué piso exactamente?" in page and "Completar información" in page
+    ana.post("/language", {"code": "en", "next": "/inbox"})
+    assert "Provide more information" in html(ana.get(f"/tasks/{task.id}"))
