@@ -49,6 +49,7 @@ ACTION = {
     "claimed": _l("Took the task"),
     "released": _l("Released the task"),
     "cancelled": _l("Withdrew the request"),
+    "commented": _l("Commented"),
 }
 
 PRIORITY = {

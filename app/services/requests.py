@@ -68,3 +68,16 @@ def file_request(user: User, form: dict) -> ServiceRequest:
                    changes={"category": category.name, "priority": req.priority})
     workflow.start(req, user)
     return req
+
+
+class CommentSchema(FormSchema):
+    comment = fields.String(required=True, validate=length(min=1, max=4000),
+                            metadata={"label": _l("Comment"), "widget": "textarea"})
+
+
+def add_comment(user: User, req: ServiceRequest, form: dict):
+    """A comment on the request's history by anyone who may see it (raises ValidationError)."""
+    if not policy.can_view_request(user, req):
+        raise PermissionError("not visible")
+    data = CommentSchema().load(form)
+    return history.record(req, "commented", user, comment=data["comment"], ticket=req.ticket)

@@ -71,6 +71,21 @@ def cancel(request_id: int):
     return redirect(url_for("requests.detail", request_id=req.id))
 
 
+@bp.post("/requests/<int:request_id>/comments")
+@login_required
+def comment(request_id: int):
+    req = request_or_404(request_id)
+    try:
+        request_service.add_comment(current_user, req, form_values(request.form))
+        db.session.commit()
+        flash(_("Comment added."), "success")
+    except ValidationError:
+        db.session.rollback()
+        flash(_("Write a comment first."), "error")
+        return redirect(url_for("requests.detail", request_id=req.id) + "#comment"), 303
+    return redirect(url_for("requests.detail", request_id=req.id) + "#history")
+
+
 @bp.route("/requests/<int:request_id>")
 @login_required
 def detail(request_id: int):

@@ -149,3 +149,22 @@ def test_task_page_shows_the_question_and_steps_follow_the_language(demo, browse
     assert "¿En qué piso exactamente?" in page and "Completar información" in page
     ana.post("/language", {"code": "en", "next": "/inbox"})
     assert "Provide more information" in html(ana.get(f"/tasks/{task.id}"))
+
+
+def test_people_who_see_a_request_can_comment_on_it(demo, browser):
+    from tests.factories import request_at
+
+    req, _ = request_at("Task_Start")
+    ana, worker = browser("ana@acme.test"), browser("tecnico1@acme.test")
+    assert ana.post(f"/requests/{req.id}/comments", {"comment": "Estoy en la oficina 3"}
+                    ).status_code == 302
+    assert worker.post(f"/requests/{req.id}/comments", {"comment": "Voy a las 3 pm"}
+                       ).status_code == 302
+    assert worker.post(f"/requests/{req.id}/comments", {"comment": "  "}).status_code == 303
+    page = html(worker.get(f"/tickets/{req.ticket.id}"))
+    assert "Estoy en la oficina 3" in page and "Voy a las 3 pm" in page
+    outsider = browser("maria@acme.test")
+    assert outsider.post(f"/requests/{req.id}/comments", {"comment": "x"}).status_code == 404
+    db.session.rollback()
+    assert db.session.query(HistoryEvent).filter_by(request_id=req.id,
+                                                    action="commented").count() == 2
