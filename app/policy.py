@@ -118,8 +118,8 @@ def is_task_candidate(user: User, task: HumanTask) -> bool:
         return False
     if task.assigned_user_id is not None:
         return task.assigned_user_id == user.id
-    if task.role == "unit_head":
-        return task.unit_id in headed_unit_ids(user)
+    if task.role == "unit_head":  # nobody authorizes their own request
+        return task.unit_id in headed_unit_ids(user) and task.request.requester_id != user.id
     return task.unit_id in user.unit_ids(task.role)
 
 
@@ -147,7 +147,11 @@ def can_claim_task(user: User, task: HumanTask) -> bool:
 
 
 def can_release_task(user: User, task: HumanTask) -> bool:
-    return task.status == "open" and task.claimed_by_id == user.id
+    """The claimant, or a tenant admin (e.g. when the claimant left), may release a claim."""
+    return task.status == "open" and task.claimed_by_id is not None and (
+        task.claimed_by_id == user.id
+        or (is_tenant_admin(user) and task.tenant_id == user.tenant_id)
+    )
 
 
 def task_inbox_filter(user: User):
@@ -155,7 +159,10 @@ def task_inbox_filter(user: User):
     role_clauses = []
     heads = headed_unit_ids(user)
     if heads:
-        role_clauses.append((HumanTask.role == "unit_head") & HumanTask.unit_id.in_(heads))
+        own = select(ServiceRequest.id).where(ServiceRequest.tenant_id == user.tenant_id,
+                                              ServiceRequest.requester_id == user.id)
+        role_clauses.append((HumanTask.role == "unit_head") & HumanTask.unit_id.in_(heads)
+                            & HumanTask.request_id.not_in(own))
     for role in ("service_director", "worker", "requester"):
         units = user.unit_ids(role)
         if units:

@@ -8,9 +8,10 @@ evaluation itself is done by simpleeval, which also caps powers and string sizes
 """
 
 import ast
+import operator
 from functools import lru_cache
 
-from simpleeval import EvalWithCompoundTypes
+from simpleeval import DEFAULT_OPERATORS, EvalWithCompoundTypes
 
 MAX_EXPRESSION_LENGTH = 500
 
@@ -33,6 +34,35 @@ _ALLOWED_NODES = (
     ast.FloorDiv, ast.Mod, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn,
     ast.Is, ast.IsNot,
 )
+
+
+MAX_SEQUENCE = 10_000
+
+
+def _size(value, limit: int = MAX_SEQUENCE) -> int:
+    """Items in a (nested) sequence, counting each string character; stops past ``limit``."""
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, (list, tuple)):
+        total = 0
+        for item in value:
+            total += _size(item, limit)
+            if total > limit:
+                break
+        return max(total, 1)
+    return 1
+
+
+def _multiply(left, right):
+    """Like ``*``, but a repeated string, list or tuple may not exceed MAX_SEQUENCE items."""
+    for seq, times in ((left, right), (right, left)):
+        if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
+            if _size(seq) * max(times, 0) > MAX_SEQUENCE:
+                raise ValueError("sequence too long")
+    return operator.mul(left, right)
+
+
+OPERATORS = {**DEFAULT_OPERATORS, ast.Mult: _multiply}
 
 
 class ExpressionError(Exception):
@@ -72,7 +102,7 @@ def parse_expression(expression: str) -> ast.Expression:
 def evaluate(expression: str, data: dict):
     """Evaluate ``expression`` over ``data`` (task data); never runs Python from the diagram."""
     tree = parse_expression(expression)
-    evaluator = EvalWithCompoundTypes(names=dict(data), functions=FUNCTIONS)
+    evaluator = EvalWithCompoundTypes(names=dict(data), functions=FUNCTIONS, operators=OPERATORS)
     try:
         return evaluator.eval(expression.strip(), previously_parsed=tree.body)
     except Exception as exc:  # simpleeval raises many types; report them as one

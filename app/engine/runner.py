@@ -12,6 +12,7 @@ from datetime import datetime
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.util.task import TaskState
 
 from app.engine.expressions import ExpressionError, evaluate, parse_expression
@@ -30,9 +31,30 @@ class TaskNotReady(Exception):
     """The task asked for is not waiting any more (completed or cancelled meanwhile)."""
 
 
+MAX_STEPS_PER_ADVANCE = 500  # automatic steps one advance may take; SpiffWorkflow itself
+# gives up silently on an endless loop near 1000 and reports the workflow completed
+
+
+class SafeEnvironment(BasePythonScriptEngineEnvironment):
+    """The script environment itself is safe: parts of SpiffWorkflow call it directly
+    (message correlations, ad-hoc subprocess conditions), bypassing the script engine."""
+
+    def evaluate(self, expression, context, external_context=None):
+        data = dict(context)
+        if external_context:
+            data.update(external_context)
+        return evaluate(expression, data)
+
+    def execute(self, script, context, external_context=None):
+        raise ExpressionError("script", "scripts are not allowed in a diagram")
+
+    def call_service(self, context, **kwargs):
+        raise ExpressionError("service", "services are called through the host only")
+
+
 class SafeScriptEngine(PythonScriptEngine):
     def __init__(self, operation: Operation):
-        super().__init__()
+        super().__init__(environment=SafeEnvironment())
         self._operation = operation
 
     def validate(self, expression):
@@ -97,8 +119,18 @@ class Instance:
         return dump_instance(self.workflow)
 
     def _advance(self) -> None:
+        steps = 0
+
+        def count(_task):
+            nonlocal steps
+            steps += 1
+            if steps > MAX_STEPS_PER_ADVANCE:
+                raise EngineError("the diagram loops without waiting for anyone")
+
         try:
-            self.workflow.do_engine_steps()
+            self.workflow.do_engine_steps(did_complete_task=count)
+        except EngineError:
+            raise
         except Exception as exc:  # the engine raises assorted types (e.g. a bad duration)
             raise EngineError(str(exc)) from exc
 

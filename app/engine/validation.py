@@ -22,6 +22,22 @@ LANE_ROLES = {
 TASK_ROLES = {"requester", "unit_head", "service_director", "worker"}
 
 
+# Elements whose text the engine evaluates, and how to name them in a problem.
+EXPRESSION_TAGS = {
+    "conditionExpression": "condition",
+    "condition": "condition",
+    "timeDuration": "timer",
+    "timeDate": "timer",
+    "timeCycle": "timer",
+    "loopCardinality": "multi-instance expression",
+    "completionCondition": "completion condition",
+    "loopCondition": "loop condition",
+    "messagePath": "message expression",
+    "formalExpression": "expression",
+    "dataPath": "expression",
+}
+
+
 def lane_role(lane_name: str | None) -> str | None:
     if not lane_name:
         return None
@@ -80,14 +96,17 @@ def check_tree(root, handler_names, operation_names) -> list[tuple[str | None, s
             problems.append((_owner_id(el), "scripts are not allowed in a diagram"))
     for el in root.iter(f"{B}script"):
         problems.append((_owner_id(el), "scripts are not allowed in a diagram"))
-    for el in root.iter(f"{B}conditionExpression"):
-        _check_expression(problems, el, el.text, "condition")
-    for tag in ("timeDuration", "timeDate", "timeCycle"):
+    for el in root.iter():
+        if not isinstance(el.tag, str) or not el.tag.startswith(B):
+            continue
+        what = EXPRESSION_TAGS.get(el.tag[len(B):])
+        if what is not None and (el.text or "").strip():
+            _check_expression(problems, el, el.text, what)
+    for tag in ("manualTask", "receiveTask", "sendTask"):
         for el in root.iter(f"{B}{tag}"):
-            _check_expression(problems, el, el.text, "timer")
-    for tag in ("loopCardinality", "completionCondition"):
-        for el in root.iter(f"{B}{tag}"):
-            _check_expression(problems, el, el.text, "multi-instance expression")
+            problems.append((el.get("id"), f"{tag} is not supported; use a user or service task"))
+    for el in root.iter(f"{B}correlationPropertyRetrievalExpression"):
+        problems.append((el.getparent().get("id"), "message correlations are not supported"))
     for op in root.iter(f"{S}serviceTaskOperator"):
         if op.get("id") not in operation_names:
             problems.append((_owner_id(op), f"unknown service operation '{op.get('id')}'"))

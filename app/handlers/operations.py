@@ -2,20 +2,20 @@
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.handlers.base import OperationContext
 from app.models import (
     REQUEST_STATUSES,
     TICKET_STATUSES,
-    Membership,
+    HistoryEvent,
     OutboxMessage,
     Ticket,
     User,
 )
 from app.models.base import utcnow
-from app.services import history
+from app.services import history, org
 from app.services.numbering import next_number
 
 
@@ -81,13 +81,14 @@ def send_reminder(ctx: OperationContext, params: dict, data: dict) -> dict:
     """Remind whoever the step waits on; the notice is delivered from the outbox after commit."""
     req = ctx.request
     step = str(params.get("step") or "")
-    heads = db.session.scalars(
-        select(Membership.user_id).where(
-            Membership.tenant_id == req.tenant_id,
-            Membership.role == "unit_head",
-            Membership.unit_id == req.unit_id,
-        )
-    ).all()
+    unit_id = org.authorizing_unit_id(req)
+    heads = [h for h in org.heads_of(req.tenant_id, unit_id) if h != req.requester_id] \
+        if unit_id else []
+    occurrence = db.session.scalar(
+        select(func.count(HistoryEvent.id)).where(
+            HistoryEvent.tenant_id == req.tenant_id, HistoryEvent.request_id == req.id,
+            HistoryEvent.action == "reminder_sent", HistoryEvent.step == step)
+    )
     for user_id in heads:
         db.session.add(OutboxMessage(
             tenant_id=req.tenant_id,
@@ -95,7 +96,7 @@ def send_reminder(ctx: OperationContext, params: dict, data: dict) -> dict:
             recipient_id=user_id,
             request_id=req.id,
             payload={"step": step, "number": req.number, "title": req.title},
-            idempotency_key=f"reminder:{req.id}:{step}:{user_id}",
+            idempotency_key=f"reminder:{req.id}:{step}:{occurrence}:{user_id}",
         ))
     history.record(req, "reminder_sent", None, step=step,
                    changes={"recipients": len(heads)})

@@ -50,9 +50,11 @@ def candidates(task: HumanTask) -> list[User]:
     ).unique())
 
 
-def requests_query(user: User, *, status=None, unit_id=None, service_unit_id=None,
-                   mine_only=False, q=None):
+def requests_query(user: User, *, status=None, unit_id=None, unit_ids=None,
+                   service_unit_id=None, mine_only=False, q=None):
     stmt = select(ServiceRequest).where(policy.request_visibility(user))
+    if unit_ids is not None:
+        stmt = stmt.where(ServiceRequest.unit_id.in_(unit_ids))
     if mine_only:
         stmt = stmt.where(ServiceRequest.requester_id == user.id)
     if status:
@@ -75,10 +77,15 @@ def list_requests(user: User, limit: int = 200, **filters) -> list[ServiceReques
 
 
 def list_tickets(user: User, *, status=None, worker_id=None, category_id=None,
-                 overdue=False, mine_only=False, limit: int = 200) -> list[Ticket]:
+                 overdue=False, mine_only=False, open_only=False, service_unit_id=None,
+                 limit: int = 200) -> list[Ticket]:
     stmt = select(Ticket).where(policy.ticket_visibility(user))
     if mine_only:
         stmt = stmt.where(Ticket.worker_id == user.id)
+    if open_only:
+        stmt = stmt.where(Ticket.status.in_(OPEN_TICKET_STATUSES))
+    if service_unit_id:
+        stmt = stmt.where(Ticket.service_unit_id == service_unit_id)
     if status:
         stmt = stmt.where(Ticket.status == status)
     if worker_id:

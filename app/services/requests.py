@@ -64,9 +64,10 @@ def file_request(user: User, form: dict) -> ServiceRequest:
     )
     db.session.add(req)
     db.session.flush()
-    history.record(req, "filed", user, to_status=req.status,
-                   changes={"category": category.name, "priority": req.priority})
+    event = history.record(req, "filed", user,
+                           changes={"category": category.name, "priority": req.priority})
     workflow.start(req, user)
+    event.to_status = req.status  # pending_evaluation when no authorization is needed
     return req
 
 

@@ -13,6 +13,7 @@ from app.sqlite import writing
 
 log = logging.getLogger(__name__)
 _started = False
+RETRY_SECONDS = 600  # a failing instance waits this long, so it cannot starve the others
 _lock = threading.Lock()
 
 
@@ -29,7 +30,11 @@ def run_due_timers(limit: int = 100) -> int:
                 db.session.commit()
         except Exception:
             db.session.rollback()
-            log.exception("timer of instance %s failed; it will be retried", instance_id)
+            log.exception("timer of instance %s failed; retrying in %s s", instance_id,
+                          RETRY_SECONDS)
+            with writing():
+                workflow.postpone_timers(instance_id, RETRY_SECONDS)
+                db.session.commit()
     return fired
 
 

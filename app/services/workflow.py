@@ -7,19 +7,21 @@ two concurrent completions of one task exactly one goes through and the other ge
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
 from app import policy
 from app.engine.runner import EngineError, Instance, TaskNotReady
 from app.engine.validation import lane_role
+from app.engine.xml import DiagramError
 from app.extensions import db
 from app.handlers.base import OperationContext, TaskContext
 from app.handlers.operations import OperationError
 from app.handlers.registry import OPERATIONS, TASK_HANDLERS
-from app.models import HumanTask, Membership, ProcessInstance, ServiceRequest, Unit, User
+from app.models import HumanTask, ProcessInstance, ServiceRequest, User
 from app.models.base import utcnow
-from app.services import definitions, history
+from app.services import definitions, history, org
 
 
 class TaskConflict(Exception):
@@ -56,25 +58,11 @@ def _dispatcher(ctx: OperationContext):
 
 
 def _restore(row: ProcessInstance, ctx: OperationContext) -> Instance:
-    compiled = definitions.compiled(row.definition)
-    return Instance.restore(compiled, row.state, _dispatcher(ctx))
-
-
-def authorizing_unit_id(req: ServiceRequest) -> int:
-    """The request's unit, or the nearest enclosing unit that has a head."""
-    unit = db.session.get(Unit, req.unit_id)
-    while unit is not None:
-        has_head = db.session.scalar(
-            select(Membership.id).where(
-                Membership.tenant_id == req.tenant_id,
-                Membership.unit_id == unit.id,
-                Membership.role == "unit_head",
-            ).limit(1)
-        )
-        if has_head:
-            return unit.id
-        unit = unit.parent
-    return req.unit_id
+    try:
+        compiled = definitions.compiled(row.definition)
+        return Instance.restore(compiled, row.state, _dispatcher(ctx))
+    except (DiagramError, ValueError, KeyError) as exc:
+        raise WorkflowError(f"instance {row.id} cannot be restored: {exc}") from exc
 
 
 def _scope(req: ServiceRequest, role: str) -> tuple[int | None, int | None]:
@@ -82,7 +70,7 @@ def _scope(req: ServiceRequest, role: str) -> tuple[int | None, int | None]:
     if role == "requester":
         return req.unit_id, req.requester_id
     if role == "unit_head":
-        return authorizing_unit_id(req), None
+        return org.authorizing_unit_id(req), None
     if role == "worker":
         return req.service_unit_id, req.ticket.worker_id if req.ticket else None
     return req.service_unit_id, None
@@ -142,15 +130,13 @@ def _save(row: ProcessInstance, instance: Instance, expected_version: int) -> No
     db.session.expire(row)
 
 
-def requester_heads_unit(req: ServiceRequest) -> bool:
-    return req.unit_id in db.session.get(User, req.requester_id).unit_ids("unit_head")
-
-
 def start(req: ServiceRequest, actor: User) -> ProcessInstance:
     definition = definitions.active_definition(req.tenant_id, req.category.process_key)
     tenant = req.requester.tenant
     data = {
-        "requester_is_head": requester_heads_unit(req),
+        # The diagram's name for "no authorization needed" (requester heads the unit, or
+        # nobody above heads one).
+        "requester_is_head": not org.authorization_needed(req),
         "priority": req.priority,
         "authorization_reminder_after": tenant.setting("authorization_reminder_after"),
         "auto_close_after": tenant.setting("auto_close_after"),
@@ -245,7 +231,10 @@ def cancel_request(user: User, req: ServiceRequest, reason: str) -> None:
         raise TaskConflict("already_completed")
     expected_version = row.version
     instance = _restore(row, OperationContext(req, user))
-    instance.cancel()
+    try:
+        instance.cancel()
+    except Exception as exc:
+        raise WorkflowError(str(exc)) from exc
     from_status = req.status
     _sync(row, instance, req)
     req.status = "cancelled"
@@ -260,9 +249,11 @@ def claim(user: User, task: HumanTask) -> None:
     _lock_instance(task)
     if task.status != "open":
         raise TaskConflict("already_completed")
-    if task.claimed_by_id not in (None, user.id):
+    if task.claimed_by_id == user.id:
+        return  # already theirs
+    if task.claimed_by_id is not None:
         raise TaskConflict("claimed")
-    if not policy.can_claim_task(user, task) and task.claimed_by_id != user.id:
+    if not policy.can_claim_task(user, task):
         raise NotAllowed()
     task.claimed_by_id = user.id
     history.record(task.request, "claimed", user, step=task.name)
@@ -311,3 +302,13 @@ def fire_timers(instance_id: int, now=None) -> bool:
     _save(row, instance, expected_version)
     db.session.flush()
     return True
+
+
+def postpone_timers(instance_id: int, seconds: int) -> None:
+    """Move a failing instance's next timer check later; its state is left as it was."""
+    db.session.execute(
+        update(ProcessInstance)
+        .where(ProcessInstance.id == instance_id)
+        .values(next_timer_at=utcnow() + timedelta(seconds=seconds))
+        .execution_options(synchronize_session=False)
+    )

@@ -29,13 +29,19 @@ def load_user(user_id: str):
     return user if user is not None and user.active else None
 
 
-def _too_many_attempts(email: str) -> bool:
+ADDRESS_FACTOR = 5  # one address may fail this many times more (several people behind a NAT)
+
+
+def _too_many_attempts(email: str, address: str) -> bool:
+    """Failed logins within the window, per e-mail and per address."""
     window = utcnow() - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
-    count = db.session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.email == email, LoginAttempt.created_at >= window)
-    )
-    return count >= current_app.config["LOGIN_MAX_ATTEMPTS"]
+    limit = current_app.config["LOGIN_MAX_ATTEMPTS"]
+    recent = LoginAttempt.created_at >= window
+    by_email = db.session.scalar(
+        select(func.count(LoginAttempt.id)).where(LoginAttempt.email == email, recent))
+    by_address = db.session.scalar(
+        select(func.count(LoginAttempt.id)).where(LoginAttempt.address == address, recent))
+    return by_email >= limit or by_address >= limit * ADDRESS_FACTOR
 
 
 def _safe_next(target: str | None) -> str:
@@ -50,14 +56,15 @@ def login():
         return redirect(url_for("pages.home"))
     email = ""
     if request.method == "POST":
-        email = (request.form.get("email") or "").strip().lower()
-        password = request.form.get("password") or ""
-        if _too_many_attempts(email):
+        email = (request.form.get("email") or "").strip().lower()[:254]
+        password = (request.form.get("password") or "")[:1024]
+        address = (request.remote_addr or "")[:64]
+        if _too_many_attempts(email, address):
             flash(_("Too many failed attempts. Wait a few minutes and try again."), "error")
             return render_template("auth/login.html", email=email), 429
         user = db.session.scalar(select(User).where(func.lower(User.email) == email))
         if user is None or not user.active or not user.check_password(password):
-            db.session.add(LoginAttempt(email=email, address=request.remote_addr or ""))
+            db.session.add(LoginAttempt(email=email, address=address))
             db.session.commit()
             flash(_("Wrong e-mail or password."), "error")
             return render_template("auth/login.html", email=email), 401

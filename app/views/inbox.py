@@ -15,7 +15,7 @@ bp = Blueprint("inbox", __name__)
 
 def _int_arg(name):
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
 
 
 @bp.route("/inbox")
@@ -37,9 +37,8 @@ def unit_requests():
     if unit_id is not None and unit_id not in heads:
         abort(404)
     units = [db.session.get(Unit, uid) for uid in sorted(heads)]
-    items = [r for r in inbox.list_requests(current_user, status=status, unit_id=unit_id,
-                                            q=request.args.get("q"))
-             if r.unit_id in heads]
+    items = inbox.list_requests(current_user, status=status, unit_ids=sorted(heads),
+                                unit_id=unit_id, q=request.args.get("q"))
     return render_template("inbox/unit_requests.html", items=items, units=units,
                            status=status, unit_id=unit_id, statuses=REQUEST_STATUSES)
 
@@ -76,8 +75,7 @@ def director_tickets():
         "category_id": _int_arg("category_id"),
         "overdue": request.args.get("overdue") == "1",
     }
-    items = [t for t in inbox.list_tickets(current_user, **filters)
-             if t.service_unit_id == unit.id]
+    items = inbox.list_tickets(current_user, service_unit_id=unit.id, **filters)
     workers = [row["worker"] for row in inbox.workload(current_user, unit.id)]
     return render_template("inbox/director_tickets.html", items=items, unit=unit, units=units,
                            filters=filters, statuses=TICKET_STATUSES, workers=workers,
@@ -98,7 +96,5 @@ def my_tickets():
     if not current_user.has_role("worker"):
         abort(404)
     show_all = request.args.get("all") == "1"
-    items = inbox.list_tickets(current_user, mine_only=True)
-    if not show_all:
-        items = [t for t in items if t.status in ("pending", "in_progress", "on_hold")]
+    items = inbox.list_tickets(current_user, mine_only=True, open_only=not show_all)
     return render_template("inbox/my_tickets.html", items=items, show_all=show_all)

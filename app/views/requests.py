@@ -66,7 +66,12 @@ def cancel(request_id: int):
     except workflow.TaskConflict:
         db.session.rollback()
         flash(_("This request can no longer be withdrawn."), "error")
-        return redirect(url_for("requests.detail", request_id=req.id)), 409
+        return redirect(url_for("requests.detail", request_id=req.id), code=303)
+    except WorkflowError:
+        db.session.rollback()
+        flash(_("The process could not take this step. Nothing was changed; "
+                "tell your administrator."), "error")
+        return redirect(url_for("requests.detail", request_id=req.id), code=303)
     flash(_("Request %(number)s withdrawn.", number=req.number), "success")
     return redirect(url_for("requests.detail", request_id=req.id))
 

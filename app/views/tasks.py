@@ -93,8 +93,7 @@ def claim(task_id: int):
         flash(_("The task is yours now; others no longer see it in their inbox."), "success")
     except workflow.TaskConflict as exc:
         db.session.rollback()
-        flash(CONFLICT_MESSAGES[exc.reason](), "error")
-        return _page(task, status=409)
+        return _page(task, status=409, notice=CONFLICT_MESSAGES[exc.reason]())
     except workflow.NotAllowed:
         db.session.rollback()
         return _page(task, status=403, notice=_("You may not take this task."))

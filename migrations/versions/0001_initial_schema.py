@@ -28,6 +28,7 @@ def upgrade():
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_attempts_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_login_attempts_email'), ['email'], unique=False)
+        batch_op.create_index(batch_op.f('ix_login_attempts_address'), ['address'], unique=False)
 
     op.create_table('tenants',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -382,6 +383,7 @@ def downgrade():
     op.drop_table('tenants')
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_attempts_email'))
+        batch_op.drop_index(batch_op.f('ix_login_attempts_address'))
         batch_op.drop_index(batch_op.f('ix_login_attempts_created_at'))
 
     op.drop_table('login_attempts')

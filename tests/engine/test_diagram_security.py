@@ -146,3 +146,84 @@ def test_a_refused_diagram_deploys_nothing(app):
         definitions.deploy(tenant.id, bad)
     db.session.rollback()
     assert db.session.query(ProcessDefinition).filter_by(tenant_id=tenant.id).count() == 0
+
+
+CORRELATION = (
+    '<bpmn:correlationProperty id="cp_evil" name="evil">'
+    '<bpmn:correlationPropertyRetrievalExpression messageRef="msg">'
+    f'<bpmn:messagePath>{PAYLOAD}</bpmn:messagePath>'
+    '</bpmn:correlationPropertyRetrievalExpression></bpmn:correlationProperty>'
+    '<bpmn:message id="msg" name="msg"/>'
+)
+
+
+def test_message_correlation_expressions_are_refused():
+    xml = default_diagram().replace("<bpmn:collaboration", CORRELATION + "<bpmn:collaboration", 1)
+    problems = problems_of(xml)
+    assert any("message" in msg for _, msg in problems), problems
+
+
+def test_the_environment_spiffworkflow_calls_directly_is_safe():
+    from app.engine.runner import SafeEnvironment
+
+    env = SafeEnvironment()
+    assert env.evaluate("a + 1", {"a": 1}) == 2
+    for call in (lambda: env.evaluate(PAYLOAD, {}), lambda: env.execute("x = 1", {}),
+                 lambda: env.call_service({}, operation_name="x")):
+        with pytest.raises(Exception) as info:
+            call()
+        assert "not allowed" in str(info.value) or "only len" in str(info.value) \
+            or "host only" in str(info.value)
+
+
+def test_huge_sequences_are_refused():
+    from app.engine.expressions import ExpressionError, evaluate
+
+    with pytest.raises(ExpressionError):
+        evaluate("[[0] * 3000] * 3000", {})
+    with pytest.raises(ExpressionError):
+        evaluate("'x' * 100000", {})
+    assert evaluate("[0] * 3", {}) == [0, 0, 0]
+
+
+def test_unsupported_task_types_are_refused():
+    xml = default_diagram().replace(
+        '<bpmn:userTask id="Task_Start"',
+        '<bpmn:manualTask id="Task_Manual"/><bpmn:userTask id="Task_Start"')
+    assert any(eid == "Task_Manual" for eid, _ in problems_of(xml))
+
+
+LOOPING_SERVICE = """<bpmn:serviceTask id="Task_OnHold" name="Loop">
+      <bpmn:extensionElements>
+        <spiffworkflow:serviceTaskOperator id="set_status" resultVariable="r">
+          <spiffworkflow:parameters>
+            <spiffworkflow:parameter id="ticket_status" type="str" value="'on_hold'" />
+          </spiffworkflow:parameters>
+        </spiffworkflow:serviceTaskOperator>
+      </bpmn:extensionElements>
+      <bpmn:incoming>Flow_Hold</bpmn:incoming>
+      <bpmn:outgoing>Flow_Resume</bpmn:outgoing>
+    </bpmn:serviceTask>"""
+
+
+def test_a_diagram_that_loops_forever_stops_with_an_error():
+    # On hold, a service task leads back to the outcome gateway without waiting for anyone.
+    xml = default_diagram()
+    user_task = xml[xml.index('<bpmn:userTask id="Task_OnHold"'):]
+    user_task = user_task[:user_task.index("</bpmn:userTask>") + len("</bpmn:userTask>")]
+    looping = xml.replace(user_task, LOOPING_SERVICE).replace(
+        'sourceRef="Gateway_MergeWork" targetRef="Task_Work"',
+        'sourceRef="Gateway_MergeWork" targetRef="Gateway_WorkOutcome"')
+    compiled = compile_xml(looping)
+    start = {"requester_is_head": True, "authorization_reminder_after": "PT1H",
+             "auto_close_after": "P7D"}
+    calls = []
+    instance = Instance.start(compiled, start, lambda *a: calls.append(a) or {"ok": True})
+    for spec_id, data in (("Task_Evaluate", {"decision": "approve"}), ("Task_Assign", {})):
+        (task,) = [t for t in instance.ready_tasks() if t.spec_id == spec_id]
+        instance.complete(task.uuid, data)
+    (task,) = instance.ready_tasks()
+    assert task.spec_id == "Task_Start"
+    with pytest.raises(EngineError, match="loops"):
+        instance.complete(task.uuid, {"action": "hold"})
+    assert 100 < len(calls) < 300

@@ -114,3 +114,27 @@ def test_unknown_ids_are_404(demo, browser):
     for route in ("/requests/999999", "/tasks/999999", "/tickets/999999"):
         assert client.get(route).status_code == 404
     assert user("director@acme.test").tenant.slug == "acme"
+
+
+def test_lists_filter_in_the_database_before_the_page_limit(demo, app):
+    """A worker's open ticket shows even when older closed tickets exceed the page size."""
+    from app.services import inbox
+    from tests.factories import request_at
+
+    done, _ = request_at("Task_Confirm")
+    fresh, _ = request_at("Task_Start")
+    worker = user("tecnico1@acme.test")
+    listed = inbox.list_tickets(worker, mine_only=True, open_only=True)
+    assert fresh.ticket.id in [t.id for t in listed]
+    assert done.ticket.id not in [t.id for t in listed]
+    assert {t.status for t in listed} <= {"pending", "in_progress", "on_hold"}
+    director = user("director@acme.test")
+    other_unit = db.session.query(Unit).filter_by(name="Mantenimiento").one()
+    assert inbox.list_tickets(director, service_unit_id=other_unit.id) == []
+    assert done.ticket.id in [t.id for t in inbox.list_tickets(director)]
+
+
+def test_odd_filter_values_are_ignored_not_errors(demo, browser):
+    director = browser("director@acme.test")
+    for query in ("worker_id=²", "worker_id=-1", "category_id=9" * 30, "status=<b>"):
+        assert director.get(f"/director/tickets?{query}").status_code == 200
