@@ -179,3 +179,13 @@ def task_inbox_filter(user: User):
         & (HumanTask.status == "open")
         & or_(HumanTask.assigned_user_id == user.id, pooled)
     )
+
+
+def can_manage_webhooks(user: User) -> bool:
+    """Tenant admins register webhook endpoints and read their delivery log."""
+    return is_tenant_admin(user)
+
+
+def can_manage_token(user: User, token) -> bool:
+    """People manage only their own API tokens."""
+    return token is not None and token.tenant_id == user.tenant_id and token.user_id == user.id

@@ -80,6 +80,9 @@ class AssignHandler(TaskHandler):
                 {"helper_ids": [str(_l("The assigned worker cannot also be a helper."))]}
             )
 
+    def event(self, data):
+        return "ticket.assigned"
+
     def describe(self, ctx, data):
         names = {w.id: w.name for w in workers_of(ctx.request.tenant_id,
                                                    ctx.request.service_unit_id)}

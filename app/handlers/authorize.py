@@ -32,5 +32,8 @@ class AuthorizeHandler(TaskHandler):
     submit_label = _l("Send decision")
     schema = AuthorizeSchema
 
+    def event(self, data):
+        return "request.authorized" if data["decision"] == "authorize" else "request.rejected"
+
     def apply(self, ctx, data):
         return {"decision": data["decision"]}

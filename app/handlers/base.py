@@ -166,6 +166,10 @@ class TaskHandler:
     def comment(self, data: dict) -> str | None:
         return data.get("comment")
 
+    def event(self, data: dict) -> str | None:
+        """The webhook event this completion stands for, if any."""
+        return None
+
     def describe(self, ctx: TaskContext, data: dict) -> dict:
         """What the history shows as changed: the form minus what is shown as the comment."""
         comment = self.comment(data)

@@ -25,6 +25,9 @@ class ConfirmHandler(TaskHandler):
     submit_label = _l("Confirm")
     schema = ConfirmSchema
 
+    def event(self, data):
+        return "request.confirmed"
+
     def apply(self, ctx, data):
         ctx.request.rating = data["rating"]
         ctx.request.rating_comment = data.get("comment")

@@ -61,6 +61,9 @@ class EvaluateHandler(TaskHandler):
     submit_label = _l("Send decision")
     schema = EvaluateSchema
 
+    def event(self, data):
+        return {"approve": "request.approved", "reject": "request.rejected"}.get(data["decision"])
+
     def describe(self, ctx, data):
         described = super().describe(ctx, data)
         if data["decision"] != "approve":

@@ -44,6 +44,9 @@ class StartHandler(TaskHandler):
     submit_label = _l("Start")
     schema = CommentSchema
 
+    def event(self, data):
+        return "ticket.started"
+
     def apply(self, ctx, data):
         ctx.request.ticket.actual_start = utcnow()
         return {}
@@ -54,6 +57,9 @@ class HoldHandler(TaskHandler):
     title = _l("Put on hold")
     submit_label = _l("Put on hold")
     schema = HoldSchema
+
+    def event(self, data):
+        return "ticket.on_hold"
 
     def apply(self, ctx, data):
         ctx.request.ticket.hold_reason = data["reason"]
@@ -79,6 +85,9 @@ class FinishHandler(TaskHandler):
     title = _l("Finish work")
     submit_label = _l("Finish")
     schema = FinishSchema
+
+    def event(self, data):
+        return "ticket.finished"
 
     def apply(self, ctx, data):
         ticket = ctx.request.ticket

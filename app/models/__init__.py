@@ -2,6 +2,12 @@
 
 from app.models.audit import HistoryEvent, OutboxMessage
 from app.models.catalog import PRIORITIES, Category
+from app.models.integration import (
+    WEBHOOK_EVENTS,
+    ApiToken,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from app.models.org import ROLES, LoginAttempt, Membership, Unit, User
 from app.models.process import HumanTask, ProcessDefinition, ProcessInstance
 from app.models.request import (
@@ -17,5 +23,6 @@ __all__ = [
     "PRIORITIES", "ROLES", "REQUEST_STATUSES", "OPEN_REQUEST_STATUSES", "TICKET_STATUSES",
     "OPEN_TICKET_STATUSES", "Category", "HistoryEvent", "HumanTask", "LoginAttempt", "Membership",
     "NumberSequence", "OutboxMessage", "ProcessDefinition", "ProcessInstance", "ServiceRequest",
-    "Tenant", "Ticket", "Unit", "User", "ticket_helpers",
+    "Tenant", "Ticket", "Unit", "User", "ticket_helpers", "ApiToken", "WebhookDelivery",
+    "WebhookEndpoint", "WEBHOOK_EVENTS",
 ]

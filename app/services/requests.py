@@ -9,7 +9,7 @@ from app.extensions import db
 from app.handlers.base import FormSchema, length, one_of
 from app.models import PRIORITIES, Category, ServiceRequest, User
 from app.models.base import utcnow
-from app.services import history, workflow
+from app.services import events, history, workflow
 from app.services.numbering import next_number
 
 PRIORITY_CHOICES = [
@@ -68,6 +68,7 @@ def file_request(user: User, form: dict) -> ServiceRequest:
                            changes={"category": category.name, "priority": req.priority})
     workflow.start(req, user)
     event.to_status = req.status  # pending_evaluation when no authorization is needed
+    events.emit(req, "request.filed", user)
     return req
 
 

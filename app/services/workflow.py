@@ -21,7 +21,7 @@ from app.handlers.operations import OperationError
 from app.handlers.registry import OPERATIONS, TASK_HANDLERS
 from app.models import HumanTask, ProcessInstance, ServiceRequest, User
 from app.models.base import utcnow
-from app.services import definitions, history, org
+from app.services import definitions, events, history, org
 
 
 class TaskConflict(Exception):
@@ -214,6 +214,9 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
     if to_ticket_status != from_ticket_status:
         event.changes = {**event.changes,
                          "ticket_status": [from_ticket_status, to_ticket_status]}
+    lifecycle_event = handler.event(data)
+    if lifecycle_event:
+        events.emit(req, lifecycle_event, user)
     db.session.flush()
     return Completion(req, from_status, req.status)
 

@@ -1,0 +1,47 @@
+"""How requests, tickets and people look outside the app: the API and webhook payloads."""
+
+from marshmallow import Schema, fields
+
+
+class RefSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+
+
+class PersonSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    email = fields.Email()
+
+
+class TicketSummarySchema(Schema):
+    id = fields.Integer()
+    number = fields.String(metadata={"example": "TKT-2026-000042"})
+    status = fields.String()
+    worker = fields.Nested(PersonSchema)
+    planned_start = fields.Date()
+    planned_end = fields.Date()
+
+
+class RequestSchema(Schema):
+    id = fields.Integer()
+    number = fields.String(metadata={"example": "SOL-2026-000042"})
+    title = fields.String()
+    description = fields.String()
+    status = fields.String()
+    priority = fields.String()
+    location = fields.String()
+    category = fields.Nested(RefSchema)
+    unit = fields.Nested(RefSchema)
+    service_unit = fields.Nested(RefSchema)
+    requester = fields.Nested(PersonSchema)
+    estimated_cost = fields.Decimal(as_string=True, allow_none=True)
+    rating = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+    ticket = fields.Nested(TicketSummarySchema, allow_none=True)
+
+
+def request_payload(req) -> dict:
+    return RequestSchema().dump(req)

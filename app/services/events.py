@@ -1,0 +1,44 @@
+"""Lifecycle events for webhooks: one delivery row per subscribed endpoint, written in the same
+transaction as the change and sent after commit by the background worker."""
+
+import uuid
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ServiceRequest, Tenant, WebhookDelivery, WebhookEndpoint
+from app.models.base import utcnow
+from app.schemas import request_payload
+
+
+def emit(req: ServiceRequest, event: str, actor=None) -> int:
+    """Queue ``event`` about ``req`` for the tenant's endpoints; returns how many were queued."""
+    endpoints = [
+        e for e in db.session.scalars(
+            select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == req.tenant_id,
+                                          WebhookEndpoint.active.is_(True)))
+        if event in (e.events or [])
+    ]
+    if not endpoints:
+        return 0
+    db.session.flush()
+    tenant = db.session.get(Tenant, req.tenant_id)
+    occurred_at = utcnow().isoformat()
+    data = request_payload(req)
+    for endpoint in endpoints:
+        key = uuid.uuid4().hex
+        db.session.add(WebhookDelivery(
+            tenant_id=req.tenant_id,
+            endpoint_id=endpoint.id,
+            event=event,
+            idempotency_key=key,
+            payload={
+                "id": key,
+                "event": event,
+                "occurred_at": occurred_at,
+                "tenant": tenant.slug,
+                "actor": {"id": actor.id, "email": actor.email} if actor else None,
+                "request": data,
+            },
+        ))
+    return len(endpoints)
