@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask, g, has_request_context, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -14,6 +14,9 @@ LANGUAGES = ("es", "en")
 # Pages carry no scripts; inline style attributes only draw the workload bars.
 CSP = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+# The API's Swagger UI page runs its own (locally served) scripts and one inline starter.
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
 
 
 def _select_locale():
@@ -57,6 +60,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_blueprints(app)
 
+    from app.api import init_api
+
+    init_api(app)
+
     from app import labels
     from app.cli import register_cli
 
@@ -68,7 +75,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.after_request
     def _security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        docs = request.path.startswith("/api/v1/docs")
+        response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -57,6 +57,8 @@ def load_settings() -> dict:
         # Failed logins allowed per e-mail and address within LOGIN_WINDOW_SECONDS
         "LOGIN_MAX_ATTEMPTS": int(os.environ.get("LOGIN_MAX_ATTEMPTS", "10")),
         "LOGIN_WINDOW_SECONDS": int(os.environ.get("LOGIN_WINDOW_SECONDS", "300")),
+        # Lifetime of tokens from POST /api/v1/tokens, in hours
+        "API_TOKEN_TTL_HOURS": int(os.environ.get("API_TOKEN_TTL_HOURS", "168")),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "WTF_CSRF_TIME_LIMIT": None,
     }

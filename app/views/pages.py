@@ -4,6 +4,9 @@ from datetime import date
 
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
+
+from app.api.errors import from_http_exception, is_api_request, problem
 
 bp = Blueprint("pages", __name__)
 
@@ -19,28 +22,25 @@ def favicon():
     return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
-@bp.app_errorhandler(404)
-def not_found(_error):
-    return render_template("errors/404.html"), 404
+PAGES = {400: "errors/400.html", 403: "errors/403.html", 404: "errors/404.html",
+         413: "errors/413.html", 500: "errors/500.html"}
 
 
-@bp.app_errorhandler(403)
-def forbidden(_error):
-    return render_template("errors/403.html"), 403
-
-
-@bp.app_errorhandler(400)
-def bad_request(error):
-    return render_template("errors/400.html", error=error), 400
-
-
-@bp.app_errorhandler(413)
-def too_large(_error):
-    return render_template("errors/413.html"), 413
+@bp.app_errorhandler(HTTPException)
+def http_error(error):
+    """Problem details under /api/, a page elsewhere (or Werkzeug's own for rare codes)."""
+    if is_api_request():
+        return from_http_exception(error)
+    template = PAGES.get(error.code)
+    if template is None:
+        return error
+    return render_template(template, error=error), error.code
 
 
 @bp.app_errorhandler(500)
-def server_error(_error):
+def server_error(error):
+    if is_api_request():
+        return problem(500, "Something went wrong; nothing was changed.")
     return render_template("errors/500.html"), 500
 
 

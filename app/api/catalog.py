@@ -1,0 +1,96 @@
+"""Categories, units and people the caller may see."""
+
+from marshmallow import Schema, fields
+from sqlalchemy import or_, select
+
+from app import policy
+from app.api.common import Blueprint, PageArgs, caller, page_schema, paginate
+from app.models import Category, Membership, Unit, User
+
+blp = Blueprint("api_catalog", __name__, url_prefix="/api/v1", description="Catalog and people")
+
+
+class CategoryOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    description = fields.String()
+    service_unit_id = fields.Integer()
+    default_priority = fields.String()
+
+
+class UnitOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+    is_service_unit = fields.Boolean()
+
+
+class UserOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    email = fields.String()
+    roles = fields.Method("_roles")
+
+    def _roles(self, user):
+        return [{"role": m.role, "unit_id": m.unit_id} for m in user.memberships]
+
+
+class CategoryArgs(PageArgs):
+    service_unit_id = fields.Integer()
+
+
+@blp.route("/categories")
+@blp.arguments(CategoryArgs, location="query")
+@blp.response(200, page_schema(CategoryOut, "CategoryPage"))
+def categories(args):
+    """Active service categories of the caller's company"""
+    stmt = select(Category).where(Category.tenant_id == caller().tenant_id,
+                                  Category.active.is_(True))
+    if args.get("service_unit_id"):
+        stmt = stmt.where(Category.service_unit_id == args["service_unit_id"])
+    return paginate(stmt.order_by(Category.name, Category.id), args)
+
+
+class UnitArgs(PageArgs):
+    service_units_only = fields.Boolean(load_default=False)
+
+
+@blp.route("/units")
+@blp.arguments(UnitArgs, location="query")
+@blp.response(200, page_schema(UnitOut, "UnitPage"))
+def units(args):
+    """Units of the caller's company"""
+    stmt = select(Unit).where(Unit.tenant_id == caller().tenant_id)
+    if args["service_units_only"]:
+        stmt = stmt.where(Unit.is_service_unit.is_(True))
+    return paginate(stmt.order_by(Unit.name, Unit.id), args)
+
+
+class UserArgs(PageArgs):
+    role = fields.String()
+    unit_id = fields.Integer()
+
+
+@blp.route("/users")
+@blp.arguments(UserArgs, location="query")
+@blp.response(200, page_schema(UserOut, "UserPage"))
+def users(args):
+    """People the caller works with: their units' members, the workers of units they direct"""
+    user = caller()
+    stmt = select(User).where(User.tenant_id == user.tenant_id, User.active.is_(True))
+    if not policy.is_tenant_admin(user):
+        shared = {m.unit_id for m in user.memberships if m.unit_id}
+        shared |= policy.headed_unit_ids(user)
+        stmt = stmt.where(or_(
+            User.id == user.id,
+            User.id.in_(select(Membership.user_id).where(
+                Membership.tenant_id == user.tenant_id, Membership.unit_id.in_(shared))),
+        ))
+    if args.get("role") or args.get("unit_id"):
+        member = select(Membership.user_id).where(Membership.tenant_id == user.tenant_id)
+        if args.get("role"):
+            member = member.where(Membership.role == args["role"])
+        if args.get("unit_id"):
+            member = member.where(Membership.unit_id == args["unit_id"])
+        stmt = stmt.where(User.id.in_(member))
+    return paginate(stmt.order_by(User.name, User.id), args)

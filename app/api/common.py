@@ -1,0 +1,74 @@
+"""What every API blueprint shares: the caller, scoped loading, pagination."""
+
+import math
+
+from flask import abort, g, request
+from flask_smorest import Blueprint as SmorestBlueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
+
+from app.extensions import csrf, db
+
+BEARER = [{"bearerAuth": []}]
+
+
+class Blueprint(SmorestBlueprint):
+    """An API blueprint: bearer-token auth on every view, no CSRF (no cookies are accepted)."""
+
+    def __init__(self, *args, public: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        csrf.exempt(self)
+        if not public:
+            self.before_request(require_token)
+
+
+def require_token():
+    from app.api.tokens_service import authenticate
+
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    user = authenticate(raw.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        from app.api.errors import problem
+
+        return problem(401, "Send a valid token: 'Authorization: Bearer <token>'.",
+                       headers={"WWW-Authenticate": 'Bearer realm="api"'})
+    g.api_user = user
+    return None
+
+
+def caller():
+    return g.api_user
+
+
+def scoped_or_404(model, object_id: int):
+    """Fetch by (caller's tenant, id); another tenant's id is simply not found."""
+    obj = db.session.scalar(
+        select(model).where(model.tenant_id == caller().tenant_id, model.id == object_id))
+    if obj is None:
+        abort(404)
+    return obj
+
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+def page_schema(item_schema, name: str):
+    """A paginated envelope around ``item_schema``, named for the OpenAPI document."""
+    return type(name, (Schema,), {
+        "items": fields.List(fields.Nested(item_schema)),
+        "page": fields.Integer(),
+        "per_page": fields.Integer(),
+        "total": fields.Integer(),
+        "pages": fields.Integer(),
+    })
+
+
+def paginate(stmt, args) -> dict:
+    page, per_page = args["page"], args["per_page"]
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return {"items": items, "page": page, "per_page": per_page, "total": total,
+            "pages": math.ceil(total / per_page) if total else 0}

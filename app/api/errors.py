@@ -1,0 +1,65 @@
+"""Errors under /api/ are JSON problem details (RFC 9457), never an HTML page."""
+
+from flask import jsonify, request
+from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+API_PREFIX = "/api/"
+
+
+class ProblemSchema(Schema):
+    """The body of every error answer of the API."""
+
+    type = fields.String(metadata={"example": "about:blank"})
+    title = fields.String(metadata={"example": "Unprocessable Entity"})
+    status = fields.Integer(metadata={"example": 422})
+    detail = fields.String(metadata={"example": "The data sent is not valid."})
+    errors = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.String()),
+        metadata={"description": "Field name -> messages, for invalid data"})
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def problem(status: int, detail: str | None = None, errors: dict | None = None, headers=None):
+    body = {"type": "about:blank", "title": HTTP_STATUS_CODES.get(status, "Error"),
+            "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = _flatten(errors)
+    response = jsonify(body)
+    response.status_code = status
+    response.content_type = "application/problem+json"
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def _flatten(errors) -> dict:
+    """webargs nests messages by location ({"json": {...}}); callers want fields."""
+    if isinstance(errors, dict) and set(errors) <= {"json", "query", "form", "path", "headers"}:
+        merged = {}
+        for value in errors.values():
+            merged.update(_flatten(value))
+        return merged
+    flat = {}
+    for key, value in (errors or {}).items():
+        if isinstance(value, dict):
+            for sub, messages in _flatten(value).items():
+                flat[f"{key}.{sub}"] = messages
+        else:
+            flat[str(key)] = [str(v) for v in (value if isinstance(value, list) else [value])]
+    return flat
+
+
+def from_http_exception(error: HTTPException):
+    data = getattr(error, "data", None) or {}
+    errors = data.get("messages") or data.get("errors")
+    detail = data.get("message") or error.description
+    if errors and error.code == 422:
+        detail = "The data sent is not valid."
+    return problem(error.code or 500, detail, errors)

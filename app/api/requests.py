@@ -1,0 +1,151 @@
+"""Service requests: file, list, read, history, comments."""
+
+from flask import abort, request
+from marshmallow import Schema, ValidationError, fields, validate
+
+from app import policy
+from app.api.common import Blueprint, PageArgs, caller, page_schema, paginate, scoped_or_404
+from app.api.errors import problem
+from app.extensions import db
+from app.models import REQUEST_STATUSES, ServiceRequest
+from app.schemas import PersonSchema, RequestSchema
+from app.services import history, inbox
+from app.services import requests as request_service
+from app.services.workflow import WorkflowError
+
+blp = Blueprint("api_requests", __name__, url_prefix="/api/v1/requests",
+                description="Service requests")
+
+
+class RequestArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(REQUEST_STATUSES))
+    unit_id = fields.Integer()
+    category_id = fields.Integer()
+    q = fields.String(validate=validate.Length(max=100),
+                      metadata={"description": "Text in the number or title"})
+
+
+class StepOut(Schema):
+    task_id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    kinds = fields.List(fields.String())
+    role = fields.String()
+    claimed_by = fields.Nested(PersonSchema, allow_none=True)
+    waiting_on = fields.List(fields.Nested(PersonSchema))
+
+
+class RequestDetail(RequestSchema):
+    current_steps = fields.List(fields.Nested(StepOut))
+
+
+class CreatedOut(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    status = fields.String()
+
+
+class EventOut(Schema):
+    id = fields.Integer()
+    action = fields.String()
+    step = fields.String(allow_none=True)
+    actor = fields.Nested(PersonSchema, allow_none=True)
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    comment = fields.String(allow_none=True)
+    changes = fields.Dict()
+    created_at = fields.DateTime()
+
+
+class CommentIn(Schema):
+    comment = fields.String(required=True)
+
+
+def visible_or_404(request_id: int) -> ServiceRequest:
+    req = scoped_or_404(ServiceRequest, request_id)
+    if not policy.can_view_request(caller(), req):
+        abort(404)
+    return req
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError({"_schema": ["Send a JSON object."]})
+    return body
+
+
+def current_steps(req: ServiceRequest) -> list[dict]:
+    return [{
+        "task_id": task.id, "name": task.name, "kind": task.handler_list[0],
+        "kinds": task.handler_list, "role": task.role, "claimed_by": task.claimed_by,
+        "waiting_on": inbox.candidates(task),
+    } for task in inbox.open_tasks_for_request(req)]
+
+
+@blp.route("")
+@blp.arguments(RequestArgs, location="query")
+@blp.response(200, page_schema(RequestSchema, "RequestPage"))
+def list_requests(args):
+    """Requests the caller may see, newest first"""
+    stmt = inbox.requests_query(caller(), status=args.get("status"), unit_id=args.get("unit_id"),
+                                q=args.get("q"))
+    if args.get("category_id"):
+        stmt = stmt.where(ServiceRequest.category_id == args["category_id"])
+    return paginate(stmt, args)
+
+
+@blp.route("", methods=["POST"])
+@blp.doc(requestBody={"required": True, "content": {
+    "application/json": {"schema": request_service.NewRequestSchema}}})
+@blp.response(201, CreatedOut)
+@blp.alt_response(422, description="Invalid data, with field errors")
+def create_request():
+    """File a request (it starts its workflow at once)"""
+    try:
+        req = request_service.file_request(caller(), json_body())
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        return problem(422, "The data sent is not valid.", exc.messages)
+    except WorkflowError:
+        db.session.rollback()
+        return problem(500, "The process could not start; nothing was saved.")
+    return {"id": req.id, "number": req.number, "status": req.status}
+
+
+@blp.route("/<int:request_id>")
+@blp.response(200, RequestDetail)
+@blp.alt_response(404, description="No such request, or not visible to the caller")
+def get_request(request_id):
+    """One request, with the step(s) it waits on and on whom"""
+    req = visible_or_404(request_id)
+    req.current_steps = current_steps(req)  # a plain attribute for the response schema
+    return req
+
+
+@blp.route("/<int:request_id>/history")
+@blp.response(200, EventOut(many=True))
+@blp.alt_response(404, description="No such request, or not visible to the caller")
+def get_history(request_id):
+    """Every step of the request: who, when, what changed, comment"""
+    return history.events_of(visible_or_404(request_id))
+
+
+@blp.route("/<int:request_id>/comments", methods=["POST"])
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": CommentIn}}})
+@blp.response(201, EventOut)
+@blp.alt_response(404, description="No such request, or not visible to the caller")
+@blp.alt_response(422, description="Empty comment")
+def add_comment(request_id):
+    """Add a comment to the request's history"""
+    req = visible_or_404(request_id)
+    try:
+        event = request_service.add_comment(caller(), req, json_body())
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        return problem(422, "The data sent is not valid.", exc.messages)
+    return event
+
+

@@ -1,0 +1,193 @@
+"""The caller's inbox and the task actions: claim, release, complete."""
+
+from functools import lru_cache
+
+from apispec.ext.marshmallow import OpenAPIConverter
+from flask import abort, request
+from marshmallow import Schema, ValidationError, fields
+
+from app import policy
+from app.api.common import Blueprint, PageArgs, caller, page_schema, paginate, scoped_or_404
+from app.api.errors import problem
+from app.extensions import db
+from app.handlers.registry import TASK_HANDLERS
+from app.models import HumanTask
+from app.schemas import PersonSchema
+from app.services import workflow
+
+blp = Blueprint("api_tasks", __name__, url_prefix="/api/v1/tasks",
+                description="Inbox and task actions")
+
+CONFLICTS = {
+    "already_completed": "The task was already completed by someone else. Nothing was changed.",
+    "claimed": "Someone else has taken this task. Nothing was changed.",
+}
+
+
+@lru_cache(maxsize=64)
+def form_schema(handler_name: str) -> dict:
+    """The JSON schema of a handler's form, as the complete endpoint expects it."""
+    handler = TASK_HANDLERS[handler_name]
+    converter = OpenAPIConverter("3.0.3", lambda schema: None, None)
+    schema = handler.schema()
+    json_schema = converter.schema2jsonschema(schema)
+    for name, field in schema.fields.items():
+        prop = json_schema["properties"].get(name)
+        if prop is not None and field.metadata.get("label"):
+            prop["title"] = str(field.metadata["label"])
+    json_schema["title"] = str(handler.title)
+    return json_schema
+
+
+class TaskOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.Method("_kind", metadata={"description": "The (first) handler of the task"})
+    kinds = fields.Method("_kinds")
+    request_id = fields.Integer()
+    request_number = fields.String(attribute="request.number")
+    request_title = fields.String(attribute="request.title")
+    role = fields.String()
+    status = fields.String()
+    claimed_by = fields.Nested(PersonSchema, allow_none=True)
+    created_at = fields.DateTime()
+    forms = fields.Method("_forms", metadata={
+        "description": "kind -> JSON schema of the body `complete` accepts for that kind"})
+
+    def _kind(self, task):
+        return task.handler_list[0]
+
+    def _kinds(self, task):
+        return task.handler_list
+
+    def _forms(self, task):
+        return {kind: form_schema(kind) for kind in task.handler_list}
+
+
+class CompletionOut(Schema):
+    task_id = fields.Integer()
+    request_id = fields.Integer()
+    status = fields.String(metadata={"description": "The request's status after the step"})
+    ticket_status = fields.String(allow_none=True)
+    next_steps = fields.List(fields.String())
+
+
+COMPLETE_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {
+        "type": "object",
+        "description": "The fields of the task's form (see `forms` in the inbox), plus `kind` "
+                       "when the task offers several (e.g. `finish` or `hold`).",
+        "properties": {"kind": {"type": "string"}},
+        "additionalProperties": True,
+    }}},
+}
+
+
+def visible_task_or_404(task_id: int) -> HumanTask:
+    task = scoped_or_404(HumanTask, task_id)
+    if not policy.can_view_task(caller(), task):
+        abort(404)
+    return task
+
+
+@blp.route("")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(TaskOut, "TaskPage"))
+def inbox(args):
+    """Open tasks waiting for the caller, oldest first"""
+    from sqlalchemy import select
+
+    stmt = select(HumanTask).where(policy.task_inbox_filter(caller())).order_by(
+        HumanTask.created_at, HumanTask.id)
+    return paginate(stmt, args)
+
+
+@blp.route("/<int:task_id>")
+@blp.response(200, TaskOut)
+@blp.alt_response(404, description="No such task, or not visible to the caller")
+def get_task(task_id):
+    """One task with its form(s)"""
+    return visible_task_or_404(task_id)
+
+
+def _act(task_id, action):
+    task = visible_task_or_404(task_id)
+    try:
+        result = action(task)
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        return problem(422, "The data sent is not valid.", exc.messages)
+    except workflow.TaskConflict as exc:
+        db.session.rollback()
+        return problem(409, CONFLICTS[exc.reason])
+    except workflow.NotAllowed:
+        db.session.rollback()
+        return problem(403, "The caller may see this task but not do this with it.")
+    except workflow.WorkflowError:
+        db.session.rollback()
+        return problem(500, "The process could not take this step. Nothing was changed.")
+    return result
+
+
+@blp.route("/<int:task_id>/complete", methods=["POST"])
+@blp.doc(requestBody=COMPLETE_BODY)
+@blp.response(200, CompletionOut)
+@blp.alt_response(403, description="Visible, but not the caller's to complete")
+@blp.alt_response(404, description="No such task, or not visible to the caller")
+@blp.alt_response(409, description="Already completed, or claimed by someone else")
+@blp.alt_response(422, description="Invalid data, with field errors")
+def complete(task_id):
+    """Complete a task with its form's fields (the same rules as the page)"""
+
+    def run(task):
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise ValidationError({"_schema": ["Send a JSON object."]})
+        body = dict(body)
+        kind = body.pop("kind", None) or task.handler_list[0]
+        if kind not in task.handler_list:
+            raise ValidationError({"kind": [f"One of: {', '.join(task.handler_list)}."]})
+        done = workflow.complete(caller(), task, kind, body)
+        req = done.request
+        return {"task_id": task.id, "request_id": req.id, "status": req.status,
+                "ticket_status": req.ticket.status if req.ticket else None,
+                "next_steps": [t.name for t in workflow_open_tasks(req)]}
+
+    return _act(task_id, run)
+
+
+def workflow_open_tasks(req):
+    from app.services.inbox import open_tasks_for_request
+
+    return open_tasks_for_request(req)
+
+
+@blp.route("/<int:task_id>/claim", methods=["POST"])
+@blp.response(200, TaskOut)
+@blp.alt_response(403, description="Not a task the caller could take")
+@blp.alt_response(404, description="No such task, or not visible to the caller")
+@blp.alt_response(409, description="Already completed, or claimed by someone else")
+def claim(task_id):
+    """Take a task shared by several people, so only the caller sees it"""
+
+    def run(task):
+        workflow.claim(caller(), task)
+        return task
+
+    return _act(task_id, run)
+
+
+@blp.route("/<int:task_id>/release", methods=["POST"])
+@blp.response(200, TaskOut)
+@blp.alt_response(403, description="The caller does not hold this task")
+@blp.alt_response(404, description="No such task, or not visible to the caller")
+def release(task_id):
+    """Give back a task the caller took"""
+
+    def run(task):
+        workflow.release(caller(), task)
+        return task
+
+    return _act(task_id, run)

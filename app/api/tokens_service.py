@@ -1,0 +1,53 @@
+"""Issuing, checking and revoking bearer tokens (stored as SHA-256 hashes)."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import ApiToken, User
+from app.models.base import utcnow
+
+PREFIX = "mds_"
+
+
+def _hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def issue(user: User, name: str, hours: int) -> tuple[str, ApiToken]:
+    """A new token for ``user``; the raw value is returned once and never stored."""
+    raw = PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(tenant_id=user.tenant_id, user_id=user.id, name=name[:100],
+                     token_hash=_hash(raw), prefix=raw[:12],
+                     expires_at=utcnow() + timedelta(hours=hours))
+    db.session.add(token)
+    db.session.flush()
+    return raw, token
+
+
+def authenticate(raw: str) -> User | None:
+    """The active user a valid, unrevoked, unexpired token belongs to."""
+    if not raw or not raw.startswith(PREFIX) or len(raw) > 200:
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(raw)))
+    if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
+        return None
+    user = db.session.get(User, token.user_id)
+    if user is None or not user.active or user.tenant_id != token.tenant_id:
+        return None
+    return user
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    return list(db.session.scalars(
+        select(ApiToken).where(ApiToken.tenant_id == user.tenant_id, ApiToken.user_id == user.id)
+        .order_by(ApiToken.created_at.desc())
+    ))
+
+
+def revoke(token: ApiToken) -> None:
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()

@@ -1,0 +1,138 @@
+"""The whole lifecycle through the API, as the four people involved."""
+
+from datetime import date, timedelta
+
+from app.extensions import db
+from app.models import Category, HistoryEvent
+
+
+def first(items, **match):
+    return next(i for i in items if all(i.get(k) == v for k, v in match.items()))
+
+
+def inbox_task(client, request_id):
+    tasks = client.get("/api/v1/tasks?per_page=100").json["items"]
+    return first(tasks, request_id=request_id)
+
+
+def test_request_to_rated_ticket_through_the_api(demo, api):
+    ana = api("ana@acme.test")
+    me = ana.get("/api/v1/me").json
+    assert me["tenant"]["slug"] == "acme"
+    assert me["roles"][0]["role"] == "requester"
+    categories = ana.get("/api/v1/categories").json["items"]
+    electric = first(categories, name="Electricidad")
+    created = ana.post("/api/v1/requests", {
+        "title": "Cambiar tomacorriente", "description": "Está suelto.",
+        "category_id": electric["id"], "priority": "high", "location": "Piso 2"})
+    assert created.status_code == 201, created.json
+    req_id = created.json["id"]
+    assert created.json["number"].startswith(f"SOL-{date.today().year}-")
+    assert created.json["status"] == "pending_authorization"
+    detail = ana.get(f"/api/v1/requests/{req_id}").json
+    (step,) = detail["current_steps"]
+    assert step["kind"] == "authorize"
+    assert [p["email"] for p in step["waiting_on"]] == ["jefe.finanzas@acme.test"]
+
+    head = api("jefe.finanzas@acme.test")
+    task = inbox_task(head, req_id)
+    assert task["kind"] == "authorize"
+    assert task["forms"]["authorize"]["properties"]["decision"]["enum"] == ["authorize", "reject"]
+    done = head.post(f"/api/v1/tasks/{task['id']}/complete",
+                     {"decision": "authorize", "comment": "OK"})
+    assert done.status_code == 200, done.json
+    assert done.json["status"] == "pending_evaluation"
+    again = head.post(f"/api/v1/tasks/{task['id']}/complete", {"decision": "authorize"})
+    assert again.status_code == 409 and again.json["title"] == "Conflict"
+
+    director = api("director@acme.test")
+    task = inbox_task(director, req_id)
+    bad = director.post(f"/api/v1/tasks/{task['id']}/complete", {"decision": "approve"})
+    assert bad.status_code == 422 and "estimated_cost" in bad.json["errors"]
+    assert director.post(f"/api/v1/tasks/{task['id']}/complete", {
+        "decision": "approve", "estimated_cost": 120000, "staff_available": True}
+    ).json["status"] == "pending_assignment"
+    workers = director.get("/api/v1/users?role=worker").json["items"]
+    tecnico = first(workers, email="tecnico1@acme.test")
+    task = inbox_task(director, req_id)
+    assigned = director.post(f"/api/v1/tasks/{task['id']}/complete", {
+        "worker_id": tecnico["id"], "planned_start": date.today().isoformat(),
+        "planned_end": (date.today() + timedelta(days=1)).isoformat()})
+    assert assigned.json == {**assigned.json, "status": "in_service", "ticket_status": "pending"}
+
+    worker = api("tecnico1@acme.test")
+    tickets = worker.get("/api/v1/tickets?status=pending").json["items"]
+    ticket = first(tickets, request_id=req_id)
+    assert ticket["number"].startswith("TKT-")
+    task = inbox_task(worker, req_id)
+    assert worker.post(f"/api/v1/tasks/{task['id']}/complete", {}).json["ticket_status"] \
+        == "in_progress"
+    task = inbox_task(worker, req_id)
+    assert task["kinds"] == ["finish", "hold"]
+    held = worker.post(f"/api/v1/tasks/{task['id']}/complete",
+                       {"kind": "hold", "reason": "Falta repuesto"})
+    assert held.json["ticket_status"] == "on_hold"
+    task = inbox_task(worker, req_id)
+    worker.post(f"/api/v1/tasks/{task['id']}/complete", {"comment": "Llegó"})
+    task = inbox_task(worker, req_id)
+    finished = worker.post(f"/api/v1/tasks/{task['id']}/complete", {
+        "kind": "finish", "resolution": "Cambiado", "hours_spent": 1.5, "materials_cost": "8000"})
+    assert (finished.json["status"], finished.json["ticket_status"]) == ("completed", "finished")
+
+    task = inbox_task(ana, req_id)
+    rated = ana.post(f"/api/v1/tasks/{task['id']}/complete", {"rating": 4, "comment": "Bien"})
+    assert (rated.json["status"], rated.json["ticket_status"]) == ("completed", "closed")
+    assert ana.post(f"/api/v1/requests/{req_id}/comments", {"comment": "Gracias"}
+                    ).status_code == 201
+    events = [e["action"] for e in ana.get(f"/api/v1/requests/{req_id}/history").json]
+    assert events == ["filed", "authorize", "evaluate", "assign", "ticket_created", "start",
+                      "hold", "resume", "finish", "confirm", "commented"]
+    assert ana.get(f"/api/v1/requests/{req_id}").json["rating"] == 4
+    assert db.session.query(HistoryEvent).filter_by(request_id=req_id).count() == len(events)
+
+
+def test_lists_filter_and_paginate(demo, api):
+    director = api("director@acme.test")
+    page = director.get("/api/v1/requests?per_page=2&page=1").json
+    assert page["per_page"] == 2 and len(page["items"]) == 2 and page["total"] >= 5
+    assert page["pages"] == -(-page["total"] // 2)
+    rejected = director.get("/api/v1/requests?status=rejected").json["items"]
+    assert rejected and all(r["status"] == "rejected" for r in rejected)
+    cat = db.session.query(Category).filter_by(name="Limpieza").one()
+    by_cat = director.get(f"/api/v1/requests?category_id={cat.id}").json["items"]
+    assert by_cat and all(r["category"]["id"] == cat.id for r in by_cat)
+    assert director.get("/api/v1/requests?q=bodega").json["total"] == 1
+    overdue = director.get("/api/v1/tickets?overdue=true").json["items"]
+    assert overdue and all(t["overdue"] for t in overdue)
+    bad = director.get("/api/v1/requests?status=nonsense&per_page=500")
+    assert bad.status_code == 422 and {"status", "per_page"} <= set(bad.json["errors"])
+
+
+def test_tokens_expire_and_can_be_revoked(demo, api, app):
+    import time_machine
+
+    from app.api import tokens_service
+    from app.models import ApiToken
+    from app.models.base import utcnow
+
+    client = api("ana@acme.test")
+    assert client.get("/api/v1/me").status_code == 200
+    token = db.session.query(ApiToken).one()
+    assert token.token_hash != client.token and client.token.startswith("mds_")
+    with time_machine.travel(utcnow() + timedelta(hours=169)):
+        assert client.get("/api/v1/me").status_code == 401
+    db.session.rollback()
+    tokens_service.revoke(db.session.get(ApiToken, token.id))
+    db.session.commit()
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_token_login_is_rate_limited_and_cookies_are_not_accepted(demo, api, browser):
+    client = api()
+    for _ in range(5):
+        assert client.post("/api/v1/tokens", {"email": "ana@acme.test", "password": "no"}
+                           ).status_code == 401
+    assert client.post("/api/v1/tokens", {"email": "ana@acme.test", "password": "demo1234"}
+                       ).status_code == 429
+    web = browser("luis@acme.test")          # logged in with a session cookie...
+    assert web.get("/api/v1/me").status_code == 401   # ...which the API ignores
