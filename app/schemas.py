@@ -3,6 +3,13 @@
 from marshmallow import Schema, fields
 
 
+class DecimalString(fields.Decimal):
+    """An exact decimal sent as a JSON string ("120000.00"); documented as such."""
+
+    def __init__(self, **kwargs):
+        super().__init__(as_string=True, **kwargs)
+
+
 class RefSchema(Schema):
     id = fields.Integer()
     name = fields.String()
@@ -35,7 +42,7 @@ class RequestSchema(Schema):
     unit = fields.Nested(RefSchema)
     service_unit = fields.Nested(RefSchema)
     requester = fields.Nested(PersonSchema)
-    estimated_cost = fields.Decimal(as_string=True, allow_none=True)
+    estimated_cost = DecimalString(allow_none=True)
     rating = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

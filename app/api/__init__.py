@@ -1,12 +1,14 @@
 """The REST API under /api/v1: same handlers, policy and transactions as the pages."""
 
+import http
 from pathlib import Path
 
 from flask import Blueprint as FlaskBlueprint
 from flask import send_from_directory
 from flask_smorest import Api as SmorestApi
+from flask_smorest.utils import prepare_response
 
-from app.api.errors import ProblemSchema
+from app.api.errors import PROBLEM_JSON, ProblemSchema
 
 PREFIX = "/api/v1"
 
@@ -19,6 +21,19 @@ class Api(SmorestApi):
 
     def _register_error_handlers(self):
         pass
+
+    def _register_responses(self):
+        """Every error response is documented as application/problem+json, as sent."""
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON if status >= 400
+                             else self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Error (problem details)", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM_JSON)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
 api = Api()
@@ -59,6 +74,9 @@ def init_api(app) -> None:
         },
     )
     api.init_app(app)
+    from app.schemas import DecimalString
+
+    api.register_field(DecimalString, "string", "decimal")
     from app.api import catalog, requests, tasks, tickets, tokens
 
     for module in (tokens, catalog, requests, tasks, tickets):

@@ -6,6 +6,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 API_PREFIX = "/api/"
+PROBLEM_JSON = "application/problem+json"
 
 
 class ProblemSchema(Schema):
@@ -18,6 +19,10 @@ class ProblemSchema(Schema):
     errors = fields.Dict(
         keys=fields.String(), values=fields.List(fields.String()),
         metadata={"description": "Field name -> messages, for invalid data"})
+
+
+# Keyword arguments for blp.alt_response: an error documented as it is sent.
+problem_doc = {"schema": ProblemSchema, "content_type": PROBLEM_JSON}
 
 
 def is_api_request() -> bool:
@@ -33,7 +38,7 @@ def problem(status: int, detail: str | None = None, errors: dict | None = None, 
         body["errors"] = _flatten(errors)
     response = jsonify(body)
     response.status_code = status
-    response.content_type = "application/problem+json"
+    response.content_type = PROBLEM_JSON
     for key, value in (headers or {}).items():
         response.headers[key] = value
     return response

@@ -5,7 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from app import policy
 from app.api.common import Blueprint, PageArgs, caller, page_schema, paginate, scoped_or_404
-from app.api.errors import problem
+from app.api.errors import problem, problem_doc
 from app.extensions import db
 from app.models import REQUEST_STATUSES, ServiceRequest
 from app.schemas import PersonSchema, RequestSchema
@@ -99,7 +99,7 @@ def list_requests(args):
 @blp.doc(requestBody={"required": True, "content": {
     "application/json": {"schema": request_service.NewRequestSchema}}})
 @blp.response(201, CreatedOut)
-@blp.alt_response(422, description="Invalid data, with field errors")
+@blp.alt_response(422, **problem_doc, description="Invalid data, with field errors")
 def create_request():
     """File a request (it starts its workflow at once)"""
     try:
@@ -116,7 +116,7 @@ def create_request():
 
 @blp.route("/<int:request_id>")
 @blp.response(200, RequestDetail)
-@blp.alt_response(404, description="No such request, or not visible to the caller")
+@blp.alt_response(404, **problem_doc, description="No such request, or not visible to the caller")
 def get_request(request_id):
     """One request, with the step(s) it waits on and on whom"""
     req = visible_or_404(request_id)
@@ -126,7 +126,7 @@ def get_request(request_id):
 
 @blp.route("/<int:request_id>/history")
 @blp.response(200, EventOut(many=True))
-@blp.alt_response(404, description="No such request, or not visible to the caller")
+@blp.alt_response(404, **problem_doc, description="No such request, or not visible to the caller")
 def get_history(request_id):
     """Every step of the request: who, when, what changed, comment"""
     return history.events_of(visible_or_404(request_id))
@@ -135,8 +135,8 @@ def get_history(request_id):
 @blp.route("/<int:request_id>/comments", methods=["POST"])
 @blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": CommentIn}}})
 @blp.response(201, EventOut)
-@blp.alt_response(404, description="No such request, or not visible to the caller")
-@blp.alt_response(422, description="Empty comment")
+@blp.alt_response(404, **problem_doc, description="No such request, or not visible to the caller")
+@blp.alt_response(422, **problem_doc, description="Empty comment")
 def add_comment(request_id):
     """Add a comment to the request's history"""
     req = visible_or_404(request_id)

@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields
 
 from app import policy
 from app.api.common import Blueprint, PageArgs, caller, page_schema, paginate, scoped_or_404
-from app.api.errors import problem
+from app.api.errors import problem, problem_doc
 from app.extensions import db
 from app.handlers.registry import TASK_HANDLERS
 from app.models import HumanTask
@@ -105,7 +105,7 @@ def inbox(args):
 
 @blp.route("/<int:task_id>")
 @blp.response(200, TaskOut)
-@blp.alt_response(404, description="No such task, or not visible to the caller")
+@blp.alt_response(404, **problem_doc, description="No such task, or not visible to the caller")
 def get_task(task_id):
     """One task with its form(s)"""
     return visible_task_or_404(task_id)
@@ -134,10 +134,10 @@ def _act(task_id, action):
 @blp.route("/<int:task_id>/complete", methods=["POST"])
 @blp.doc(requestBody=COMPLETE_BODY)
 @blp.response(200, CompletionOut)
-@blp.alt_response(403, description="Visible, but not the caller's to complete")
-@blp.alt_response(404, description="No such task, or not visible to the caller")
-@blp.alt_response(409, description="Already completed, or claimed by someone else")
-@blp.alt_response(422, description="Invalid data, with field errors")
+@blp.alt_response(403, **problem_doc, description="Visible, but not the caller's to complete")
+@blp.alt_response(404, **problem_doc, description="No such task, or not visible to the caller")
+@blp.alt_response(409, **problem_doc, description="Already completed, or claimed by someone else")
+@blp.alt_response(422, **problem_doc, description="Invalid data, with field errors")
 def complete(task_id):
     """Complete a task with its form's fields (the same rules as the page)"""
 
@@ -166,9 +166,9 @@ def workflow_open_tasks(req):
 
 @blp.route("/<int:task_id>/claim", methods=["POST"])
 @blp.response(200, TaskOut)
-@blp.alt_response(403, description="Not a task the caller could take")
-@blp.alt_response(404, description="No such task, or not visible to the caller")
-@blp.alt_response(409, description="Already completed, or claimed by someone else")
+@blp.alt_response(403, **problem_doc, description="Not a task the caller could take")
+@blp.alt_response(404, **problem_doc, description="No such task, or not visible to the caller")
+@blp.alt_response(409, **problem_doc, description="Already completed, or claimed by someone else")
 def claim(task_id):
     """Take a task shared by several people, so only the caller sees it"""
 
@@ -181,8 +181,8 @@ def claim(task_id):
 
 @blp.route("/<int:task_id>/release", methods=["POST"])
 @blp.response(200, TaskOut)
-@blp.alt_response(403, description="The caller does not hold this task")
-@blp.alt_response(404, description="No such task, or not visible to the caller")
+@blp.alt_response(403, **problem_doc, description="The caller does not hold this task")
+@blp.alt_response(404, **problem_doc, description="No such task, or not visible to the caller")
 def release(task_id):
     """Give back a task the caller took"""
 

@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from app import policy
 from app.api.common import Blueprint, PageArgs, caller, page_schema, paginate, scoped_or_404
+from app.api.errors import problem_doc
 from app.models import OPEN_TICKET_STATUSES, TICKET_STATUSES, ServiceRequest, Ticket
-from app.schemas import PersonSchema
+from app.schemas import DecimalString, PersonSchema
 
 blp = Blueprint("api_tickets", __name__, url_prefix="/api/v1/tickets", description="Tickets")
 
@@ -28,8 +29,8 @@ class TicketOut(Schema):
     planned_end = fields.Date()
     actual_start = fields.DateTime(allow_none=True)
     actual_end = fields.DateTime(allow_none=True)
-    hours_spent = fields.Decimal(as_string=True, allow_none=True)
-    materials_cost = fields.Decimal(as_string=True, allow_none=True)
+    hours_spent = DecimalString(allow_none=True)
+    materials_cost = DecimalString(allow_none=True)
     resolution = fields.String(allow_none=True)
     hold_reason = fields.String(allow_none=True)
     overdue = fields.Method("_overdue")
@@ -69,7 +70,7 @@ def list_tickets(args):
 
 @blp.route("/<int:ticket_id>")
 @blp.response(200, TicketOut)
-@blp.alt_response(404, description="No such ticket, or not visible to the caller")
+@blp.alt_response(404, **problem_doc, description="No such ticket, or not visible to the caller")
 def get_ticket(ticket_id):
     """One ticket"""
     ticket = scoped_or_404(Ticket, ticket_id)

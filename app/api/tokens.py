@@ -5,7 +5,7 @@ from marshmallow import Schema, fields
 
 from app.api import tokens_service
 from app.api.common import Blueprint, caller, require_token
-from app.api.errors import problem
+from app.api.errors import problem, problem_doc
 from app.extensions import db
 from app.services.login import TooManyAttempts, check_credentials
 
@@ -45,8 +45,8 @@ class MeOut(Schema):
 @blp.route("/tokens", methods=["POST"])
 @blp.arguments(Credentials)
 @blp.response(201, TokenOut)
-@blp.alt_response(401, schema=Credentials, description="Wrong e-mail or password")
-@blp.alt_response(429, description="Too many failed attempts")
+@blp.alt_response(401, **problem_doc, description="Wrong e-mail or password")
+@blp.alt_response(429, **problem_doc, description="Too many failed attempts")
 @blp.doc(security=[])
 def create_token(data):
     """Exchange e-mail and password for a bearer token"""
@@ -66,7 +66,7 @@ def create_token(data):
 
 @blp.route("/me")
 @blp.response(200, MeOut)
-@blp.alt_response(401, description="No valid token")
+@blp.alt_response(401, **problem_doc, description="No valid token")
 def me():
     """The caller: user, tenant, roles and units"""
     denied = require_token()
