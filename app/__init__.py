@@ -71,7 +71,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_cli(app)
 
-    from app.services.timer_thread import maybe_start_embedded_runner
+    from app.services.background import maybe_start_embedded_runner
 
     @app.after_request
     def _security_headers(response):

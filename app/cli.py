@@ -1,4 +1,5 @@
-"""Command-line administration: ``flask seed-demo``, ``flask timers run``..."""
+"""Command-line administration: ``flask seed-demo``, ``flask timers run``,
+``flask webhooks deliver``..."""
 
 import time
 
@@ -35,7 +36,7 @@ def register_cli(app: Flask) -> None:
     @click.option("--every", default=15.0, show_default=True, help="Seconds between passes.")
     def timers_run(loop, every):
         """Fire every due timer once (or keep doing it with --loop)."""
-        from app.services.timer_thread import run_due_timers
+        from app.services.background import run_due_timers
 
         while True:
             fired = run_due_timers()
@@ -43,3 +44,23 @@ def register_cli(app: Flask) -> None:
             if not loop:
                 return
             time.sleep(every)
+
+    @app.cli.group("webhooks")
+    def webhooks_group():
+        """Send queued webhook deliveries (signed, retried with backoff)."""
+
+    @webhooks_group.command("deliver")
+    @click.option("--loop", is_flag=True, help="Keep running, polling every --every seconds.")
+    @click.option("--every", default=5.0, show_default=True, help="Seconds between passes.")
+    @click.option("--limit", default=50, show_default=True, help="Most deliveries per pass.")
+    def webhooks_deliver(loop, every, limit):
+        """Send the due deliveries, at most --limit (or keep doing it with --loop)."""
+        from app.services.webhooks import deliver_due
+
+        while True:
+            sent = deliver_due(limit=limit)
+            click.echo(f"sent {sent} webhook delivery(ies)")
+            if not loop:
+                return
+            if sent < limit:  # a full pass means more are waiting: go on at once
+                time.sleep(every)

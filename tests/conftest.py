@@ -28,6 +28,7 @@ def app():
         "SECRET_KEY": "test-secret",
         "EMBEDDED_TIMERS": False,
         "LOGIN_MAX_ATTEMPTS": 5,
+        "WEBHOOK_ALLOW_PRIVATE_NETWORKS": True,  # the test receivers listen on loopback
     })
     with application.app_context():
         from flask_migrate import downgrade, upgrade

@@ -41,8 +41,13 @@ def caller():
     return g.api_user
 
 
+MAX_ID = 2**31 - 1  # integer columns; larger ids cannot exist
+
+
 def scoped_or_404(model, object_id: int):
     """Fetch by (caller's tenant, id); another tenant's id is simply not found."""
+    if not 0 < object_id <= MAX_ID:
+        abort(404)
     obj = db.session.scalar(
         select(model).where(model.tenant_id == caller().tenant_id, model.id == object_id))
     if obj is None:

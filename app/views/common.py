@@ -9,9 +9,13 @@ from app import policy
 from app.extensions import db
 from app.models import HumanTask, ServiceRequest, Ticket
 
+MAX_ID = 2**31 - 1  # integer columns; larger ids cannot exist
+
 
 def scoped_get(model, object_id: int):
     """Fetch by (tenant, id); anything of another tenant is simply not found."""
+    if not 0 < object_id <= MAX_ID:
+        abort(404)
     obj = db.session.scalar(
         select(model).where(model.tenant_id == current_user.tenant_id, model.id == object_id)
     )

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 
 from app.api.errors import from_http_exception, is_api_request, problem
+from app.models.base import utcnow
 
 bp = Blueprint("pages", __name__)
 
@@ -50,6 +51,7 @@ def navigation():
         return {"today": date.today()}
     return {
         "today": date.today(),
+        "now": utcnow(),
         "is_head": current_user.has_role("unit_head"),
         "is_director": current_user.has_role("service_director"),
         "is_worker": current_user.has_role("worker"),

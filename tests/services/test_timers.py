@@ -7,7 +7,7 @@ import time_machine
 
 from app.extensions import db
 from app.models import HistoryEvent, HumanTask, OutboxMessage, ProcessInstance
-from app.services.timer_thread import run_due_timers
+from app.services.background import run_due_timers
 from tests.factories import request_at
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -138,3 +138,11 @@ def test_odd_filter_values_are_ignored_not_errors(demo, browser):
     director = browser("director@acme.test")
     for query in ("worker_id=²", "worker_id=-1", "category_id=9" * 30, "status=<b>"):
         assert director.get(f"/director/tickets?{query}").status_code == 200
+
+
+def test_ids_beyond_the_integer_range_are_not_found(demo, browser, app):
+    huge = 2**31
+    client = browser("director@acme.test")
+    for route in ("/requests/{}", "/tasks/{}", "/tickets/{}"):
+        assert client.get(route.format(huge)).status_code == 404
+    assert client.post(f"/tasks/{huge}/claim").status_code == 404

@@ -1,6 +1,9 @@
-"""The embedded background runner: fires due BPMN timers inside the web process.
+"""The embedded background runner: each pass fires due BPMN timers and sends due webhooks.
 
-Safe with several processes: each instance is claimed with a row lock and a version check.
+It runs in a thread of each web process (EMBEDDED_TIMERS); ``flask timers run`` and
+``flask webhooks deliver`` do the same work from the command line. Safe with several processes:
+each timer's instance is claimed with a row lock and a version check, each webhook delivery with
+a lease (see app.services.webhooks).
 """
 
 import logging
@@ -8,7 +11,7 @@ import threading
 import time
 
 from app.extensions import db
-from app.services import workflow
+from app.services import webhooks, workflow
 from app.sqlite import writing
 
 log = logging.getLogger(__name__)
@@ -38,15 +41,24 @@ def run_due_timers(limit: int = 100) -> int:
     return fired
 
 
+def run_pass() -> None:
+    """One pass of the runner: timers first, then webhooks; one failing leaves the other be."""
+    for job in (run_due_timers, webhooks.deliver_due):
+        try:
+            job()
+        except Exception:
+            log.exception("background %s failed", job.__name__)
+        finally:
+            db.session.rollback()
+
+
 def _loop(app) -> None:
     interval = app.config["TIMER_POLL_SECONDS"]
     while True:
         time.sleep(interval)
         with app.app_context():
             try:
-                run_due_timers()
-            except Exception:
-                log.exception("timer runner pass failed")
+                run_pass()
             finally:
                 db.session.remove()
 
@@ -59,4 +71,5 @@ def maybe_start_embedded_runner(app) -> None:
         if _started:
             return
         _started = True
-        threading.Thread(target=_loop, args=(app,), name="timer-runner", daemon=True).start()
+        threading.Thread(target=_loop, args=(app,), name="background-runner",
+                         daemon=True).start()

@@ -1,0 +1,37 @@
+"""Personal API tokens: created on the account page, shown once, listed, revoked."""
+
+import re
+
+from app.extensions import db
+from app.models import ApiToken
+from tests.views.helpers import html
+
+
+def test_create_use_and_revoke_a_personal_token(demo, browser, app):
+    ana = browser("ana@acme.test")
+    page = ana.post("/account/tokens", {"name": "Informe semanal", "days": "30"})
+    assert page.status_code == 200
+    raw = re.search(r'<code class="token">(mds_[^<]+)</code>', html(page)).group(1)
+    client = app.test_client()
+    with app.app_context():
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"})
+    assert me.status_code == 200 and me.json["email"] == "ana@acme.test"
+    listing = html(ana.get("/account/tokens"))
+    assert "Informe semanal" in listing and raw not in listing   # shown once only
+    db.session.rollback()
+    token = db.session.query(ApiToken).filter_by(name="Informe semanal").one()
+    assert token.token_hash != raw
+    other = browser("luis@acme.test")
+    assert other.post(f"/account/tokens/{token.id}/revoke").status_code == 404
+    assert ana.post(f"/account/tokens/{token.id}/revoke").status_code == 302
+    with app.app_context():
+        assert client.get("/api/v1/me",
+                          headers={"Authorization": f"Bearer {raw}"}).status_code == 401
+
+
+def test_a_token_needs_a_name(demo, browser):
+    ana = browser("ana@acme.test")
+    assert ana.post("/account/tokens", {"name": " ", "days": "30"}).status_code == 422
+    assert ana.post("/account/tokens", {"name": "x", "days": "7000"}).status_code == 422
+    db.session.rollback()
+    assert db.session.query(ApiToken).count() == 0
