@@ -4,7 +4,7 @@ from marshmallow import Schema, fields
 from sqlalchemy import or_, select
 
 from app import policy
-from app.api.common import Blueprint, PageArgs, caller, page_schema, paginate
+from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginate
 from app.models import Category, Membership, Unit, User
 
 blp = Blueprint("api_catalog", __name__, url_prefix="/api/v1", description="Catalog and people")
@@ -36,7 +36,7 @@ class UserOut(Schema):
 
 
 class CategoryArgs(PageArgs):
-    service_unit_id = fields.Integer()
+    service_unit_id = Id()
 
 
 @blp.route("/categories")
@@ -68,7 +68,7 @@ def units(args):
 
 class UserArgs(PageArgs):
     role = fields.String()
-    unit_id = fields.Integer()
+    unit_id = Id()
 
 
 @blp.route("/users")

@@ -55,6 +55,11 @@ def scoped_or_404(model, object_id: int):
     return obj
 
 
+def Id(**kwargs) -> fields.Integer:  # noqa: N802 (a field factory, used like a field class)
+    """An id argument: a positive integer within the database's integer range."""
+    return fields.Integer(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
 class PageArgs(Schema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))

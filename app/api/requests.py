@@ -4,7 +4,7 @@ from flask import abort, request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from app import policy
-from app.api.common import Blueprint, PageArgs, caller, page_schema, paginate, scoped_or_404
+from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginate, scoped_or_404
 from app.api.errors import problem, problem_doc
 from app.extensions import db
 from app.models import REQUEST_STATUSES, ServiceRequest
@@ -19,8 +19,8 @@ blp = Blueprint("api_requests", __name__, url_prefix="/api/v1/requests",
 
 class RequestArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(REQUEST_STATUSES))
-    unit_id = fields.Integer()
-    category_id = fields.Integer()
+    unit_id = Id()
+    category_id = Id()
     q = fields.String(validate=validate.Length(max=100),
                       metadata={"description": "Text in the number or title"})
 

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from app import policy
-from app.api.common import Blueprint, PageArgs, caller, page_schema, paginate, scoped_or_404
+from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginate, scoped_or_404
 from app.api.errors import problem_doc
 from app.models import OPEN_TICKET_STATUSES, TICKET_STATUSES, ServiceRequest, Ticket
 from app.schemas import DecimalString, PersonSchema
@@ -43,8 +43,8 @@ class TicketOut(Schema):
 
 class TicketArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(TICKET_STATUSES))
-    worker_id = fields.Integer()
-    category_id = fields.Integer()
+    worker_id = Id()
+    category_id = Id()
     overdue = fields.Boolean(load_default=False)
 
 

@@ -7,19 +7,16 @@ from marshmallow import ValidationError, fields, validates_schema
 from sqlalchemy import select
 
 from app.extensions import db
-from app.handlers.base import FormSchema, TaskHandler, length
+from app.handlers.base import FormSchema, TaskHandler, ident, length
 from app.models import Membership, User
 
 
 class AssignSchema(FormSchema):
-    worker_id = fields.Integer(
-        required=True, strict=False,
-        metadata={"label": _l("Worker"), "widget": "worker"},
-    )
+    worker_id = ident(required=True, metadata={"label": _l("Worker"), "widget": "worker"})
     planned_start = fields.Date(required=True, metadata={"label": _l("Planned start")})
     planned_end = fields.Date(required=True, metadata={"label": _l("Planned end")})
     helper_ids = fields.List(
-        fields.Integer(strict=False),
+        ident(),
         load_default=list,
         validate=length(max=20),
         metadata={"label": _l("Helpers"), "widget": "helpers"},

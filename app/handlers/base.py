@@ -58,6 +58,15 @@ def _normalize_amount(text: str) -> str:
     return text.replace(",", ".")
 
 
+MAX_ID = 2**31 - 1
+
+
+def ident(**kwargs) -> fields.Integer:
+    """An id typed in a form: a positive integer the database can hold."""
+    return fields.Integer(strict=False, validate=validate.Range(
+        min=1, max=MAX_ID, error=_l("Choose from the list.")), **kwargs)
+
+
 def length(min: int | None = None, max: int | None = None) -> validate.Length:
     if min and max:
         error = _l("Between %(min)s and %(max)s characters.", min=min, max=max)

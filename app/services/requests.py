@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app import policy
 from app.extensions import db
-from app.handlers.base import FormSchema, length, one_of
+from app.handlers.base import FormSchema, ident, length, one_of
 from app.models import PRIORITIES, Category, ServiceRequest, User
 from app.models.base import utcnow
 from app.services import events, history, workflow
@@ -22,8 +22,7 @@ class NewRequestSchema(FormSchema):
                           metadata={"label": _l("Title")})
     description = fields.String(required=True, validate=length(min=3, max=10000),
                                 metadata={"label": _l("Description"), "widget": "textarea"})
-    category_id = fields.Integer(required=True, strict=False,
-                                 metadata={"label": _l("Category"), "widget": "category"})
+    category_id = ident(required=True, metadata={"label": _l("Category"), "widget": "category"})
     priority = fields.String(validate=one_of(PRIORITIES),
                              metadata={"label": _l("Priority"), "choices": PRIORITY_CHOICES})
     location = fields.String(validate=length(max=200), load_default="",

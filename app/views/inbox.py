@@ -8,14 +8,17 @@ from app.extensions import db
 from app.models import REQUEST_STATUSES, TICKET_STATUSES, Unit
 from app.services import inbox
 from app.services.requests import categories_for
-from app.views.common import scoped_get
+from app.views.common import MAX_ID, scoped_get
 
 bp = Blueprint("inbox", __name__)
 
 
 def _int_arg(name):
     value = request.args.get(name, "")
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
+    if not (value.isascii() and value.isdigit() and len(value) < 12):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
 
 
 @bp.route("/inbox")

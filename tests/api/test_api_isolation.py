@@ -136,3 +136,15 @@ def test_visible_but_not_theirs_is_403_and_changes_nothing(targets, api):
                                          BODY)
     assert response.status_code == 403
     assert fingerprint() == before
+
+
+def test_out_of_range_ids_in_bodies_and_filters_are_422(demo, api):
+    client = api("ana@acme.test")
+    before = fingerprint()
+    filed = client.post("/api/v1/requests", {"title": "Prueba", "description": "Prueba",
+                                             "category_id": 2**31})
+    assert filed.status_code == 422 and "category_id" in filed.json["errors"]
+    for url in ("/api/v1/requests?unit_id=2147483648", "/api/v1/tickets?worker_id=9" + "9" * 20,
+                "/api/v1/categories?service_unit_id=0"):
+        assert client.get(url).status_code == 422, url
+    assert fingerprint() == before
