@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import Flask, g, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import sqlite
 from app.config import load_settings
@@ -22,6 +23,9 @@ DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
 def _select_locale():
     if not has_request_context():
         return None  # outside a request (CLI, timers): the default locale
+    api_user = g.get("api_user")
+    if api_user is not None:  # the API: the token's owner, never a cookie
+        return api_user.locale or api_user.tenant.locale
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
     chosen = session.get("locale")
@@ -40,6 +44,10 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"].replace(
             "postgresql://", "postgresql+psycopg://", 1)
+
+    if app.config["PROXY_FIX_X_FOR"]:
+        hops = app.config["PROXY_FIX_X_FOR"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),

@@ -59,6 +59,9 @@ def load_settings() -> dict:
         "LOGIN_WINDOW_SECONDS": int(os.environ.get("LOGIN_WINDOW_SECONDS", "300")),
         # Lifetime of tokens from POST /api/v1/tokens, in hours
         "API_TOKEN_TTL_HOURS": int(os.environ.get("API_TOKEN_TTL_HOURS", "168")),
+        # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust
+        # (0: none). Needed behind a proxy so login limits count real client addresses.
+        "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR", "0")),
         # Let webhooks call loopback/private addresses (tests, or receivers on an internal network)
         "WEBHOOK_ALLOW_PRIVATE_NETWORKS": _bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

@@ -80,14 +80,10 @@ def can_view_request(user: User, req: ServiceRequest | None) -> bool:
 
 
 def ticket_visibility(user: User):
-    """A WHERE clause selecting the tickets ``user`` may see."""
-    clauses = [Ticket.worker_id == user.id]
-    directs = directed_unit_ids(user)
-    if directs:
-        clauses.append(Ticket.service_unit_id.in_(directs))
-    if is_tenant_admin(user):
-        clauses.append(Ticket.tenant_id == user.tenant_id)
-    return (Ticket.tenant_id == user.tenant_id) & or_(*clauses)
+    """A WHERE clause selecting the tickets ``user`` may see: those of requests they may see
+    (the same rule as ``can_view_ticket``)."""
+    visible = select(ServiceRequest.id).where(request_visibility(user))
+    return (Ticket.tenant_id == user.tenant_id) & Ticket.request_id.in_(visible)
 
 
 def can_view_ticket(user: User, ticket: Ticket | None) -> bool:

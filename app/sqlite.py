@@ -26,7 +26,8 @@ def writing():
         _write_intent.reset(token)
 
 
-def _wants_write() -> bool:
+def wants_write() -> bool:
+    """Whether the current unit of work writes (a form post, a runner, a CLI command)."""
     if _write_intent.get():
         return True
     return has_request_context() and request.method not in READ_METHODS
@@ -44,4 +45,4 @@ def configure(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write() else "BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if wants_write() else "BEGIN")

@@ -27,6 +27,7 @@ def assignment_form(worker_email="tecnico1@acme.test") -> dict:
 
 def file(requester="ana@acme.test", category=None, title="Cambiar bombillo") -> ServiceRequest:
     """File a request; ``category`` defaults to the tenant's first category by name."""
+    db.session.rollback()  # a fresh transaction: requests made since may have written
     person = user(requester)
     query = db.session.query(Category).filter_by(tenant_id=person.tenant_id)
     if category:

@@ -17,9 +17,25 @@ class Blueprint(SmorestBlueprint):
 
     def __init__(self, *args, public: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.public = public
         csrf.exempt(self)
         if not public:
             self.before_request(require_token)
+
+    def route(self, rule, *, parameters=None, **options):
+        """Every view of a token-protected blueprint documents its 401 answer."""
+        register = super().route(rule, parameters=parameters, **options)
+        if self.public:
+            return register
+
+        def decorator(view):
+            from app.api.errors import problem_doc
+
+            documented = self.alt_response(401, **problem_doc,
+                                           description="Missing, expired or revoked token")
+            return register(documented(view))
+
+        return decorator
 
 
 def require_token():

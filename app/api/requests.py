@@ -125,11 +125,13 @@ def get_request(request_id):
 
 
 @blp.route("/<int:request_id>/history")
-@blp.response(200, EventOut(many=True))
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(EventOut, "HistoryPage"))
 @blp.alt_response(404, **problem_doc, description="No such request, or not visible to the caller")
-def get_history(request_id):
-    """Every step of the request: who, when, what changed, comment"""
-    return history.events_of(visible_or_404(request_id))
+def get_history(args, request_id):
+    """Every step of the request, oldest first: who, when, what changed, comment"""
+    req = visible_or_404(request_id)
+    return paginate(history.events_query(req), args)
 
 
 @blp.route("/<int:request_id>/comments", methods=["POST"])

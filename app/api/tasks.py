@@ -4,6 +4,7 @@ from functools import lru_cache
 
 from apispec.ext.marshmallow import OpenAPIConverter
 from flask import abort, request
+from flask_babel import get_locale
 from marshmallow import Schema, ValidationError, fields
 
 from app import policy
@@ -24,8 +25,13 @@ CONFLICTS = {
 }
 
 
-@lru_cache(maxsize=64)
 def form_schema(handler_name: str) -> dict:
+    """The JSON schema of a handler's form, with titles in the caller's language."""
+    return _form_schema(handler_name, str(get_locale()))
+
+
+@lru_cache(maxsize=128)
+def _form_schema(handler_name: str, _locale: str) -> dict:
     """The JSON schema of a handler's form, as the complete endpoint expects it."""
     handler = TASK_HANDLERS[handler_name]
     converter = OpenAPIConverter("3.0.3", lambda schema: None, None)

@@ -80,3 +80,18 @@ def me():
                   for m in user.memberships],
         "units": sorted({m.unit_id for m in user.memberships if m.unit_id}),
     }
+
+
+@blp.route("/tokens/current", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(401, **problem_doc, description="No valid token")
+def revoke_current():
+    """Revoke the token this call is made with (log out a program)"""
+    denied = require_token()
+    if denied is not None:
+        return denied
+    header = request.headers.get("Authorization", "")
+    token = tokens_service.find(header.partition(" ")[2].strip())
+    tokens_service.revoke(token)
+    db.session.commit()
+    return ""

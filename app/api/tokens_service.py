@@ -4,11 +4,12 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import ApiToken, User
 from app.models.base import utcnow
+from app.sqlite import wants_write, writing
 
 PREFIX = "mds_"
 
@@ -28,16 +29,36 @@ def issue(user: User, name: str, hours: int) -> tuple[str, ApiToken]:
     return raw, token
 
 
-def authenticate(raw: str) -> User | None:
-    """The active user a valid, unrevoked, unexpired token belongs to."""
+TOUCH_EVERY = timedelta(hours=1)
+
+
+def _touch(token_id: int) -> None:
+    """Record use, at most hourly, in a short transaction of its own (a GET may not write)."""
+    with writing(), db.engine.begin() as conn:
+        conn.execute(update(ApiToken).where(ApiToken.id == token_id)
+                     .values(last_used_at=utcnow()))
+
+
+def find(raw: str) -> ApiToken | None:
     if not raw or not raw.startswith(PREFIX) or len(raw) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(raw)))
-    if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
+    return db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(raw)))
+
+
+def authenticate(raw: str) -> User | None:
+    """The active user a valid, unrevoked, unexpired token belongs to."""
+    token = find(raw)
+    now = utcnow()
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
         return None
     user = db.session.get(User, token.user_id)
     if user is None or not user.active or user.tenant_id != token.tenant_id:
         return None
+    if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
+        if wants_write():
+            token.last_used_at = now  # committed with the call's own change
+        else:
+            _touch(token.id)  # a read holds no write lock, so a short write of its own is safe
     return user
 
 

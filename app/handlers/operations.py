@@ -15,7 +15,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.services import history, org
+from app.services import events, history, org
 from app.services.numbering import next_number
 
 
@@ -116,6 +116,7 @@ def close_request(ctx: OperationContext, params: dict, data: dict) -> dict:
     if not confirmed:  # the requester's confirmation is recorded by the confirm step itself
         history.record(req, "auto_closed", None, ticket=req.ticket, from_status=from_status,
                        to_status=req.status, changes={"ticket_status": ["finished", "closed"]})
+        events.emit(req, "request.closed", None)
     return {"confirmed": confirmed}
 
 

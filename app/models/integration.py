@@ -37,6 +37,7 @@ WEBHOOK_EVENTS = (
     "ticket.on_hold",
     "ticket.finished",
     "request.confirmed",
+    "request.closed",
 )
 
 

@@ -52,13 +52,15 @@ def run_pass() -> None:
             db.session.rollback()
 
 
-def _loop(app) -> None:
+def _loop(app, job) -> None:
     interval = app.config["TIMER_POLL_SECONDS"]
     while True:
         time.sleep(interval)
         with app.app_context():
             try:
-                run_pass()
+                job()
+            except Exception:
+                log.exception("background %s failed", job.__name__)
             finally:
                 db.session.remove()
 
@@ -71,5 +73,7 @@ def maybe_start_embedded_runner(app) -> None:
         if _started:
             return
         _started = True
-        threading.Thread(target=_loop, args=(app,), name="background-runner",
-                         daemon=True).start()
+        # Separate threads: a slow webhook receiver never delays reminders or automatic close.
+        for name, job in (("timers", run_due_timers), ("webhooks", webhooks.deliver_due)):
+            threading.Thread(target=_loop, args=(app, job), name=f"background-{name}",
+                             daemon=True).start()

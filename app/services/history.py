@@ -50,9 +50,11 @@ def recent_comments(req: ServiceRequest, limit: int = 5) -> list[HistoryEvent]:
     ))
 
 
+def events_query(req: ServiceRequest):
+    return (select(HistoryEvent)
+            .where(HistoryEvent.tenant_id == req.tenant_id, HistoryEvent.request_id == req.id)
+            .order_by(HistoryEvent.id))
+
+
 def events_of(req: ServiceRequest) -> list[HistoryEvent]:
-    return list(db.session.scalars(
-        select(HistoryEvent)
-        .where(HistoryEvent.tenant_id == req.tenant_id, HistoryEvent.request_id == req.id)
-        .order_by(HistoryEvent.id)
-    ))
+    return list(db.session.scalars(events_query(req)))

@@ -3,13 +3,16 @@
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
 from app.models import LoginAttempt, User
 from app.models.base import utcnow
 
 ADDRESS_FACTOR = 5  # one address may fail this many times more (several people behind a NAT)
+# Checked against when the e-mail is unknown, so both cases cost one password hash.
+_DUMMY_HASH = generate_password_hash("not a password")
 
 
 class TooManyAttempts(Exception):
@@ -36,9 +39,16 @@ def check_credentials(email, password, address) -> User | None:
     email = str(email or "").strip().lower()[:254]
     password = str(password or "")[:1024]
     address = str(address or "")[:64]
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Serialize attempts on one e-mail, so parallel guesses all see each other's failures.
+        # (SQLite already serializes them: a form post starts with BEGIN IMMEDIATE.)
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                           {"key": f"login:{email}"})
     if _too_many_attempts(email, address):
         raise TooManyAttempts()
     user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
     if user is None or not user.active or not user.check_password(password):
         db.session.add(LoginAttempt(email=email, address=address))
         db.session.flush()

@@ -24,6 +24,7 @@ import json
 import logging
 import secrets
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -46,7 +47,8 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "MesaDeServicios-Webhooks/1"
 SCHEMES = ("http", "https")
-TIMEOUT_SECONDS = 10
+TIMEOUT_SECONDS = 10               # per socket operation
+DEADLINE_SECONDS = 20              # for the whole send, however slowly a receiver answers
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30          # wait after the first failed attempt
 BACKOFF_FACTOR = 4                 # 30 s, 2 min, 8 min, 32 min, 2 h 8 min, then the cap
@@ -218,8 +220,7 @@ def private_address(host: str | None) -> bool:
         return False  # unresolvable: the send fails on its own and is retried
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if (address.is_private or address.is_loopback or address.is_link_local
-                or address.is_reserved or address.is_multicast or address.is_unspecified):
+        if not address.is_global or address.is_multicast:  # also 100.64/10, 198.18/15...
             return True
     return False
 
@@ -230,11 +231,24 @@ def _allowed(url: str) -> bool:
 
 
 def _post(claim: _Claim) -> _Outcome:
+    """Send with a hard deadline: a receiver that drips its answer is abandoned, not waited on."""
     if urlsplit(claim.url).scheme.lower() not in SCHEMES:
         return _Outcome(error="Only http and https URLs are called.", final=True)
     if not _allowed(claim.url):
         return _Outcome(error="The address is private or internal; it is not called "
                               "(see WEBHOOK_ALLOW_PRIVATE_NETWORKS).", final=True)
+    result: list[_Outcome] = []
+    sender = threading.Thread(target=lambda: result.append(_send(claim)), daemon=True,
+                              name=f"webhook-{claim.key[:8]}")
+    sender.start()
+    sender.join(DEADLINE_SECONDS)
+    if not result:
+        return _Outcome(error=f"No complete answer within {DEADLINE_SECONDS} s.")
+    return result[0]
+
+
+def _send(claim: _Claim) -> _Outcome:
+    """The HTTP exchange itself; runs in its own thread, outside any app context."""
     body = encode(claim.payload)
     timestamp = int(time.time())
     request = urllib.request.Request(

@@ -252,7 +252,7 @@ def claim(user: User, task: HumanTask) -> None:
     _lock_instance(task)
     if task.status != "open":
         raise TaskConflict("already_completed")
-    if task.claimed_by_id == user.id:
+    if task.claimed_by_id == user.id or task.assigned_user_id == user.id:
         return  # already theirs
     if task.claimed_by_id is not None:
         raise TaskConflict("claimed")

@@ -16,8 +16,9 @@ LIFETIMES = {"30": 30 * 24, "90": 90 * 24, "365": 365 * 24}
 
 
 def _page(new_token=None, status=200):
-    return render_template("account/tokens.html", tokens=tokens_service.tokens_of(current_user),
-                           new_token=new_token, lifetimes=LIFETIMES), status
+    page = render_template("account/tokens.html", tokens=tokens_service.tokens_of(current_user),
+                           new_token=new_token, lifetimes=LIFETIMES)
+    return page, status, {"Cache-Control": "no-store"}
 
 
 @bp.route("/account/tokens")

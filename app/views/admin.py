@@ -27,6 +27,7 @@ EVENT_LABELS = {
     "ticket.on_hold": _l("The work is put on hold"),
     "ticket.finished": _l("The work is finished"),
     "request.confirmed": _l("The requester confirms and rates it"),
+    "request.closed": _l("It closes itself without the requester's confirmation"),
 }
 DELIVERY_STATUS = {
     "pending": _l("Pending"), "delivered": _l("Delivered"), "failed": _l("Failed"),

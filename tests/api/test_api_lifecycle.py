@@ -84,7 +84,9 @@ def test_request_to_rated_ticket_through_the_api(demo, api):
     assert (rated.json["status"], rated.json["ticket_status"]) == ("completed", "closed")
     assert ana.post(f"/api/v1/requests/{req_id}/comments", {"comment": "Gracias"}
                     ).status_code == 201
-    events = [e["action"] for e in ana.get(f"/api/v1/requests/{req_id}/history").json]
+    history = ana.get(f"/api/v1/requests/{req_id}/history?per_page=100").json
+    events = [e["action"] for e in history["items"]]
+    assert history["total"] == len(events)
     assert events == ["filed", "authorize", "evaluate", "assign", "ticket_created", "start",
                       "hold", "resume", "finish", "confirm", "commented"]
     assert ana.get(f"/api/v1/requests/{req_id}").json["rating"] == 4
@@ -136,3 +138,58 @@ def test_token_login_is_rate_limited_and_cookies_are_not_accepted(demo, api, bro
                        ).status_code == 429
     web = browser("luis@acme.test")          # logged in with a session cookie...
     assert web.get("/api/v1/me").status_code == 401   # ...which the API ignores
+
+
+def test_revoke_the_current_token_and_usage_is_recorded(demo, api):
+    from app.models import ApiToken
+
+    client = api("ana@acme.test")
+    assert client.get("/api/v1/me").status_code == 200
+    db.session.rollback()
+    assert db.session.query(ApiToken).one().last_used_at is not None
+    assert client.request("DELETE", "/api/v1/tokens/current").status_code == 204
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_the_api_answers_in_the_callers_language(demo, api):
+    from app.models import User
+
+    db.session.query(User).filter_by(email="director@acme.test").update({"locale": "en"})
+    db.session.commit()
+    director, head = api("director@acme.test"), api("jefe.finanzas@acme.test")
+    from tests.factories import request_at
+
+    req, task = request_at("Task_Evaluate")
+    english = director.get(f"/api/v1/tasks/{task.id}").json["forms"]["evaluate"]
+    assert english["title"] == "Evaluate viability"
+    bad = director.post(f"/api/v1/tasks/{task.id}/complete", {"decision": "approve"})
+    assert "Give the estimated cost." in bad.json["errors"]["estimated_cost"]
+    req2, task2 = request_at("Task_Authorize")
+    spanish = head.get(f"/api/v1/tasks/{task2.id}").json["forms"]["authorize"]
+    assert spanish["title"] == "Autorizar solicitud"
+
+
+def test_requesters_list_the_tickets_they_may_open(demo, api):
+    from tests.factories import request_at
+
+    req, task = request_at("Task_Start", requester="maria@acme.test",
+                           head="jefe.produccion@acme.test")
+    for email in ("maria@acme.test", "jefe.produccion@acme.test", "tecnico1@acme.test"):
+        client = api(email)
+        listed = [t["id"] for t in client.get("/api/v1/tickets?per_page=100").json["items"]]
+        assert req.ticket.id in listed, email
+        assert client.get(f"/api/v1/tickets/{req.ticket.id}").status_code == 200
+    assert api("ana@acme.test").get(f"/api/v1/tickets/{req.ticket.id}").status_code == 404
+    worker = api("tecnico1@acme.test")
+    assert worker.post(f"/api/v1/tasks/{task.id}/claim").status_code == 200  # already theirs
+
+
+def test_a_fresh_token_can_write_at_once(demo, api):
+    """Its first use is a POST: recording the use must not wait on the call's own lock."""
+    client = api("ana@acme.test")
+    from app.models import Category
+
+    category = db.session.query(Category).filter_by(name="Limpieza").one()
+    response = client.post("/api/v1/requests", {"title": "Limpiar", "description": "Oficina",
+                                                "category_id": category.id})
+    assert response.status_code == 201

@@ -532,3 +532,56 @@ def test_private_addresses_are_refused_unless_allowed(app, demo):
     finally:
         app.config["WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = True
     db.session.rollback()
+
+
+def test_a_receiver_that_drips_its_answer_is_abandoned_at_the_deadline(demo, monkeypatch):
+    """Headers arrive, then one byte a second: the send gives up at the deadline."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def drip():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+        while not stop.is_set():
+            try:
+                conn.sendall(b"x")
+            except OSError:
+                break
+            time.sleep(0.2)
+        conn.close()
+
+    threading.Thread(target=drip, daemon=True).start()
+    monkeypatch.setattr(webhooks, "DEADLINE_SECONDS", 1)
+    port = listener.getsockname()[1]
+    endpoint = webhooks.create_endpoint(user("admin@acme.test"), {
+        "url": f"http://127.0.0.1:{port}/hook", "events": ["request.filed"]})
+    db.session.commit()
+    file()
+    started = time.monotonic()
+    assert deliver_due() == 1
+    assert time.monotonic() - started < 5
+    stop.set()
+    listener.close()
+    db.session.rollback()
+    delivery = db.session.scalars(select(WebhookDelivery).where(
+        WebhookDelivery.endpoint_id == endpoint.id)).one()
+    assert delivery.status == "pending" and "within 1 s" in delivery.last_error
+
+
+def test_an_automatic_close_is_announced_without_an_actor(demo, receivers):
+    from app.services.background import run_due_timers
+
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    receiver = receivers()
+    with time_machine.travel(start, tick=False) as clock:
+        req, _ = request_at("Task_Confirm")
+        register(receiver, events=["request.closed"])
+        clock.move_to(start + timedelta(days=8))
+        assert run_due_timers() == 1
+        assert deliver_due() == 1
+    (payload,) = receiver.accepted()
+    assert payload["event"] == "request.closed" and payload["actor"] is None
+    assert payload["request"]["id"] == req.id and payload["request"]["ticket"]["status"] == "closed"
