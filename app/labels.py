@@ -50,6 +50,7 @@ ACTION = {
     "released": _l("Released the task"),
     "cancelled": _l("Withdrew the request"),
     "commented": _l("Commented"),
+    "migrated": _l("Moved to a new process version"),
 }
 
 PRIORITY = {
@@ -70,7 +71,8 @@ FIELD = {
     "rating": _l("Rating"), "title": _l("Title"), "description": _l("Description"),
     "location": _l("Location"), "category": _l("Category"), "priority": _l("Priority"),
     "ticket": _l("Ticket"), "worker": _l("Worker"), "recipients": _l("Recipients"),
-    "helpers": _l("Helpers"), "ticket_status": _l("Ticket"), "step": _l("Step"),
+    "helpers": _l("Helpers"), "from_version": _l("From version"),
+    "to_version": _l("To version"), "ticket_status": _l("Ticket"), "step": _l("Step"),
 }
 
 

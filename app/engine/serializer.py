@@ -35,7 +35,8 @@ class InstanceOnlyConverter(BpmnWorkflowConverter):
 
 _config = dict(SPIFF_CONFIG)
 _config[BpmnWorkflow] = InstanceOnlyConverter
-_registry = BpmnWorkflowSerializer.configure(_config)
+registry = BpmnWorkflowSerializer.configure(_config)
+_registry = registry  # the converters know our instance-only format
 _serializer = BpmnWorkflowSerializer(_registry)
 
 

@@ -3,7 +3,10 @@
 Every problem is reported with the id of the element that has it, so the modeler can show it.
 """
 
+import ast
+
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from app.engine.expressions import ExpressionError, parse_expression
 from app.engine.xml import BPMN_NS, SPIFF_NS
@@ -61,9 +64,49 @@ def _owner_id(element) -> str | None:
 
 def _check_expression(problems, element, text, what):
     try:
-        parse_expression((text or "").strip())
+        tree = parse_expression((text or "").strip())
     except ExpressionError as exc:
         problems.append((_owner_id(element), f"{what}: {exc.reason}"))
+        return
+    if what == "timer" and isinstance(tree.body, ast.Constant):
+        _check_timer_literal(problems, element, tree.body.value)
+
+
+def _check_timer_literal(problems, element, value) -> None:
+    """A timer written as a literal must be an ISO 8601 duration, date-time or cycle."""
+    kind = element.tag[len(B):] if isinstance(element.tag, str) else ""
+    parse = {"timeDuration": TimerEventDefinition.parse_iso_duration,
+             "timeDate": TimerEventDefinition.get_datetime,
+             "timeCycle": TimerEventDefinition.parse_iso_recurring_interval}.get(kind)
+    if parse is None:
+        return
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        parse(value)
+    except Exception:
+        problems.append((_owner_id(element), f"timer: {value!r} is not a valid ISO 8601 "
+                         "value (e.g. 'PT48H', 'P7D', '2026-12-01T09:00:00Z')"))
+
+
+def _check_paths(problems, process) -> None:
+    """Every start event must reach an end event along sequence flows (and boundary events)."""
+    edges: dict[str, set[str]] = {}
+    for flow in process.iter(f"{B}sequenceFlow"):
+        edges.setdefault(flow.get("sourceRef"), set()).add(flow.get("targetRef"))
+    for boundary in process.iter(f"{B}boundaryEvent"):
+        edges.setdefault(boundary.get("attachedToRef"), set()).add(boundary.get("id"))
+    ends = {e.get("id") for e in process.iter(f"{B}endEvent")}
+    for start in process.findall(f"{B}startEvent"):
+        seen, stack = set(), [start.get("id")]
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.extend(edges.get(node, ()))
+        if not seen & ends:
+            problems.append((start.get("id"), "no path leads from this start event to an end"))
 
 
 def _properties(task) -> dict:
@@ -125,8 +168,13 @@ def check_tree(root, handler_names, operation_names) -> list[tuple[str | None, s
         for name in handlers:
             if name not in handler_names:
                 problems.append((tid, f"unknown handler '{name}'"))
-    if not list(root.iter(f"{B}process")):
+    processes = list(root.iter(f"{B}process"))
+    if not processes:
         problems.append((None, "the diagram has no process"))
+    for process in processes:
+        if not process.findall(f"{B}startEvent"):
+            problems.append((process.get("id"), "the process has no start event"))
+        _check_paths(problems, process)
     return problems
 
 

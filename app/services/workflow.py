@@ -57,6 +57,10 @@ def _dispatcher(ctx: OperationContext):
     return call
 
 
+def restore_instance(row: ProcessInstance, ctx: OperationContext) -> Instance:
+    return _restore(row, ctx)
+
+
 def _restore(row: ProcessInstance, ctx: OperationContext) -> Instance:
     try:
         compiled = definitions.compiled(row.definition)
@@ -315,3 +319,38 @@ def postpone_timers(instance_id: int, seconds: int) -> None:
         .values(next_timer_at=utcnow() + timedelta(seconds=seconds))
         .execution_options(synchronize_session=False)
     )
+
+
+def migrate_instance(user: User, req: ServiceRequest, to_version: int) -> None:
+    """Move a request's workflow to ``to_version`` of its process (one locked, versioned step)."""
+    from app.engine import migration
+    from app.models import ProcessDefinition
+
+    row = db.session.scalars(
+        select(ProcessInstance)
+        .where(ProcessInstance.request_id == req.id, ProcessInstance.tenant_id == req.tenant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    old = row.definition
+    target = db.session.scalar(select(ProcessDefinition).where(
+        ProcessDefinition.tenant_id == req.tenant_id,
+        ProcessDefinition.process_key == old.process_key,
+        ProcessDefinition.version == to_version))
+    if target is None or row.status != "running":
+        raise WorkflowError("nothing to move")
+    expected_version = row.version
+    instance = _restore(row, OperationContext(req, user))
+    try:
+        moved = migration.migrate(instance, definitions.compiled(target))
+    except EngineError as exc:
+        raise WorkflowError(str(exc)) from exc
+    from_status = req.status
+    _sync(row, moved, req)
+    _save(row, moved, expected_version)
+    db.session.execute(update(ProcessInstance).where(ProcessInstance.id == row.id)
+                       .values(definition_id=target.id)
+                       .execution_options(synchronize_session=False))
+    history.record(req, "migrated", user, from_status=from_status, to_status=req.status,
+                   changes={"from_version": old.version, "to_version": target.version})
+    db.session.flush()

@@ -1,0 +1,96 @@
+"""What process owners do with their tenant's processes: versions, diffs, bulk migration.
+
+Deploying is ``definitions.deploy`` (validate, store an immutable version, make it active).
+Running requests stay on their version until moved here, in bulk, after a dry run.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.engine import migration
+from app.engine.runner import EngineError
+from app.extensions import db
+from app.handlers.base import OperationContext
+from app.models import ProcessDefinition, ProcessInstance, ServiceRequest, User
+from app.services import definitions, workflow
+
+
+def versions(tenant_id: int, process_key: str = definitions.DEFAULT_PROCESS_KEY):
+    """Every version, newest first."""
+    return list(db.session.scalars(
+        select(ProcessDefinition).where(ProcessDefinition.tenant_id == tenant_id,
+                                        ProcessDefinition.process_key == process_key)
+        .order_by(ProcessDefinition.version.desc())))
+
+
+def version(tenant_id: int, process_key: str, number: int) -> ProcessDefinition | None:
+    return db.session.scalar(select(ProcessDefinition).where(
+        ProcessDefinition.tenant_id == tenant_id, ProcessDefinition.process_key == process_key,
+        ProcessDefinition.version == number))
+
+
+def diff(old: ProcessDefinition, new: ProcessDefinition) -> migration.VersionDiff:
+    return migration.compare(definitions.compiled(old), definitions.compiled(new))
+
+
+def reset_to_default(tenant_id: int, user: User,
+                     process_key: str = definitions.DEFAULT_PROCESS_KEY) -> ProcessDefinition:
+    """Deploy the product's default diagram again, as a new version like any other."""
+    return definitions.deploy(tenant_id, definitions.default_diagram(process_key),
+                              process_key=process_key, user=user,
+                              note="reset to the default diagram")
+
+
+@dataclass
+class MoveCheck:
+    request: ServiceRequest
+    from_version: int
+    to_version: int
+    reasons: list[str]
+
+    @property
+    def movable(self) -> bool:
+        return not self.reasons
+
+
+def _running_on_old_versions(tenant_id: int, process_key: str, active: ProcessDefinition):
+    return list(db.session.scalars(
+        select(ProcessInstance)
+        .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
+        .where(ProcessInstance.tenant_id == tenant_id, ProcessInstance.status == "running",
+               ProcessDefinition.process_key == process_key,
+               ProcessDefinition.id != active.id)
+        .order_by(ProcessInstance.id)))
+
+
+def plan(tenant_id: int, process_key: str = definitions.DEFAULT_PROCESS_KEY) -> list[MoveCheck]:
+    """Dry run: for each running request on an older version, whether it can move and why not."""
+    active = definitions.active_definition(tenant_id, process_key)
+    target = definitions.compiled(active)
+    checks = []
+    for row in _running_on_old_versions(tenant_id, process_key, active):
+        try:
+            instance = workflow.restore_instance(row, OperationContext(row.request, None))
+            reasons = migration.blockers(instance, target)
+        except (workflow.WorkflowError, EngineError) as exc:
+            reasons = [str(exc)]
+        checks.append(MoveCheck(row.request, row.definition.version, active.version, reasons))
+    return checks
+
+
+def move_all(user: User, tenant_id: int,
+             process_key: str = definitions.DEFAULT_PROCESS_KEY) -> list[MoveCheck]:
+    """Move every movable request to the active version, each in a savepoint of its own: a
+    failure leaves that request as it was. Returns the plan with what happened."""
+    results = []
+    for check in plan(tenant_id, process_key):
+        if check.movable:
+            try:
+                with db.session.begin_nested():
+                    workflow.migrate_instance(user, check.request, check.to_version)
+            except (workflow.WorkflowError, workflow.TaskConflict, EngineError) as exc:
+                check.reasons.append(str(exc))
+        results.append(check)
+    return results
+
