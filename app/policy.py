@@ -185,3 +185,8 @@ def can_manage_webhooks(user: User) -> bool:
 def can_manage_token(user: User, token) -> bool:
     """People manage only their own API tokens."""
     return token is not None and token.tenant_id == user.tenant_id and token.user_id == user.id
+
+
+def can_own_processes(user: User) -> bool:
+    """Process owners read, validate, deploy and migrate their tenant's processes."""
+    return user.has_role("process_owner")
