@@ -62,3 +62,16 @@ def request_at(step: str, requester="ana@acme.test", head="jefe.finanzas@acme.te
         workflow.complete(user(email), open_task(req, spec_id), handler, form)
         db.session.commit()
     return req, open_task(req, step)
+
+
+def work_in_both_tenants() -> dict:
+    """A request at the worker's step in each demo tenant: {slug: {req, task, ticket} ids}."""
+    acme_req, acme_task = request_at("Task_Work")
+    globex_req, globex_task = request_at(
+        "Task_Work", requester="pedro@globex.test", head="jefe@globex.test",
+        director="director@globex.test", worker="tecnico@globex.test")
+    return {
+        "acme": {"req": acme_req.id, "task": acme_task.id, "ticket": acme_req.ticket.id},
+        "globex": {"req": globex_req.id, "task": globex_task.id,
+                   "ticket": globex_req.ticket.id},
+    }

@@ -11,7 +11,7 @@ from app.models import (
     ProcessInstance,
     ServiceRequest,
 )
-from tests.factories import request_at
+from tests.factories import work_in_both_tenants
 
 ID_ROUTES = [
     ("GET", "/api/v1/requests/{req}"),
@@ -41,15 +41,8 @@ def fingerprint():
 
 @pytest.fixture
 def targets(demo):
-    acme_req, acme_task = request_at("Task_Work")
-    globex_req, globex_task = request_at(
-        "Task_Work", requester="pedro@globex.test", head="jefe@globex.test",
-        director="director@globex.test", worker="tecnico@globex.test")
-    return {
-        "acme": {"req": acme_req.id, "task": acme_task.id, "ticket": acme_req.ticket.id},
-        "globex": {"req": globex_req.id, "task": globex_task.id,
-                   "ticket": globex_req.ticket.id},
-    }
+    """Objects at a worker step in each tenant, keyed by tenant slug."""
+    return work_in_both_tenants()
 
 
 OUTSIDERS = [

@@ -4,7 +4,7 @@ import pytest
 
 from app.extensions import db
 from app.models import HistoryEvent, HumanTask, ProcessInstance, Unit
-from tests.factories import request_at, user
+from tests.factories import request_at, user, work_in_both_tenants
 from tests.views.helpers import html
 
 GET_ROUTES = ["/requests/{req}", "/tasks/{task}", "/tickets/{ticket}"]
@@ -23,15 +23,7 @@ def fingerprint():
 @pytest.fixture
 def targets(demo):
     """Objects at a worker step in each tenant, keyed by tenant slug."""
-    acme_req, acme_task = request_at("Task_Work")
-    globex_req, globex_task = request_at(
-        "Task_Work", requester="pedro@globex.test", head="jefe@globex.test",
-        director="director@globex.test", worker="tecnico@globex.test")
-    return {
-        "acme": {"req": acme_req.id, "task": acme_task.id, "ticket": acme_req.ticket.id},
-        "globex": {"req": globex_req.id, "task": globex_task.id,
-                   "ticket": globex_req.ticket.id},
-    }
+    return work_in_both_tenants()
 
 
 # Who looks, and whose objects they must not reach.
