@@ -12,6 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from app import policy
+from app.engine import migration
 from app.engine.runner import EngineError, Instance, TaskNotReady
 from app.engine.validation import lane_role
 from app.engine.xml import DiagramError
@@ -19,7 +20,7 @@ from app.extensions import db
 from app.handlers.base import OperationContext, TaskContext
 from app.handlers.operations import OperationError
 from app.handlers.registry import OPERATIONS, TASK_HANDLERS
-from app.models import HumanTask, ProcessInstance, ServiceRequest, User
+from app.models import HumanTask, ProcessDefinition, ProcessInstance, ServiceRequest, User
 from app.models.base import utcnow
 from app.services import definitions, events, history, org
 
@@ -225,14 +226,19 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
     return Completion(req, from_status, req.status)
 
 
-def cancel_request(user: User, req: ServiceRequest, reason: str) -> None:
-    """The requester withdraws the request: the workflow stops, open tasks are cancelled."""
-    row = db.session.scalars(
+def _lock_instance_of(req: ServiceRequest) -> ProcessInstance:
+    """The request's instance row, locked for this transaction and read afresh."""
+    return db.session.scalars(
         select(ProcessInstance)
         .where(ProcessInstance.request_id == req.id, ProcessInstance.tenant_id == req.tenant_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
+
+
+def cancel_request(user: User, req: ServiceRequest, reason: str) -> None:
+    """The requester withdraws the request: the workflow stops, open tasks are cancelled."""
+    row = _lock_instance_of(req)
     db.session.refresh(req)
     if not policy.can_cancel_request(user, req):
         raise TaskConflict("already_completed")
@@ -323,15 +329,7 @@ def postpone_timers(instance_id: int, seconds: int) -> None:
 
 def migrate_instance(user: User, req: ServiceRequest, to_version: int) -> None:
     """Move a request's workflow to ``to_version`` of its process (one locked, versioned step)."""
-    from app.engine import migration
-    from app.models import ProcessDefinition
-
-    row = db.session.scalars(
-        select(ProcessInstance)
-        .where(ProcessInstance.request_id == req.id, ProcessInstance.tenant_id == req.tenant_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    row = _lock_instance_of(req)
     old = row.definition
     target = db.session.scalar(select(ProcessDefinition).where(
         ProcessDefinition.tenant_id == req.tenant_id,
