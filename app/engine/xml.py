@@ -4,6 +4,8 @@ from lxml import etree
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+# Our own extension elements (forms defined in the diagram): <mesa:form><mesa:field .../>
+MESA_NS = "https://mesa-de-servicios.org/schema/bpmn/1.0"
 DEFAULT_MAX_BYTES = 1024 * 1024
 
 
