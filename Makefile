@@ -13,12 +13,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.mesa-installed
 FLASK := $(BIN)/flask --app app
 PYTEST := $(BIN)/pytest -q -p no:cacheprovider
+# Written after `npm ci`; holds the sha256 of package-lock.json it was made from.
+NODE_STAMP := node_modules/.mesa-installed
 # Extra pytest arguments, e.g. make test PYTEST_ARGS='-x -k login'
 PYTEST_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv run test test-sqlite test-postgres lint bench clean system-deps translations
+.PHONY: help venv assets run test test-sqlite test-postgres lint bench clean system-deps translations
 
 help: ## list the targets
 	@echo "Mesa de Servicios — make targets:"
@@ -51,6 +53,20 @@ venv: ## create .venv and install the project with its [test] extras (skipped wh
 system-deps:
 	@bash scripts/install_system_deps.sh
 
+assets: ## npm ci (only when package-lock.json changed), then bundle frontend/*.js into app/static/dist/
+	@if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		bash scripts/install_system_deps.sh node
+	fi
+	want="$$(sha256sum package-lock.json | cut -d' ' -f1)"
+	if [ -f "$(NODE_STAMP)" ] && [ "$$(cat "$(NODE_STAMP)")" = "$$want" ]; then
+		echo "assets: node_modules up to date (package-lock.json unchanged)"
+	else
+		echo "assets: npm ci (packages from the npm registry, install scripts off)"
+		npm ci --ignore-scripts --no-audit --no-fund
+		echo "$$want" > "$(NODE_STAMP)"
+	fi
+	node scripts/build_assets.mjs
+
 translations: venv
 	@if [ ! -d app/translations ]; then
 		exit 0
@@ -60,7 +76,7 @@ translations: venv
 		echo "translations: app/translations has no .po catalogs; nothing to compile"
 	fi
 
-run: venv translations ## set up, migrate, seed demo data (if empty) and start the dev server
+run: venv translations assets ## set up, migrate, seed demo data (if empty) and start the dev server
 	@$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	port="$${PORT:-5000}"
@@ -114,15 +130,15 @@ define pytest_postgres
 	trap - EXIT
 endef
 
-test-sqlite: system-deps venv translations ## run the test suite on SQLite
+test-sqlite: system-deps venv translations assets ## run the test suite on SQLite
 	@$(pytest_sqlite)
 	exit $$rc
 
-test-postgres: system-deps venv translations ## run the test suite on a throw-away PostgreSQL
+test-postgres: system-deps venv translations assets ## run the test suite on a throw-away PostgreSQL
 	@$(pytest_postgres)
 	exit $$rc
 
-test: system-deps venv translations lint ## lint, then the whole suite on SQLite and on PostgreSQL
+test: system-deps venv translations assets lint ## lint, then the whole suite on SQLite and on PostgreSQL
 	@$(pytest_sqlite)
 	rc_sqlite=$$rc
 	$(pytest_postgres)
@@ -133,7 +149,7 @@ test: system-deps venv translations lint ## lint, then the whole suite on SQLite
 		exit 1
 	fi
 
-clean: ## remove .venv and caches (keeps instance/ and its database)
-	@rm -rf "$(VENV)" .pytest_cache .ruff_cache *.egg-info build dist
+clean: ## remove .venv, node_modules, built assets and caches (keeps instance/ and its database)
+	@rm -rf "$(VENV)" node_modules app/static/dist .pytest_cache .ruff_cache *.egg-info build dist
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
-	echo "clean: removed $(VENV) and caches"
+	echo "clean: removed $(VENV), node_modules, app/static/dist and caches"

@@ -2,8 +2,14 @@
 # Installs the system packages the test suite needs, from Debian's packages, when missing:
 #   chromium    the browser the Playwright tests drive (/usr/bin/chromium)
 #   postgresql  the server the suite runs against a second time (/usr/lib/postgresql/*/bin)
+#   nodejs npm  build the browser assets (bpmn-js bundled by esbuild; `make assets`)
+# With arguments, only those: `install_system_deps.sh node` (what `make run` needs).
 # Idempotent: when everything is present it touches nothing and never calls apt.
 set -euo pipefail
+
+wanted=("$@")
+[[ ${#wanted[@]} -gt 0 ]] || wanted=(chromium postgresql node)
+wants() { [[ " ${wanted[*]} " == *" $1 "* ]]; }
 
 log() { echo "install_system_deps: $*"; }
 
@@ -19,18 +25,39 @@ have_postgres_server() {
     return 1
 }
 
+# Node.js 18 or newer (esbuild's minimum) with npm; Debian 12 ships 18, Debian 13 ships 20.
+have_node() {
+    command -v node >/dev/null && command -v npm >/dev/null \
+        && node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 18 ? 0 : 1)'
+}
+
 missing=()
-if have_chromium; then
-    log "chromium: present (/usr/bin/chromium)"
-else
-    log "chromium: missing"
-    missing+=(chromium)
+if wants chromium; then
+    if have_chromium; then
+        log "chromium: present (/usr/bin/chromium)"
+    else
+        log "chromium: missing"
+        missing+=(chromium)
+    fi
 fi
-if have_postgres_server; then
-    log "postgresql: present ($(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1))"
-else
-    log "postgresql: missing"
-    missing+=(postgresql)
+if wants postgresql; then
+    if have_postgres_server; then
+        log "postgresql: present ($(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1))"
+    else
+        log "postgresql: missing"
+        missing+=(postgresql)
+    fi
+fi
+if wants node; then
+    if have_node; then
+        log "node: present ($(command -v node) $(node --version), npm $(npm --version 2>/dev/null))"
+    elif command -v node >/dev/null && command -v npm >/dev/null; then
+        log "ERROR: node $(node --version) is too old (18 or newer needed); upgrade it by hand" >&2
+        exit 1
+    else
+        log "node: missing"
+        missing+=(nodejs npm)
+    fi
 fi
 
 if [[ ${#missing[@]} -eq 0 ]]; then
@@ -73,6 +100,13 @@ if ! "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}";
     "${SUDO[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-have_chromium || { log "ERROR: /usr/bin/chromium still missing after install" >&2; exit 1; }
-have_postgres_server || { log "ERROR: PostgreSQL server binaries still missing after install" >&2; exit 1; }
+if wants chromium; then
+    have_chromium || { log "ERROR: /usr/bin/chromium still missing after install" >&2; exit 1; }
+fi
+if wants postgresql; then
+    have_postgres_server || { log "ERROR: PostgreSQL server binaries still missing after install" >&2; exit 1; }
+fi
+if wants node; then
+    have_node || { log "ERROR: node 18+ and npm still missing after install" >&2; exit 1; }
+fi
 log "done"
