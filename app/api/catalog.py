@@ -1,11 +1,15 @@
 """Categories, units and people the caller may see."""
 
-from marshmallow import Schema, fields
+from flask import abort
+from marshmallow import Schema, fields, validate
 from sqlalchemy import or_, select
 
 from app import policy
-from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginate
+from app.api.common import MAX_ID, Blueprint, Id, PageArgs, caller, page_schema, paginate
+from app.api.errors import problem, problem_doc
+from app.extensions import db
 from app.models import Category, Membership, Unit, User
+from app.services import processes
 
 blp = Blueprint("api_catalog", __name__, url_prefix="/api/v1", description="Catalog and people")
 
@@ -16,6 +20,11 @@ class CategoryOut(Schema):
     description = fields.String()
     service_unit_id = fields.Integer()
     default_priority = fields.String()
+    process_key = fields.String()
+
+
+class CategoryPatch(Schema):
+    process_key = fields.String(required=True, validate=validate.Length(min=1, max=80))
 
 
 class UnitOut(Schema):
@@ -49,6 +58,31 @@ def categories(args):
     if args.get("service_unit_id"):
         stmt = stmt.where(Category.service_unit_id == args["service_unit_id"])
     return paginate(stmt.order_by(Category.name, Category.id), args)
+
+
+@blp.route("/categories/<int:category_id>", methods=["PATCH"])
+@blp.arguments(CategoryPatch)
+@blp.response(200, CategoryOut)
+@blp.alt_response(404, **problem_doc, description="No such category, or not a process owner")
+@blp.alt_response(422, **problem_doc, description="The process is not deployed")
+def update_category(data, category_id):
+    """Choose the process a category's new requests follow (process owners); requests already
+    filed keep theirs"""
+    user = caller()
+    if not policy.can_own_processes(user) or not 0 < category_id <= MAX_ID:
+        abort(404)
+    category = db.session.scalar(select(Category).where(
+        Category.tenant_id == user.tenant_id, Category.id == category_id))
+    if category is None:
+        abort(404)
+    try:
+        processes.set_category_process(category, data["process_key"])
+    except processes.UnknownProcess:
+        db.session.rollback()
+        return problem(422, "That process has no deployed version.",
+                       {"process_key": ["Deploy the process before a category uses it."]})
+    db.session.commit()
+    return category
 
 
 class UnitArgs(PageArgs):

@@ -10,8 +10,7 @@ from app.api.common import Blueprint, caller
 from app.api.errors import problem, problem_doc
 from app.engine.xml import DiagramError
 from app.extensions import db
-from app.models import ProcessDefinition
-from app.services import definitions, processes
+from app.services import definitions, drafts, processes
 from app.services.workflow import WorkflowError
 
 blp = Blueprint("api_processes", __name__, url_prefix="/api/v1/processes",
@@ -37,8 +36,24 @@ class VersionDetail(VersionOut):
 
 class ProcessOut(Schema):
     process_key = fields.String()
-    active_version = fields.Nested(VersionOut)
+    active_version = fields.Nested(VersionOut, allow_none=True)
     versions = fields.Integer()
+    has_draft = fields.Boolean()
+
+
+class DraftIn(Schema):
+    bpmn_xml = fields.String(required=True, validate=validate.Length(min=1))
+
+
+class DraftOut(Schema):
+    process_key = fields.String()
+    bpmn_xml = fields.String()
+    updated_at = fields.DateTime()
+    updated_by_id = fields.Integer(allow_none=True)
+
+
+class DeployDraftIn(Schema):
+    note = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class DiagramIn(Schema):
@@ -105,12 +120,14 @@ def _problems(error: DiagramError) -> list[dict]:
 def list_processes():
     """The company's processes with their active version"""
     user = _owner()
-    definitions.active_definition(user.tenant_id)  # every tenant has the default process
-    keys = sorted(set(db.session.scalars(db.select(ProcessDefinition.process_key).where(
-        ProcessDefinition.tenant_id == user.tenant_id))))
-    return [{"process_key": key,
-             "active_version": definitions.active_definition(user.tenant_id, key),
-             "versions": len(processes.versions(user.tenant_id, key))} for key in keys]
+    result = []
+    for key in processes.process_keys(user.tenant_id):
+        found = processes.versions(user.tenant_id, key)
+        result.append({"process_key": key,
+                       "active_version": next((v for v in found if v.is_active), None),
+                       "versions": len(found),
+                       "has_draft": drafts.get_draft(user.tenant_id, key) is not None})
+    return result
 
 
 @blp.route("/<process_key>/versions")
@@ -154,19 +171,88 @@ def validate_diagram(data, process_key):
 @blp.route("/<process_key>/versions", methods=["POST"])
 @blp.arguments(DiagramIn)
 @blp.response(201, VersionOut)
+@blp.alt_response(409, **problem_doc, description="Deployed by someone else at the same time")
 @blp.alt_response(422, **problem_doc, description="The diagram has problems; nothing deployed")
 def deploy(data, process_key):
-    """Deploy a diagram as the new active version (new requests follow it)"""
+    """Deploy a diagram as the new active version (new requests follow it); a draft, if any,
+    is kept"""
     user = _owner()
+    return _deploy(user, _key_or_404(process_key), data["bpmn_xml"], data["note"],
+                   keep_draft=True)
+
+
+def _deploy(user, key: str, xml: str, note: str, *, keep_draft: bool):
     try:
-        definition = definitions.deploy(user.tenant_id, data["bpmn_xml"], user=user,
-                                        process_key=_key_or_404(process_key), note=data["note"])
+        definition = processes.deploy(user.tenant_id, key, xml, user, note,
+                                      keep_draft=keep_draft)
         db.session.commit()
     except DiagramError as exc:
         db.session.rollback()
         return problem(422, "The diagram cannot be deployed.",
                        {p["element_id"] or "diagram": [p["message"]] for p in _problems(exc)})
-    return definition
+    except processes.DeployConflict:
+        db.session.rollback()
+        return problem(409, "Someone deployed this process at the same moment; "
+                            "check the versions and try again.")
+    return definition, 201
+
+
+@blp.route("/<process_key>/draft")
+@blp.response(200, DraftOut)
+@blp.alt_response(404, **problem_doc, description="No draft for this process")
+def get_draft(process_key):
+    """The process's draft (work in progress, never run)"""
+    user = _owner()
+    draft = drafts.get_draft(user.tenant_id, _key_or_404(process_key))
+    if draft is None:
+        abort(404)
+    return draft
+
+
+@blp.route("/<process_key>/draft", methods=["PUT"])
+@blp.arguments(DraftIn)
+@blp.response(200, DraftOut)
+@blp.alt_response(422, **problem_doc, description="Not a safe, well-formed BPMN file")
+def put_draft(data, process_key):
+    """Upload a diagram as the draft (replaces the previous draft); it is checked only for
+    being a safe BPMN file; validate or deploy it when ready"""
+    user = _owner()
+    try:
+        draft = drafts.save_draft(user.tenant_id, _key_or_404(process_key),
+                                  data["bpmn_xml"], user)
+        db.session.commit()
+    except DiagramError as exc:
+        db.session.rollback()
+        return problem(422, "The draft cannot be saved.",
+                       {p["element_id"] or "diagram": [p["message"]] for p in _problems(exc)})
+    return draft
+
+
+@blp.route("/<process_key>/draft", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(404, **problem_doc, description="No draft for this process")
+def delete_draft(process_key):
+    """Discard the draft"""
+    user = _owner()
+    if not drafts.discard_draft(user.tenant_id, _key_or_404(process_key)):
+        abort(404)
+    db.session.commit()
+
+
+@blp.route("/<process_key>/draft/deploy", methods=["POST"])
+@blp.arguments(DeployDraftIn)
+@blp.response(201, VersionOut)
+@blp.alt_response(404, **problem_doc, description="No draft for this process")
+@blp.alt_response(409, **problem_doc, description="Deployed by someone else at the same time")
+@blp.alt_response(422, **problem_doc, description="The draft has problems; nothing deployed")
+def deploy_draft(data, process_key):
+    """Validate and deploy the draft as the new active version; the draft is then removed"""
+    user = _owner()
+    key = _key_or_404(process_key)
+    draft = drafts.get_draft(user.tenant_id, key)
+    if draft is None:
+        abort(404)
+    return _deploy(user, key, draft.bpmn_xml, data["note"], keep_draft=False)
 
 
 @blp.route("/<process_key>/reset", methods=["POST"])
@@ -179,6 +265,10 @@ def reset(process_key):
         definition = processes.reset_to_default(user.tenant_id, user, _key_or_404(process_key))
     except FileNotFoundError:
         abort(404)
+    except processes.DeployConflict:
+        db.session.rollback()
+        return problem(409, "Someone deployed this process at the same moment; "
+                            "check the versions and try again.")
     db.session.commit()
     return definition
 

@@ -9,7 +9,7 @@ from app.models.integration import (
     WebhookEndpoint,
 )
 from app.models.org import ROLES, LoginAttempt, Membership, Unit, User
-from app.models.process import HumanTask, ProcessDefinition, ProcessInstance
+from app.models.process import HumanTask, ProcessDefinition, ProcessDraft, ProcessInstance
 from app.models.request import (
     OPEN_REQUEST_STATUSES,
     REQUEST_STATUSES,
@@ -20,9 +20,30 @@ from app.models.tenant import Tenant
 from app.models.ticket import OPEN_TICKET_STATUSES, TICKET_STATUSES, Ticket, ticket_helpers
 
 __all__ = [
-    "PRIORITIES", "ROLES", "REQUEST_STATUSES", "OPEN_REQUEST_STATUSES", "TICKET_STATUSES",
-    "OPEN_TICKET_STATUSES", "Category", "HistoryEvent", "HumanTask", "LoginAttempt", "Membership",
-    "NumberSequence", "OutboxMessage", "ProcessDefinition", "ProcessInstance", "ServiceRequest",
-    "Tenant", "Ticket", "Unit", "User", "ticket_helpers", "ApiToken", "WebhookDelivery",
-    "WebhookEndpoint", "WEBHOOK_EVENTS",
+    "PRIORITIES",
+    "ROLES",
+    "REQUEST_STATUSES",
+    "OPEN_REQUEST_STATUSES",
+    "TICKET_STATUSES",
+    "OPEN_TICKET_STATUSES",
+    "Category",
+    "HistoryEvent",
+    "HumanTask",
+    "LoginAttempt",
+    "Membership",
+    "NumberSequence",
+    "OutboxMessage",
+    "ProcessDefinition",
+    "ProcessDraft",
+    "ProcessInstance",
+    "ServiceRequest",
+    "Tenant",
+    "Ticket",
+    "Unit",
+    "User",
+    "ticket_helpers",
+    "ApiToken",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WEBHOOK_EVENTS",
 ]

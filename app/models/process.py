@@ -25,6 +25,8 @@ class ProcessDefinition(TenantScoped, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    created_by = relationship("User")
+
     __table_args__ = (
         UniqueConstraint(
             "tenant_id", "process_key", "version", name="uq_process_definitions_version"
@@ -88,3 +90,22 @@ class HumanTask(TenantScoped, db.Model):
     @property
     def handler_list(self) -> list[str]:
         return [h for h in self.handlers.split(",") if h]
+
+
+class ProcessDraft(TenantScoped, db.Model):
+    """Work in progress on a tenant's diagram: one per process, saved from the modeler or the
+    API, never run. Deploying turns it into a version and removes it."""
+
+    __tablename__ = "process_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(String(80))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    updated_by = relationship("User")
+
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "process_key", name="uq_process_drafts_process"),
+    )

@@ -7,13 +7,50 @@ Running requests stay on their version until moved here, in bulk, after a dry ru
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.engine import migration
 from app.engine.runner import EngineError
 from app.extensions import db
 from app.handlers.base import OperationContext
-from app.models import ProcessDefinition, ProcessInstance, ServiceRequest, User
-from app.services import definitions, workflow
+from app.models import ProcessDefinition, ProcessDraft, ProcessInstance, ServiceRequest, User
+from app.services import definitions, drafts, workflow
+
+
+class DeployConflict(Exception):
+    """Someone else deployed the same process at the same moment."""
+
+
+def deploy(tenant_id: int, process_key: str, xml: str, user: User | None,
+           note: str = "", *, keep_draft: bool = False) -> ProcessDefinition:
+    """Validate and deploy a diagram as the new active version, and drop the draft it came
+    from. Raises DiagramError (nothing stored) or DeployConflict."""
+    try:
+        with db.session.begin_nested():
+            definition = definitions.deploy(tenant_id, xml, process_key=process_key,
+                                            user=user, note=note)
+    except IntegrityError:
+        raise DeployConflict(process_key) from None
+    if not keep_draft:
+        drafts.discard_draft(tenant_id, process_key)
+    return definition
+
+
+def process_keys(tenant_id: int) -> list[str]:
+    """The tenant's processes: every key with a version or a draft (the default one always)."""
+    definitions.active_definition(tenant_id)
+    keys = set(db.session.scalars(select(ProcessDefinition.process_key).where(
+        ProcessDefinition.tenant_id == tenant_id)))
+    keys |= set(db.session.scalars(select(ProcessDraft.process_key).where(
+        ProcessDraft.tenant_id == tenant_id)))
+    return sorted(keys)
+
+
+def deployed_keys(tenant_id: int) -> list[str]:
+    """Processes a category can use: those with an active version."""
+    definitions.active_definition(tenant_id)
+    return sorted(set(db.session.scalars(select(ProcessDefinition.process_key).where(
+        ProcessDefinition.tenant_id == tenant_id, ProcessDefinition.is_active.is_(True)))))
 
 
 def versions(tenant_id: int, process_key: str = definitions.DEFAULT_PROCESS_KEY):
@@ -37,9 +74,20 @@ def diff(old: ProcessDefinition, new: ProcessDefinition) -> migration.VersionDif
 def reset_to_default(tenant_id: int, user: User,
                      process_key: str = definitions.DEFAULT_PROCESS_KEY) -> ProcessDefinition:
     """Deploy the product's default diagram again, as a new version like any other."""
-    return definitions.deploy(tenant_id, definitions.default_diagram(process_key),
-                              process_key=process_key, user=user,
-                              note="reset to the default diagram")
+    return deploy(tenant_id, process_key, definitions.default_diagram(process_key), user,
+                  note="reset to the default diagram", keep_draft=True)
+
+
+class UnknownProcess(ValueError):
+    """A category was pointed at a process the tenant has not deployed."""
+
+
+def set_category_process(category, process_key: str) -> None:
+    """Make a category's new requests follow another of the tenant's deployed processes.
+    Requests already filed keep the process (and version) they started with."""
+    if process_key not in deployed_keys(category.tenant_id):
+        raise UnknownProcess(process_key)
+    category.process_key = process_key
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 
 def register_blueprints(app) -> None:
-    from app.views import account, admin, auth, inbox, pages, requests, tasks, tickets
+    from app.views import account, admin, auth, inbox, pages, processes, requests, tasks, tickets
 
-    for module in (auth, pages, requests, inbox, tasks, tickets, admin, account):
+    for module in (auth, pages, requests, inbox, tasks, tickets, admin, account, processes):
         app.register_blueprint(module.bp)

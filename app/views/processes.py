@@ -1,0 +1,190 @@
+"""Process owners' pages: the tenant's processes, versions with what changed, categories'
+processes, and moving running requests to the active version (dry run first)."""
+
+import re
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from app import policy
+from app.extensions import db, login_manager
+from app.models import Category, ProcessDefinition, ProcessInstance
+from app.services import definitions, drafts, processes
+from app.views.common import scoped_get
+
+bp = Blueprint("processes", __name__, url_prefix="/processes")
+
+KEY = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
+
+# What SpiffWorkflow's comparison names, in words a process owner reads.
+CHANGE_LABELS = {
+    "bpmn_name": _l("name"),
+    "extensions": _l("properties (handlers, form, statuses, operation)"),
+    "cond_task_specs": _l("conditions of its outgoing flows"),
+    "default_task_spec": _l("default flow"),
+    "lane": _l("lane (role)"),
+    "inputs": _l("incoming flows"),
+    "outputs": _l("outgoing flows"),
+    "event_definition": _l("timer or event"),
+    "cancel_activity": _l("whether it interrupts the task"),
+}
+
+
+@bp.before_request
+def _process_owners_only():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not policy.can_own_processes(current_user):
+        abort(404)
+    return None
+
+
+@bp.context_processor
+def _helpers():
+    return {"change_label": lambda name: CHANGE_LABELS.get(name, name)}
+
+
+def _key_or_404(process_key: str) -> str:
+    if not KEY.match(process_key):
+        abort(404)
+    return process_key
+
+
+def _versions_or_404(process_key: str) -> list[ProcessDefinition]:
+    found = processes.versions(current_user.tenant_id, _key_or_404(process_key))
+    if not found:
+        abort(404)
+    return found
+
+
+def _running_by_version(tenant_id: int) -> dict[int, int]:
+    rows = db.session.execute(
+        select(ProcessInstance.definition_id, func.count())
+        .where(ProcessInstance.tenant_id == tenant_id, ProcessInstance.status == "running")
+        .group_by(ProcessInstance.definition_id))
+    return dict(rows.all())
+
+
+@bp.route("")
+def index():
+    tenant_id = current_user.tenant_id
+    running = _running_by_version(tenant_id)
+    categories = list(db.session.scalars(
+        select(Category).where(Category.tenant_id == tenant_id).order_by(Category.name)))
+    rows = []
+    for key in processes.process_keys(tenant_id):
+        found = processes.versions(tenant_id, key)
+        rows.append({
+            "key": key,
+            "active": next((v for v in found if v.is_active), None),
+            "versions": len(found),
+            "running": sum(running.get(v.id, 0) for v in found),
+            "running_old": sum(running.get(v.id, 0) for v in found if not v.is_active),
+            "draft": drafts.get_draft(tenant_id, key),
+            "categories": [c for c in categories if c.process_key == key],
+        })
+    return render_template("processes/index.html", rows=rows, categories=categories,
+                           deployed=processes.deployed_keys(tenant_id))
+
+
+@bp.route("/new", methods=["POST"])
+def new_process():
+    """Start a new process as a draft, copied from one of the tenant's processes."""
+    tenant_id = current_user.tenant_id
+    key = (request.form.get("process_key") or "").strip().lower()
+    source = request.form.get("copy_from") or definitions.DEFAULT_PROCESS_KEY
+    existing = processes.process_keys(tenant_id)
+    if not KEY.match(key):
+        flash(_("The process key must start with a letter and use only lowercase letters, "
+                "digits and underscores (2 to 80 characters)."), "error")
+    elif key in existing:
+        flash(_("There is already a process called %(key)s.", key=key), "error")
+    elif source not in existing:
+        abort(400)
+    else:
+        if source in processes.deployed_keys(tenant_id):
+            xml = definitions.active_definition(tenant_id, source).bpmn_xml
+        else:  # a process that so far only has a draft
+            xml = drafts.get_draft(tenant_id, source).bpmn_xml
+        drafts.save_draft(tenant_id, key, xml, current_user)
+        db.session.commit()
+        flash(_("Process %(key)s created as a draft from %(source)s. Edit it and deploy it; "
+                "then categories can use it.", key=key, source=source), "success")
+        return redirect(url_for("modeler.page", process_key=key))
+    return redirect(url_for("processes.index"))
+
+
+@bp.route("/categories/<int:category_id>", methods=["POST"])
+def category_process(category_id: int):
+    category = scoped_get(Category, category_id)
+    key = request.form.get("process_key") or ""
+    try:
+        processes.set_category_process(category, key)
+    except processes.UnknownProcess:
+        db.session.rollback()
+        flash(_("Only a deployed process can be chosen for a category."), "error")
+        return redirect(url_for("processes.index"))
+    db.session.commit()
+    flash(_("New requests in %(category)s will follow %(key)s; requests already filed keep "
+            "their process.", category=category.name, key=key), "success")
+    return redirect(url_for("processes.index"))
+
+
+@bp.route("/<process_key>/versions")
+def versions(process_key: str):
+    found = _versions_or_404(process_key)
+    running = _running_by_version(current_user.tenant_id)
+    changes = {}
+    for newer, older in zip(found, found[1:], strict=False):
+        changes[newer.version] = processes.diff(older, newer)
+    has_default = (definitions.PROCESSES_DIR / f"{process_key}.bpmn").is_file()
+    return render_template("processes/versions.html", key=process_key, versions=found,
+                           running=running, changes=changes, has_default=has_default)
+
+
+@bp.route("/<process_key>/versions/<int:number>.bpmn")
+def export_version(process_key: str, number: int):
+    found = processes.version(current_user.tenant_id, _key_or_404(process_key), number)
+    if found is None:
+        abort(404)
+    return Response(found.bpmn_xml, mimetype="application/xml", headers={
+        "Content-Disposition": f'attachment; filename="{process_key}-v{number}.bpmn"'})
+
+
+@bp.route("/<process_key>/reset", methods=["POST"])
+def reset(process_key: str):
+    _versions_or_404(process_key)
+    try:
+        definition = processes.reset_to_default(current_user.tenant_id, current_user,
+                                                process_key)
+    except FileNotFoundError:
+        abort(404)
+    except processes.DeployConflict:
+        db.session.rollback()
+        flash(_("Someone deployed this process at the same moment; check the versions and "
+                "try again."), "error")
+        return redirect(url_for("processes.versions", process_key=process_key))
+    db.session.commit()
+    flash(_("The default diagram is now version %(number)s.", number=definition.version),
+          "success")
+    return redirect(url_for("processes.versions", process_key=process_key))
+
+
+@bp.route("/<process_key>/migrate", methods=["GET", "POST"])
+def migrate(process_key: str):
+    found = _versions_or_404(process_key)
+    active = next(v for v in found if v.is_active)
+    moved = request.method == "POST"
+    if moved:
+        checks = processes.move_all(current_user, current_user.tenant_id, process_key)
+        db.session.commit()
+        count = sum(1 for c in checks if c.movable)
+        flash(_("%(count)s request(s) moved to version %(number)s.", count=count,
+                number=active.version), "success" if count else "info")
+    else:
+        checks = processes.plan(current_user.tenant_id, process_key)
+    return render_template("processes/migrate.html", key=process_key, active=active,
+                           checks=checks, moved=moved)
