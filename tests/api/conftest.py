@@ -26,6 +26,15 @@ class ApiClient:
     def post(self, url, json=None, **kwargs):
         return self.request("POST", url, json=json, **kwargs)
 
+    def put(self, url, json=None, **kwargs):
+        return self.request("PUT", url, json=json, **kwargs)
+
+    def patch(self, url, json=None, **kwargs):
+        return self.request("PATCH", url, json=json, **kwargs)
+
+    def delete(self, url, **kwargs):
+        return self.request("DELETE", url, **kwargs)
+
 
 @pytest.fixture
 def api(app):

@@ -62,3 +62,57 @@ def test_only_process_owners_of_the_tenant_see_processes(demo, api):
     assert globex_owner.get(f"{BASE}/versions/2").status_code == 404
     assert globex_owner.get(f"{BASE}/diff?from=1&to=2").status_code == 404
     assert acme_owner.get(f"{BASE}/versions/2").status_code == 200
+
+
+def test_drafts_upload_check_deploy_and_discard(demo, api):
+    owner = api("admin@acme.test")
+    assert owner.get(f"{BASE}/draft").status_code == 404
+    unsafe = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "boom">]><x>&e;</x>'
+    refused = owner.put(f"{BASE}/draft", {"bpmn_xml": unsafe})
+    assert refused.status_code == 422 and "DOCTYPE" in str(refused.json["errors"])
+    assert owner.get(f"{BASE}/draft").status_code == 404
+
+    # A draft may still have problems: it is saved, and deploying it is refused.
+    broken = definitions.default_diagram().replace("decision == 'authorize'", "__import__('os')")
+    saved = owner.put(f"{BASE}/draft", {"bpmn_xml": broken})
+    assert saved.status_code == 200 and saved.json["bpmn_xml"] == broken
+    refused = owner.post(f"{BASE}/draft/deploy", {"note": "x"})
+    assert refused.status_code == 422 and "Flow_Authorized" in refused.json["errors"]
+    assert len(owner.get(f"{BASE}/versions").json) == 1
+    assert owner.get(f"{BASE}/draft").status_code == 200  # still there to fix
+
+    owner.put(f"{BASE}/draft", {"bpmn_xml": without_viability_step()})
+    listed = owner.get("/api/v1/processes").json
+    assert listed[0]["has_draft"] is True
+    deployed = owner.post(f"{BASE}/draft/deploy", {"note": "desde borrador"})
+    assert deployed.status_code == 201 and deployed.json["version"] == 2
+    assert deployed.json["note"] == "desde borrador"
+    assert owner.get(f"{BASE}/draft").status_code == 404  # deploying used it up
+
+    owner.put(f"{BASE}/draft", {"bpmn_xml": broken})
+    assert owner.delete(f"{BASE}/draft").status_code == 204
+    assert owner.delete(f"{BASE}/draft").status_code == 404
+
+    # A draft of a brand-new process is listed before it has any version.
+    owner.put("/api/v1/processes/trabajos_menores/draft", {"bpmn_xml": without_viability_step()})
+    listed = {p["process_key"]: p for p in owner.get("/api/v1/processes").json}
+    assert listed["trabajos_menores"]["active_version"] is None
+    assert listed["trabajos_menores"]["has_draft"] is True
+
+
+def test_a_category_is_pointed_at_a_deployed_process(demo, api):
+    owner = api("admin@acme.test")
+    category = owner.get("/api/v1/categories").json["items"][0]
+    assert category["process_key"] == "service_request"
+    url = f"/api/v1/categories/{category['id']}"
+    refused = owner.patch(url, {"process_key": "trabajos_menores"})
+    assert refused.status_code == 422 and "process_key" in refused.json["errors"]
+    owner.put("/api/v1/processes/trabajos_menores/draft", {"bpmn_xml": without_viability_step()})
+    assert owner.post("/api/v1/processes/trabajos_menores/draft/deploy", {}).status_code == 201
+    changed = owner.patch(url, {"process_key": "trabajos_menores"})
+    assert changed.status_code == 200 and changed.json["process_key"] == "trabajos_menores"
+
+    assert api("director@acme.test").patch(url, {"process_key": "service_request"}
+                                           ).status_code == 404
+    globex = api("pedro@globex.test")
+    assert globex.patch(url, {"process_key": "service_request"}).status_code == 404
