@@ -75,6 +75,8 @@ class DiffOut(Schema):
     added = fields.List(fields.String())
     removed = fields.List(fields.String())
     changed = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    renamed = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                          metadata={"description": "element id: [old name, new name]"})
 
 
 class DiffArgs(Schema):

@@ -27,6 +27,7 @@ class VersionDiff:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     changed: dict[str, list[str]] = field(default_factory=dict)
+    renamed: dict[str, tuple[str, str]] = field(default_factory=dict)  # id: (old, new name)
 
     @property
     def empty(self) -> bool:
@@ -36,11 +37,13 @@ class VersionDiff:
 def compare(old: CompiledProcess, new: CompiledProcess) -> VersionDiff:
     """What changed between two versions, by element, in words a process owner reads."""
     diff = SpecDiff(registry, old.spec, new.spec)
+    changed = {s: changes for s, changes in diff.changed.items() if s.bpmn_id}
     return VersionDiff(
         added=sorted(f"{s.bpmn_id}: {_label(s)}" for s in diff.added if s.bpmn_id),
         removed=sorted(f"{s.bpmn_id}: {_label(s)}" for s in diff.removed if s.bpmn_id),
-        changed={f"{s.bpmn_id}: {_label(s)}": sorted(changes)
-                 for s, changes in diff.changed.items() if s.bpmn_id},
+        changed={f"{s.bpmn_id}: {_label(s)}": sorted(c) for s, c in changed.items()},
+        renamed={s.bpmn_id: (_label(s), _label(diff.alignment[s]))
+                 for s, c in changed.items() if "bpmn_name" in c and diff.alignment.get(s)},
     )
 
 
