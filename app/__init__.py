@@ -15,6 +15,11 @@ LANGUAGES = ("es", "en")
 # Pages carry no scripts; inline style attributes only draw the workload bars.
 CSP = ("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+# Pages with a bundled script of the app (app/static/dist/, e.g. the BPMN modeler) opt in with
+# ``g.page_scripts = True`` in their view: scripts from the app's origin only, still no inline
+# script and no eval. Data for the script goes in <script type="application/json">, which is not
+# run. The inline style attributes diagram-js draws with are already allowed by style-src.
+SCRIPTS_CSP = CSP.replace("script-src 'none'", "script-src 'self'")
 # The API's Swagger UI page runs its own (locally served) scripts and one inline starter.
 DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; "
             "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'")
@@ -83,8 +88,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.after_request
     def _security_headers(response):
-        docs = request.path.startswith("/api/v1/docs")
-        response.headers.setdefault("Content-Security-Policy", DOCS_CSP if docs else CSP)
+        if request.path.startswith("/api/v1/docs"):
+            csp = DOCS_CSP
+        else:
+            csp = SCRIPTS_CSP if g.get("page_scripts") else CSP
+        response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

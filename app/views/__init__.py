@@ -2,7 +2,19 @@
 
 
 def register_blueprints(app) -> None:
-    from app.views import account, admin, auth, inbox, pages, processes, requests, tasks, tickets
+    from app.views import (
+        account,
+        admin,
+        auth,
+        inbox,
+        modeler,
+        pages,
+        processes,
+        requests,
+        tasks,
+        tickets,
+    )
 
-    for module in (auth, pages, requests, inbox, tasks, tickets, admin, account, processes):
+    for module in (auth, pages, requests, inbox, tasks, tickets, admin, account, processes,
+                   modeler):
         app.register_blueprint(module.bp)

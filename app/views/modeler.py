@@ -1,0 +1,229 @@
+"""The browser modeler of a tenant's process (bpmn-js) and the JSON calls its page makes.
+
+Process owners only; everyone else gets 404. Every read and write is scoped to the owner's
+tenant. The page's script is bundled from frontend/modeler.js (``make assets``); its texts and
+choices come from the template, so they follow the interface language.
+"""
+
+import re
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BuildError
+
+from app import labels, policy
+from app.engine.validation import LANE_ROLES
+from app.engine.xml import DiagramError
+from app.extensions import db, login_manager
+from app.models import REQUEST_STATUSES, TICKET_STATUSES, ProcessDefinition
+from app.models.tenant import DEFAULT_SETTINGS
+from app.services import definitions, drafts, processes
+
+bp = Blueprint("modeler", __name__, url_prefix="/processes")
+
+KEY = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
+BUNDLE = "dist/modeler.js"  # under app/static/, built by `make assets`
+MAX_NOTE = 500
+# The pages' JSON calls; the page itself answers errors with the usual HTML pages.
+JSON_ENDPOINTS = {"modeler.diagram", "modeler.save_draft", "modeler.validate", "modeler.deploy"}
+
+OPERATION_LABELS = {
+    "create_ticket": _l("Create the ticket"),
+    "set_status": _l("Set the request or ticket status"),
+    "send_reminder": _l("Send a reminder"),
+    "close_request": _l("Close the request"),
+}
+# Parameters each operation reads, offered as suggestions in the panel (any id may be typed).
+OPERATION_PARAMETERS = {
+    "set_status": ["request_status", "ticket_status"],
+    "send_reminder": ["step"],
+    "close_request": ["confirmed"],
+}
+
+# The diagram a process without versions, draft or product default starts from.
+NEW_DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" \
+xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" \
+xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" id="Definitions_{key}" \
+targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="{key}" isExecutable="true">
+    <bpmn:startEvent id="Start_{key}" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="BPMNDiagram_{key}">
+    <bpmndi:BPMNPlane id="BPMNPlane_{key}" bpmnElement="{key}">
+      <bpmndi:BPMNShape id="Start_{key}_di" bpmnElement="Start_{key}">
+        <dc:Bounds x="180" y="160" width="36" height="36" />
+      </bpmndi:BPMNShape>
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+
+
+@bp.before_request
+def _process_owners_only():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not policy.can_own_processes(current_user):
+        abort(404)
+    key = (request.view_args or {}).get("process_key", "")
+    if not KEY.match(key):
+        abort(404)
+    return None
+
+
+@bp.errorhandler(HTTPException)
+def _json_errors(error):
+    """The JSON calls answer errors as JSON the page can show; the page keeps the HTML ones."""
+    if request.endpoint not in JSON_ENDPOINTS:
+        from app.views.pages import http_error
+
+        return http_error(error)
+    if isinstance(error, CSRFError):
+        message = _("The security token of the page is missing or has expired. Reload the page "
+                    "(copy your changes with Export first) and try again.")
+    elif error.code == 404:
+        message = _("Not found.")
+    elif error.code == 413:
+        message = _("The diagram is too large to send.")
+    else:
+        message = error.description
+    return jsonify(error=message), error.code
+
+
+def _problems(error: DiagramError) -> list[dict]:
+    return [{"element_id": eid, "message": msg} for eid, msg in error.problems]
+
+
+def _xml_from_body(*, note: bool = False) -> tuple[str, str]:
+    """The ``xml`` (and ``note``) of a JSON body; 400 if the body is not what the page sends."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("xml"), str) \
+            or not body["xml"].strip():
+        abort(400, _("The request must be JSON with the diagram's XML in \"xml\"."))
+    text = body.get("note") or ""
+    if note and (not isinstance(text, str) or len(text) > MAX_NOTE):
+        abort(400, _("The note must be text of at most %(n)d characters.", n=MAX_NOTE))
+    return body["xml"], text.strip() if note else ""
+
+
+def _active_version(tenant_id: int, process_key: str) -> ProcessDefinition | None:
+    return db.session.scalar(select(ProcessDefinition).where(
+        ProcessDefinition.tenant_id == tenant_id, ProcessDefinition.process_key == process_key,
+        ProcessDefinition.is_active.is_(True)))
+
+
+def _url_or_none(endpoint: str, **values) -> str | None:
+    """A link to the processes pages (another blueprint), if they are installed."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def _page_config(process_key: str) -> dict:
+    """What the page's script needs besides its texts: URLs, the CSRF token, choices."""
+    from flask_wtf.csrf import generate_csrf
+
+    from app.handlers.registry import OPERATIONS, TASK_HANDLERS
+
+    def endpoint(name):
+        return url_for(f"modeler.{name}", process_key=process_key)
+
+    return {
+        "processKey": process_key,
+        "csrfToken": generate_csrf(),
+        "urls": {"diagram": endpoint("diagram"), "draft": endpoint("save_draft"),
+                 "validate": endpoint("validate"), "deploy": endpoint("deploy"),
+                 "versions": _url_or_none("processes.versions", process_key=process_key)},
+        "maxNote": MAX_NOTE,
+        "roles": [{"value": lane, "label": str(labels.ROLE[role])}
+                  for lane, role in LANE_ROLES.items()],
+        "handlers": [{"value": name, "label": str(handler.title or name)}
+                     for name, handler in TASK_HANDLERS.items()],
+        "requestStatuses": [{"value": s, "label": str(labels.STATUS.get(s, s))}
+                            for s in REQUEST_STATUSES],
+        "ticketStatuses": [{"value": s, "label": str(labels.STATUS.get(s, s))}
+                           for s in TICKET_STATUSES],
+        "operations": [{"value": name, "label": str(OPERATION_LABELS.get(name, name)),
+                        "parameters": OPERATION_PARAMETERS.get(name, [])}
+                       for name in OPERATIONS],
+        "timerSettings": sorted(DEFAULT_SETTINGS),
+    }
+
+
+@bp.route("/<process_key>/modeler")
+def page(process_key):
+    g.page_scripts = True  # the CSP lets this page run the app's own scripts
+    config = _page_config(process_key)
+    return render_template(
+        "processes/modeler.html", process_key=process_key, config=config,
+        versions_url=config["urls"]["versions"],
+        has_versions=bool(processes.versions(current_user.tenant_id, process_key)),
+        index_url=_url_or_none("processes.index"),
+        assets_built=(Path(current_app.static_folder) / BUNDLE).is_file())
+
+
+@bp.route("/<process_key>/modeler/diagram")
+def diagram(process_key):
+    """The diagram to open: the draft, else the active version, else the product default."""
+    tenant_id = current_user.tenant_id
+    draft = drafts.get_draft(tenant_id, process_key)
+    if draft is not None:
+        return jsonify(xml=draft.bpmn_xml, source="draft", version=None,
+                       saved_at=draft.updated_at.isoformat(),
+                       saved_by=draft.updated_by.name if draft.updated_by else None)
+    active = _active_version(tenant_id, process_key)
+    if active is not None:
+        return jsonify(xml=active.bpmn_xml, source="version", version=active.version,
+                       saved_at=active.created_at.isoformat(), saved_by=None)
+    try:
+        xml, source = definitions.default_diagram(process_key), "default"
+    except FileNotFoundError:
+        xml, source = NEW_DIAGRAM.format(key=process_key), "new"
+    return jsonify(xml=xml, source=source, version=None, saved_at=None, saved_by=None)
+
+
+@bp.route("/<process_key>/modeler/draft", methods=["POST"])
+def save_draft(process_key):
+    xml, _note = _xml_from_body()
+    try:
+        draft = drafts.save_draft(current_user.tenant_id, process_key, xml, current_user)
+    except DiagramError as exc:
+        db.session.rollback()
+        return jsonify(problems=_problems(exc)), 422
+    db.session.commit()
+    return jsonify(saved_at=draft.updated_at.isoformat())
+
+
+@bp.route("/<process_key>/modeler/validate", methods=["POST"])
+def validate(process_key):
+    xml, _note = _xml_from_body()
+    try:
+        definitions.compile_xml(xml)
+    except DiagramError as exc:
+        return jsonify(valid=False, problems=_problems(exc))
+    return jsonify(valid=True, problems=[])
+
+
+@bp.route("/<process_key>/modeler/deploy", methods=["POST"])
+def deploy(process_key):
+    xml, note = _xml_from_body(note=True)
+    try:
+        definition = processes.deploy(current_user.tenant_id, process_key, xml, current_user,
+                                      note)
+    except DiagramError as exc:
+        db.session.rollback()
+        return jsonify(problems=_problems(exc)), 422
+    except processes.DeployConflict:
+        db.session.rollback()
+        return jsonify(error=_("Someone else deployed this process at the same moment. "
+                               "Reload the page to see their version.")), 409
+    db.session.commit()
+    return jsonify(version=definition.version)
