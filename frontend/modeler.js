@@ -7,7 +7,7 @@ import { ApiError, createApi } from "./modeler/api.js";
 import mesaDescriptor from "./modeler/descriptors/mesa.json";
 import spiffDescriptor from "./modeler/descriptors/spiffworkflow.json";
 import { h, readJson } from "./modeler/dom.js";
-import { setStrings, t } from "./modeler/i18n.js";
+import { setStrings, t, tCount } from "./modeler/i18n.js";
 import { batchModule, createModel } from "./modeler/model.js";
 import { Panel } from "./modeler/panel/index.js";
 import { createProblems } from "./modeler/problems.js";
@@ -192,7 +192,7 @@ function start() {
       say(t("status.validating"));
       const data = await api.post(config.urls.validate, { xml: await currentXml() });
       problems.show(data.problems);
-      say(data.valid ? t("status.valid") : t("status.invalid", { n: data.problems.length }),
+      say(data.valid ? t("status.valid") : tCount("status.invalid", data.problems.length),
         data.valid ? "success" : "error");
     }),
 

@@ -1,5 +1,5 @@
 // The page's calls to the server: JSON in and out, the CSRF token in a header.
-import { t } from "./i18n.js";
+import { t, tCount } from "./i18n.js";
 
 /** An answer the page can show: `message`, and `problems` when the server listed some. */
 export class ApiError extends Error {
@@ -38,7 +38,7 @@ export function createApi(csrfToken) {
     }
     const data = await response.json();
     if (response.status === 422 && Array.isArray(data.problems)) {
-      throw new ApiError(t("errors.problems", { n: data.problems.length }),
+      throw new ApiError(tCount("errors.problems", data.problems.length),
         { status: 422, problems: data.problems });
     }
     if (!response.ok) {

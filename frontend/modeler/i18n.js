@@ -19,3 +19,8 @@ export function tOr(key, fallback) {
   const text = key.split(".").reduce((node, part) => (node ? node[part] : undefined), strings);
   return typeof text === "string" ? text : fallback;
 }
+
+/** `key` for several (with `{n}`), or `keyOne` when there is exactly one. */
+export function tCount(key, n, params = {}) {
+  return n === 1 ? t(`${key}One`, params) : t(key, { ...params, n });
+}
