@@ -186,3 +186,54 @@ class Instance:
 
     def data(self) -> dict:
         return dict(self.workflow.data)
+
+    def trail(self) -> list[tuple[str, str | None, str, datetime]]:
+        """Read-only: the diagram elements this instance has reached, in the order reached.
+
+        Each entry is ``(element id, id of the element it came from or None, state, when)``;
+        ``state`` is "completed", "waiting" (it is there now), "merged" (a branch that reached a
+        join and went on as another branch's token) or "cancelled" (it was there when the
+        workflow was cancelled or a boundary event interrupted it); ``when`` is the UTC time of
+        that state. Loops give one entry per pass. Left out: what is only predicted, boundary
+        events that never fired and the events an event-based gateway did not take.
+        """
+        # Imported here so that this read-only helper stays one block at the end of the class.
+        from datetime import UTC
+
+        from SpiffWorkflow.bpmn.specs.mixins import BoundaryEventMixin, EventBasedGatewayMixin
+        from SpiffWorkflow.specs.Join import Join
+
+        def element(task):
+            return task.task_spec.bpmn_id if task is not None else None
+
+        def came_from(task):
+            parent = task.parent
+            while parent is not None and element(parent) is None:
+                parent = parent.parent  # internal tasks (boundary splits, joins) are skipped
+            if parent is None or parent.state != TaskState.COMPLETED:
+                return None
+            return element(parent)
+
+        def lost_race(task):
+            return isinstance(task.task_spec, BoundaryEventMixin) or (
+                task.parent is not None
+                and isinstance(task.parent.task_spec, EventBasedGatewayMixin))
+
+        reached = []
+        for order, task in enumerate(self.workflow.get_tasks()):
+            if element(task) is None:
+                continue
+            if task.state == TaskState.COMPLETED:
+                state = "completed"
+            elif task.state in (TaskState.READY, TaskState.STARTED, TaskState.ERROR):
+                state = "waiting"
+            elif task.state == TaskState.WAITING and not lost_race(task):
+                state = "waiting"
+            elif (task.state == TaskState.CANCELLED and task.parent is not None
+                  and task.parent.state == TaskState.COMPLETED and not lost_race(task)):
+                state = "merged" if isinstance(task.task_spec, Join) else "cancelled"
+            else:
+                continue
+            at = datetime.fromtimestamp(task.last_state_change, UTC)
+            reached.append((at, order, (element(task), came_from(task), state, at)))
+        return [entry for _, _, entry in sorted(reached)]

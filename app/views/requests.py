@@ -1,14 +1,15 @@
 """Filing a request, my requests, and the request page with its timeline."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from app import policy
 from app.extensions import db
+from app.labels import ROLE, STEP, label, when
 from app.models import REQUEST_STATUSES
-from app.services import history, inbox, workflow
+from app.services import history, inbox, trail, workflow
 from app.services import requests as request_service
 from app.services.workflow import WorkflowError
 from app.views.common import describe_form, form_values, request_or_404
@@ -95,9 +96,39 @@ def comment(request_id: int):
 @login_required
 def detail(request_id: int):
     req = request_or_404(request_id)
+    g.page_scripts = True  # the live diagram (app/static/dist/viewer.js)
     events = history.events_of(req)
     waiting = [(task, inbox.candidates(task)) for task in inbox.open_tasks_for_request(req)]
     return render_template("requests/detail.html", req=req, events=events, waiting=waiting,
                            can_cancel=policy.can_cancel_request(current_user, req),
                            can_act=lambda t: policy.can_complete_task(current_user, t),
                            can_claim=lambda t: policy.can_claim_task(current_user, t))
+
+
+@bp.route("/requests/<int:request_id>/diagram.json")
+@login_required
+def diagram(request_id: int):
+    """The request's diagram with its path, for the live viewer on the request page."""
+    req = request_or_404(request_id)
+    found = trail.trail_of(req)
+    if found is None:
+        abort(404)
+    body = {
+        "xml": found.xml,
+        "version": found.version,
+        "completed": found.completed,
+        "flows": found.flows,
+        "stopped": found.stopped,
+        "current": [
+            {"id": step.element_id, "name": str(label(STEP, step.name)),
+             "waiting_on": step.waiting_on or [str(label(ROLE, step.role))],
+             "taken_by": step.taken_by}
+            for step in found.current
+        ],
+        "steps": {
+            element_id: [{"by": done.by, "at": done.at.isoformat() if done.at else None,
+                          "when": when(done.at)} for done in done_list]
+            for element_id, done_list in found.steps.items()
+        },
+    }
+    return jsonify(body), 200, {"Cache-Control": "no-store"}
