@@ -51,6 +51,7 @@ ACTION = {
     "cancelled": _l("Withdrew the request"),
     "commented": _l("Commented"),
     "migrated": _l("Moved to a new process version"),
+    "form": _l("Filled in the form"),
 }
 
 PRIORITY = {

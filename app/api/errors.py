@@ -46,7 +46,8 @@ def problem(status: int, detail: str | None = None, errors: dict | None = None, 
 
 def _flatten(errors) -> dict:
     """webargs nests messages by location ({"json": {...}}); callers want fields."""
-    if isinstance(errors, dict) and set(errors) <= {"json", "query", "form", "path", "headers"}:
+    if (isinstance(errors, dict) and set(errors) <= {"json", "query", "form", "path", "headers"}
+            and all(isinstance(v, dict) for v in errors.values())):  # not a field named so
         merged = {}
         for value in errors.values():
             merged.update(_flatten(value))

@@ -1,5 +1,6 @@
 """The caller's inbox and the task actions: claim, release, complete."""
 
+from decimal import Decimal
 from functools import lru_cache
 
 from apispec.ext.marshmallow import OpenAPIConverter
@@ -11,7 +12,9 @@ from app import policy
 from app.api.common import Blueprint, PageArgs, caller, page_schema, paginate, scoped_or_404
 from app.api.errors import problem, problem_doc
 from app.extensions import db
-from app.handlers.registry import TASK_HANDLERS
+from app.handlers.base import TaskHandler
+from app.handlers.form import FormHandler, json_schema
+from app.handlers.registry import TASK_HANDLERS, handler_for
 from app.models import HumanTask
 from app.schemas import PersonSchema
 from app.services import workflow
@@ -25,9 +28,26 @@ CONFLICTS = {
 }
 
 
-def form_schema(handler_name: str) -> dict:
-    """The JSON schema of a handler's form, with titles in the caller's language."""
-    return _form_schema(handler_name, str(get_locale()))
+def form_schema(handler: TaskHandler | str) -> dict:
+    """The JSON schema of a handler's form, with titles in the caller's language. A diagram
+    form's schema comes from its definition in the diagram, with the same limits."""
+    locale = str(get_locale())
+    if isinstance(handler, FormHandler):
+        return _diagram_form_schema(handler.form, handler.title, locale)
+    name = handler if isinstance(handler, str) else handler.name
+    return _form_schema(name, locale)
+
+
+@lru_cache(maxsize=256)
+def _diagram_form_schema(form, title: str, _locale: str) -> dict:
+    return json_schema(form, title)
+
+
+def _number(value):
+    """A Decimal limit as a JSON number (a string there would not be a valid JSON schema)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 @lru_cache(maxsize=128)
@@ -36,13 +56,18 @@ def _form_schema(handler_name: str, _locale: str) -> dict:
     handler = TASK_HANDLERS[handler_name]
     converter = OpenAPIConverter("3.0.3", lambda schema: None, None)
     schema = handler.schema()
-    json_schema = converter.schema2jsonschema(schema)
+    result = converter.schema2jsonschema(schema)
     for name, field in schema.fields.items():
-        prop = json_schema["properties"].get(name)
-        if prop is not None and field.metadata.get("label"):
+        prop = result["properties"].get(name)
+        if prop is None:
+            continue
+        if field.metadata.get("label"):
             prop["title"] = str(field.metadata["label"])
-    json_schema["title"] = str(handler.title)
-    return json_schema
+        for key in ("minimum", "maximum"):
+            if key in prop:
+                prop[key] = _number(prop[key])
+    result["title"] = str(handler.title)
+    return result
 
 
 class TaskOut(Schema):
@@ -58,7 +83,8 @@ class TaskOut(Schema):
     claimed_by = fields.Nested(PersonSchema, allow_none=True)
     created_at = fields.DateTime()
     forms = fields.Method("_forms", metadata={
-        "description": "kind -> JSON schema of the body `complete` accepts for that kind"})
+        "description": "kind -> JSON schema of the body `complete` accepts for that kind; a "
+                       "form defined in the diagram is kind `form`, its fields in `x-order`"})
 
     def _kind(self, task):
         return task.handler_list[0]
@@ -67,7 +93,7 @@ class TaskOut(Schema):
         return task.handler_list
 
     def _forms(self, task):
-        return {kind: form_schema(kind) for kind in task.handler_list}
+        return {kind: form_schema(handler_for(task, kind)) for kind in task.handler_list}
 
 
 class CompletionOut(Schema):

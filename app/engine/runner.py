@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from SpiffWorkflow.util.task import TaskState
 
 from app.engine.expressions import ExpressionError, evaluate, parse_expression
+from app.engine.forms import FORM_KIND, FormSpec
 from app.engine.serializer import dump_instance, load_instance
 from app.engine.specs import CompiledProcess
 
@@ -85,11 +86,17 @@ class ReadyTask:
     name: str
     lane: str | None
     properties: dict
+    form: FormSpec | None = None  # the form the diagram defines for this task, if any
 
     @property
     def handlers(self) -> list[str]:
+        """The kinds of completion the task offers: its ``handlers`` property, or ``form``
+        for a task that only has a form defined in the diagram."""
         raw = self.properties.get("handlers") or ""
-        return [h.strip() for h in raw.split(",") if h.strip()]
+        names = [h.strip() for h in raw.split(",") if h.strip()]
+        if not names and self.form is not None:
+            return [FORM_KIND]
+        return names
 
 
 class Instance:
@@ -136,16 +143,18 @@ class Instance:
 
     def ready_tasks(self) -> list[ReadyTask]:
         tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
-        return [
-            ReadyTask(
+        ready = []
+        for t in tasks:
+            spec_id = t.task_spec.bpmn_id or t.task_spec.name
+            ready.append(ReadyTask(
                 uuid=str(t.id),
-                spec_id=t.task_spec.bpmn_id or t.task_spec.name,
+                spec_id=spec_id,
                 name=t.task_spec.bpmn_name or t.task_spec.name,
                 lane=t.task_spec.lane,
                 properties=dict(t.task_spec.extensions.get("properties", {})),
-            )
-            for t in tasks
-        ]
+                form=self.compiled.forms.get(spec_id),
+            ))
+        return ready
 
     def complete(self, task_uuid: str, data: dict) -> None:
         task = next((t for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)

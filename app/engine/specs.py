@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from app.engine.forms import FormSpec, parse_forms
 from app.engine.validation import B, check_tree, to_bytes
 from app.engine.xml import DEFAULT_MAX_BYTES, DiagramError, load_bpmn_tree
 
@@ -20,6 +21,8 @@ class CompiledProcess:
     process_id: str
     spec: object
     subprocess_specs: dict = field(default_factory=dict)
+    # The diagram's forms by user task id (``<mesa:form>``): the one source of truth for them.
+    forms: dict[str, FormSpec] = field(default_factory=dict)
 
 
 def checksum_of(xml: bytes | str) -> str:
@@ -52,7 +55,8 @@ def compile_process(xml: bytes | str, handler_names, operation_names,
         raise DiagramError([(getattr(exc, "id", None), str(exc).splitlines()[0])]) from None
     except Exception as exc:  # the parser raises assorted errors on malformed models
         raise DiagramError([(None, f"the engine cannot read the diagram: {exc}")]) from None
-    return CompiledProcess(checksum_of(xml), process_id, spec, subprocess_specs)
+    forms, _ = parse_forms(root)  # already checked above
+    return CompiledProcess(checksum_of(xml), process_id, spec, subprocess_specs, forms)
 
 
 class SpecCache:
@@ -82,4 +86,5 @@ class SpecCache:
 
 
 spec_cache = SpecCache()
-__all__ = ["CompiledProcess", "DiagramError", "compile_process", "spec_cache", "to_bytes"]
+__all__ = ["CompiledProcess", "DiagramError", "FormSpec", "compile_process", "spec_cache",
+           "to_bytes"]

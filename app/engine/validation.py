@@ -9,6 +9,7 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from app.engine.expressions import ExpressionError, parse_expression
+from app.engine.forms import FORM_KIND, has_form, parse_forms
 from app.engine.xml import BPMN_NS, SPIFF_NS
 
 B = f"{{{BPMN_NS}}}"
@@ -125,6 +126,26 @@ def _lanes_by_node(root) -> dict:
     return lanes
 
 
+def _check_handlers(problems, task, handler_names) -> None:
+    """A user task names known handlers, or carries a form (and then no other handler)."""
+    tid = task.get("id")
+    handlers = [h.strip() for h in (_properties(task).get("handlers") or "").split(",")]
+    handlers = [h for h in handlers if h]
+    with_form = has_form(task)
+    if not handlers and not with_form:
+        problems.append((tid, "the user task names no handler and has no form"))
+    for name in handlers:
+        if name == FORM_KIND:
+            if not with_form:
+                problems.append((tid, f"the handler '{FORM_KIND}' needs a <mesa:form> in "
+                                 "the task"))
+        elif name not in handler_names:
+            problems.append((tid, f"unknown handler '{name}'"))
+        elif with_form:
+            problems.append((tid, f"the user task has both a form and the handler '{name}'; "
+                             "use one or the other"))
+
+
 def check_tree(root, handler_names, operation_names) -> list[tuple[str | None, str]]:
     """Problems found in the XML tree (before the engine parses it)."""
     problems = []
@@ -157,17 +178,13 @@ def check_tree(root, handler_names, operation_names) -> list[tuple[str | None, s
             _check_expression(problems, param, param.get("value"),
                               f"parameter '{param.get('id')}'")
     lanes = _lanes_by_node(root)
+    _, form_problems = parse_forms(root)
+    problems.extend(form_problems)
     for task in root.iter(f"{B}userTask"):
         tid = task.get("id")
         if lane_role(lanes.get(tid)) is None:
             problems.append((tid, "the user task is not in a lane mapped to a role"))
-        handlers = [h.strip() for h in (_properties(task).get("handlers") or "").split(",")]
-        handlers = [h for h in handlers if h]
-        if not handlers:
-            problems.append((tid, "the user task names no handler"))
-        for name in handlers:
-            if name not in handler_names:
-                problems.append((tid, f"unknown handler '{name}'"))
+        _check_handlers(problems, task, handler_names)
     processes = list(root.iter(f"{B}process"))
     if not processes:
         problems.append((None, "the diagram has no process"))

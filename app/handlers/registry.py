@@ -1,7 +1,9 @@
 """Every kind of user task and every service operation a diagram may name."""
 
-from app.handlers import assign, authorize, confirm, evaluate, operations, resubmit, work
+from app.engine.forms import FORM_KIND
+from app.handlers import assign, authorize, confirm, evaluate, form, operations, resubmit, work
 from app.handlers.base import TaskHandler
+from app.models import HumanTask
 
 TASK_HANDLERS: dict[str, TaskHandler] = {
     h.name: h
@@ -23,3 +25,17 @@ OPERATIONS = operations.OPERATIONS
 
 def handler(name: str) -> TaskHandler:
     return TASK_HANDLERS[name]
+
+
+def handler_for(task: HumanTask, name: str) -> TaskHandler:
+    """The handler that completes ``task`` as ``name``: a registered one, or, for the ``form``
+    kind, one bound to the form the task's diagram defines. Raises KeyError for an unknown
+    name and ``form.FormNotFound`` if the diagram has no form for the task."""
+    if name == FORM_KIND:
+        return form.handler_for_task(task)
+    return TASK_HANDLERS[name]
+
+
+def handlers_for(task: HumanTask) -> list[TaskHandler]:
+    """The handlers of every kind the task offers, in the diagram's order."""
+    return [handler_for(task, name) for name in task.handler_list]

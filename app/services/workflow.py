@@ -18,8 +18,9 @@ from app.engine.validation import lane_role
 from app.engine.xml import DiagramError
 from app.extensions import db
 from app.handlers.base import OperationContext, TaskContext
+from app.handlers.form import FormNotFound
 from app.handlers.operations import OperationError
-from app.handlers.registry import OPERATIONS, TASK_HANDLERS
+from app.handlers.registry import OPERATIONS, handler_for
 from app.models import HumanTask, ProcessDefinition, ProcessInstance, ServiceRequest, User
 from app.models.base import utcnow
 from app.services import definitions, events, history, org
@@ -190,7 +191,10 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
     if not policy.can_complete_task(user, task) or handler_name not in task.handler_list:
         raise NotAllowed()
     req = task.request
-    handler = TASK_HANDLERS[handler_name]
+    try:
+        handler = handler_for(task, handler_name)
+    except FormNotFound as exc:
+        raise WorkflowError(str(exc)) from exc
     ctx = TaskContext(user=user, request=req, task=task)
     data = handler.load(ctx, form)
     from_status = req.status

@@ -72,6 +72,11 @@ def describe_form(schema_cls, values: dict | None = None, errors: dict | None = 
             "widget": _widget(field),
             "choices": field.metadata.get("choices") or [],
             "required": field.required,
+            # Limits as HTML attributes (maxlength, minlength, min, max) and the empty
+            # option's text of a select; only diagram forms set them so far.
+            "attrs": {k: v for k, v in (field.metadata.get("attrs") or {}).items()
+                      if v is not None},
+            "placeholder": field.metadata.get("placeholder"),
             "value": values.get(name),
             "errors": errors.get(name) or [],
         })

@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 from app import policy
 from app.extensions import db
 from app.handlers.base import TaskContext
-from app.handlers.registry import TASK_HANDLERS
+from app.handlers.registry import handler_for, handlers_for
 from app.services import inbox, workflow
 from app.services.history import recent_comments
 from app.views.common import describe_form, form_values, task_or_404
@@ -23,7 +23,7 @@ CONFLICT_MESSAGES = {
 
 
 def _page(task, values=None, errors=None, active=None, status=200, notice=None):
-    handlers = [TASK_HANDLERS[name] for name in task.handler_list]
+    handlers = handlers_for(task)
     ctx = TaskContext(user=current_user, request=task.request, task=task)
     forms = []
     for handler in handlers:
@@ -79,7 +79,7 @@ def complete(task_id: int):
         db.session.rollback()
         return _page(task, status=500, notice=_("The process could not take this step. "
                                                  "Nothing was changed; tell your administrator."))
-    flash(_("Done: %(action)s.", action=TASK_HANDLERS[handler_name].title), "success")
+    flash(_("Done: %(action)s.", action=handler_for(task, handler_name).title), "success")
     return redirect(url_for("requests.detail", request_id=result.request.id))
 
 
