@@ -30,16 +30,19 @@ NEW_CONDITION = "requester_is_head == True or priority == 'urgent'"
 CAMUNDA_DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" \
 xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" \
-xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI" \
+xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" \
+xmlns:di="http://www.omg.org/spec/DD/20100524/DI" \
 xmlns:camunda="http://camunda.org/schema/1.0/bpmn" \
 xmlns:modeler="http://camunda.org/schema/modeler/1.0" id="Definitions_0x7k2p1" \
 targetNamespace="http://bpmn.io/schema/bpmn" exporter="Camunda Modeler" exporterVersion="5.17.0" \
 modeler:executionPlatform="Camunda Platform" modeler:executionPlatformVersion="7.20.0">
-  <bpmn:process id="Process_Camunda" name="Compras" isExecutable="true" camunda:historyTimeToLive="180">
+  <bpmn:process id="Process_Camunda" name="Compras" isExecutable="true"
+      camunda:historyTimeToLive="180">
     <bpmn:startEvent id="StartEvent_1" name="Pedido">
       <bpmn:outgoing>Flow_1</bpmn:outgoing>
     </bpmn:startEvent>
-    <bpmn:userTask id="Activity_Review" name="Revisar pedido" camunda:assignee="demo" camunda:formKey="embedded:app:forms/review.html">
+    <bpmn:userTask id="Activity_Review" name="Revisar pedido" camunda:assignee="demo"
+        camunda:formKey="embedded:app:forms/review.html">
       <bpmn:extensionElements>
         <camunda:properties>
           <camunda:property name="priority" value="high" />
@@ -287,6 +290,17 @@ def test_a_camunda_diagram_opens_gets_a_form_and_shows_its_problems(person, tmp_
     owner.locator("#modeler-file").set_input_files(str(bad))
     expect(owner.locator("#modeler-message")).to_have_class(re.compile(r"\berror\b"))
     expect(shape(owner, "Activity_Review")).to_be_visible()
+
+    # Leaving with unsaved changes asks first.
+    shape(owner, "Activity_Review").click()
+    name = panel(owner).locator("#mp-name")
+    name.fill("Revisar y aprobar")
+    commit(name)
+    expect(owner.locator("#modeler-dirty")).to_be_visible()
+    asked = []
+    owner.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.accept()))
+    owner.goto("/inbox")
+    assert asked == ["beforeunload"]
 
     assert console == [], console
     assert owner.http_errors == [], owner.http_errors
