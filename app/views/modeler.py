@@ -131,6 +131,7 @@ def _page_config(process_key: str) -> dict:
     """What the page's script needs besides its texts: URLs, the CSRF token, choices."""
     from flask_wtf.csrf import generate_csrf
 
+    from app.engine.forms import RESERVED_NAMES
     from app.handlers.registry import OPERATIONS, TASK_HANDLERS
 
     def endpoint(name):
@@ -155,6 +156,7 @@ def _page_config(process_key: str) -> dict:
                         "parameters": OPERATION_PARAMETERS.get(name, [])}
                        for name in OPERATIONS],
         "timerSettings": sorted(DEFAULT_SETTINGS),
+        "reservedFieldNames": sorted(RESERVED_NAMES),
     }
 
 

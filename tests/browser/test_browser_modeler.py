@@ -236,6 +236,11 @@ def test_a_camunda_diagram_opens_gets_a_form_and_shows_its_problems(person, tmp_
     commit(field_name)
     expect(form.locator(".field.has-error")).to_be_visible()
     field_name = form.locator("#mp-field-0-name")
+    field_name.fill("decision")  # the service desk's own data: refused too
+    commit(field_name)
+    expect(form.locator(".field.has-error")).to_be_visible()
+    expect(form.locator("#mp-field-0-name")).to_have_value("decision")
+    field_name = form.locator("#mp-field-0-name")
     field_name.fill("reason")
     commit(field_name)
     expect(form.locator(".field.has-error")).to_have_count(0)

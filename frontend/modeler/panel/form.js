@@ -42,7 +42,8 @@ function uniqueName(fields) {
   return `field_${n}`;
 }
 
-export function formSection({ element, model, panel }) {
+export function formSection({ element, model, panel, config }) {
+  const reserved = new Set(config.reservedFieldNames || []);
   const fields = model.getForm(element);
   const save = (next) => model.setForm(element, next);
   const change = (index, values) => save(fields.map((field, i) => (
@@ -75,6 +76,9 @@ export function formSection({ element, model, panel }) {
       }
       if (fields.some((other, i) => i !== index && other.name === value.trim())) {
         return t("form.duplicateName");
+      }
+      if (reserved.has(value.trim())) {
+        return t("form.reservedName");
       }
       return null;
     };
