@@ -37,7 +37,12 @@ class VersionDiff:
 def compare(old: CompiledProcess, new: CompiledProcess) -> VersionDiff:
     """What changed between two versions, by element, in words a process owner reads."""
     diff = SpecDiff(registry, old.spec, new.spec)
-    changed = {s: changes for s, changes in diff.changed.items() if s.bpmn_id}
+    changed = {s: set(changes) for s, changes in diff.changed.items() if s.bpmn_id}
+    # Forms are our own extension elements, which SpiffWorkflow's comparison does not see.
+    for spec, counterpart in diff.alignment.items():
+        if (counterpart is not None and spec.bpmn_id
+                and old.forms.get(spec.bpmn_id) != new.forms.get(counterpart.bpmn_id)):
+            changed.setdefault(spec, set()).add("form")
     return VersionDiff(
         added=sorted(f"{s.bpmn_id}: {_label(s)}" for s in diff.added if s.bpmn_id),
         removed=sorted(f"{s.bpmn_id}: {_label(s)}" for s in diff.removed if s.bpmn_id),

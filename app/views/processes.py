@@ -30,6 +30,7 @@ CHANGE_LABELS = {
     "outputs": _l("outgoing flows"),
     "event_definition": _l("timer or event"),
     "cancel_activity": _l("whether it interrupts the task"),
+    "form": _l("form fields"),
 }
 
 

@@ -143,3 +143,15 @@ def test_filing_still_works_after_a_reset(demo):
     db.session.commit()
     req = file()
     assert open_task(req, "Task_Authorize").request.instance.definition.version == 3
+
+
+def test_the_diff_sees_a_changed_form():
+    from app.engine import migration
+    from tests.form_diagrams import FORM, with_review
+
+    before = definitions.compile_xml(with_review())
+    after = definitions.compile_xml(with_review(
+        FORM.replace('max="40"', 'max="60"')))
+    change = migration.compare(before, after)
+    assert change.changed == {"Task_Review: Revisar": ["form"]}
+    assert migration.compare(before, before).empty
