@@ -45,8 +45,11 @@ function uniqueName(fields) {
 export function formSection({ element, model, panel, config }) {
   const reserved = new Set(config.reservedFieldNames || []);
   const fields = model.getForm(element);
+  // Writes start from the model as it is now, not as it was drawn: an edit committed just
+  // before the panel redraws must not be undone by the next one.
+  const current = () => model.getForm(element);
   const save = (next) => model.setForm(element, next);
-  const change = (index, values) => save(fields.map((field, i) => (
+  const change = (index, values) => save(current().map((field, i) => (
     i === index ? { ...field, ...values } : field)));
 
   // A value that cannot be written yet stays in its input with a message beside it.
@@ -62,7 +65,7 @@ export function formSection({ element, model, panel, config }) {
   const error = (key) => (panel.errors[key] ? panel.errors[key].message : null);
 
   function move(index, offset) {
-    const next = [...fields];
+    const next = [...current()];
     const [field] = next.splice(index, 1);
     next.splice(index + offset, 0, field);
     save(next);
@@ -90,7 +93,7 @@ export function formSection({ element, model, panel, config }) {
         iconButton({ key: key("down"), icon: "↓", label: t("form.moveDown"),
           disabled: index === fields.length - 1, onClick: () => move(index, 1) }),
         iconButton({ key: key("remove"), icon: "✕", label: t("form.removeField"), danger: true,
-          onClick: () => save(fields.filter((_, i) => i !== index)) })));
+          onClick: () => save(current().filter((_, i) => i !== index)) })));
 
     const typeOptions = FIELD_TYPES.map((type) => ({ value: type, label: t(`fieldTypes.${type}`) }));
     // Limits carry over only between types that read them alike (text and long text).
@@ -133,7 +136,7 @@ export function formSection({ element, model, panel, config }) {
       }))));
     }
     if (field.type === "choice") {
-      parts.push(optionsEditor(field, index, key, change));
+      parts.push(optionsEditor(field, index, key, change, () => current()[index].options));
     }
     return h("li", { class: "mp-card" }, parts);
   }
@@ -145,36 +148,38 @@ export function formSection({ element, model, panel, config }) {
     key: "form-add",
     label: t("form.add"),
     onClick: () => {
-      const name = uniqueName(fields);
-      save([...fields, { name, type: "text", label: t("form.newLabel", { n: fields.length + 1 }),
+      const now = current();
+      const name = uniqueName(now);
+      save([...now, { name, type: "text", label: t("form.newLabel", { n: now.length + 1 }),
         required: false, minLength: "", maxLength: "", min: "", max: "", options: [] }]);
     },
   });
   return section(t("form.title"), note(t("form.help")), list, h("div", { class: "mp-add" }, add));
 }
 
-function optionsEditor(field, index, key, change) {
+function optionsEditor(field, index, key, change, latest) {
   const options = field.options;
-  const setOptions = (next) => change(index, { options: next });
+  // Each edit applies to the options as they are now (see `current` in formSection).
+  const setOptions = (update) => change(index, { options: update(latest()) });
   const rows = options.map((option, i) => h("div", { class: "mp-option" },
     textInput({ value: option.value, "aria-label": t("form.optionValue"),
       placeholder: t("form.optionValue"), "data-key": key(`option-${i}-value`),
-      onCommit: (value) => setOptions(options.map((o, j) => (
+      onCommit: (value) => setOptions((now) => now.map((o, j) => (
         j === i ? { ...o, value: value.trim() } : o))) }),
     textInput({ value: option.label, "aria-label": t("form.optionLabel"),
       placeholder: t("form.optionLabel"), "data-key": key(`option-${i}-label`),
-      onCommit: (label) => setOptions(options.map((o, j) => (
+      onCommit: (label) => setOptions((now) => now.map((o, j) => (
         j === i ? { ...o, label: label.trim() } : o))) }),
     iconButton({ key: key(`option-${i}-remove`), icon: "✕", label: t("form.removeOption"),
-      danger: true, onClick: () => setOptions(options.filter((_, j) => j !== i)) })));
+      danger: true, onClick: () => setOptions((now) => now.filter((_, j) => j !== i)) })));
   return h("fieldset", { class: "field mp-options" },
     h("legend", {}, t("form.options")),
     options.length ? rows : note(t("form.noOptions"), "warn"),
     smallButton({
       key: key("option-add"),
       label: t("form.addOption"),
-      onClick: () => setOptions([...options, {
-        value: `option_${options.length + 1}`, label: "",
+      onClick: () => setOptions((now) => [...now, {
+        value: `option_${now.length + 1}`, label: "",
       }]),
     }));
 }
