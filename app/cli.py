@@ -13,6 +13,10 @@ from app.sqlite import writing
 
 
 def register_cli(app: Flask) -> None:
+    from app.seeding import seed_scale_command
+
+    app.cli.add_command(seed_scale_command)
+
     @app.cli.command("seed-demo")
     @click.option("--if-empty", is_flag=True, help="Do nothing when a tenant already exists.")
     def seed_demo(if_empty):
