@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv assets run test test-sqlite test-postgres lint bench clean system-deps translations
+.PHONY: help venv assets run test test-sqlite test-postgres lint bench seed-scale clean system-deps translations
 
 help: ## list the targets
 	@echo "Mesa de Servicios — make targets:"
@@ -94,8 +94,13 @@ run: venv translations assets ## set up, migrate, seed demo data (if empty) and 
 	echo
 	exec $(FLASK) run --host 127.0.0.1 --port "$$port"
 
-bench: venv ## print the server-side cost of a task completion (bench/task_completion.py)
-	@$(BIN)/python bench/task_completion.py $(BENCH_ARGS)
+bench: venv ## benchmark table of issue 5 (bench/run.py; BENCH_ARGS="--database-url ...")
+	@bash scripts/install_system_deps.sh postgresql
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+seed-scale: venv ## fill DATABASE_URL with 100 tenants and 1,000,000 requests (SEED_ARGS=...)
+	@$(FLASK) db upgrade
+	$(FLASK) seed-scale $(SEED_ARGS)
 
 lint: venv ## ruff check
 	@echo "lint: ruff check ."

@@ -30,14 +30,29 @@ def _secret_key() -> str:
     return key_file.read_text().strip()
 
 
+def _engine_options(url: str) -> dict:
+    """SQLAlchemy pool: connections checked before use; on a server database, one connection
+    per gunicorn thread plus one for the worker's background thread (DB_POOL_SIZE)."""
+    options = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        return options  # one local file: SQLAlchemy's default pool for SQLite fits
+    threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+    options.update(
+        pool_size=int(os.environ.get("DB_POOL_SIZE", str(threads + 1))),
+        max_overflow=int(os.environ.get("DB_MAX_OVERFLOW", "2")),
+        pool_timeout=float(os.environ.get("DB_POOL_TIMEOUT", "10")),
+        pool_recycle=int(os.environ.get("DB_POOL_RECYCLE", "1800")),
+    )
+    return options
+
+
 def load_settings() -> dict:
     """Settings from the environment, with the embedded defaults (SQLite under instance/)."""
     INSTANCE_DIR.mkdir(exist_ok=True)
+    database_url = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'mesa.db'}")
     return {
         # Database: any SQLAlchemy URL; PostgreSQL as postgresql+psycopg://user:pw@host/db
-        "SQLALCHEMY_DATABASE_URI": os.environ.get(
-            "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'mesa.db'}"
-        ),
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": _secret_key(),
         # Language of the interface when the user has not chosen one: es or en
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "es"),
@@ -64,6 +79,7 @@ def load_settings() -> dict:
         "PROXY_FIX_X_FOR": int(os.environ.get("PROXY_FIX_X_FOR", "0")),
         # Let webhooks call loopback/private addresses (tests, or receivers on an internal network)
         "WEBHOOK_ALLOW_PRIVATE_NETWORKS": _bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", False),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Connection pool (DB_POOL_SIZE, DB_MAX_OVERFLOW, DB_POOL_TIMEOUT, DB_POOL_RECYCLE)
+        "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "WTF_CSRF_TIME_LIMIT": None,
     }

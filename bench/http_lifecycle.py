@@ -1,0 +1,124 @@
+"""The whole lifecycle over HTTP, as API clients do it: file, then for each step read the request
+to find its open task and complete it (authorize, evaluate, assign, start, finish, confirm).
+Several client threads, each with its own keep-alive connection, drive lifecycles in both demo
+tenants at once."""
+
+import threading
+import time
+from datetime import date, timedelta
+
+from bench.common import Client, median, percentile, token
+
+TENANTS = [
+    {"requester": "ana@acme.test", "head": "jefe.finanzas@acme.test",
+     "director": "director@acme.test", "workers": ["tecnico1@acme.test", "tecnico2@acme.test"]},
+    {"requester": "pedro@globex.test", "head": "jefe@globex.test",
+     "director": "director@globex.test", "workers": ["tecnico@globex.test"]},
+]
+STEPS = ["authorize", "evaluate", "assign", "start", "finish", "confirm"]
+
+
+class Setup:
+    """Tokens, a category and the workers' ids per tenant, fetched once."""
+
+    def __init__(self, base_url: str):
+        client = Client(base_url)
+        self.tenants = []
+        for spec in TENANTS:
+            tokens = {role: token(client, spec[role])
+                      for role in ("requester", "head", "director")}
+            _, categories, _ = client.call("GET", "/api/v1/categories", tokens["requester"])
+            _, users, _ = client.call("GET", "/api/v1/users?role=worker&per_page=100",
+                                      tokens["director"])
+            ids = {u["email"]: u["id"] for u in users["items"]}
+            workers = [(ids[email], token(client, email)) for email in spec["workers"]]
+            self.tenants.append({"tokens": tokens, "category": categories["items"][0]["id"],
+                                 "workers": workers})
+        client.close()
+
+
+def _lifecycle(client: Client, tenant: dict, n: int, timings: dict) -> None:
+    tokens = tenant["tokens"]
+    worker_id, worker_token = tenant["workers"][n % len(tenant["workers"])]
+    today = date.today()
+
+    def call(kind, method, path, who, body=None, expect=200):
+        status, data, ms = client.call(method, path, who, body)
+        if status != expect:
+            raise RuntimeError(f"{kind}: {status} {data}")
+        timings.setdefault(kind, []).append(ms)
+        return data
+
+    created = call("file request", "POST", "/api/v1/requests", tokens["requester"],
+                   {"title": f"Bench {n}", "description": "Carga de prueba",
+                    "category_id": tenant["category"]}, expect=201)
+    request_id = created["id"]
+    bodies = {
+        "authorize": (tokens["head"], {"decision": "authorize"}),
+        "evaluate": (tokens["director"], {"decision": "approve", "estimated_cost": 100,
+                                          "staff_available": True}),
+        "assign": (tokens["director"], {"worker_id": worker_id,
+                                        "planned_start": today.isoformat(),
+                                        "planned_end": (today + timedelta(days=2)).isoformat()}),
+        "start": (worker_token, {}),
+        "finish": (worker_token, {"kind": "finish", "resolution": "Listo", "hours_spent": 1,
+                                  "materials_cost": 0}),
+        "confirm": (tokens["requester"], {"rating": 5}),
+    }
+    for step in STEPS:
+        who, body = bodies[step]
+        detail = call("read request", "GET", f"/api/v1/requests/{request_id}", who)
+        task_id = detail["current_steps"][0]["task_id"]
+        call(f"complete: {step}", "POST", f"/api/v1/tasks/{task_id}/complete", who, body)
+
+
+def run(base_url: str, lifecycles: int = 300, clients: int = 8, warmup: int = 16) -> dict:
+    setup = Setup(base_url)
+    counter = iter(range(10**9))
+    lock = threading.Lock()
+    errors: list[str] = []
+
+    def drive(limit: int, timings: dict) -> None:
+        client = Client(base_url)
+        try:
+            while True:
+                with lock:
+                    n = next(counter)
+                if n >= limit or errors:
+                    return
+                try:
+                    _lifecycle(client, setup.tenants[n % len(setup.tenants)], n, timings)
+                except Exception as exc:  # reported after the run
+                    errors.append(str(exc))
+        finally:
+            client.close()
+
+    def phase(limit: int) -> tuple[float, dict]:
+        per_thread = [{} for _ in range(clients)]
+        threads = [threading.Thread(target=drive, args=(limit, per_thread[i]))
+                   for i in range(clients)]
+        started = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        merged: dict[str, list[float]] = {}
+        for timings in per_thread:
+            for kind, values in timings.items():
+                merged.setdefault(kind, []).extend(values)
+        return time.perf_counter() - started, merged
+
+    phase(warmup)
+    counter = iter(range(10**9))
+    elapsed, timings = phase(lifecycles)
+    if errors:
+        raise RuntimeError(f"{len(errors)} lifecycle(s) failed, first: {errors[0]}")
+    completions = [v for k, values in timings.items() if k.startswith("complete") for v in values]
+    every = [v for values in timings.values() for v in values]
+    return {
+        "lifecycles": lifecycles, "clients": clients, "seconds": elapsed,
+        "rate": lifecycles / elapsed, "calls_per_s": len(every) / elapsed,
+        "per_call": {kind: (median(v), percentile(v, 0.95)) for kind, v in timings.items()},
+        "completion": (median(completions), percentile(completions, 0.95)),
+        "all": (median(every), percentile(every, 0.95)),
+    }
