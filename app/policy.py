@@ -4,34 +4,52 @@ Predicates take the user explicitly. Anything a user may not see is answered as 
 the views, so another tenant's or unit's ids reveal nothing.
 """
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import any_, event, false, func, or_, select
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import HumanTask, ServiceRequest, Ticket, Unit, User, ticket_helpers
 
+_CACHE = "mesa_lookups"
+
+
+def session_cached(key, compute):
+    """``compute()``, remembered in the database session until it writes or its transaction
+    ends (commit, rollback, close).
+
+    For lookups several checks of one request repeat (a head's units, a task's candidates):
+    one web request is one session, so each runs once per request instead of once per call.
+    """
+    cache = db.session.info.setdefault(_CACHE, {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
+@event.listens_for(Session, "after_flush")
+@event.listens_for(Session, "after_transaction_end")
+def _forget(session, *_args):
+    session.info.pop(_CACHE, None)
+
 
 def descendant_unit_ids(tenant_id: int, unit_ids: set[int]) -> set[int]:
-    """The given units and every unit nested under them."""
+    """The given units and every unit nested under them (one recursive query)."""
     if not unit_ids:
         return set()
-    rows = db.session.execute(
-        select(Unit.id, Unit.parent_id).where(Unit.tenant_id == tenant_id)
-    ).all()
-    children: dict[int, list[int]] = {}
-    for uid, parent in rows:
-        children.setdefault(parent, []).append(uid)
-    found, stack = set(), list(unit_ids)
-    while stack:
-        uid = stack.pop()
-        if uid in found:
-            continue
-        found.add(uid)
-        stack.extend(children.get(uid, []))
-    return found
+    tree = (select(Unit.id)
+            .where(Unit.tenant_id == tenant_id, Unit.id.in_(sorted(unit_ids)))
+            .cte("unit_tree", recursive=True))
+    tree = tree.union(select(Unit.id).where(Unit.tenant_id == tenant_id,
+                                            Unit.parent_id == tree.c.id))
+    return set(db.session.scalars(select(tree.c.id)))
 
 
 def headed_unit_ids(user: User) -> set[int]:
-    return descendant_unit_ids(user.tenant_id, user.unit_ids("unit_head"))
+    heads = frozenset(user.unit_ids("unit_head"))
+    if not heads:
+        return set()
+    return set(session_cached(("headed_units", user.tenant_id, heads),
+                              lambda: frozenset(descendant_unit_ids(user.tenant_id, heads))))
 
 
 def directed_unit_ids(user: User) -> set[int]:
@@ -54,16 +72,27 @@ def request_visibility(user: User):
     if directs:
         clauses.append(ServiceRequest.service_unit_id.in_(directs))
     if user.has_role("worker"):
-        helped = select(ticket_helpers.c.ticket_id).where(ticket_helpers.c.user_id == user.id)
-        clauses.append(
-            ServiceRequest.id.in_(
-                select(Ticket.request_id).where(
-                    Ticket.tenant_id == user.tenant_id,
-                    or_(Ticket.worker_id == user.id, Ticket.id.in_(helped)),
-                )
-            )
-        )
+        clauses.append(_id_among(ServiceRequest.id, worked_request_ids(user)))
     return (ServiceRequest.tenant_id == user.tenant_id) & or_(*clauses)
+
+
+def worked_request_ids(user: User):
+    """SELECT of the ids of the requests whose ticket ``user`` works on or helps with."""
+    worked = select(Ticket.request_id).where(Ticket.tenant_id == user.tenant_id,
+                                             Ticket.worker_id == user.id)
+    helped = (select(Ticket.request_id)
+              .join(ticket_helpers, ticket_helpers.c.ticket_id == Ticket.id)
+              .where(Ticket.tenant_id == user.tenant_id, ticket_helpers.c.user_id == user.id))
+    return worked.union(helped)
+
+
+def _id_among(column, ids_select):
+    """``column IN (ids_select)``. On PostgreSQL written ``= ANY(ARRAY(...))``: the ids are
+    fetched once and the column's index is used even inside an OR with other clauses, where a
+    plain IN subquery makes PostgreSQL filter every row of the tenant."""
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(func.array(ids_select.scalar_subquery()))
+    return column.in_(ids_select)
 
 
 def can_view_request(user: User, req: ServiceRequest | None) -> bool:

@@ -27,6 +27,8 @@ ticket_helpers = Table(
     db.metadata,
     Column("ticket_id", ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("users.id"), primary_key=True),
+    # A worker's visible requests include the tickets they help with: looked up by user.
+    Index("ix_ticket_helpers_user", "user_id"),
 )
 
 

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, tuple_
 from sqlalchemy.orm import selectinload
 
 from app import policy
@@ -18,13 +18,20 @@ from app.models import (
 )
 
 
+def inbox_query(user: User):
+    """The open tasks waiting for ``user``, oldest first, with what an inbox shows of each
+    (request, requester, claimant) loaded in one query per relation, not one per task."""
+    return (select(HumanTask)
+            .where(policy.task_inbox_filter(user))
+            .options(selectinload(HumanTask.request).selectinload(ServiceRequest.requester),
+                     selectinload(HumanTask.claimed_by), selectinload(HumanTask.assigned_user))
+            .order_by(HumanTask.created_at, HumanTask.id))
+
+
 def my_tasks(user: User) -> list[HumanTask]:
-    return list(db.session.scalars(
-        select(HumanTask)
-        .where(policy.task_inbox_filter(user))
-        .options(selectinload(HumanTask.request).selectinload(ServiceRequest.requester))
-        .order_by(HumanTask.created_at)
-    ))
+    tasks = list(db.session.scalars(inbox_query(user)))
+    _prefetch_candidates(tasks)
+    return tasks
 
 
 def open_tasks_for_request(req: ServiceRequest) -> list[HumanTask]:
@@ -36,18 +43,53 @@ def open_tasks_for_request(req: ServiceRequest) -> list[HumanTask]:
     ))
 
 
-def candidates(task: HumanTask) -> list[User]:
-    """The people a task waits on."""
-    if task.claimed_by is not None:
-        return [task.claimed_by]
-    if task.assigned_user is not None:
-        return [task.assigned_user]
+def _pool_key(task: HumanTask) -> tuple:
+    return ("candidates", task.tenant_id, task.role, task.unit_id)
+
+
+def _pool(tenant_id: int, role: str, unit_id: int | None) -> list[User]:
     return list(db.session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.tenant_id == task.tenant_id, Membership.role == task.role,
-               Membership.unit_id == task.unit_id, User.active.is_(True))
+        .where(Membership.tenant_id == tenant_id, Membership.role == role,
+               Membership.unit_id == unit_id, User.active.is_(True))
         .order_by(User.name)
     ).unique())
+
+
+def _prefetch_candidates(tasks: list[HumanTask]) -> None:
+    """Who every pooled task of a page waits on, in one query instead of one per task."""
+    wanted = {_pool_key(t) for t in tasks
+              if t.claimed_by_id is None and t.assigned_user_id is None
+              and t.unit_id is not None}
+    if len(wanted) < 2:
+        return
+    found: dict[tuple, list[User]] = {key: [] for key in wanted}
+    pairs = {(role, unit_id) for _, _, role, unit_id in wanted}
+    tenant_ids = {tenant_id for _, tenant_id, _, _ in wanted}
+    rows = db.session.execute(
+        select(User, Membership.tenant_id, Membership.role, Membership.unit_id)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id.in_(tenant_ids),
+               tuple_(Membership.role, Membership.unit_id).in_(sorted(pairs)),
+               User.active.is_(True))
+        .order_by(User.name, User.id)
+    )
+    for user, tenant_id, role, unit_id in rows:
+        people = found.get(("candidates", tenant_id, role, unit_id))
+        if people is not None and user not in people:
+            people.append(user)
+    for key, people in found.items():
+        policy.session_cached(key, lambda people=people: people)
+
+
+def candidates(task: HumanTask) -> list[User]:
+    """The people a task waits on."""
+    if task.claimed_by_id is not None:
+        return [task.claimed_by]
+    if task.assigned_user_id is not None:
+        return [task.assigned_user]
+    return list(policy.session_cached(
+        _pool_key(task), lambda: _pool(task.tenant_id, task.role, task.unit_id)))
 
 
 def requests_query(user: User, *, status=None, unit_id=None, unit_ids=None,
@@ -66,9 +108,11 @@ def requests_query(user: User, *, status=None, unit_id=None, unit_ids=None,
     if q:
         like = f"%{q.strip()}%"
         stmt = stmt.where(ServiceRequest.title.ilike(like) | ServiceRequest.number.ilike(like))
+    # Everything a list shows of each request, in one query per relation (not one per row).
     return stmt.options(
         selectinload(ServiceRequest.requester), selectinload(ServiceRequest.category),
-        selectinload(ServiceRequest.unit),
+        selectinload(ServiceRequest.unit), selectinload(ServiceRequest.service_unit),
+        selectinload(ServiceRequest.ticket).selectinload(Ticket.worker),
     ).order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
 
 
