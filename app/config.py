@@ -82,4 +82,19 @@ def load_settings() -> dict:
         # Connection pool (DB_POOL_SIZE, DB_MAX_OVERFLOW, DB_POOL_TIMEOUT, DB_POOL_RECYCLE)
         "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(database_url),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Background work on Celery workers (e.g. redis://127.0.0.1:6379/0); unset: the web
+        # processes run it themselves (EMBEDDED_TIMERS)
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", ""),
+        "CELERY_BEAT_SCHEDULE_FILE": os.environ.get(
+            "CELERY_BEAT_SCHEDULE_FILE", str(INSTANCE_DIR / "celerybeat-schedule")),
+        # A claimed timer is left to its runner this long before another may claim it again
+        "TIMER_LEASE_SECONDS": float(os.environ.get("TIMER_LEASE_SECONDS", "120")),
+        # /metrics: with a token, for "Authorization: Bearer <token>"; without, loopback only
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        # Celery workers serve their metrics on this port (0: not at all), on this address
+        "WORKER_METRICS_PORT": int(os.environ.get("WORKER_METRICS_PORT", "0")),
+        "WORKER_METRICS_ADDR": os.environ.get("WORKER_METRICS_ADDR", "127.0.0.1"),
+        # Logs: text, or json (one object per line, and one line per web request)
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text").strip().lower(),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").strip().upper(),
     }
