@@ -1,4 +1,5 @@
-"""Mesa de Servicios: create_app(config) -> config, extensions, blueprints, CLI."""
+"""Mesa de Servicios: create_app(config) -> config, extensions, ops (health, metrics, logs),
+blueprints, CLI."""
 
 from pathlib import Path
 
@@ -55,6 +56,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
+    from app import ops  # first hooks: the request timer wraps every other hook
+
+    ops.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     login_manager.init_app(app)

@@ -1,16 +1,27 @@
-"""The embedded background runner: each pass fires due BPMN timers and sends due webhooks.
+"""Background work: due BPMN timers and due webhook deliveries, wherever it runs.
 
-It runs in a thread of each web process (EMBEDDED_TIMERS); ``flask timers run`` and
-``flask webhooks deliver`` do the same work from the command line. Safe with several processes:
-each timer's instance is claimed with a row lock and a version check, each webhook delivery with
-a lease (see app.services.webhooks).
+Two runners call the functions here, never both for one deployment:
+
+- the embedded runner (default): threads of each web process, started on the first request
+  (``EMBEDDED_TIMERS``), or the ``flask timers run`` / ``flask webhooks deliver`` loops;
+- Celery workers (``CELERY_BROKER_URL`` set): the periodic tasks in ``app.tasks`` claim the due
+  work and queue one task per timer and per webhook endpoint.
+
+Any number of runners may run at once. A due timer is claimed with a lease (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL) and fired under a check of the instance's version, so it fires exactly
+once; a runner that dies mid-way leaves the lease to expire and the timer is claimed again.
+Webhook deliveries are claimed one by one with a lease of their own (app.services.webhooks).
 """
 
 import logging
 import threading
 import time
 
+from flask import current_app
+
 from app.extensions import db
+from app.models.base import utcnow
+from app.ops import metrics
 from app.services import webhooks, workflow
 from app.sqlite import writing
 
@@ -20,30 +31,60 @@ RETRY_SECONDS = 600  # a failing instance waits this long, so it cannot starve t
 _lock = threading.Lock()
 
 
-def run_due_timers(limit: int = 100) -> int:
-    """Fire every due timer once; each instance in its own transaction. Returns how many fired."""
-    fired = 0
-    ids = workflow.due_instance_ids(limit=limit)
+def claim_due_timers(limit: int = 100) -> list[workflow.TimerClaim]:
+    """Lease up to ``limit`` due timers in a short transaction of their own."""
     db.session.rollback()
-    for instance_id in ids:
+    with writing():
         try:
-            with writing():
-                if workflow.fire_timers(instance_id):
-                    fired += 1
-                db.session.commit()
-        except Exception:
+            claims = workflow.claim_due_timers(current_app.config["TIMER_LEASE_SECONDS"],
+                                               limit=limit)
+            db.session.commit()
+        except BaseException:
             db.session.rollback()
-            log.exception("timer of instance %s failed; retrying in %s s", instance_id,
-                          RETRY_SECONDS)
-            with writing():
-                workflow.postpone_timers(instance_id, RETRY_SECONDS)
-                db.session.commit()
+            raise
+    return claims
+
+
+def fire_claimed_timer(claim: workflow.TimerClaim) -> bool:
+    """Fire one claimed timer in its own transaction; True if it fired (False: nothing to do,
+    or it failed and was postponed by RETRY_SECONDS)."""
+    try:
+        with writing():
+            fired = workflow.fire_timers(claim)
+            db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("timer of instance %s failed; retrying in %s s", claim.instance_id,
+                      RETRY_SECONDS)
+        with writing():
+            workflow.postpone_timers(claim, RETRY_SECONDS)
+            db.session.commit()
+        metrics.TIMERS.labels("failed").inc()
+        return False
+    if fired:
+        metrics.TIMERS.labels("fired").inc()
+        metrics.TIMER_LAG.observe(max((utcnow() - claim.due_at).total_seconds(), 0.0))
+    else:
+        metrics.TIMERS.labels("skipped").inc()
     return fired
+
+
+def run_due_timers(limit: int = 100) -> int:
+    """Claim the due timers, then fire each once. Returns how many fired."""
+    return sum(fire_claimed_timer(claim) for claim in claim_due_timers(limit))
+
+
+def deliver_webhooks(limit: int = 50, endpoint_id: int | None = None) -> int:
+    """Send due webhook deliveries (of one endpoint, if given); returns how many were sent."""
+    sent = webhooks.deliver_due(limit=limit, endpoint_id=endpoint_id)
+    if sent:
+        metrics.WEBHOOK_SENDS.inc(sent)
+    return sent
 
 
 def run_pass() -> None:
     """One pass of the runner: timers first, then webhooks; one failing leaves the other be."""
-    for job in (run_due_timers, webhooks.deliver_due):
+    for job in (run_due_timers, deliver_webhooks):
         try:
             job()
         except Exception:
@@ -65,15 +106,20 @@ def _loop(app, job) -> None:
                 db.session.remove()
 
 
+def embedded(app) -> bool:
+    """Whether this web process runs the background work itself (no Celery broker set)."""
+    return bool(app.config["EMBEDDED_TIMERS"]) and not app.config["CELERY_BROKER_URL"]
+
+
 def maybe_start_embedded_runner(app) -> None:
     global _started
-    if _started or not app.config["EMBEDDED_TIMERS"] or app.testing:
+    if _started or app.testing or not embedded(app):
         return
     with _lock:
         if _started:
             return
         _started = True
         # Separate threads: a slow webhook receiver never delays reminders or automatic close.
-        for name, job in (("timers", run_due_timers), ("webhooks", webhooks.deliver_due)):
+        for name, job in (("timers", run_due_timers), ("webhooks", deliver_webhooks)):
             threading.Thread(target=_loop, args=(app, job), name=f"background-{name}",
                              daemon=True).start()

@@ -2,7 +2,8 @@
 
 Delivery rows are written by ``app.services.events.emit`` in the same transaction as the change
 they describe, so nothing is ever sent for a change that rolled back. ``deliver_due`` sends them
-afterwards (from the background runner, or ``flask webhooks deliver``), one at a time:
+afterwards (from the embedded background runner, ``flask webhooks deliver``, or a Celery task per
+endpoint when ``CELERY_BROKER_URL`` is set), one at a time:
 
 1. claim a due delivery in a short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
    ``BEGIN IMMEDIATE`` on SQLite): count the attempt and lease the row for ``LEASE_SECONDS`` by
@@ -137,7 +138,7 @@ class _Outcome:
         return self.status is not None and 200 <= self.status < 300
 
 
-def _due_query(now, skip_endpoints):
+def _due_query(now, skip_endpoints, endpoint_id=None):
     query = (
         select(WebhookDelivery.id, WebhookDelivery.endpoint_id, WebhookDelivery.event,
                WebhookDelivery.idempotency_key, WebhookDelivery.payload,
@@ -151,16 +152,30 @@ def _due_query(now, skip_endpoints):
     )
     if skip_endpoints:
         query = query.where(WebhookDelivery.endpoint_id.not_in(skip_endpoints))
+    if endpoint_id is not None:
+        query = query.where(WebhookDelivery.endpoint_id == endpoint_id)
     return query
 
 
-def _claim_next(skip_endpoints: set[int]) -> _Claim | None:
+def endpoints_with_due_deliveries(limit: int = 100) -> list[int]:
+    """Enabled endpoints that have a delivery due now (what the Celery dispatcher fans out)."""
+    return list(db.session.scalars(
+        select(WebhookDelivery.endpoint_id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= utcnow(),
+               WebhookEndpoint.active.is_(True))
+        .group_by(WebhookDelivery.endpoint_id)
+        .order_by(func.min(WebhookDelivery.next_attempt_at))
+        .limit(limit)))
+
+
+def _claim_next(skip_endpoints: set[int], endpoint_id: int | None = None) -> _Claim | None:
     """Take the next due delivery in a short transaction of its own, or None."""
     with writing():
         try:
             while True:
                 now = utcnow()
-                row = db.session.execute(_due_query(now, skip_endpoints)).first()
+                row = db.session.execute(_due_query(now, skip_endpoints, endpoint_id)).first()
                 if row is None:
                     db.session.commit()
                     return None
@@ -295,8 +310,9 @@ def _record(claim: _Claim, outcome: _Outcome) -> None:
             raise
 
 
-def deliver_due(limit: int = 50) -> int:
-    """Send up to ``limit`` due deliveries, each claimed, sent and recorded on its own.
+def deliver_due(limit: int = 50, endpoint_id: int | None = None) -> int:
+    """Send up to ``limit`` due deliveries (of ``endpoint_id`` only, if given), each claimed,
+    sent and recorded on its own.
 
     Returns how many were sent (whatever the answer). Commits its own transactions: call it
     with none of yours open. An endpoint that did not answer (network error, timeout) is not
@@ -306,7 +322,7 @@ def deliver_due(limit: int = 50) -> int:
     sent = 0
     unreachable: set[int] = set()
     while sent < limit:
-        claim = _claim_next(unreachable)
+        claim = _claim_next(unreachable, endpoint_id)
         if claim is None:
             break
         outcome = _post(claim)

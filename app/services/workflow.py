@@ -7,7 +7,7 @@ two concurrent completions of one task exactly one goes through and the other ge
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
@@ -286,46 +286,77 @@ def release(user: User, task: HumanTask) -> None:
     db.session.flush()
 
 
-def due_instance_ids(now=None, limit: int = 100) -> list[int]:
+@dataclass(frozen=True)
+class TimerClaim:
+    """A due timer leased to one runner: fire it with ``fire_timers(claim)``."""
+
+    instance_id: int
+    version: int       # the instance's version when claimed; firing checks it
+    due_at: datetime   # when the timer was due (for the timer lag)
+
+
+def claim_due_timers(lease_seconds: float, now=None, limit: int = 100) -> list[TimerClaim]:
+    """Lease up to ``limit`` instances whose timer is due, oldest first.
+
+    The rows are read with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; on SQLite the caller's
+    ``BEGIN IMMEDIATE`` makes claims take turns) and their ``next_timer_at`` moves to the end of
+    the lease, so no other runner takes them meanwhile. A runner that dies before firing leaves
+    the lease to expire and the timer is claimed again. Only flushes: the caller commits.
+    """
     now = now or utcnow()
-    return list(db.session.scalars(
-        select(ProcessInstance.id)
+    rows = db.session.execute(
+        select(ProcessInstance.id, ProcessInstance.version, ProcessInstance.next_timer_at)
         .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now)
-        .order_by(ProcessInstance.next_timer_at)
+        .order_by(ProcessInstance.next_timer_at, ProcessInstance.id)
         .limit(limit)
-    ))
+        .with_for_update(skip_locked=True)
+    ).all()
+    if rows:
+        db.session.execute(
+            update(ProcessInstance)
+            .where(ProcessInstance.id.in_([r.id for r in rows]))
+            .values(next_timer_at=now + timedelta(seconds=lease_seconds),
+                    updated_at=ProcessInstance.updated_at)  # a lease is not a change
+            .execution_options(synchronize_session=False)
+        )
+    return [TimerClaim(r.id, r.version, r.next_timer_at) for r in rows]
 
 
-def fire_timers(instance_id: int, now=None) -> bool:
-    """Fire the due timers of one instance; False if another worker has it or nothing was due."""
-    now = now or utcnow()
+def fire_timers(claim: TimerClaim) -> bool:
+    """Fire the due timers of a claimed instance, once.
+
+    False when there is nothing to do: the instance moved on since the claim (a person's step,
+    or this same claim fired already: its version changed), finished, or is locked by another
+    step right now (that step rewrites ``next_timer_at``, so a timer still due is claimed
+    again). Only flushes: the caller commits.
+    """
     row = db.session.scalars(
         select(ProcessInstance)
-        .where(ProcessInstance.id == instance_id, ProcessInstance.status == "running",
-               ProcessInstance.next_timer_at <= now)
+        .where(ProcessInstance.id == claim.instance_id, ProcessInstance.status == "running",
+               ProcessInstance.version == claim.version)
         .with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)
     ).one_or_none()
     if row is None:
         return False
     req = row.request
-    expected_version = row.version
     try:
         instance = _restore(row, OperationContext(req, None))
         instance.fire_due_timers()
     except (EngineError, OperationError) as exc:
         raise WorkflowError(str(exc)) from exc
     _sync(row, instance, req)
-    _save(row, instance, expected_version)
+    _save(row, instance, claim.version)
     db.session.flush()
     return True
 
 
-def postpone_timers(instance_id: int, seconds: int) -> None:
+def postpone_timers(claim: TimerClaim, seconds: int) -> None:
     """Move a failing instance's next timer check later; its state is left as it was."""
     db.session.execute(
         update(ProcessInstance)
-        .where(ProcessInstance.id == instance_id)
+        .where(ProcessInstance.id == claim.instance_id,
+               ProcessInstance.version == claim.version)
         .values(next_timer_at=utcnow() + timedelta(seconds=seconds))
         .execution_options(synchronize_session=False)
     )

@@ -1,0 +1,104 @@
+"""Celery (``CELERY_BROKER_URL`` set): the app built around a Flask app, the periodic
+dispatchers and the work they fan out. ``app.celery_app`` is what workers load.
+
+Every ``TIMER_POLL_SECONDS`` the beat schedule runs two dispatchers:
+
+- ``mesa.dispatch_timers`` claims the due timers (each leased for ``TIMER_LEASE_SECONDS``)
+  and queues one ``mesa.fire_timer`` per claim; the claim carries the instance's version, so a
+  duplicate or late message finds the version changed and does nothing;
+- ``mesa.dispatch_webhooks`` queues one ``mesa.deliver_webhooks`` per endpoint with due
+  deliveries; that task sends them one by one, each claimed with a lease, and stops at the
+  first the receiver does not answer.
+
+A worker that dies mid-task loses nothing: the claim's lease expires and the next dispatch
+claims the work again. Two beats (or a dispatcher run by hand) are harmless too: claims are
+atomic. The functions run inside an app context and with the same code as the embedded runner
+(app.services.background).
+"""
+
+from datetime import datetime
+
+from celery import Celery, Task, shared_task
+from flask import Flask, current_app
+
+from app.extensions import db
+from app.services import background, webhooks
+from app.services.workflow import TimerClaim
+
+
+def make_celery(flask_app: Flask) -> Celery:
+    """A Celery app whose tasks run in ``flask_app``'s context, with the beat schedule."""
+    broker_url = flask_app.config["CELERY_BROKER_URL"]
+    if not broker_url:
+        raise RuntimeError("CELERY_BROKER_URL is not set: without it the web processes run "
+                           "the background work themselves (EMBEDDED_TIMERS)")
+
+    class FlaskTask(Task):
+        def __call__(self, *args, **kwargs):
+            with flask_app.app_context():
+                try:
+                    return self.run(*args, **kwargs)
+                finally:
+                    db.session.remove()
+
+    celery = Celery("mesa", broker=broker_url, task_cls=FlaskTask)
+    interval = flask_app.config["TIMER_POLL_SECONDS"]
+    celery.conf.update(
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        timezone="UTC",
+        enable_utc=True,
+        # Claimed work should not sit in a busy worker's prefetch buffer while others idle.
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        beat_schedule_filename=flask_app.config["CELERY_BEAT_SCHEDULE_FILE"],
+        beat_schedule={
+            name: {"task": name, "schedule": interval, "options": {"expires": interval}}
+            for name in ("mesa.dispatch_timers", "mesa.dispatch_webhooks")
+        },
+    )
+    celery.set_default()
+    flask_app.extensions["celery"] = celery
+    return celery
+
+
+TIMER_BATCH = 500        # most timers claimed per dispatch
+ENDPOINT_BATCH = 200     # most endpoints fanned out per dispatch
+DELIVERIES_PER_TASK = 50
+
+
+@shared_task(name="mesa.dispatch_timers")
+def dispatch_timers() -> int:
+    """Claim the due timers and queue one task per claim; returns how many were queued."""
+    lease = current_app.config["TIMER_LEASE_SECONDS"]
+    claims = background.claim_due_timers(TIMER_BATCH)
+    for claim in claims:
+        # A message older than the lease is stale: the timer may have been claimed again.
+        fire_timer.apply_async((claim.instance_id, claim.version, claim.due_at.isoformat()),
+                               expires=lease)
+    return len(claims)
+
+
+@shared_task(name="mesa.fire_timer")
+def fire_timer(instance_id: int, version: int, due_at: str) -> bool:
+    """Fire one claimed timer (nothing happens if its instance moved on since the claim)."""
+    return background.fire_claimed_timer(
+        TimerClaim(instance_id, version, datetime.fromisoformat(due_at)))
+
+
+@shared_task(name="mesa.dispatch_webhooks")
+def dispatch_webhooks() -> int:
+    """Queue one delivery task per endpoint with due deliveries; returns how many."""
+    endpoint_ids = webhooks.endpoints_with_due_deliveries(ENDPOINT_BATCH)
+    db.session.rollback()
+    expires = max(current_app.config["TIMER_POLL_SECONDS"] * 2, 5)
+    for endpoint_id in endpoint_ids:
+        deliver_webhooks.apply_async((endpoint_id,), expires=expires)
+    return len(endpoint_ids)
+
+
+@shared_task(name="mesa.deliver_webhooks")
+def deliver_webhooks(endpoint_id: int) -> int:
+    """Send the endpoint's due deliveries (at most DELIVERIES_PER_TASK); returns how many."""
+    return background.deliver_webhooks(limit=DELIVERIES_PER_TASK, endpoint_id=endpoint_id)
