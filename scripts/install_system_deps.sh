@@ -3,12 +3,13 @@
 #   chromium    the browser the Playwright tests drive (/usr/bin/chromium)
 #   postgresql  the server the suite runs against a second time (/usr/lib/postgresql/*/bin)
 #   nodejs npm  build the browser assets (bpmn-js bundled by esbuild; `make assets`)
+#   redis       the Celery broker the multi-node test starts on loopback (redis-server)
 # With arguments, only those: `install_system_deps.sh node` (what `make run` needs).
 # Idempotent: when everything is present it touches nothing and never calls apt.
 set -euo pipefail
 
 wanted=("$@")
-[[ ${#wanted[@]} -gt 0 ]] || wanted=(chromium postgresql node)
+[[ ${#wanted[@]} -gt 0 ]] || wanted=(chromium postgresql node redis)
 wants() { [[ " ${wanted[*]} " == *" $1 "* ]]; }
 
 log() { echo "install_system_deps: $*"; }
@@ -24,6 +25,8 @@ have_postgres_server() {
     done
     return 1
 }
+
+have_redis() { command -v redis-server >/dev/null || [[ -x /usr/bin/redis-server ]]; }
 
 # Node.js 18 or newer (esbuild's minimum) with npm; Debian 12 ships 18, Debian 13 ships 20.
 have_node() {
@@ -57,6 +60,15 @@ if wants node; then
     else
         log "node: missing"
         missing+=(nodejs npm)
+    fi
+fi
+
+if wants redis; then
+    if have_redis; then
+        log "redis: present ($(redis-server --version | cut -d' ' -f1-3))"
+    else
+        log "redis: missing"
+        missing+=(redis-server)
     fi
 fi
 
@@ -108,5 +120,8 @@ if wants postgresql; then
 fi
 if wants node; then
     have_node || { log "ERROR: node 18+ and npm still missing after install" >&2; exit 1; }
+fi
+if wants redis; then
+    have_redis || { log "ERROR: redis-server still missing after install" >&2; exit 1; }
 fi
 log "done"
