@@ -89,6 +89,8 @@ def load_settings() -> dict:
             "CELERY_BEAT_SCHEDULE_FILE", str(INSTANCE_DIR / "celerybeat-schedule")),
         # A claimed timer is left to its runner this long before another may claim it again
         "TIMER_LEASE_SECONDS": float(os.environ.get("TIMER_LEASE_SECONDS", "120")),
+        # A claimed webhook delivery is left to its runner this long (at least 25 s)
+        "WEBHOOK_LEASE_SECONDS": float(os.environ.get("WEBHOOK_LEASE_SECONDS", "300")),
         # /metrics: with a token, for "Authorization: Bearer <token>"; without, loopback only
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         # Celery workers serve their metrics on this port (0: not at all), on this address

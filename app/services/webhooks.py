@@ -6,7 +6,8 @@ afterwards (from the embedded background runner, ``flask webhooks deliver``, or 
 endpoint when ``CELERY_BROKER_URL`` is set), one at a time:
 
 1. claim a due delivery in a short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
-   ``BEGIN IMMEDIATE`` on SQLite): count the attempt and lease the row for ``LEASE_SECONDS`` by
+   ``BEGIN IMMEDIATE`` on SQLite): count the attempt and lease the row for
+   ``WEBHOOK_LEASE_SECONDS`` (longer than a send may take, ``DEADLINE_SECONDS``) by
    moving its ``next_attempt_at``; commit;
 2. POST it with no transaction open, so a slow receiver never holds a lock a writer waits for;
 3. record the outcome in another short transaction: delivered (2xx), retried later with
@@ -54,7 +55,6 @@ MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30          # wait after the first failed attempt
 BACKOFF_FACTOR = 4                 # 30 s, 2 min, 8 min, 32 min, 2 h 8 min, then the cap
 BACKOFF_CAP_SECONDS = 6 * 3600
-LEASE_SECONDS = 300                # a claimed delivery is left alone this long
 ERROR_CHARS = 500                  # how much of an error (or a refusal's body) is kept
 LOG_PAGE = 50
 
@@ -169,6 +169,11 @@ def endpoints_with_due_deliveries(limit: int = 100) -> list[int]:
         .limit(limit)))
 
 
+def _lease_seconds() -> float:
+    """How long a claimed delivery is left alone: never shorter than a send may take."""
+    return max(current_app.config["WEBHOOK_LEASE_SECONDS"], DEADLINE_SECONDS + 5)
+
+
 def _claim_next(skip_endpoints: set[int], endpoint_id: int | None = None) -> _Claim | None:
     """Take the next due delivery in a short transaction of its own, or None."""
     with writing():
@@ -189,7 +194,7 @@ def _claim_next(skip_endpoints: set[int], endpoint_id: int | None = None) -> _Cl
                 db.session.execute(
                     update(WebhookDelivery).where(WebhookDelivery.id == row.id)
                     .values(attempts=row.attempts + 1, last_attempt_at=now,
-                            next_attempt_at=now + timedelta(seconds=LEASE_SECONDS))
+                            next_attempt_at=now + timedelta(seconds=_lease_seconds()))
                     .execution_options(synchronize_session=False))
                 db.session.commit()
                 return _Claim(row.id, row.endpoint_id, row.url, row.secret, row.event,
