@@ -1,6 +1,6 @@
 """Service requests: file, list, read, history, comments."""
 
-from flask import abort, request
+from flask import abort, current_app, request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from app import policy
@@ -110,6 +110,7 @@ def create_request():
         return problem(422, "The data sent is not valid.", exc.messages)
     except WorkflowError:
         db.session.rollback()
+        current_app.logger.exception("filing a request: the process could not start")
         return problem(500, "The process could not start; nothing was saved.")
     return {"id": req.id, "number": req.number, "status": req.status}
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from apispec.ext.marshmallow import OpenAPIConverter
-from flask import abort, request
+from flask import abort, current_app, request
 from flask_babel import get_locale
 from marshmallow import Schema, ValidationError, fields
 
@@ -159,6 +159,8 @@ def _act(task_id, action):
         return problem(403, "The caller may see this task but not do this with it.")
     except workflow.WorkflowError:
         db.session.rollback()
+        current_app.logger.exception("request %s: step %s failed in the process",
+                                     task.request.number, task.spec_id)
         return problem(500, "The process could not take this step. Nothing was changed.")
     return result
 

@@ -39,10 +39,10 @@ def _executable_process_id(root) -> str:
 
 
 def compile_process(xml: bytes | str, handler_names, operation_names,
-                    max_bytes: int = DEFAULT_MAX_BYTES) -> CompiledProcess:
+                    max_bytes: int = DEFAULT_MAX_BYTES, vocabulary=None) -> CompiledProcess:
     """Load, check and parse a diagram; raises DiagramError listing every problem found."""
     root = load_bpmn_tree(xml, max_bytes=max_bytes)
-    problems = check_tree(root, handler_names, operation_names)
+    problems = check_tree(root, handler_names, operation_names, vocabulary)
     if problems:
         raise DiagramError(problems)
     process_id = _executable_process_id(root)

@@ -9,7 +9,8 @@ from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from app.engine.expressions import ExpressionError, parse_expression
-from app.engine.forms import FORM_KIND, has_form, parse_forms
+from app.engine.forms import FORM_KIND, has_form, parse_forms, result_variables
+from app.engine.vocabulary import Vocabulary, check_names, diagram_names
 from app.engine.xml import BPMN_NS, SPIFF_NS
 
 B = f"{{{BPMN_NS}}}"
@@ -90,14 +91,25 @@ def _check_timer_literal(problems, element, value) -> None:
                          "value (e.g. 'PT48H', 'P7D', '2026-12-01T09:00:00Z')"))
 
 
+# Flow nodes that must be reachable from a start event (start events themselves are not).
+FLOW_NODES = {"task", "userTask", "serviceTask", "scriptTask", "manualTask", "sendTask",
+              "receiveTask", "businessRuleTask", "callActivity", "subProcess", "exclusiveGateway",
+              "parallelGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway",
+              "intermediateCatchEvent", "intermediateThrowEvent", "endEvent", "boundaryEvent"}
+# Ids SpiffWorkflow gives its own internal task specs: an element with one of them breaks it.
+ENGINE_IDS = {"Start", "End", "Root"}
+
+
 def _check_paths(problems, process) -> None:
-    """Every start event must reach an end event along sequence flows (and boundary events)."""
+    """Every start event must reach an end event along sequence flows (and boundary events),
+    and every step must be reachable from a start event."""
     edges: dict[str, set[str]] = {}
     for flow in process.iter(f"{B}sequenceFlow"):
         edges.setdefault(flow.get("sourceRef"), set()).add(flow.get("targetRef"))
     for boundary in process.iter(f"{B}boundaryEvent"):
         edges.setdefault(boundary.get("attachedToRef"), set()).add(boundary.get("id"))
     ends = {e.get("id") for e in process.iter(f"{B}endEvent")}
+    reached: set[str] = set()
     for start in process.findall(f"{B}startEvent"):
         seen, stack = set(), [start.get("id")]
         while stack:
@@ -108,6 +120,14 @@ def _check_paths(problems, process) -> None:
             stack.extend(edges.get(node, ()))
         if not seen & ends:
             problems.append((start.get("id"), "no path leads from this start event to an end"))
+        reached |= seen
+    if not process.findall(f"{B}startEvent"):
+        return
+    for node in process:
+        if (isinstance(node.tag, str) and node.tag.startswith(B)
+                and node.tag[len(B):] in FLOW_NODES and node.get("id") not in reached):
+            problems.append((node.get("id"), "no path leads to this step from the start; "
+                                             "connect it or remove it"))
 
 
 def _properties(task) -> dict:
@@ -146,8 +166,29 @@ def _check_handlers(problems, task, handler_names) -> None:
                              "use one or the other"))
 
 
-def check_tree(root, handler_names, operation_names) -> list[tuple[str | None, str]]:
-    """Problems found in the XML tree (before the engine parses it)."""
+def _check_vocabulary(problems, root, forms, vocabulary: Vocabulary) -> None:
+    """Every name an expression reads must be data the process has (see engine.vocabulary)."""
+    vocabulary = vocabulary.extended(diagram_names(forms, result_variables(root)))
+    expressions = [(el, el.text, EXPRESSION_TAGS.get(el.tag[len(B):]))
+                   for el in root.iter() if isinstance(el.tag, str) and el.tag.startswith(B)]
+    expressions += [(p, p.get("value"), f"parameter '{p.get('id')}'")
+                    for p in root.iter(f"{S}parameter")]
+    for el, text, what in expressions:
+        if what is None or not (text or "").strip():
+            continue
+        try:
+            tree = parse_expression(text.strip())
+        except ExpressionError:
+            continue  # reported already
+        for message in check_names(tree, vocabulary):
+            problems.append((_owner_id(el), f"{what}: {message}"))
+
+
+def check_tree(root, handler_names, operation_names,
+               vocabulary: Vocabulary | None = None) -> list[tuple[str | None, str]]:
+    """Problems found in the XML tree (before the engine parses it). With ``vocabulary``, the
+    names expressions read are checked too (new diagrams; versions already deployed are
+    compiled without it, so a stricter rule never stops a running request)."""
     problems = []
     for tag, what in (
         ("scriptTask", "script tasks are not allowed; use a service task"),
@@ -178,13 +219,19 @@ def check_tree(root, handler_names, operation_names) -> list[tuple[str | None, s
             _check_expression(problems, param, param.get("value"),
                               f"parameter '{param.get('id')}'")
     lanes = _lanes_by_node(root)
-    _, form_problems = parse_forms(root)
+    forms, form_problems = parse_forms(root)
     problems.extend(form_problems)
+    if vocabulary is not None:
+        _check_vocabulary(problems, root, forms, vocabulary)
     for task in root.iter(f"{B}userTask"):
         tid = task.get("id")
         if lane_role(lanes.get(tid)) is None:
             problems.append((tid, "the user task is not in a lane mapped to a role"))
         _check_handlers(problems, task, handler_names)
+    for el in root.iter():
+        if el.get("id") in ENGINE_IDS and isinstance(el.tag, str) and el.tag.startswith(B):
+            problems.append((el.get("id"), f"the id '{el.get('id')}' is used by the engine "
+                                           "itself; give the element another id"))
     processes = list(root.iter(f"{B}process"))
     if not processes:
         problems.append((None, "the diagram has no process"))

@@ -1,9 +1,10 @@
 """Every kind of user task and every service operation a diagram may name."""
 
 from app.engine.forms import FORM_KIND
+from app.engine.vocabulary import ANY, Vocabulary
 from app.handlers import assign, authorize, confirm, evaluate, form, operations, resubmit, work
 from app.handlers.base import TaskHandler
-from app.models import HumanTask
+from app.models import PRIORITIES, HumanTask
 
 TASK_HANDLERS: dict[str, TaskHandler] = {
     h.name: h
@@ -21,6 +22,23 @@ TASK_HANDLERS: dict[str, TaskHandler] = {
 }
 
 OPERATIONS = operations.OPERATIONS
+
+# What the service desk itself writes into task data, for diagrams' conditions and timers:
+# ``workflow.start`` (who filed, priority, the company's timer settings) and the handlers'
+# ``apply``. Values where they are a known set. Keep in step with forms.HOST_DATA_NAMES.
+DATA_VOCABULARY = Vocabulary({
+    "requester_is_head": (True, False),
+    "priority": PRIORITIES,
+    "authorization_reminder_after": ANY,
+    "auto_close_after": ANY,
+    "decision": tuple(dict.fromkeys(
+        d for d, _ in (*authorize.DECISIONS, *evaluate.DECISIONS))),
+    "estimated_cost": ANY,
+    "staff_available": (True, False),
+    "action": ("hold", "finish"),
+    "rating": ANY,
+    "assignment": ANY,
+})
 
 
 def handler(name: str) -> TaskHandler:

@@ -25,9 +25,12 @@ def default_diagram(process_key: str = DEFAULT_PROCESS_KEY) -> str:
 
 def compile_xml(xml: str | bytes) -> CompiledProcess:
     """Validate and compile a diagram a tenant supplied; raises DiagramError."""
+    from app.handlers.registry import DATA_VOCABULARY
+
     handlers, operations = _names()
     limit = current_app.config["MAX_DIAGRAM_BYTES"]
-    return compile_process(xml, handlers, operations, max_bytes=limit)
+    return compile_process(xml, handlers, operations, max_bytes=limit,
+                           vocabulary=DATA_VOCABULARY)
 
 
 def compiled(definition: ProcessDefinition) -> CompiledProcess:

@@ -1,6 +1,17 @@
 """Filing a request, my requests, and the request page with its timeline."""
 
-from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -47,6 +58,7 @@ def new():
             errors, status = exc.messages, 422
         except WorkflowError:
             db.session.rollback()
+            current_app.logger.exception("filing a request: the process could not start")
             errors, status = {"_schema": [_("The process could not start. Try again later.")]}, 500
     fields = describe_form(request_service.NewRequestSchema, values, errors)
     return render_template("requests/new.html", fields=fields, categories=categories,
@@ -70,6 +82,8 @@ def cancel(request_id: int):
         return redirect(url_for("requests.detail", request_id=req.id), code=303)
     except WorkflowError:
         db.session.rollback()
+        current_app.logger.exception("request %s: withdrawing failed in the process",
+                                     req.number)
         flash(_("The process could not take this step. Nothing was changed; "
                 "tell your administrator."), "error")
         return redirect(url_for("requests.detail", request_id=req.id), code=303)

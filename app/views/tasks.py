@@ -1,6 +1,6 @@
 """One page per task: its form(s), completion, claim and release."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -77,8 +77,11 @@ def complete(task_id: int):
         return _page(task, status=403, notice=_("You may not complete this task."))
     except workflow.WorkflowError:
         db.session.rollback()
-        return _page(task, status=500, notice=_("The process could not take this step. "
-                                                 "Nothing was changed; tell your administrator."))
+        current_app.logger.exception("request %s: step %s (%s) failed in the process",
+                                     task.request.number, task.spec_id, handler_name)
+        notice = _("The process could not take this step. "
+                   "Nothing was changed; tell your administrator.")
+        return _page(task, values, None, handler_name, 500, notice=notice)
     flash(_("Done: %(action)s.", action=handler_for(task, handler_name).title), "success")
     return redirect(url_for("requests.detail", request_id=result.request.id))
 

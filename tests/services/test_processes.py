@@ -14,9 +14,10 @@ B = f"{{{BPMN_NS}}}"
 
 
 def without_viability_step() -> str:
-    """The default diagram with Task_Evaluate removed: authorized requests go to assignment."""
+    """The default diagram with Task_Evaluate removed (and the step that answered its
+    questions): authorized requests go to assignment."""
     root = etree.fromstring(definitions.default_diagram().encode())
-    gone = {"Task_Evaluate", "Gateway_Viability"}
+    gone = {"Task_Evaluate", "Gateway_Viability", "Task_ProvideInformation"}
     for el in list(root.iter()):
         ids = {el.get("id"), el.get("sourceRef"), el.get("targetRef"), el.get("bpmnElement")}
         if el.tag == f"{B}flowNodeRef" and (el.text or "").strip() in gone:
@@ -27,10 +28,6 @@ def without_viability_step() -> str:
     flow = etree.SubElement(process, f"{B}sequenceFlow", id="Flow_Direct",
                             sourceRef="Gateway_MergeEvaluate", targetRef="Task_Assign")
     assert flow is not None
-    for node in root.iter():
-        if node.get("id") == "Task_ProvideInformation":
-            for inc in node.findall(f"{B}incoming"):
-                node.remove(inc)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode()
 
 
@@ -117,6 +114,21 @@ def _problems(xml):
     ("decision == 'authorize'", "decision ==", "Flow_Authorized", "syntax"),
     ('value="authorize" />', 'value="" />', "Task_Authorize", "names no handler"),
     ('<bpmn:flowNodeRef>Task_Start</bpmn:flowNodeRef>', '', "Task_Start", "lane"),
+    # Expressions may read only data the process has, and compare it to values it can take.
+    ("decision == 'authorize'", "decison == 'authorize'", "Flow_Authorized",
+     "did you mean 'decision'"),
+    ("decision == 'authorize'", "decision == authorize", "Flow_Authorized",
+     "text goes in quotes"),
+    ("decision == 'authorize'", "decision == 'autorizada'", "Flow_Authorized",
+     "never 'autorizada'"),
+    ("action == 'hold'", "action in ('hold', 'pause')", "Flow_Hold", "never 'pause'"),
+    ("requester_is_head == True", "priority == 'urgente'", "Flow_SkipAuthorization",
+     "'low', 'normal', 'high', 'urgent'"),
+    # Every step reachable from the start; no ids the engine keeps for itself.
+    ('sourceRef="Gateway_Viability" targetRef="Task_ProvideInformation"',
+     'sourceRef="Gateway_Viability" targetRef="Gateway_MergeEvaluate"',
+     "Task_ProvideInformation", "no path leads to this step"),
+    ('id="End_Rejected"', 'id="End"', "End", "used by the engine"),
 ])
 def test_each_rule_names_the_element_and_deploys_nothing(demo, old, new, element, words):
     xml = definitions.default_diagram()
@@ -126,6 +138,21 @@ def test_each_rule_names_the_element_and_deploys_nothing(demo, old, new, element
     problems = _problems(xml)
     assert any(eid == element and words in msg for eid, msg in problems), problems
     assert len(processes.versions(user("admin@acme.test").tenant_id)) == before
+
+
+def test_versions_deployed_before_a_stricter_rule_still_run(demo):
+    """The data-name check applies when deploying, not when a stored version is loaded."""
+    from app.models import ProcessDefinition
+
+    loose = definitions.default_diagram().replace("decision == 'authorize'",
+                                                  "decison == 'authorize'")
+    with pytest.raises(DiagramError):
+        definitions.compile_xml(loose)
+    stored = ProcessDefinition(tenant_id=user("admin@acme.test").tenant_id,
+                               process_key="service_request", version=99,
+                               bpmn_process_id="x", bpmn_xml=loose,
+                               checksum=definitions.checksum_of(loose))
+    assert definitions.compiled(stored).process_id
 
 
 def test_no_path_to_an_end_is_refused(demo):
