@@ -212,8 +212,8 @@ def test_a_diagram_that_loops_forever_stops_with_an_error():
     user_task = xml[xml.index('<bpmn:userTask id="Task_OnHold"'):]
     user_task = user_task[:user_task.index("</bpmn:userTask>") + len("</bpmn:userTask>")]
     looping = xml.replace(user_task, LOOPING_SERVICE).replace(
-        'sourceRef="Gateway_MergeWork" targetRef="Task_Work"',
-        'sourceRef="Gateway_MergeWork" targetRef="Gateway_WorkOutcome"')
+        'sourceRef="Task_OnHold" targetRef="Gateway_MergeWork"',
+        'sourceRef="Task_OnHold" targetRef="Gateway_WorkOutcome"')
     compiled = compile_xml(looping)
     start = {"requester_is_head": True, "authorization_reminder_after": "PT1H",
              "auto_close_after": "P7D"}
@@ -224,6 +224,9 @@ def test_a_diagram_that_loops_forever_stops_with_an_error():
         instance.complete(task.uuid, data)
     (task,) = instance.ready_tasks()
     assert task.spec_id == "Task_Start"
+    instance.complete(task.uuid, {})
+    (task,) = instance.ready_tasks()
+    assert task.spec_id == "Task_Work"
     with pytest.raises(EngineError, match="loops"):
         instance.complete(task.uuid, {"action": "hold"})
     assert 100 < len(calls) < 300
