@@ -71,12 +71,22 @@ class ValidationOut(Schema):
     problems = fields.List(fields.Nested(ProblemItem))
 
 
+class ExpressionChangeOut(Schema):
+    element_id = fields.String()
+    element_name = fields.String()
+    what = fields.String()
+    old = fields.String(allow_none=True)
+    new = fields.String(allow_none=True)
+
+
 class DiffOut(Schema):
     added = fields.List(fields.String())
     removed = fields.List(fields.String())
     changed = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
     renamed = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
                           metadata={"description": "element id: [old name, new name]"})
+    expressions = fields.List(fields.Nested(ExpressionChangeOut), metadata={
+        "description": "conditions, timers and parameters whose text changed"})
 
 
 class DiffArgs(Schema):
@@ -287,7 +297,9 @@ def diff(args, process_key):
     new = processes.version(user.tenant_id, key, args["to_version"])
     if old is None or new is None:
         abort(404)
-    return processes.diff(old, new)
+    change = processes.diff(old, new)
+    return {"added": change.added, "removed": change.removed, "changed": change.changed,
+            "renamed": change.renamed, "expressions": processes.expression_changes(old, new)}
 
 
 @blp.route("/<process_key>/migrate", methods=["POST"])

@@ -54,7 +54,7 @@ def lane_role(lane_name: str | None) -> str | None:
 _CONTAINERS = {f"{B}process", f"{B}subProcess", f"{B}adHocSubProcess", f"{B}transaction"}
 
 
-def _owner_id(element) -> str | None:
+def owner_id(element) -> str | None:
     """The id of the flow element (task, event, flow...) that holds ``element``."""
     while element is not None:
         parent = element.getparent()
@@ -68,7 +68,7 @@ def _check_expression(problems, element, text, what):
     try:
         tree = parse_expression((text or "").strip())
     except ExpressionError as exc:
-        problems.append((_owner_id(element), f"{what}: {exc.reason}"))
+        problems.append((owner_id(element), f"{what}: {exc.reason}"))
         return
     if what == "timer" and isinstance(tree.body, ast.Constant):
         _check_timer_literal(problems, element, tree.body.value)
@@ -87,7 +87,7 @@ def _check_timer_literal(problems, element, value) -> None:
             raise ValueError(value)
         parse(value)
     except Exception:
-        problems.append((_owner_id(element), f"timer: {value!r} is not a valid ISO 8601 "
+        problems.append((owner_id(element), f"timer: {value!r} is not a valid ISO 8601 "
                          "value (e.g. 'PT48H', 'P7D', '2026-12-01T09:00:00Z')"))
 
 
@@ -181,7 +181,7 @@ def _check_vocabulary(problems, root, forms, vocabulary: Vocabulary) -> None:
         except ExpressionError:
             continue  # reported already
         for message in check_names(tree, vocabulary):
-            problems.append((_owner_id(el), f"{what}: {message}"))
+            problems.append((owner_id(el), f"{what}: {message}"))
 
 
 def check_tree(root, handler_names, operation_names,
@@ -198,9 +198,9 @@ def check_tree(root, handler_names, operation_names,
             problems.append((el.get("id"), what))
     for tag in ("preScript", "postScript"):
         for el in root.iter(f"{S}{tag}"):
-            problems.append((_owner_id(el), "scripts are not allowed in a diagram"))
+            problems.append((owner_id(el), "scripts are not allowed in a diagram"))
     for el in root.iter(f"{B}script"):
-        problems.append((_owner_id(el), "scripts are not allowed in a diagram"))
+        problems.append((owner_id(el), "scripts are not allowed in a diagram"))
     for el in root.iter():
         if not isinstance(el.tag, str) or not el.tag.startswith(B):
             continue
@@ -214,7 +214,7 @@ def check_tree(root, handler_names, operation_names,
         problems.append((el.getparent().get("id"), "message correlations are not supported"))
     for op in root.iter(f"{S}serviceTaskOperator"):
         if op.get("id") not in operation_names:
-            problems.append((_owner_id(op), f"unknown service operation '{op.get('id')}'"))
+            problems.append((owner_id(op), f"unknown service operation '{op.get('id')}'"))
         for param in op.iter(f"{S}parameter"):
             _check_expression(problems, param, param.get("value"),
                               f"parameter '{param.get('id')}'")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.engine import migration
+from app.engine import changes, migration
 from app.engine.runner import EngineError
 from app.extensions import db
 from app.handlers.base import OperationContext
@@ -69,6 +69,11 @@ def version(tenant_id: int, process_key: str, number: int) -> ProcessDefinition 
 
 def diff(old: ProcessDefinition, new: ProcessDefinition) -> migration.VersionDiff:
     return migration.compare(definitions.compiled(old), definitions.compiled(new))
+
+
+def expression_changes(old: ProcessDefinition, new: ProcessDefinition):
+    """Conditions, timers and parameters whose text changed: old and new text."""
+    return changes.expression_changes(old.bpmn_xml, new.bpmn_xml)
 
 
 def reset_to_default(tenant_id: int, user: User,

@@ -43,9 +43,20 @@ def _process_owners_only():
     return None
 
 
+# Notes the product writes itself when it deploys a version.
+NOTE_LABELS = {
+    "default diagram": _l("default diagram"),
+    "reset to the default diagram": _l("reset to the default diagram"),
+}
+EXPRESSION_LABELS = {"condition": _l("condition"), "timer": _l("timer")}
+
+
 @bp.context_processor
 def _helpers():
-    return {"change_label": lambda name: CHANGE_LABELS.get(name, name)}
+    return {"change_label": lambda name: CHANGE_LABELS.get(name, name),
+            "note_label": lambda note: NOTE_LABELS.get(note, note),
+            "expression_label": lambda what: EXPRESSION_LABELS.get(
+                what, what.replace("parameter ", _("parameter") + " "))}
 
 
 def _key_or_404(process_key: str) -> str:
@@ -138,12 +149,14 @@ def category_process(category_id: int):
 def versions(process_key: str):
     found = _versions_or_404(process_key)
     running = _running_by_version(current_user.tenant_id)
-    changes = {}
+    changes, expressions = {}, {}
     for newer, older in zip(found, found[1:], strict=False):
         changes[newer.version] = processes.diff(older, newer)
+        expressions[newer.version] = processes.expression_changes(older, newer)
     has_default = (definitions.PROCESSES_DIR / f"{process_key}.bpmn").is_file()
     return render_template("processes/versions.html", key=process_key, versions=found,
-                           running=running, changes=changes, has_default=has_default)
+                           running=running, changes=changes, expressions=expressions,
+                           has_default=has_default)
 
 
 @bp.route("/<process_key>/versions/<int:number>.bpmn")

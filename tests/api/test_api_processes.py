@@ -32,6 +32,8 @@ def test_owner_validates_deploys_diffs_and_migrates(demo, api):
     assert owner.get(f"{BASE}/versions/2").json["bpmn_xml"] == shorter
     change = owner.get(f"{BASE}/diff?from=1&to=2").json
     assert "Task_Evaluate: Evaluar viabilidad" in change["removed"]
+    assert {"element_id": "Flow_Approve", "element_name": "Aprobar", "what": "condition",
+            "old": "decision == 'approve'", "new": None} in change["expressions"]
 
     dry = owner.post(f"{BASE}/migrate", {"dry_run": True}).json
     mine = next(m for m in dry if m["request_id"] == waiting.id)

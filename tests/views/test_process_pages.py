@@ -102,10 +102,17 @@ def test_versions_page_shows_changes_exports_and_resets(demo, browser):
     assert [v.version for v in found] == [3, 2, 1] and found[0].checksum == found[2].checksum
 
     renamed = found[0].bpmn_xml.replace('name="Autorizar solicitud"', 'name="Visto bueno"')
+    renamed = renamed.replace("requester_is_head == True",
+                              "requester_is_head == True or priority == 'urgent'")
     processes.deploy(found[0].tenant_id, "service_request", renamed, None, "rename")
     db.session.commit()
     page = html(owner.get("/processes/service_request/versions"))
-    assert "Task_Authorize: «Autorizar solicitud» → «Visto bueno»" in page
+    newest = page[page.index('id="v4"'):page.index('id="v3"')]
+    assert "«Autorizar solicitud» → «Visto bueno»" in newest and "Task_Authorize" in newest
+    assert ("<code>requester_is_head == True</code> → <code>requester_is_head == True or "
+            "priority == &#39;urgent&#39;</code>") in newest
+    assert "Flow_SkipAuthorization" in newest
+    assert newest.count("Task_Authorize") == 1  # the rename is not listed twice
 
 
 def test_migration_page_dry_run_then_move(demo, browser):
