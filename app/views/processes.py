@@ -6,12 +6,13 @@ import re
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
 from app import policy
 from app.extensions import db, login_manager
-from app.models import Category, ProcessDefinition, ProcessInstance
+from app.models import Category, HumanTask, ProcessDefinition, ProcessInstance
 from app.services import definitions, drafts, processes
 from app.views.common import scoped_get
 
@@ -196,9 +197,25 @@ def migrate(process_key: str):
         checks = processes.move_all(current_user, current_user.tenant_id, process_key)
         db.session.commit()
         count = sum(1 for c in checks if c.movable)
-        flash(_("%(count)s request(s) moved to version %(number)s.", count=count,
-                number=active.version), "success" if count else "info")
+        flash(ngettext("%(num)s request moved to version %(number)s.",
+                       "%(num)s requests moved to version %(number)s.", count,
+                       number=active.version), "success" if count else "info")
     else:
         checks = processes.plan(current_user.tenant_id, process_key)
     return render_template("processes/migrate.html", key=process_key, active=active,
-                           checks=checks, moved=moved)
+                           checks=checks, moved=moved, waiting=_waiting_at(checks))
+
+
+def _waiting_at(checks) -> dict[int, list[str]]:
+    """The steps each request waits at, in one query."""
+    ids = [c.request.id for c in checks]
+    waiting: dict[int, list[str]] = {}
+    if ids:
+        rows = db.session.execute(
+            select(HumanTask.request_id, HumanTask.name)
+            .where(HumanTask.tenant_id == current_user.tenant_id,
+                   HumanTask.request_id.in_(ids), HumanTask.status == "open")
+            .order_by(HumanTask.id))
+        for request_id, name in rows:
+            waiting.setdefault(request_id, []).append(name)
+    return waiting
