@@ -166,11 +166,22 @@ class Cluster:
                        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def count_requests(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(_libpq(url)) as conn:
+        return conn.execute("SELECT count(*) FROM service_requests").fetchone()[0]
+
+
 def sibling_database(url: str, name: str) -> str:
     """Create (afresh) database ``name`` on the server of ``url``; returns its URL."""
     import psycopg
 
-    parts = urlsplit(url.replace("postgresql+psycopg://", "postgresql://", 1))
+    parts = urlsplit(_libpq(url))
     with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -27,7 +27,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import engine_limit, http_lifecycle, inbox_latency, loops  # noqa: E402
-from bench.common import Cluster, Gunicorn, flask, log, sibling_database  # noqa: E402
+from bench.common import (  # noqa: E402
+    Cluster,
+    Gunicorn,
+    count_requests,
+    flask,
+    log,
+    sibling_database,
+)
 
 PARTS = ("engine", "http", "loops", "inbox")
 
@@ -52,17 +59,13 @@ def parse_args(argv=None):
 def scale_database(url: str, tenants: int, requests: int) -> tuple[int, float | None]:
     """Migrate; seed when empty. (requests in the database, seconds spent seeding or None)."""
     flask(url, "db", "upgrade")
-    count = int(flask(url, "shell", "-c", _COUNT, capture=True).strip() or 0)
+    count = count_requests(url)
     if count:
         return count, None
     log(f"seeding {requests:,} requests over {tenants} tenants (progress below)")
     started = time.monotonic()
     flask(url, "seed-scale", "--tenants", str(tenants), "--requests", str(requests))
     return requests, time.monotonic() - started
-
-
-_COUNT = ("from app.extensions import db; from sqlalchemy import text; "
-          "print(db.session.scalar(text('SELECT count(*) FROM service_requests')))")
 
 
 def main(argv=None) -> None:
@@ -106,7 +109,8 @@ def main(argv=None) -> None:
             log(f"inbox and list latency over {count:,} requests")
             server = Gunicorn(scale_url, args.workers, args.threads)
             try:
-                results["inbox"] = inbox_latency.run(server.url)
+                results["inbox"] = inbox_latency.run(server.url,
+                                                     tenants=min(10, args.scale_tenants))
             finally:
                 server.stop()
     finally:
