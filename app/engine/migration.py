@@ -76,6 +76,6 @@ def migrate(instance: Instance, new: CompiledProcess) -> Instance:
         instance.workflow.subprocess_specs = new.subprocess_specs
     except Exception as exc:
         raise EngineError(f"the engine could not move the instance: {exc}") from exc
-    moved = Instance(new, instance.workflow)
+    moved = Instance(new, instance.workflow, instance.history)
     moved._advance()
     return moved

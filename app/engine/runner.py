@@ -1,7 +1,8 @@
 """Runs a workflow instance: start, complete a user task, fire timers, save and restore.
 
 The script engine given to SpiffWorkflow evaluates expressions with the safe evaluator, refuses
-scripts, and sends service tasks to the host's registered operations.
+scripts, and sends service tasks to the host's registered operations. What is saved is
+compacted first (``app.engine.compact``), so a step costs the same after any number of loops.
 """
 
 import json
@@ -15,6 +16,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.util.task import TaskState
 
+from app.engine import compact
 from app.engine.expressions import ExpressionError, evaluate, parse_expression
 from app.engine.forms import FORM_KIND, FormSpec
 from app.engine.serializer import dump_instance, load_instance
@@ -102,9 +104,11 @@ class ReadyTask:
 class Instance:
     """One running workflow bound to its compiled process and the host's operations."""
 
-    def __init__(self, compiled: CompiledProcess, workflow: BpmnWorkflow):
+    def __init__(self, compiled: CompiledProcess, workflow: BpmnWorkflow,
+                 history: compact.History | None = None):
         self.compiled = compiled
         self.workflow = workflow
+        self.history = history if history is not None else compact.History()
 
     @classmethod
     def start(cls, compiled: CompiledProcess, data: dict, operation: Operation) -> "Instance":
@@ -118,12 +122,21 @@ class Instance:
 
     @classmethod
     def restore(cls, compiled: CompiledProcess, state: str, operation: Operation) -> "Instance":
-        wf = load_instance(state, compiled.spec, compiled.subprocess_specs)
+        wf, history = load_instance(state, compiled.spec, compiled.subprocess_specs)
         wf.script_engine = SafeScriptEngine(operation)
-        return cls(compiled, wf)
+        instance = cls(compiled, wf, history)
+        if history is None:  # saved before compaction: it may hold a long history
+            instance.prune()
+        return instance
+
+    def prune(self) -> int:
+        """Drop the finished tasks the engine will not read again (kept in the history)."""
+        return compact.prune(self.workflow, self.history)
 
     def dump(self) -> str:
-        return dump_instance(self.workflow)
+        """The state to save, compacted first."""
+        self.prune()
+        return dump_instance(self.workflow, self.history)
 
     def _advance(self) -> None:
         steps = 0
@@ -203,46 +216,9 @@ class Instance:
         ``state`` is "completed", "waiting" (it is there now), "merged" (a branch that reached a
         join and went on as another branch's token) or "cancelled" (it was there when the
         workflow was cancelled or a boundary event interrupted it); ``when`` is the UTC time of
-        that state. Loops give one entry per pass. Left out: what is only predicted, boundary
-        events that never fired and the events an event-based gateway did not take.
+        that state. Tasks still in the tree give one entry per pass; passes compacted away give
+        the first and the last of each kind (element, came from, state). Left out: what is only
+        predicted, boundary events that never fired and the events an event-based gateway did
+        not take.
         """
-        # Imported here so that this read-only helper stays one block at the end of the class.
-        from datetime import UTC
-
-        from SpiffWorkflow.bpmn.specs.mixins import BoundaryEventMixin, EventBasedGatewayMixin
-        from SpiffWorkflow.specs.Join import Join
-
-        def element(task):
-            return task.task_spec.bpmn_id if task is not None else None
-
-        def came_from(task):
-            parent = task.parent
-            while parent is not None and element(parent) is None:
-                parent = parent.parent  # internal tasks (boundary splits, joins) are skipped
-            if parent is None or parent.state != TaskState.COMPLETED:
-                return None
-            return element(parent)
-
-        def lost_race(task):
-            return isinstance(task.task_spec, BoundaryEventMixin) or (
-                task.parent is not None
-                and isinstance(task.parent.task_spec, EventBasedGatewayMixin))
-
-        reached = []
-        for order, task in enumerate(self.workflow.get_tasks()):
-            if element(task) is None:
-                continue
-            if task.state == TaskState.COMPLETED:
-                state = "completed"
-            elif task.state in (TaskState.READY, TaskState.STARTED, TaskState.ERROR):
-                state = "waiting"
-            elif task.state == TaskState.WAITING and not lost_race(task):
-                state = "waiting"
-            elif (task.state == TaskState.CANCELLED and task.parent is not None
-                  and task.parent.state == TaskState.COMPLETED and not lost_race(task)):
-                state = "merged" if isinstance(task.task_spec, Join) else "cancelled"
-            else:
-                continue
-            at = datetime.fromtimestamp(task.last_state_change, UTC)
-            reached.append((at, order, (element(task), came_from(task), state, at)))
-        return [entry for _, _, entry in sorted(reached)]
+        return compact.trail(self.workflow, self.history)

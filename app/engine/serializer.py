@@ -1,4 +1,9 @@
-"""Instance state as JSON without a copy of the spec (the spec is parsed once and cached)."""
+"""Instance state as JSON without a copy of the spec (the spec is parsed once and cached).
+
+``mesa-instance-2`` adds the compacted history (``app.engine.compact.History``): what was
+pruned from the task tree, folded. ``mesa-instance-1`` states, saved before compaction
+existed, still load; they come back with no history, and the caller compacts them.
+"""
 
 import json
 from uuid import UUID
@@ -11,7 +16,10 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 )
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-FORMAT = "mesa-instance-1"
+from app.engine.compact import History
+
+FORMAT = "mesa-instance-2"
+LEGACY_FORMAT = "mesa-instance-1"  # no history: the whole task tree is there
 
 
 class InstanceOnlyConverter(BpmnWorkflowConverter):
@@ -40,18 +48,23 @@ _registry = registry  # the converters know our instance-only format
 _serializer = BpmnWorkflowSerializer(_registry)
 
 
-def dump_instance(workflow) -> str:
+def dump_instance(workflow, history: History) -> str:
     _registry._encoder_mode = True
     try:
         dct = _registry.convert(workflow)
     finally:
         _registry._encoder_mode = False
     dct["format"] = FORMAT
+    dct["history"] = history.to_json()
     return json.dumps(dct, cls=_serializer._encoder_cls, separators=(",", ":"))
 
 
-def load_instance(state: str, spec, subprocess_specs):
+def load_instance(state: str, spec, subprocess_specs) -> tuple[BpmnWorkflow, History | None]:
+    """The workflow and its history; None for the history of a state saved before it."""
     dct = json.loads(state)
-    if dct.pop("format", None) != FORMAT:
+    found = dct.pop("format", None)
+    if found not in (FORMAT, LEGACY_FORMAT):
         raise ValueError("unknown instance state format")
-    return _registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
+    history = History.from_json(dct.pop("history", None)) if found == FORMAT else None
+    workflow = _registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
+    return workflow, history
