@@ -1,9 +1,11 @@
 // The process modeler page (app/templates/processes/modeler.html): bpmn-js Modeler with our
 // moddle extensions, a properties panel of our own, and the toolbar's calls to the server.
-// Texts and choices come from the page (JSON data blocks), so they follow its language.
+// Texts and choices come from the page (JSON data blocks), so they follow its language; so do
+// bpmn-js's own texts (palette, context pad, menus), through its translate module.
 import Modeler from "bpmn-js/lib/Modeler";
 
 import { ApiError, createApi } from "./modeler/api.js";
+import { refusedKindsModule, translateModule } from "./modeler/bpmn-ui.js";
 import mesaDescriptor from "./modeler/descriptors/mesa.json";
 import spiffDescriptor from "./modeler/descriptors/spiffworkflow.json";
 import { h, readJson } from "./modeler/dom.js";
@@ -16,14 +18,21 @@ function byId(id) {
   return document.getElementById(id);
 }
 
-function formatWhen(iso) {
-  if (!iso) {
-    return "";
+/** A message of our own, already in the page's language, shown as it is. */
+class Notice extends Error {}
+
+// Keys that type into a field: there, Ctrl+Z undoes the typing, not the diagram.
+const NOT_TYPING = new Set(["checkbox", "radio", "button", "submit", "reset", "file", "range",
+  "color"]);
+
+function isTyping(target) {
+  if (!(target instanceof Element)) {
+    return false;
   }
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso
-    : date.toLocaleString(document.documentElement.lang || undefined,
-      { dateStyle: "medium", timeStyle: "short" });
+  if (target.isContentEditable || target.matches("textarea, select")) {
+    return true;
+  }
+  return target.matches("input") && !NOT_TYPING.has(target.type);
 }
 
 function start() {
@@ -35,17 +44,21 @@ function start() {
   setStrings(readJson("modeler-strings"));
   const api = createApi(config.csrfToken);
 
+  const canvasElement = byId("modeler-canvas");
   const modeler = new Modeler({
-    container: byId("modeler-canvas"),
+    container: canvasElement,
     moddleExtensions: { spiffworkflow: spiffDescriptor, mesa: mesaDescriptor },
-    additionalModules: [batchModule],
+    additionalModules: [batchModule, translateModule(readJson("modeler-bpmn-texts")),
+      refusedKindsModule],
+    // Hovering the diagram gives it the keyboard back when nothing else has it (Ctrl+Z).
+    canvas: { autoFocus: true },
   });
   const model = createModel(modeler);
   const commandStack = modeler.get("commandStack");
   const canvas = modeler.get("canvas");
   const problems = createProblems({
     modeler, box: byId("modeler-problems"), list: byId("modeler-problem-list"),
-    title: byId("modeler-problems-title"),
+    title: byId("modeler-problems-title"), note: byId("modeler-problems-outdated"),
   });
   new Panel({ container: byId("modeler-panel"), modeler, model, config });
 
@@ -53,15 +66,29 @@ function start() {
     .map((button) => [button.dataset.action, button]));
   const sourceLine = byId("modeler-source");
   const message = byId("modeler-message");
+  const messageText = byId("modeler-message-text");
   const versionsLink = byId("modeler-versions");
   let dirty = false;
   let busy = false;
   let loaded = false;
+  // The message shows the result of the last validation (until the next message or change).
+  let showsValidation = false;
 
   function say(text, kind = "info") {
-    message.className = `flash ${kind}`;
-    message.replaceChildren(text);
+    message.className = `flash modeler-message ${kind}`;
+    messageText.replaceChildren(text);
     message.hidden = false;
+    showsValidation = false;
+  }
+
+  /** An error for the person: ours and the server's as they are, anything else generic. */
+  function report(error) {
+    if (error instanceof ApiError || error instanceof Notice) {
+      say(error.message, "error");
+      return;
+    }
+    console.error(error);
+    say(t("errors.unexpected"), "error");
   }
 
   function setSource(text) {
@@ -87,9 +114,21 @@ function start() {
     refreshButtons();
   }
 
+  // After a change the last validation no longer speaks for the diagram.
+  function validationOutdated() {
+    problems.outdate();
+    if (showsValidation) {
+      say(t("status.changedSinceValidation"), "info");
+      message.classList.add("is-stale");
+    }
+  }
+
   modeler.on("commandStack.changed", (event) => {
     if (event.trigger !== "clear") {
       setDirty(true);
+      validationOutdated();
+      // A command from the context pad or the panel may leave the keyboard nowhere.
+      canvas.restoreFocus();
     }
     refreshButtons();
   });
@@ -110,10 +149,11 @@ function start() {
     try {
       await action();
     } catch (error) {
+      report(error);
       if (error instanceof ApiError && error.problems) {
         problems.show(error.problems);
+        showsValidation = true; // a refused save or deploy is a validation too
       }
-      say(error.message || String(error), "error");
     } finally {
       busy = false;
       refreshButtons();
@@ -150,14 +190,15 @@ function start() {
     return warnings || [];
   }
 
+  // Dates come formatted by the server (`saved_when`), as every other page shows them.
   function describeSource(data) {
     if (data.source === "draft") {
       return data.saved_by
-        ? t("source.draftBy", { when: formatWhen(data.saved_at), who: data.saved_by })
-        : t("source.draft", { when: formatWhen(data.saved_at) });
+        ? t("source.draftBy", { when: data.saved_when, who: data.saved_by })
+        : t("source.draft", { when: data.saved_when });
     }
     if (data.source === "version") {
-      return t("source.version", { version: data.version, when: formatWhen(data.saved_at) });
+      return t("source.version", { version: data.version, when: data.saved_when });
     }
     return t(data.source === "default" ? "source.default" : "source.new");
   }
@@ -184,8 +225,8 @@ function start() {
       say(t("status.saving"));
       const data = await api.post(config.urls.draft, { xml: await currentXml() });
       setDirty(false);
-      setSource(t("source.draft", { when: formatWhen(data.saved_at) }));
-      say(t("status.saved", { when: formatWhen(data.saved_at) }), "success");
+      setSource(t("source.draft", { when: data.saved_when }));
+      say(t("status.saved", { when: data.saved_when }), "success");
     }),
 
     validate: () => run(async () => {
@@ -194,6 +235,7 @@ function start() {
       problems.show(data.problems);
       say(data.valid ? t("status.valid") : tCount("status.invalid", data.problems.length),
         data.valid ? "success" : "error");
+      showsValidation = true;
     }),
 
     deploy: () => {
@@ -215,7 +257,19 @@ function start() {
       setTimeout(() => URL.revokeObjectURL(url), 10_000);
     }),
 
-    import: () => byId("modeler-file").click(),
+    // Importing replaces the diagram and cannot be undone: unsaved changes are asked about.
+    import: () => {
+      if (!loaded || busy) {
+        return;
+      }
+      if (dirty) {
+        const dialog = byId("import-dialog");
+        dialog.returnValue = "";
+        dialog.showModal();
+      } else {
+        byId("modeler-file").click();
+      }
+    },
   };
 
   async function deploy(note) {
@@ -244,7 +298,9 @@ function start() {
           : t("status.imported", { name: file.name }), warnings.length ? "info" : "success");
       } catch (error) {
         await open(previous);
-        throw new Error(t("status.importFailed", { name: file.name, error: error.message }));
+        // bpmn-js says why (e.g. "unparsable content ... detected"): its first line is enough.
+        const why = String(error && error.message ? error.message : error).split("\n")[0];
+        throw new Notice(t("status.importFailed", { name: file.name, error: why }));
       }
     });
   }
@@ -264,8 +320,43 @@ function start() {
       deploy(byId("deploy-note").value.trim());
     }
   });
+  byId("import-dialog").addEventListener("close", (event) => {
+    if (event.target.returnValue === "import") {
+      byId("modeler-file").click();
+    }
+  });
+  byId("modeler-message-close").addEventListener("click", () => {
+    message.hidden = true;
+  });
+
+  // Ctrl+Z / Ctrl+Y (Ctrl+Shift+Z) anywhere on the page but in a text field: bpmn-js's own
+  // keyboard only listens on the diagram, which loses the focus to the panel and the menus.
+  document.addEventListener("keydown", (event) => {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey || event.defaultPrevented
+        || canvasElement.contains(event.target) || isTyping(event.target)
+        || (event.target instanceof Element && event.target.closest("dialog"))) {
+      return;
+    }
+    const key = event.key.toLowerCase();
+    const action = key === "z" && !event.shiftKey ? "undo"
+      : (key === "y" || (key === "z" && event.shiftKey)) ? "redo" : null;
+    if (action && loaded && !busy) {
+      event.preventDefault();
+      actions[action]();
+    }
+  });
+
+  // The canvas follows the size of its box (the page's layout fits it to the window).
+  new ResizeObserver(() => canvas.resized()).observe(canvasElement);
 
   refreshButtons();
+  // Whatever escapes (a bug of ours or of bpmn-js): a message in the page's language, never
+  // the raw error; the browser's console keeps the details.
+  window.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    report(event.reason);
+  });
+  window.addEventListener("error", () => say(t("errors.unexpected"), "error"));
   run(load).then(() => {
     if (!loaded) {
       setSource(t("status.loadFailed"));

@@ -21,7 +21,7 @@ from app import labels, policy
 from app.engine.validation import LANE_ROLES
 from app.engine.xml import DiagramError
 from app.extensions import db, login_manager
-from app.models import REQUEST_STATUSES, TICKET_STATUSES, ProcessDefinition
+from app.models import PRIORITIES, REQUEST_STATUSES, TICKET_STATUSES, ProcessDefinition
 from app.models.tenant import DEFAULT_SETTINGS
 from app.services import definitions, drafts, processes
 
@@ -45,6 +45,53 @@ OPERATION_PARAMETERS = {
     "send_reminder": ["step"],
     "close_request": ["confirmed"],
 }
+
+# What the service desk itself writes into task data that a condition may read, for the
+# panel's "Data you can use" (the diagram's own forms and service task results are added by
+# the page, from the diagram). Values are written as in an expression; the steps writing them
+# are the handlers' (see app/handlers/*.py, their ``apply``). The timer settings in task data
+# are offered by the timer panel, and ``assignment`` is read by the create_ticket operation.
+# tests/views/test_modeler.py keeps this in step with engine.forms.HOST_DATA_NAMES and with
+# what validation accepts (handlers.registry.DATA_VOCABULARY); this list adds who writes each
+# value and a description, for people.
+UNLISTED_DATA_NAMES = {"authorization_reminder_after", "auto_close_after", "assignment"}
+
+
+def _literals(values) -> list[str]:
+    return [repr(value) for value in values]
+
+
+def _data_names() -> list[dict]:
+    """[{name, description, sources: [{step, values}]}], translated for the page."""
+    from app.handlers import authorize, evaluate
+    from app.handlers.registry import TASK_HANDLERS
+
+    def by(handler: str, values=()) -> dict:
+        return {"step": str(TASK_HANDLERS[handler].title), "values": _literals(values)}
+
+    filed = _("When the request is filed")
+    return [
+        {"name": "priority", "description": _("Priority of the request"),
+         "sources": [{"step": filed, "values": _literals(PRIORITIES)}]},
+        {"name": "requester_is_head",
+         "description": _("True when the requester heads their unit (no authorization "
+                          "needed)"),
+         "sources": [{"step": filed, "values": _literals((True, False))}]},
+        {"name": "decision", "description": _("The decision taken at the step"),
+         "sources": [by("authorize", [d for d, _label in authorize.DECISIONS]),
+                     by("evaluate", [d for d, _label in evaluate.DECISIONS])]},
+        {"name": "estimated_cost",
+         "description": _("Estimated cost, a number (None unless approved)"),
+         "sources": [by("evaluate")]},
+        {"name": "staff_available",
+         "description": _("Whether staff is available (None unless approved)"),
+         "sources": [by("evaluate", (True, False))]},
+        {"name": "action", "description": _("What the worker did"),
+         "sources": [by("hold", ["hold"]), by("finish", ["finish"])]},
+        {"name": "rating", "description": _("The requester's rating"),
+         "sources": [by("confirm", range(1, 6))]},
+    ]
+
 
 # The diagram a process without versions, draft or product default starts from.
 NEW_DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
@@ -119,6 +166,11 @@ def _active_version(tenant_id: int, process_key: str) -> ProcessDefinition | Non
         ProcessDefinition.is_active.is_(True)))
 
 
+def _saved(moment) -> dict:
+    """When something was saved: ISO 8601 for programs, and as the other pages show dates."""
+    return {"saved_at": moment.isoformat(), "saved_when": labels.when(moment)}
+
+
 def _url_or_none(endpoint: str, **values) -> str | None:
     """A link to the processes pages (another blueprint), if they are installed."""
     try:
@@ -157,6 +209,7 @@ def _page_config(process_key: str) -> dict:
                        for name in OPERATIONS],
         "timerSettings": sorted(DEFAULT_SETTINGS),
         "reservedFieldNames": sorted(RESERVED_NAMES),
+        "dataNames": _data_names(),
     }
 
 
@@ -179,17 +232,18 @@ def diagram(process_key):
     draft = drafts.get_draft(tenant_id, process_key)
     if draft is not None:
         return jsonify(xml=draft.bpmn_xml, source="draft", version=None,
-                       saved_at=draft.updated_at.isoformat(),
+                       **_saved(draft.updated_at),
                        saved_by=draft.updated_by.name if draft.updated_by else None)
     active = _active_version(tenant_id, process_key)
     if active is not None:
         return jsonify(xml=active.bpmn_xml, source="version", version=active.version,
-                       saved_at=active.created_at.isoformat(), saved_by=None)
+                       **_saved(active.created_at), saved_by=None)
     try:
         xml, source = definitions.default_diagram(process_key), "default"
     except FileNotFoundError:
         xml, source = NEW_DIAGRAM.format(key=process_key), "new"
-    return jsonify(xml=xml, source=source, version=None, saved_at=None, saved_by=None)
+    return jsonify(xml=xml, source=source, version=None, saved_at=None, saved_when=None,
+                   saved_by=None)
 
 
 @bp.route("/<process_key>/modeler/draft", methods=["POST"])
@@ -201,7 +255,7 @@ def save_draft(process_key):
         db.session.rollback()
         return jsonify(problems=_problems(exc)), 422
     db.session.commit()
-    return jsonify(saved_at=draft.updated_at.isoformat())
+    return jsonify(**_saved(draft.updated_at))
 
 
 @bp.route("/<process_key>/modeler/validate", methods=["POST"])

@@ -4,12 +4,14 @@ it, and new requests follow the change; a diagram from the Camunda Modeler opens
 Selectors lean on element ids, data attributes and CSS classes rather than translated text.
 """
 
+import json
 import os
 import re
 
 import pytest
 from sqlalchemy import select
 
+from app import labels
 from app.extensions import db
 from app.models import HumanTask, ProcessDefinition, ProcessDraft, ProcessInstance, ServiceRequest
 from tests.factories import user
@@ -83,6 +85,12 @@ modeler:executionPlatform="Camunda Platform" modeler:executionPlatformVersion="7
   </bpmndi:BPMNDiagram>
 </bpmn:definitions>
 """
+
+
+# A warning bpmn-js 18 itself gives when its "Change element" menu opens.
+BPMN_JS_DEPRECATION = "ContextPad#getPad is deprecated"
+BPMN_TEXTS = re.compile(
+    r'(<script type="application/json" id="modeler-bpmn-texts">)(.*?)(</script>)', re.S)
 
 
 def watch_console(page) -> list[str]:
@@ -308,4 +316,238 @@ def test_a_camunda_diagram_opens_gets_a_form_and_shows_its_problems(person, tmp_
     assert asked == ["beforeunload"]
 
     assert console == [], console
+    assert owner.http_errors == [], owner.http_errors
+
+
+def delete_with_context_pad(page, element_id):
+    shape(page, element_id).click()
+    page.locator(".djs-context-pad .entry[data-action=delete]").click()
+    expect(shape(page, element_id)).to_have_count(0)
+
+
+def page_fits(page) -> None:
+    """The page does not scroll and the canvas ends inside the window."""
+    height = page.viewport_size["height"]
+    assert page.evaluate("() => document.documentElement.scrollHeight") <= height
+    canvas = page.locator("#modeler-canvas").bounding_box()
+    assert canvas["y"] + canvas["height"] <= height, canvas
+    assert canvas["height"] >= 400, canvas
+
+
+def test_problems_follow_the_edits_and_deleting_a_flagged_element_breaks_nothing(person):
+    owner = person("admin@acme.test")
+    owner.set_viewport_size({"width": 1400, "height": 900})
+    console = watch_console(owner)
+    open_modeler(owner)
+    page_fits(owner)
+    # Three user tasks lose their product form: three problems.
+    for task, handler in (("Task_Confirm", "confirm"), ("Task_OnHold", "resume"),
+                          ("Task_Start", "start")):
+        shape(owner, task).click()
+        panel(owner).locator(f"#mp-handler-{handler}").uncheck()
+    owner.locator("[data-action=validate]").click()
+    problems = owner.locator("#modeler-problems")
+    message = owner.locator("#modeler-message")
+    expect(problems.locator("li")).to_have_count(3)
+    expect(message).to_have_class(re.compile(r"\berror\b"))
+    expect(owner.locator(".djs-element.mesa-invalid")).to_have_count(3)
+    # Problems and messages take no room from the canvas: it still fills the window.
+    page_fits(owner)
+    box = problems.bounding_box()
+    canvas = owner.locator("#modeler-canvas").bounding_box()
+    assert box["x"] >= canvas["x"] + canvas["width"], (box, canvas)
+
+    # Deleted with the context pad: its problem goes, the others are marked as outdated.
+    delete_with_context_pad(owner, "Task_Confirm")
+    expect(problems.locator("li")).to_have_count(2)
+    expect(problems.locator("li[data-element-id=Task_Confirm]")).to_have_count(0)
+    expect(problems).to_have_class(re.compile(r"\bis-outdated\b"))
+    expect(owner.locator("#modeler-problems-outdated")).to_be_visible()
+    expect(message).to_have_class(re.compile(r"\bis-stale\b"))
+
+    # Ctrl+Z works at once, without clicking the canvas first; Ctrl+Y again.
+    owner.keyboard.press("Control+z")
+    expect(shape(owner, "Task_Confirm")).to_have_count(1)
+    owner.keyboard.press("Control+y")
+    expect(shape(owner, "Task_Confirm")).to_have_count(0)
+
+    # Validating again works (no error about markers of the deleted task) and is current.
+    owner.locator("[data-action=validate]").click()
+    expect(problems).not_to_have_class(re.compile(r"\bis-outdated\b"))
+    expect(message).not_to_have_class(re.compile(r"\bis-stale\b"))
+    expect(problems.locator("li[data-element-id=Task_OnHold]")).to_have_count(1)
+    expect(message).not_to_contain_text("markers")
+    problems.locator("li[data-element-id=Task_OnHold] button").click()
+    expect(panel(owner).locator(".mp-id code")).to_have_text("Task_OnHold")
+
+    # A valid diagram's banner does not outlive the next change.
+    owner.goto("about:blank")
+    open_modeler(owner)
+    owner.locator("[data-action=validate]").click()
+    expect(message).to_have_class(re.compile(r"\bsuccess\b"))
+    shape(owner, "Task_Authorize").click()
+    name = panel(owner).locator("#mp-name")
+    name.fill(NEW_NAME)
+    commit(name)
+    expect(message).to_have_class(re.compile(r"\bis-stale\b"))
+    expect(message).not_to_have_class(re.compile(r"\bsuccess\b"))
+
+    assert console == [], console
+    assert owner.http_errors == [], owner.http_errors
+
+
+def test_import_asks_before_replacing_unsaved_changes(person, tmp_path):
+    owner = person("admin@acme.test")
+    console = watch_console(owner)
+    open_modeler(owner)
+    source = tmp_path / "compras.bpmn"
+    source.write_text(CAMUNDA_DIAGRAM, encoding="utf-8")
+    dialog = owner.locator("#import-dialog")
+
+    # Without changes the file is asked for at once.
+    with owner.expect_file_chooser() as chooser:
+        owner.locator("[data-action=import]").click()
+    expect(dialog).to_be_hidden()
+    chooser.value.set_files([])
+
+    shape(owner, "Task_Authorize").click()
+    name = panel(owner).locator("#mp-name")
+    name.fill(NEW_NAME)
+    commit(name)
+    expect(owner.locator("#modeler-dirty")).to_be_visible()
+
+    # With unsaved changes: asked first; cancelling keeps the diagram as it was.
+    owner.locator("[data-action=import]").click()
+    expect(dialog).to_be_visible()
+    dialog.locator("button[value=cancel]").click()
+    expect(dialog).to_be_hidden()
+    expect(shape(owner, "Task_Authorize").locator("text")).to_contain_text("Visto bueno")
+
+    # Confirming opens the file chooser and the file replaces the diagram.
+    owner.locator("[data-action=import]").click()
+    with owner.expect_file_chooser() as chooser:
+        dialog.locator("button[value=import]").click()
+    chooser.value.set_files(str(source))
+    expect(shape(owner, "Activity_Review")).to_be_visible()
+    expect(shape(owner, "Task_Authorize")).to_have_count(0)
+
+    assert console == [], console
+    assert owner.http_errors == [], owner.http_errors
+
+
+def test_the_panel_fits_and_tells_what_a_condition_can_read(person):
+    owner = person("admin@acme.test")
+    owner.set_viewport_size({"width": 1400, "height": 900})
+    console = watch_console(owner)
+    open_modeler(owner)
+    side = panel(owner)
+
+    # A form with a choice: no horizontal scrolling, and the options' columns have headings.
+    shape(owner, "Task_Confirm").click()
+    side.locator("[data-key=form-add]").click()
+    side.locator("[data-key=form-add]").click()
+    side.locator("#mp-field-1-type").select_option("choice")
+    side.locator("[data-key=field-1-option-add]").click()
+    side.locator("[data-key=field-1-option-add]").click()
+    label = side.locator("[data-key=field-1-option-0-label]")
+    label.fill("Un texto bastante largo para la primera opción")
+    commit(label)
+    expect(side.locator(".mp-option-head")).to_be_visible()
+    expect(side.locator(".mp-option-head span")).to_have_count(2)
+    assert side.evaluate("(el) => el.scrollWidth <= el.clientWidth"), "horizontal scrollbar"
+    page_fits(owner)
+
+    # Removing a field with the panel's icon, then Ctrl+Z: the field is back.
+    side.locator("[data-key=field-0-remove]").click()
+    expect(side.locator("ol.mp-cards > li")).to_have_count(1)
+    owner.keyboard.press("Control+z")
+    expect(side.locator("ol.mp-cards > li")).to_have_count(2)
+
+    # A flow's condition: one heading, and the data it can read with their values.
+    shape(owner, "Gateway_NeedsAuthorization").click()
+    side.locator("[data-key='gateway-flow-Flow_SkipAuthorization']").click()
+    expect(side.locator(".mp-id code")).to_have_text("Flow_SkipAuthorization")
+    expect(side.locator("section:has(#mp-condition) h3")).to_have_count(0)
+    data = side.locator("[data-key=data-names]")
+    expect(data).to_be_visible()
+    for text in ("priority", "'urgent'", "requester_is_head", "decision", "'authorize'",
+                 "'return'", "action", "'hold'"):
+        expect(data.locator("code", has_text=text).first).to_be_visible()
+    # ... and the fields of the diagram's own forms, with a choice's values.
+    expect(data.locator("dt code", has_text="field_2")).to_have_count(1)
+    expect(data.locator("dd code", has_text="'option_1'")).to_have_count(1)
+    assert side.evaluate("(el) => el.scrollWidth <= el.clientWidth"), "horizontal scrollbar"
+
+    assert console == [], console
+    assert owner.http_errors == [], owner.http_errors
+
+
+def test_bpmn_js_speaks_the_page_language_and_offers_only_allowed_kinds(person):
+    owner = person("admin@acme.test")
+    console = watch_console(owner)
+
+    # The page's dictionary is what bpmn-js shows: give the pool tool a text of our own.
+    def with_test_text(route):
+        response = route.fetch()
+        body = response.text()
+
+        def patched(match):
+            texts = json.loads(match.group(2))
+            texts["Create pool/participant"] = "Crear pool (prueba)"
+            return match.group(1) + json.dumps(texts) + match.group(3)
+
+        route.fulfill(response=response, body=BPMN_TEXTS.sub(patched, body))
+
+    owner.route("**/processes/service_request/modeler", with_test_text)
+    open_modeler(owner)
+    texts = json.loads(owner.locator("#modeler-bpmn-texts").text_content())
+    pool = owner.locator(".djs-palette .entry[data-action='create.participant-expanded']")
+    expect(pool).to_have_attribute("aria-label", "Crear pool (prueba)")
+    hand = owner.locator(".djs-palette .entry[data-action=hand-tool]")
+    expect(hand).to_have_attribute("aria-label", texts["Activate hand tool"])
+
+    # "Change element": translated entries; the kinds of task the server refuses are gone.
+    shape(owner, "Task_Confirm").click()
+    owner.locator(".djs-context-pad .entry[data-action=replace]").click()
+    menu = owner.locator(".djs-popup")
+    expect(menu.locator("[data-id=replace-with-service-task]")).to_contain_text(
+        texts["Service task"])
+    expect(menu.locator("[data-id=replace-with-service-task]")).to_contain_text(
+        "Tarea de servicio")
+    for refused in ("script-task", "send-task", "receive-task", "manual-task", "rule-task"):
+        expect(menu.locator(f"[data-id=replace-with-{refused}]")).to_have_count(0)
+    owner.keyboard.press("Escape")
+
+    assert [m for m in console if BPMN_JS_DEPRECATION not in m] == [], console
+    assert owner.http_errors == [], owner.http_errors
+
+
+def test_dates_read_as_elsewhere_and_unexpected_errors_are_not_shown_raw(person, app):
+    owner = person("admin@acme.test")
+    console = watch_console(owner)
+    open_modeler(owner)
+    shape(owner, "Task_Authorize").click()
+    name = panel(owner).locator("#mp-name")
+    name.fill(NEW_NAME)
+    commit(name)
+    owner.locator("[data-action=save]").click()
+    expect(owner.locator("#modeler-message")).to_have_class(re.compile(r"\bsuccess\b"))
+    db.session.rollback()
+    draft = db.session.scalar(select(ProcessDraft))
+    with app.test_request_context():  # Spanish and the app's time zone, as the page
+        when = labels.when(draft.updated_at)
+    assert re.search(r", \d{2}:\d{2}$", when), when
+    expect(owner.locator("#modeler-message-text")).to_contain_text(when)
+    expect(owner.locator("#modeler-source")).to_contain_text(when)
+
+    # A failure nobody foresaw: a message in the page's language; the details go to the console.
+    owner.evaluate("""() => {
+        window.mesaModeler.saveXML = () => Promise.reject(new TypeError("boom at line 1"));
+    }""")
+    owner.locator("[data-action=save]").click()
+    message = owner.locator("#modeler-message")
+    expect(message).to_have_class(re.compile(r"\berror\b"))
+    strings = json.loads(owner.locator("#modeler-strings").text_content())
+    expect(owner.locator("#modeler-message-text")).to_have_text(strings["errors"]["unexpected"])
+    assert any("boom at line 1" in m for m in console), console
     assert owner.http_errors == [], owner.http_errors

@@ -2,13 +2,21 @@
 
 import json
 import re
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
+from app import labels
+from app.engine.forms import HOST_DATA_NAMES
+from app.engine.vocabulary import ANY
 from app.extensions import db
-from app.models import Membership, ProcessDefinition, ProcessDraft
+from app.handlers import work
+from app.handlers.registry import DATA_VOCABULARY
+from app.models import PRIORITIES, Membership, ProcessDefinition, ProcessDraft
 from app.services import definitions
+from app.views.modeler import UNLISTED_DATA_NAMES, _data_names
 from tests.factories import user
 from tests.views.helpers import html
 
@@ -18,6 +26,11 @@ DRAFT = "/processes/{key}/modeler/draft"
 VALIDATE = "/processes/{key}/modeler/validate"
 DEPLOY = "/processes/{key}/modeler/deploy"
 CONFIG_RE = re.compile(r'<script type="application/json" id="modeler-config">(.*?)</script>', re.S)
+BPMN_TEXTS_RE = re.compile(
+    r'<script type="application/json" id="modeler-bpmn-texts">(.*?)</script>', re.S)
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+# As every page shows a moment (labels.when): "22 nov 2026, 05:38", hours with two digits.
+WHEN_RE = re.compile(r"^\d{1,2} \S+ \d{4}, \d{2}:\d{2}$")
 
 DOCTYPE_XML = """<?xml version="1.0"?>
 <!DOCTYPE foo [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
@@ -106,10 +119,12 @@ def test_people_who_do_not_own_processes_get_404_everywhere(demo, browser, email
 
 def test_anonymous_people_are_sent_to_the_login(demo, app):
     client = app.test_client()
-    response = client.get(PAGE.format(key="service_request"))
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
-    response = client.get(DIAGRAM.format(key="service_request"))
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
+    for url in (PAGE, DIAGRAM):
+        # A fresh app context per request, as in production: nobody logged in by an earlier
+        # test is left in the session-wide context's g.
+        with app.app_context():
+            response = client.get(url.format(key="service_request"))
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 @pytest.mark.parametrize("key", ["Service_Request", "x", "1abc", "a-b", "a" * 81])
@@ -136,18 +151,94 @@ def test_the_page_runs_only_the_apps_own_scripts(owner):
         r["value"] for r in config["roles"]}
     assert "authorize" in {h["value"] for h in config["handlers"]}
     assert "create_ticket" in {o["value"] for o in config["operations"]}
+    assert config["dataNames"], "the condition panel's list of data"
     # Other pages keep the script-free policy.
     other = owner.get("/inbox")
     assert "script-src 'none'" in other.headers["Content-Security-Policy"]
 
 
+def page_config(owner) -> dict:
+    return json.loads(CONFIG_RE.search(html(owner.get(PAGE.format(key="service_request"))))
+                      .group(1))
+
+
+def test_the_condition_panel_is_told_the_data_the_service_desk_writes(owner):
+    names = {entry["name"]: entry for entry in page_config(owner)["dataNames"]}
+    # Every name the host writes into task data is offered, but those no condition reads.
+    assert set(names) == HOST_DATA_NAMES - UNLISTED_DATA_NAMES
+    assert UNLISTED_DATA_NAMES <= HOST_DATA_NAMES
+    assert names["priority"]["sources"][0]["values"] == [repr(p) for p in PRIORITIES]
+    assert names["requester_is_head"]["sources"][0]["values"] == ["True", "False"]
+    # decision: listed once, with the values of each step that writes it.
+    decision = {s["step"]: s["values"] for s in names["decision"]["sources"]}
+    assert decision == {"Autorizar solicitud": ["'authorize'", "'reject'"],
+                        "Evaluar viabilidad": ["'approve'", "'reject'", "'return'"]}, decision
+    assert all(entry["description"] for entry in names.values())
+    assert [v for s in names["rating"]["sources"] for v in s["values"]] == list("12345")
+
+
+def test_the_data_offered_agrees_with_what_validation_accepts(app):
+    """The panel never suggests a name or value the validator would refuse."""
+    with app.test_request_context():
+        offered = _data_names()
+    known = DATA_VOCABULARY.values
+    for entry in offered:
+        assert entry["name"] in known, entry["name"]
+        values = {v for s in entry["sources"] for v in s["values"]}
+        if known[entry["name"]] is ANY:
+            continue
+        assert values == {repr(v) for v in known[entry["name"]]}, entry["name"]
+
+
+def test_the_action_values_offered_are_what_the_work_handlers_write(app):
+    ctx = SimpleNamespace(request=SimpleNamespace(ticket=SimpleNamespace()))
+    written = {
+        work.HoldHandler().apply(ctx, {"reason": "x"})["action"],
+        work.FinishHandler().apply(ctx, {"resolution": "x", "hours_spent": 1,
+                                         "materials_cost": 0})["action"],
+    }
+    with app.test_request_context():
+        action = next(entry for entry in _data_names() if entry["name"] == "action")
+    assert {v for s in action["sources"] for v in s["values"]} == {repr(v) for v in written}
+
+
+def test_bpmn_js_texts_are_rendered_for_translation(owner):
+    body = html(owner.get(PAGE.format(key="service_request")))
+    texts = json.loads(BPMN_TEXTS_RE.search(body).group(1))
+    for english in ("Create pool/participant", "Activate hand tool", "Change element",
+                    "Append task", "Delete", "User task", "Service task", "Exclusive gateway",
+                    "Timer boundary event",
+                    "flow elements must be children of pools/participants"):
+        assert texts.get(english), english
+    # Refused kinds of task are not offered (frontend/modeler/bpmn-ui.js): no text needed.
+    assert "Script task" not in texts
+
+
+@pytest.mark.skipif(not (NODE_MODULES / "bpmn-js").is_dir(), reason="npm packages not installed")
+def test_every_bpmn_js_text_is_one_bpmn_js_asks_for(owner):
+    """A typo in the page's dictionary would leave bpmn-js's English text showing."""
+    source = "".join(path.read_text(encoding="utf-8")
+                     for package in ("bpmn-js", "diagram-js")
+                     for path in (NODE_MODULES / package / "lib").rglob("*.js"))
+    body = html(owner.get(PAGE.format(key="service_request")))
+    texts = json.loads(BPMN_TEXTS_RE.search(body).group(1))
+    aligned = {f"Align elements {side}" for side in
+               ("left", "center", "right", "top", "middle", "bottom")}
+    unknown = [text for text in texts if text not in aligned and f"'{text}'" not in source]
+    assert unknown == []
+
+
 # --- opening a diagram ------------------------------------------------------------------------
 
 
-def test_opens_the_active_version_when_there_is_no_draft(owner):
+def test_opens_the_active_version_when_there_is_no_draft(owner, app):
     data = owner.get(DIAGRAM.format(key="service_request")).get_json()
     assert data["source"] == "version" and data["version"] == 1
     assert 'id="Task_Authorize"' in data["xml"]
+    # The date as the other pages show it (labels.when), not left to the browser's locale.
+    with app.test_request_context():  # the default language and time zone, as the owner's
+        expected = labels.when(versions()[0].created_at)
+    assert data["saved_when"] == expected and WHEN_RE.match(expected), data["saved_when"]
 
 
 def test_a_new_process_opens_with_a_start_event(owner):
@@ -160,11 +251,13 @@ def test_a_new_process_opens_with_a_start_event(owner):
 def test_a_saved_draft_is_what_opens_next_time(owner):
     response = owner.post(DRAFT.format(key="service_request"), {"xml": renamed_xml()})
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.get_json()["saved_at"]
+    saved = response.get_json()
+    assert saved["saved_at"] and WHEN_RE.match(saved["saved_when"]), saved
     data = owner.get(DIAGRAM.format(key="service_request")).get_json()
     assert data["source"] == "draft"
     assert data["xml"] == renamed_xml()
     assert data["saved_by"] == user("admin@acme.test").name
+    assert data["saved_when"] == saved["saved_when"]
     assert len(versions()) == 1  # a draft is not a version
 
 

@@ -64,8 +64,9 @@ export function smallButton({ key, label, onClick }) {
   return button;
 }
 
+/** A section of the panel; `title` null for one whose first label says what it is. */
 export function section(title, ...children) {
-  return h("section", { class: "mp-section" }, h("h3", {}, title), children);
+  return h("section", { class: "mp-section" }, title ? h("h3", {}, title) : null, children);
 }
 
 export function note(text, kind = "") {

@@ -5,24 +5,28 @@ import { getBusinessObject, is } from "bpmn-js/lib/util/ModelUtil";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 import { checkbox, note, row, section, textArea } from "./controls.js";
+import { dataSection } from "./data.js";
 
 function decides(source) {
   return Boolean(source) && (is(source, "bpmn:ExclusiveGateway")
     || is(source, "bpmn:InclusiveGateway"));
 }
 
-export function flowSections({ element, model }) {
+// The condition's own label heads its section: one "Condition" is enough.
+export function flowSections(context) {
+  const { element, model } = context;
   const condition = model.getCondition(element);
   if (!decides(element.source)) {
     return condition
-      ? [section(t("flow.title"), note(t("flow.notFromGateway"), "warn"),
+      ? [section(null, note(t("flow.notFromGateway"), "warn"),
         row({ key: "condition", label: t("flow.condition"),
           control: textArea({ value: condition, class: "mono",
-            onCommit: (text) => model.setCondition(element, text) }) }))]
+            onCommit: (text) => model.setCondition(element, text) }) })),
+      dataSection(context)]
       : [];
   }
   const isDefault = model.isDefaultFlow(element);
-  return [section(t("flow.title"),
+  return [section(null,
     row({
       key: "condition",
       label: t("flow.condition"),
@@ -39,7 +43,8 @@ export function flowSections({ element, model }) {
       checked: isDefault,
       onCommit: (on) => model.setDefaultFlow(element, on),
     }),
-    note(t("flow.defaultHelp")))];
+    note(t("flow.defaultHelp"))),
+  isDefault ? null : dataSection(context)];
 }
 
 export function gatewaySection({ element, model, panel }) {

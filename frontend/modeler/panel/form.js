@@ -174,7 +174,11 @@ function optionsEditor(field, index, key, change, latest) {
       danger: true, onClick: () => setOptions((now) => now.filter((_, j) => j !== i)) })));
   return h("fieldset", { class: "field mp-options" },
     h("legend", {}, t("form.options")),
-    options.length ? rows : note(t("form.noOptions"), "warn"),
+    // Column headings: the placeholders are gone once the inputs are filled.
+    options.length
+      ? [h("div", { class: "mp-option mp-option-head", "aria-hidden": "true" },
+        h("span", {}, t("form.optionValue")), h("span", {}, t("form.optionLabel"))), rows]
+      : note(t("form.noOptions"), "warn"),
     smallButton({
       key: key("option-add"),
       label: t("form.addOption"),

@@ -92,7 +92,15 @@ export class Panel {
     const focusKey = active && this.container.contains(active) ? active.dataset.key : null;
     const element = this.elementId
       ? this.modeler.get("elementRegistry").get(this.elementId) : null;
-    this.container.replaceChildren(...(element ? this.sections(element) : this.emptySections()));
+    let parts;
+    try {
+      parts = element ? this.sections(element) : this.emptySections();
+    } catch (error) {
+      // A bug of ours must not leave the panel showing another element: say so, log it.
+      console.error(error);
+      parts = [h("h2", {}, t("panel.title")), note(t("errors.unexpected"), "warn")];
+    }
+    this.container.replaceChildren(...parts);
     if (focusKey) {
       const again = this.container.querySelector(`[data-key="${CSS.escape(focusKey)}"]`);
       if (again) {
@@ -105,6 +113,7 @@ export class Panel {
     return [
       h("h2", {}, t("panel.title")),
       note(t("panel.empty")),
+      note(t("panel.howTo")),
     ];
   }
 
