@@ -141,7 +141,7 @@ class Gunicorn:
                 continue
         return found
 
-    def stop(self) -> None:
+    def stop(self, keep_log: bool = False) -> None:
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -149,6 +149,11 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.log_file.close()
+        if keep_log:
+            log(f"gunicorn's log: {self.log_file.name}")
+        else:
+            Path(self.log_file.name).unlink(missing_ok=True)
 
 
 class Cluster:

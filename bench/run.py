@@ -94,12 +94,14 @@ def main(argv=None) -> None:
             if "http" in parts:
                 log(f"HTTP lifecycles: {args.lifecycles} with {args.clients} clients")
                 server = Gunicorn(lifecycle_url, args.workers, args.threads)
+                failed = True
                 try:
                     results["http"] = http_lifecycle.run(server.url, args.lifecycles,
                                                          args.clients)
                     results["memory"] = server.worker_memory()
+                    failed = False
                 finally:
-                    server.stop()
+                    server.stop(keep_log=failed)
             if "loops" in parts:
                 log("completion cost after 1/10/50/100 loops")
                 results["loops"] = loops.run(lifecycle_url, args.loop_requests)
@@ -108,11 +110,13 @@ def main(argv=None) -> None:
             results["scale"] = {"requests": count, "seed_seconds": seeded}
             log(f"inbox and list latency over {count:,} requests")
             server = Gunicorn(scale_url, args.workers, args.threads)
+            failed = True
             try:
                 results["inbox"] = inbox_latency.run(server.url,
                                                      tenants=min(10, args.scale_tenants))
+                failed = False
             finally:
-                server.stop()
+                server.stop(keep_log=failed)
     finally:
         if cluster is not None:
             cluster.stop()
