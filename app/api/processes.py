@@ -1,6 +1,5 @@
 """A tenant's processes for process owners: versions, validation, deploy, diff, migration."""
 
-import re
 
 from flask import abort
 from marshmallow import Schema, fields, validate
@@ -16,7 +15,6 @@ from app.services.workflow import WorkflowError
 blp = Blueprint("api_processes", __name__, url_prefix="/api/v1/processes",
                 description="Processes (process owners only)")
 
-KEY = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
 
 
 class VersionOut(Schema):
@@ -118,7 +116,7 @@ def _owner():
 
 
 def _key_or_404(process_key: str) -> str:
-    if not KEY.match(process_key):
+    if not processes.is_process_key(process_key):
         abort(404)
     return process_key
 

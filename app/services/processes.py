@@ -4,6 +4,7 @@ Deploying is ``definitions.deploy`` (validate, store an immutable version, make 
 Running requests stay on their version until moved here, in bulk, after a dry run.
 """
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -15,6 +16,13 @@ from app.extensions import db
 from app.handlers.base import OperationContext
 from app.models import ProcessDefinition, ProcessDraft, ProcessInstance, ServiceRequest, User
 from app.services import definitions, drafts, workflow
+
+# A process key: how a tenant names a process (URLs, categories); not the diagram's own id.
+PROCESS_KEY = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
+
+
+def is_process_key(key: str) -> bool:
+    return bool(PROCESS_KEY.match(key or ""))
 
 
 class DeployConflict(Exception):

@@ -1,6 +1,6 @@
 """Helpers shared by the blueprints: tenant-scoped loading and form description."""
 
-from flask import abort
+from flask import abort, request
 from flask_login import current_user
 from marshmallow import fields
 from sqlalchemy import select
@@ -90,3 +90,19 @@ def form_values(form) -> dict:
         items = form.getlist(key)
         values[key] = items if len(items) > 1 or key.endswith("_ids") else items[0]
     return values
+
+
+def process_owners_only():
+    """``before_request`` of the process owners' blueprints: log in first; anyone else, and
+    any malformed process key, gets a 404 (the pages do not exist for them)."""
+    from app.extensions import login_manager
+    from app.services.processes import is_process_key
+
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not policy.can_own_processes(current_user):
+        abort(404)
+    key = (request.view_args or {}).get("process_key")
+    if key is not None and not is_process_key(key):
+        abort(404)
+    return None

@@ -5,7 +5,6 @@ tenant. The page's script is bundled from frontend/modeler.js (``make assets``);
 choices come from the template, so they follow the interface language.
 """
 
-import re
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
@@ -17,17 +16,17 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BuildError
 
-from app import labels, policy
+from app import labels
 from app.engine.validation import LANE_ROLES
 from app.engine.xml import DiagramError
-from app.extensions import db, login_manager
+from app.extensions import db
 from app.models import PRIORITIES, REQUEST_STATUSES, TICKET_STATUSES, ProcessDefinition
 from app.models.tenant import DEFAULT_SETTINGS
 from app.services import definitions, drafts, processes
+from app.views.common import process_owners_only
 
 bp = Blueprint("modeler", __name__, url_prefix="/processes")
 
-KEY = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
 BUNDLE = "dist/modeler.js"  # under app/static/, built by `make assets`
 MAX_NOTE = 500
 # The pages' JSON calls; the page itself answers errors with the usual HTML pages.
@@ -113,16 +112,7 @@ targetNamespace="http://bpmn.io/schema/bpmn">
 """
 
 
-@bp.before_request
-def _process_owners_only():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not policy.can_own_processes(current_user):
-        abort(404)
-    key = (request.view_args or {}).get("process_key", "")
-    if not KEY.match(key):
-        abort(404)
-    return None
+bp.before_request(process_owners_only)
 
 
 @bp.errorhandler(HTTPException)

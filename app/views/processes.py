@@ -1,7 +1,6 @@
 """Process owners' pages: the tenant's processes, versions with what changed, categories'
 processes, and moving running requests to the active version (dry run first)."""
 
-import re
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,15 +9,12 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app import policy
-from app.extensions import db, login_manager
+from app.extensions import db
 from app.models import Category, HumanTask, ProcessDefinition, ProcessInstance
 from app.services import definitions, drafts, processes
-from app.views.common import scoped_get
+from app.views.common import process_owners_only, scoped_get
 
 bp = Blueprint("processes", __name__, url_prefix="/processes")
-
-KEY = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
 
 # What SpiffWorkflow's comparison names, in words a process owner reads.
 CHANGE_LABELS = {
@@ -35,13 +31,7 @@ CHANGE_LABELS = {
 }
 
 
-@bp.before_request
-def _process_owners_only():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not policy.can_own_processes(current_user):
-        abort(404)
-    return None
+bp.before_request(process_owners_only)
 
 
 # Notes the product writes itself when it deploys a version.
@@ -60,14 +50,8 @@ def _helpers():
                 what, what.replace("parameter ", _("parameter") + " "))}
 
 
-def _key_or_404(process_key: str) -> str:
-    if not KEY.match(process_key):
-        abort(404)
-    return process_key
-
-
 def _versions_or_404(process_key: str) -> list[ProcessDefinition]:
-    found = processes.versions(current_user.tenant_id, _key_or_404(process_key))
+    found = processes.versions(current_user.tenant_id, process_key)
     if not found:
         abort(404)
     return found
@@ -110,7 +94,7 @@ def new_process():
     key = (request.form.get("process_key") or "").strip().lower()
     source = request.form.get("copy_from") or definitions.DEFAULT_PROCESS_KEY
     existing = processes.process_keys(tenant_id)
-    if not KEY.match(key):
+    if not processes.is_process_key(key):
         flash(_("The process key must start with a letter and use only lowercase letters, "
                 "digits and underscores (2 to 80 characters)."), "error")
     elif key in existing:
@@ -162,7 +146,7 @@ def versions(process_key: str):
 
 @bp.route("/<process_key>/versions/<int:number>.bpmn")
 def export_version(process_key: str, number: int):
-    found = processes.version(current_user.tenant_id, _key_or_404(process_key), number)
+    found = processes.version(current_user.tenant_id, process_key, number)
     if found is None:
         abort(404)
     return Response(found.bpmn_xml, mimetype="application/xml", headers={
