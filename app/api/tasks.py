@@ -17,6 +17,7 @@ from app.handlers.form import FormHandler, json_schema
 from app.handlers.registry import TASK_HANDLERS, handler_for
 from app.models import HumanTask
 from app.schemas import PersonSchema
+from app.services import inbox as inbox_service
 from app.services import workflow
 
 blp = Blueprint("api_tasks", __name__, url_prefix="/api/v1/tasks",
@@ -128,11 +129,7 @@ def visible_task_or_404(task_id: int) -> HumanTask:
 @blp.response(200, page_schema(TaskOut, "TaskPage"))
 def inbox(args):
     """Open tasks waiting for the caller, oldest first"""
-    from sqlalchemy import select
-
-    stmt = select(HumanTask).where(policy.task_inbox_filter(caller())).order_by(
-        HumanTask.created_at, HumanTask.id)
-    return paginate(stmt, args)
+    return paginate(inbox_service.inbox_query(caller()), args)
 
 
 @blp.route("/<int:task_id>")
