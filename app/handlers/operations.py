@@ -43,12 +43,12 @@ def create_ticket(ctx: OperationContext, params: dict, data: dict) -> dict:
         planned_start=date.fromisoformat(assignment["planned_start"]),
         planned_end=date.fromisoformat(assignment["planned_end"]),
     )
+    db.session.add(ticket)  # before the helpers' query, whose autoflush would meet it half-made
     helper_ids = assignment.get("helper_ids") or []
     if helper_ids:
         ticket.helpers = list(db.session.scalars(
             select(User).where(User.tenant_id == req.tenant_id, User.id.in_(helper_ids))
         ))
-    db.session.add(ticket)
     db.session.flush()
     history.record(req, "ticket_created", ctx.actor, ticket=ticket,
                    changes={"ticket": ticket.number})
