@@ -125,6 +125,12 @@ def _problems(error: DiagramError) -> list[dict]:
     return [{"element_id": eid, "message": msg} for eid, msg in error.problems]
 
 
+def _refused(detail: str, error: DiagramError):
+    """A 422 problem listing the diagram's problems by element id."""
+    return problem(422, detail, {p["element_id"] or "diagram": [p["message"]]
+                                 for p in _problems(error)})
+
+
 @blp.route("")
 @blp.response(200, ProcessOut(many=True))
 def list_processes():
@@ -198,8 +204,7 @@ def _deploy(user, key: str, xml: str, note: str, *, keep_draft: bool):
         db.session.commit()
     except DiagramError as exc:
         db.session.rollback()
-        return problem(422, "The diagram cannot be deployed.",
-                       {p["element_id"] or "diagram": [p["message"]] for p in _problems(exc)})
+        return _refused("The diagram cannot be deployed.", exc)
     except processes.DeployConflict:
         db.session.rollback()
         return problem(409, "Someone deployed this process at the same moment; "
@@ -233,8 +238,7 @@ def put_draft(data, process_key):
         db.session.commit()
     except DiagramError as exc:
         db.session.rollback()
-        return problem(422, "The draft cannot be saved.",
-                       {p["element_id"] or "diagram": [p["message"]] for p in _problems(exc)})
+        return _refused("The draft cannot be saved.", exc)
     return draft
 
 
