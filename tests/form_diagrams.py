@@ -5,6 +5,8 @@ before authorizing; a gateway then routes on the answer: more than 8 hours goes 
 authorization, anything smaller skips it and goes straight to the viability evaluation.
 """
 
+from app.extensions import db
+from app.models import HistoryEvent, HumanTask, ProcessInstance, ServiceRequest
 from app.services.definitions import default_diagram
 
 MESA = 'xmlns:mesa="https://mesa-de-servicios.org/schema/bpmn/1.0"'
@@ -90,3 +92,19 @@ VALID = {
     "ok": "true",
     "notes": "Llevar escalera",
 }
+
+
+def request_state(req_id: int) -> tuple:
+    """Everything a refused completion must leave as it was: the instance (version and state),
+    the history, the human tasks and the request's status."""
+    db.session.rollback()  # a new snapshot, as a new request would see
+    inst = db.session.query(ProcessInstance).filter_by(request_id=req_id).one()
+    return (
+        inst.version,
+        inst.state,
+        db.session.query(HistoryEvent).filter_by(request_id=req_id).count(),
+        sorted(
+            (t.spec_id, t.status) for t in db.session.query(HumanTask).filter_by(request_id=req_id)
+        ),
+        db.session.get(ServiceRequest, req_id).status,
+    )

@@ -3,10 +3,9 @@
 import pytest
 
 from app.extensions import db
-from app.models import HistoryEvent, HumanTask, ProcessInstance
 from app.services import definitions
 from tests.factories import file, open_task, user
-from tests.form_diagrams import with_fields, with_review
+from tests.form_diagrams import request_state, with_fields, with_review
 
 HEAD = "jefe.finanzas@acme.test"
 BODY = {
@@ -29,18 +28,6 @@ def deploy(xml):
 def review(demo):
     return deploy(with_review())
 
-
-def state(req_id):
-    db.session.rollback()
-    inst = db.session.query(ProcessInstance).filter_by(request_id=req_id).one()
-    return (
-        inst.version,
-        inst.state,
-        db.session.query(HistoryEvent).filter_by(request_id=req_id).count(),
-        sorted(
-            (t.spec_id, t.status) for t in db.session.query(HumanTask).filter_by(request_id=req_id)
-        ),
-    )
 
 
 def test_the_form_schema_has_the_diagrams_fields_and_limits(review, api):
@@ -110,13 +97,13 @@ def test_decimal_limits_of_handler_forms_are_json_numbers(demo, api):
 )
 def test_invalid_bodies_get_field_errors_and_change_nothing(review, api, body, fields):
     req_id, task_id = review
-    before = state(req_id)
+    before = request_state(req_id)
     response = api(HEAD).post(f"/api/v1/tasks/{task_id}/complete", body)
     assert response.status_code == 422, response.json
     assert response.content_type == "application/problem+json"
     assert set(response.json["errors"]) == fields
     assert all(m and isinstance(m, str) for ms in response.json["errors"].values() for m in ms)
-    assert state(req_id) == before
+    assert request_state(req_id) == before
 
 
 def test_a_wrong_kind_is_refused(review, api):
@@ -154,9 +141,9 @@ def test_a_field_named_like_an_error_location_keeps_its_errors(demo, api):
 
 def test_another_tenant_cannot_see_or_complete_it(review, api):
     req_id, task_id = review
-    before = state(req_id)
+    before = request_state(req_id)
     other = api("jefe@globex.test")
     assert other.get(f"/api/v1/tasks/{task_id}").status_code == 404
     assert other.post(f"/api/v1/tasks/{task_id}/complete", BODY).status_code == 404
     assert all(t["id"] != task_id for t in other.get("/api/v1/tasks").json["items"])
-    assert state(req_id) == before
+    assert request_state(req_id) == before

@@ -5,10 +5,10 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import HistoryEvent, HumanTask, ProcessInstance
+from app.models import HumanTask
 from app.services import definitions
 from tests.factories import file, user
-from tests.form_diagrams import VALID, with_fields, with_review
+from tests.form_diagrams import VALID, request_state, with_fields, with_review
 from tests.views.helpers import html, open_task, reload
 
 HEAD = "jefe.finanzas@acme.test"
@@ -29,20 +29,6 @@ def _tag(page: str, name: str) -> str:
     match = re.search(rf'<(input|textarea|select)[^>]*name="{name}"[^>]*>', page)
     assert match, f"no field {name}"
     return match.group(0)
-
-
-def state(req_id):
-    db.session.rollback()
-    inst = db.session.query(ProcessInstance).filter_by(request_id=req_id).one()
-    return (
-        inst.version,
-        inst.state,
-        db.session.query(HistoryEvent).filter_by(request_id=req_id).count(),
-        sorted(
-            (t.spec_id, t.status) for t in db.session.query(HumanTask).filter_by(request_id=req_id)
-        ),
-        reload(req_id).status,
-    )
 
 
 def test_the_inbox_lists_the_form_task(review, browser):
@@ -85,7 +71,7 @@ def test_the_task_page_renders_the_diagrams_fields(review, browser):
 def test_invalid_input_shows_field_errors_and_changes_nothing(review, browser):
     req_id, task_id = review
     head = browser(HEAD)
-    before = state(req_id)
+    before = request_state(req_id)
     response = head.post(
         f"/tasks/{task_id}",
         {
@@ -103,7 +89,7 @@ def test_invalid_input_shows_field_errors_and_changes_nothing(review, browser):
     # What was typed is kept.
     assert 'value="ab"' in _tag(page, "reason") and 'value="99"' in _tag(page, "hours")
     assert ">Se queda</textarea>" in page
-    assert state(req_id) == before
+    assert request_state(req_id) == before
 
 
 def test_valid_input_completes_and_the_history_shows_the_answers(review, browser):
@@ -153,28 +139,28 @@ def test_the_same_task_cannot_be_completed_twice(review, browser):
     req_id, task_id = review
     head = browser(HEAD)
     assert head.post(f"/tasks/{task_id}", {"handler": "form", **VALID}).status_code == 302
-    before = state(req_id)
+    before = request_state(req_id)
     assert head.post(f"/tasks/{task_id}", {"handler": "form", **VALID}).status_code == 409
-    assert state(req_id) == before
+    assert request_state(req_id) == before
 
 
 def test_other_people_cannot_complete_it(review, browser):
     req_id, task_id = review
-    before = state(req_id)
+    before = request_state(req_id)
     response = browser("ana@acme.test").post(f"/tasks/{task_id}", {"handler": "form", **VALID})
     assert response.status_code == 403
-    assert state(req_id) == before
+    assert request_state(req_id) == before
 
 
 @pytest.mark.parametrize("email", ["jefe@globex.test", "pedro@globex.test"])
 def test_another_tenant_sees_nothing(review, browser, email):
     req_id, task_id = review
     other = browser(email)
-    before = state(req_id)
+    before = request_state(req_id)
     assert other.get(f"/tasks/{task_id}").status_code == 404
     assert other.post(f"/tasks/{task_id}", {"handler": "form", **VALID}).status_code == 404
     assert "Revisar" not in html(other.get("/inbox"))
-    assert state(req_id) == before
+    assert request_state(req_id) == before
 
 
 def test_longer_or_optional_choices_are_selects(demo, browser):
