@@ -5,6 +5,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models import ApiToken, User
@@ -39,20 +40,34 @@ def _touch(token_id: int) -> None:
                      .values(last_used_at=utcnow()))
 
 
+def _well_formed(raw: str) -> bool:
+    return bool(raw) and raw.startswith(PREFIX) and len(raw) <= 200
+
+
 def find(raw: str) -> ApiToken | None:
-    if not raw or not raw.startswith(PREFIX) or len(raw) > 200:
+    if not _well_formed(raw):
         return None
     return db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(raw)))
 
 
 def authenticate(raw: str) -> User | None:
-    """The active user a valid, unrevoked, unexpired token belongs to."""
-    token = find(raw)
-    now = utcnow()
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
+    """The active user a valid, unrevoked, unexpired token belongs to.
+
+    One query on every API call: the token with its user, the user's company and memberships
+    (what the policy and the language choice read next)."""
+    if not _well_formed(raw):
         return None
-    user = db.session.get(User, token.user_id)
-    if user is None or not user.active or user.tenant_id != token.tenant_id:
+    found = db.session.execute(
+        select(ApiToken, User)
+        .join(User, (User.id == ApiToken.user_id) & (User.tenant_id == ApiToken.tenant_id))
+        .where(ApiToken.token_hash == _hash(raw))
+        .options(joinedload(User.tenant), joinedload(User.memberships))
+    ).unique().one_or_none()
+    if found is None:
+        return None
+    token, user = found
+    now = utcnow()
+    if token.revoked_at is not None or token.expires_at <= now or not user.active:
         return None
     if token.last_used_at is None or now - token.last_used_at > TOUCH_EVERY:
         if wants_write():
