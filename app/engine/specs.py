@@ -67,13 +67,16 @@ class SpecCache:
         self._lock = threading.Lock()
         self._size = size
 
-    def get(self, xml: str, checksum: str, handler_names, operation_names) -> CompiledProcess:
+    def get(self, xml, checksum: str, handler_names, operation_names) -> CompiledProcess:
+        """``xml`` is the diagram, or a function returning it: read only on a miss (a stored
+        diagram is tens of kilobytes; a hit should not fetch it from the database)."""
         with self._lock:
             hit = self._items.get(checksum)
             if hit is not None:
                 self._items.move_to_end(checksum)
                 return hit
-        compiled = compile_process(xml, handler_names, operation_names)
+        compiled = compile_process(xml() if callable(xml) else xml, handler_names,
+                                   operation_names)
         with self._lock:
             self._items[checksum] = compiled
             while len(self._items) > self._size:

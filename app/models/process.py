@@ -18,7 +18,8 @@ class ProcessDefinition(TenantScoped, db.Model):
     process_key: Mapped[str] = mapped_column(String(80))
     version: Mapped[int] = mapped_column(Integer)
     bpmn_process_id: Mapped[str] = mapped_column(String(120))
-    bpmn_xml: Mapped[str] = mapped_column(Text)
+    # Deferred: steps only need the checksum (the compiled diagram is cached by it).
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
     checksum: Mapped[str] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(default=True)
     note: Mapped[str] = mapped_column(Text, default="")

@@ -35,7 +35,8 @@ def compile_xml(xml: str | bytes) -> CompiledProcess:
 
 def compiled(definition: ProcessDefinition) -> CompiledProcess:
     handlers, operations = _names()
-    return spec_cache.get(definition.bpmn_xml, definition.checksum, handlers, operations)
+    return spec_cache.get(lambda: definition.bpmn_xml, definition.checksum, handlers,
+                          operations)
 
 
 def deploy(tenant_id: int, xml: str, *, process_key: str = DEFAULT_PROCESS_KEY,
