@@ -1,7 +1,7 @@
-"""The whole lifecycle over HTTP, as API clients do it: file, then for each step read the request
-to find its open task and complete it (authorize, evaluate, assign, start, finish, confirm).
-Several client threads, each with its own keep-alive connection, drive lifecycles in both demo
-tenants at once."""
+"""The whole lifecycle over HTTP, as API clients do it: file, then complete each step
+(authorize, evaluate, assign, start, finish, confirm) by the task id the previous answer named,
+then read the request once to check it is completed. Several client threads, each with its own
+keep-alive connection, drive lifecycles in both demo tenants at once."""
 
 import threading
 import time
@@ -53,6 +53,7 @@ def _lifecycle(client: Client, tenant: dict, n: int, timings: dict) -> None:
                    {"title": f"Bench {n}", "description": "Carga de prueba",
                     "category_id": tenant["category"]}, expect=201)
     request_id = created["id"]
+    steps = created["current_steps"]
     bodies = {
         "authorize": (tokens["head"], {"decision": "authorize"}),
         "evaluate": (tokens["director"], {"decision": "approve", "estimated_cost": 100,
@@ -67,9 +68,14 @@ def _lifecycle(client: Client, tenant: dict, n: int, timings: dict) -> None:
     }
     for step in STEPS:
         who, body = bodies[step]
-        detail = call("read request", "GET", f"/api/v1/requests/{request_id}", who)
-        task_id = detail["current_steps"][0]["task_id"]
-        call(f"complete: {step}", "POST", f"/api/v1/tasks/{task_id}/complete", who, body)
+        if len(steps) != 1:
+            raise RuntimeError(f"before {step}: expected one open step, got {steps}")
+        done = call(f"complete: {step}", "POST", f"/api/v1/tasks/{steps[0]['task_id']}/complete",
+                    who, body)
+        steps = done["current_steps"]
+    detail = call("read request", "GET", f"/api/v1/requests/{request_id}", tokens["requester"])
+    if detail["status"] != "completed" or detail["current_steps"]:
+        raise RuntimeError(f"request {request_id} ended {detail['status']}, not completed")
 
 
 def run(base_url: str, lifecycles: int = 300, clients: int = 8, warmup: int = 16) -> dict:

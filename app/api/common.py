@@ -92,9 +92,15 @@ def page_schema(item_schema, name: str):
     })
 
 
-def paginate(stmt, args) -> dict:
+def paginate(stmt, args, *, model=None, load=()) -> dict:
+    """One page of ``stmt``'s rows with the total; with ``model`` and ``load`` (loader
+    options), the page is read by ``inbox.fetch_window``: ids first, then those rows."""
+    from app.services.inbox import fetch_window
+
     page, per_page = args["page"], args["per_page"]
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    items = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    window = stmt.limit(per_page).offset((page - 1) * per_page)
+    items = (list(db.session.scalars(window)) if model is None
+             else fetch_window(window, model, load))
     return {"items": items, "page": page, "per_page": per_page, "total": total,
             "pages": math.ceil(total / per_page) if total else 0}

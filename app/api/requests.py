@@ -25,12 +25,17 @@ class RequestArgs(PageArgs):
                       metadata={"description": "Text in the number or title"})
 
 
-class StepOut(Schema):
+class StepBrief(Schema):
+    """A step the request waits on: complete it with ``POST /tasks/{task_id}/complete``."""
+
     task_id = fields.Integer()
     name = fields.String()
     kind = fields.String()
     kinds = fields.List(fields.String())
     role = fields.String()
+
+
+class StepOut(StepBrief):
     claimed_by = fields.Nested(PersonSchema, allow_none=True)
     waiting_on = fields.List(fields.Nested(PersonSchema))
 
@@ -43,6 +48,8 @@ class CreatedOut(Schema):
     id = fields.Integer()
     number = fields.String()
     status = fields.String()
+    current_steps = fields.List(fields.Nested(StepBrief), metadata={
+        "description": "The step(s) the new request waits on"})
 
 
 class EventOut(Schema):
@@ -75,12 +82,15 @@ def json_body() -> dict:
     return body
 
 
+def step_brief(task) -> dict:
+    return {"task_id": task.id, "name": task.name, "kind": task.handler_list[0],
+            "kinds": task.handler_list, "role": task.role}
+
+
 def current_steps(req: ServiceRequest) -> list[dict]:
-    return [{
-        "task_id": task.id, "name": task.name, "kind": task.handler_list[0],
-        "kinds": task.handler_list, "role": task.role, "claimed_by": task.claimed_by,
-        "waiting_on": inbox.candidates(task),
-    } for task in inbox.open_tasks_for_request(req)]
+    return [{**step_brief(task), "claimed_by": task.claimed_by,
+             "waiting_on": inbox.candidates(task)}
+            for task in inbox.open_tasks_for_request(req)]
 
 
 @blp.route("")
@@ -92,7 +102,7 @@ def list_requests(args):
                                 q=args.get("q"))
     if args.get("category_id"):
         stmt = stmt.where(ServiceRequest.category_id == args["category_id"])
-    return paginate(stmt, args)
+    return paginate(stmt, args, model=ServiceRequest, load=inbox.REQUEST_LIST_LOAD)
 
 
 @blp.route("", methods=["POST"])
@@ -112,7 +122,8 @@ def create_request():
         db.session.rollback()
         current_app.logger.exception("filing a request: the process could not start")
         return problem(500, "The process could not start; nothing was saved.")
-    return {"id": req.id, "number": req.number, "status": req.status}
+    return {"id": req.id, "number": req.number, "status": req.status,
+            "current_steps": [step_brief(t) for t in inbox.open_tasks_for_request(req)]}
 
 
 @blp.route("/<int:request_id>")

@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields
 from app import policy
 from app.api.common import Blueprint, PageArgs, caller, page_schema, paginate, scoped_or_404
 from app.api.errors import problem, problem_doc
+from app.api.requests import StepBrief, step_brief
 from app.extensions import db
 from app.handlers.base import TaskHandler
 from app.handlers.form import FormHandler, json_schema
@@ -102,7 +103,10 @@ class CompletionOut(Schema):
     request_id = fields.Integer()
     status = fields.String(metadata={"description": "The request's status after the step"})
     ticket_status = fields.String(allow_none=True)
-    next_steps = fields.List(fields.String())
+    next_steps = fields.List(fields.String(), metadata={
+        "description": "Names of the steps the request waits on now"})
+    current_steps = fields.List(fields.Nested(StepBrief), metadata={
+        "description": "The steps the request waits on now, with their task ids"})
 
 
 COMPLETE_BODY = {
@@ -129,7 +133,7 @@ def visible_task_or_404(task_id: int) -> HumanTask:
 @blp.response(200, page_schema(TaskOut, "TaskPage"))
 def inbox(args):
     """Open tasks waiting for the caller, oldest first"""
-    return paginate(inbox_service.inbox_query(caller()), args)
+    return paginate(inbox_service.inbox_query(caller(), people=False), args)
 
 
 @blp.route("/<int:task_id>")
@@ -184,15 +188,10 @@ def complete(task_id):
         req = done.request
         return {"task_id": task.id, "request_id": req.id, "status": req.status,
                 "ticket_status": req.ticket.status if req.ticket else None,
-                "next_steps": [t.name for t in workflow_open_tasks(req)]}
+                "next_steps": [t.name for t in done.open_tasks],
+                "current_steps": [step_brief(t) for t in done.open_tasks]}
 
     return _act(task_id, run)
-
-
-def workflow_open_tasks(req):
-    from app.services.inbox import open_tasks_for_request
-
-    return open_tasks_for_request(req)
 
 
 @blp.route("/<int:task_id>/claim", methods=["POST"])

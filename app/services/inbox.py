@@ -3,7 +3,7 @@
 from datetime import date
 
 from sqlalchemy import case, func, select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import policy
 from app.extensions import db
@@ -18,14 +18,20 @@ from app.models import (
 )
 
 
-def inbox_query(user: User):
-    """The open tasks waiting for ``user``, oldest first, with what an inbox shows of each
-    (request, requester, claimant) loaded in one query per relation, not one per task."""
-    return (select(HumanTask)
+def inbox_query(user: User, *, people: bool = True):
+    """The open tasks waiting for ``user``, oldest first, with their request and claimant
+    joined in the same query; with ``people`` also the requester and the assigned person
+    (what the inbox page shows), loaded in one more query each, not one per task."""
+    stmt = (select(HumanTask)
             .where(policy.task_inbox_filter(user))
-            .options(selectinload(HumanTask.request).selectinload(ServiceRequest.requester),
-                     selectinload(HumanTask.claimed_by), selectinload(HumanTask.assigned_user))
+            .options(joinedload(HumanTask.request, innerjoin=True),
+                     joinedload(HumanTask.claimed_by))
             .order_by(HumanTask.created_at, HumanTask.id))
+    if people:
+        stmt = stmt.options(
+            joinedload(HumanTask.request, innerjoin=True).selectinload(ServiceRequest.requester),
+            selectinload(HumanTask.assigned_user))
+    return stmt
 
 
 def my_tasks(user: User) -> list[HumanTask]:
@@ -108,16 +114,35 @@ def requests_query(user: User, *, status=None, unit_id=None, unit_ids=None,
     if q:
         like = f"%{q.strip()}%"
         stmt = stmt.where(ServiceRequest.title.ilike(like) | ServiceRequest.number.ilike(like))
-    # Everything a list shows of each request, in one query per relation (not one per row).
-    return stmt.options(
-        selectinload(ServiceRequest.requester), selectinload(ServiceRequest.category),
-        selectinload(ServiceRequest.unit), selectinload(ServiceRequest.service_unit),
-        selectinload(ServiceRequest.ticket).selectinload(Ticket.worker),
-    ).order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
+    return stmt.order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
+
+
+# Everything a list shows of each request, joined in one query (at most one row each).
+REQUEST_LIST_LOAD = (
+    joinedload(ServiceRequest.requester, innerjoin=True),
+    joinedload(ServiceRequest.category, innerjoin=True),
+    joinedload(ServiceRequest.unit, innerjoin=True),
+    joinedload(ServiceRequest.service_unit, innerjoin=True),
+    joinedload(ServiceRequest.ticket).joinedload(Ticket.worker),
+)
+
+
+def fetch_window(window, model, load) -> list:
+    """The rows of ``window`` (a query of ``model`` with its ORDER BY and LIMIT), read with
+    the loader options ``load`` in two steps: the ids first, then only those rows with their
+    relations joined. Joining in the first step would make the database join every matching
+    row (thousands, for a director's list) before sorting and cutting."""
+    ids = list(db.session.scalars(window.with_only_columns(model.id)))
+    if not ids:
+        return []
+    found = {obj.id: obj for obj in db.session.scalars(
+        select(model).where(model.id.in_(ids)).options(*load))}
+    return [found[i] for i in ids if i in found]
 
 
 def list_requests(user: User, limit: int = 200, **filters) -> list[ServiceRequest]:
-    return list(db.session.scalars(requests_query(user, **filters).limit(limit)))
+    return fetch_window(requests_query(user, **filters).limit(limit), ServiceRequest,
+                        REQUEST_LIST_LOAD)
 
 
 def list_tickets(user: User, *, status=None, worker_id=None, category_id=None,

@@ -193,3 +193,51 @@ def test_a_fresh_token_can_write_at_once(demo, api):
     response = client.post("/api/v1/requests", {"title": "Limpiar", "description": "Oficina",
                                                 "category_id": category.id})
     assert response.status_code == 201
+
+
+def test_each_answer_names_the_step_that_comes_next(demo, api):
+    """A client walks the whole lifecycle by the task ids the answers give, without reading
+    the request or the inbox between steps."""
+    ana, head = api("ana@acme.test"), api("jefe.finanzas@acme.test")
+    director, worker = api("director@acme.test"), api("tecnico1@acme.test")
+    category = ana.get("/api/v1/categories").json["items"][0]
+    created = ana.post("/api/v1/requests", {"title": "Silla rota", "description": "Se cae.",
+                                            "category_id": category["id"]}).json
+    tecnico = first(director.get("/api/v1/users?role=worker").json["items"],
+                    email="tecnico1@acme.test")
+    today = date.today().isoformat()
+    walk = [
+        (head, "authorize", "unit_head", {"decision": "authorize"}),
+        (director, "evaluate", "service_director", {"decision": "approve",
+                                                    "estimated_cost": 10,
+                                                    "staff_available": True}),
+        (director, "assign", "service_director", {"worker_id": tecnico["id"],
+                                                  "planned_start": today, "planned_end": today}),
+        (worker, "start", "worker", {}),
+        (worker, "finish", "worker", {"kind": "finish", "resolution": "Arreglada",
+                                      "hours_spent": 1, "materials_cost": 0}),
+        (ana, "confirm", "requester", {"rating": 5}),
+    ]
+    steps = created["current_steps"]
+    for person, kind, role, body in walk:
+        (step,) = steps
+        assert (step["kind"], step["role"]) == (kind, role)
+        done = person.post(f"/api/v1/tasks/{step['task_id']}/complete", body)
+        assert done.status_code == 200, done.json
+        steps = done.json["current_steps"]
+        assert done.json["next_steps"] == [s["name"] for s in steps]
+    assert steps == [] and done.json["status"] == "completed"
+    detail = ana.get(f"/api/v1/requests/{created['id']}").json
+    assert detail["status"] == "completed" and detail["current_steps"] == []
+
+
+def test_request_pages_keep_the_list_order(demo, api):
+    director = api("director@acme.test")
+    everything = director.get("/api/v1/requests?per_page=100").json["items"]
+    paged = []
+    for page in range(1, -(-len(everything) // 2) + 1):
+        paged += director.get(f"/api/v1/requests?per_page=2&page={page}").json["items"]
+    assert [r["id"] for r in paged] == [r["id"] for r in everything]
+    keys = [(r["created_at"], r["id"]) for r in everything]
+    assert keys == sorted(keys, reverse=True)
+    assert all(r["requester"]["email"] and r["category"]["name"] for r in everything)
