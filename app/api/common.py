@@ -93,14 +93,25 @@ def page_schema(item_schema, name: str):
 
 
 def paginate(stmt, args, *, model=None, load=()) -> dict:
-    """One page of ``stmt``'s rows with the total; with ``model`` and ``load`` (loader
-    options), the page is read by ``inbox.fetch_window``: ids first, then those rows."""
+    """One page of ``stmt``'s rows with the total, counted in the same query (a window
+    count); only a page past the end needs a count of its own. With ``model`` and ``load``
+    (loader options), the page's ids come first and then those rows with their relations
+    (``inbox.fetch_window``)."""
     from app.services.inbox import fetch_window
 
     page, per_page = args["page"], args["per_page"]
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     window = stmt.limit(per_page).offset((page - 1) * per_page)
-    items = (list(db.session.scalars(window)) if model is None
-             else fetch_window(window, model, load))
+    total_column = func.count().over().label("total")
+    if model is None:
+        rows = db.session.execute(window.add_columns(total_column)).all()
+        items = [row[0] for row in rows]
+    else:
+        rows = db.session.execute(window.with_only_columns(model.id, total_column)).all()
+        items = fetch_window([row[0] for row in rows], model, load)
+    if rows:
+        total = rows[0].total
+    else:
+        total = db.session.scalar(
+            select(func.count()).select_from(stmt.order_by(None).subquery()))
     return {"items": items, "page": page, "per_page": per_page, "total": total,
             "pages": math.ceil(total / per_page) if total else 0}

@@ -128,11 +128,13 @@ REQUEST_LIST_LOAD = (
 
 
 def fetch_window(window, model, load) -> list:
-    """The rows of ``window`` (a query of ``model`` with its ORDER BY and LIMIT), read with
-    the loader options ``load`` in two steps: the ids first, then only those rows with their
-    relations joined. Joining in the first step would make the database join every matching
-    row (thousands, for a director's list) before sorting and cutting."""
-    ids = list(db.session.scalars(window.with_only_columns(model.id)))
+    """The rows of ``window`` (a query of ``model`` with its ORDER BY and LIMIT, or the list
+    of ids it selects), read with the loader options ``load`` in two steps: the ids first,
+    then only those rows with their relations joined. Joining in the first step would make
+    the database join every matching row (thousands, for a director's list) before sorting
+    and cutting."""
+    ids = window if isinstance(window, list) else list(
+        db.session.scalars(window.with_only_columns(model.id)))
     if not ids:
         return []
     found = {obj.id: obj for obj in db.session.scalars(
