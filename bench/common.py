@@ -84,6 +84,39 @@ def token(client: Client, email: str, password: str = "demo1234") -> str:
     return data["token"]
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds a process has used (0 if it is gone)."""
+    try:
+        fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _pids(match) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if match(entry):
+                    found.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+def cpu_seconds(server: "Gunicorn") -> dict[str, float]:
+    """CPU seconds used so far by the gunicorn workers, the local PostgreSQL server processes
+    (its backends come and go with connections: sampled ones only) and this bench process."""
+    postgres = _pids(lambda e: (e / "comm").read_text().strip() == "postgres")
+    return {"gunicorn": sum(_cpu_of(pid) for pid in server.worker_pids()),
+            "postgres": sum(_cpu_of(pid) for pid in postgres),
+            "clients": time.process_time()}
+
+
 class Gunicorn:
     """gunicorn with the repository's gunicorn.conf.py on a free local port."""
 
@@ -119,6 +152,13 @@ class Gunicorn:
                 pass
             time.sleep(0.3)
         raise RuntimeError(f"gunicorn did not answer in {seconds} s; see {self.log_file.name}")
+
+    def worker_pids(self) -> list[int]:
+        def child(entry):
+            return int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == \
+                self.process.pid
+
+        return _pids(child)
 
     def worker_memory(self) -> list[dict]:
         """RSS and PSS (MB) of each worker process."""

@@ -78,7 +78,11 @@ def _lifecycle(client: Client, tenant: dict, n: int, timings: dict) -> None:
         raise RuntimeError(f"request {request_id} ended {detail['status']}, not completed")
 
 
-def run(base_url: str, lifecycles: int = 300, clients: int = 8, warmup: int = 16) -> dict:
+def run(base_url: str, lifecycles: int = 300, clients: int = 8, warmup: int = 16,
+        cpu_probe=None) -> dict:
+    """``cpu_probe()``, if given, returns CPU seconds used so far per part (gunicorn,
+    postgres, clients); the run reports each part's CPU per lifecycle, a figure that moves
+    much less with the machine's other load than lifecycles/s does."""
     setup = Setup(base_url)
     counter = iter(range(10**9))
     lock = threading.Lock()
@@ -116,7 +120,9 @@ def run(base_url: str, lifecycles: int = 300, clients: int = 8, warmup: int = 16
 
     phase(warmup)
     counter = iter(range(10**9))
+    cpu_before = cpu_probe() if cpu_probe else {}
     elapsed, timings = phase(lifecycles)
+    cpu_after = cpu_probe() if cpu_probe else {}
     if errors:
         raise RuntimeError(f"{len(errors)} lifecycle(s) failed, first: {errors[0]}")
     completions = [v for k, values in timings.items() if k.startswith("complete") for v in values]
@@ -127,4 +133,6 @@ def run(base_url: str, lifecycles: int = 300, clients: int = 8, warmup: int = 16
         "per_call": {kind: (median(v), percentile(v, 0.95)) for kind, v in timings.items()},
         "completion": (median(completions), percentile(completions, 0.95)),
         "all": (median(every), percentile(every, 0.95)),
+        "cpu_ms": {part: (cpu_after[part] - cpu_before[part]) * 1000 / lifecycles
+                   for part in cpu_after},
     }

@@ -31,6 +31,7 @@ from bench.common import (  # noqa: E402
     Cluster,
     Gunicorn,
     count_requests,
+    cpu_seconds,
     flask,
     log,
     sibling_database,
@@ -96,8 +97,9 @@ def main(argv=None) -> None:
                 server = Gunicorn(lifecycle_url, args.workers, args.threads)
                 failed = True
                 try:
-                    results["http"] = http_lifecycle.run(server.url, args.lifecycles,
-                                                         args.clients)
+                    results["http"] = http_lifecycle.run(
+                        server.url, args.lifecycles, args.clients,
+                        cpu_probe=lambda: cpu_seconds(server))
                     results["memory"] = server.worker_memory()
                     failed = False
                 finally:
@@ -163,6 +165,12 @@ def render(results: dict, args, started: datetime, load_before) -> str:
         row("task completion, every step", _ms(p50), _ms(p95), "p95 < 30 ms", _met(p95 < 30))
         p50, p95 = http["all"]
         row("every call", _ms(p50), _ms(p95))
+        cpu = http.get("cpu_ms") or {}
+        if cpu:
+            total = sum(cpu.values())
+            parts = ", ".join(f"{part} {value:.0f}" for part, value in cpu.items())
+            row(f"CPU per lifecycle ({parts} ms)", f"{total:.0f} ms", "",
+                f"≤ {2000 * (os.cpu_count() or 1) / 2 / 60:.0f} ms for 60/s")
     memory = results.get("memory")
     if memory:
         rss = max(m["rss"] for m in memory)
