@@ -43,6 +43,11 @@ def _engine_options(url: str) -> dict:
         pool_timeout=float(os.environ.get("DB_POOL_TIMEOUT", "10")),
         pool_recycle=int(os.environ.get("DB_POOL_RECYCLE", "1800")),
     )
+    if url.startswith("postgresql"):
+        # An unreachable server fails a request (and /healthz) in seconds, not at the
+        # operating system's TCP timeout of minutes.
+        options["connect_args"] = {
+            "connect_timeout": int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))}
     return options
 
 

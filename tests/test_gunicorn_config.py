@@ -21,6 +21,15 @@ def test_pool_fits_the_threads_and_pings(monkeypatch):
     assert _engine_options("sqlite:///x.db") == {"pool_pre_ping": True}
 
 
+def test_postgresql_connections_give_up_in_seconds(monkeypatch):
+    monkeypatch.delenv("DB_CONNECT_TIMEOUT", raising=False)
+    assert _engine_options("postgresql+psycopg://u@h/db")["connect_args"] == {
+        "connect_timeout": 5}
+    monkeypatch.setenv("DB_CONNECT_TIMEOUT", "2")
+    assert _engine_options("postgresql+psycopg://u@h/db")["connect_args"] == {
+        "connect_timeout": 2}
+
+
 def test_gunicorn_settings_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("GUNICORN_WORKERS", "5")
     monkeypatch.setenv("GUNICORN_THREADS", "3")

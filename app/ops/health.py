@@ -15,8 +15,12 @@ _clients_lock = threading.Lock()
 
 
 def check_database() -> str | None:
+    """New connections give up after DB_CONNECT_TIMEOUT; on PostgreSQL the query itself after
+    about a second (a server that accepts but does not answer)."""
     try:
         with db.engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"SET LOCAL statement_timeout = {int(TIMEOUT_SECONDS * 1000)}"))
             conn.execute(text("SELECT 1"))
     except Exception as exc:
         return type(exc).__name__

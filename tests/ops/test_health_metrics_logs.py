@@ -4,6 +4,7 @@ JSON request log."""
 import json
 import logging
 import re
+import socket
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ import time_machine
 from prometheus_client.parser import text_string_to_metric_families
 
 from app import create_app
+from app.config import _engine_options
 from app.extensions import db
 from app.ops import logs
 from app.services import webhooks
@@ -88,6 +90,21 @@ def test_healthz_reports_an_unreachable_database():
     response = down.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "error"
+    assert response.json["errors"]["database"] == "OperationalError"
+
+
+def test_healthz_gives_up_on_a_database_that_never_answers(monkeypatch):
+    """A server that accepts connections but never speaks (a hung host, a half-open firewall):
+    the check fails after DB_CONNECT_TIMEOUT instead of waiting for ever."""
+    monkeypatch.setenv("DB_CONNECT_TIMEOUT", "2")
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # the kernel completes the handshake; nobody answers
+        url = f"postgresql+psycopg://nobody@127.0.0.1:{silent.getsockname()[1]}/none"
+        down = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url,
+                           "SQLALCHEMY_ENGINE_OPTIONS": _engine_options(url)})
+        response = down.test_client().get("/healthz")
+    assert response.status_code == 503
     assert response.json["errors"]["database"] == "OperationalError"
 
 
