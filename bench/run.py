@@ -9,7 +9,7 @@
 3. one task completion after 1, 10, 50 and 100 hold/resume loops;
 4. inbox and request-list latency in a database with --scale-requests requests over
    --scale-tenants tenants: --database-url's if given (seeded there when it has no requests),
-   else a throw-away cluster's, seeded first (about 12 minutes for 1,000,000 on 2 cores).
+   else a throw-away cluster's, seeded first (4-12 minutes for 1,000,000 on 2 cores).
 
 Without --database-url the bench starts its own PostgreSQL cluster (scripts/pg_cluster.sh) and
 removes it at the end. The HTTP lifecycles and loops run in a fresh database beside it
