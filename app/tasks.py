@@ -8,7 +8,8 @@ Every ``TIMER_POLL_SECONDS`` the beat schedule runs two dispatchers:
   duplicate or late message finds the version changed and does nothing;
 - ``mesa.dispatch_webhooks`` queues one ``mesa.deliver_webhooks`` per endpoint with due
   deliveries; that task sends them one by one, each claimed with a lease, and stops at the
-  first the receiver does not answer.
+  first the receiver does not answer. On a Redis broker only one such task per endpoint runs at
+  a time (a lock in Redis): a slow receiver holds one worker slot, not one more per dispatch.
 
 A worker that dies mid-task loses nothing: the claim's lease expires and the next dispatch
 claims the work again. Two beats (or a dispatcher run by hand) are harmless too: claims are
@@ -16,12 +17,15 @@ atomic. The functions run inside an app context and with the same code as the em
 (app.services.background).
 """
 
+from contextlib import contextmanager
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from celery import Celery, Task, shared_task
 from flask import Flask, current_app
 
 from app.extensions import db
+from app.ops.health import redis_client
 from app.services import background, webhooks
 from app.services.workflow import TimerClaim
 
@@ -100,5 +104,36 @@ def dispatch_webhooks() -> int:
 
 @shared_task(name="mesa.deliver_webhooks")
 def deliver_webhooks(endpoint_id: int) -> int:
-    """Send the endpoint's due deliveries (at most DELIVERIES_PER_TASK); returns how many."""
-    return background.deliver_webhooks(limit=DELIVERIES_PER_TASK, endpoint_id=endpoint_id)
+    """Send the endpoint's due deliveries (at most DELIVERIES_PER_TASK); returns how many.
+    Returns 0 at once when another worker is sending to the same endpoint."""
+    with endpoint_slot(endpoint_id) as ours:
+        if not ours:
+            return 0
+        return background.deliver_webhooks(limit=DELIVERIES_PER_TASK, endpoint_id=endpoint_id)
+
+
+@contextmanager
+def endpoint_slot(endpoint_id: int):
+    """Yields whether this worker may send to the endpoint now: a Redis lock per endpoint,
+    held for at most WEBHOOK_LEASE_SECONDS (a worker that dies holding it delays that
+    endpoint's deliveries by that long, as a delivery's own lease does). Other brokers have no
+    lock: deliveries stay single (each is leased), a slow receiver just takes more slots."""
+    url = current_app.config["CELERY_BROKER_URL"] or ""
+    if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
+        yield True
+        return
+    from redis.exceptions import LockError
+
+    lock = redis_client(url).lock(f"mesa:webhooks:endpoint:{endpoint_id}",
+                                  timeout=current_app.config["WEBHOOK_LEASE_SECONDS"],
+                                  blocking=False)
+    if not lock.acquire():
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        try:
+            lock.release()
+        except LockError:
+            pass  # held longer than its timeout: it expired, maybe another took it since

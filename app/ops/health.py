@@ -27,7 +27,7 @@ def check_database() -> str | None:
     return None
 
 
-def _redis_client(url: str):
+def redis_client(url: str):
     """One client (with its own small connection pool) per broker URL, kept for the process."""
     with _clients_lock:
         client = _redis_clients.get(url)
@@ -43,7 +43,7 @@ def _redis_client(url: str):
 def check_broker(url: str) -> str | None:
     try:
         if urlsplit(url).scheme in ("redis", "rediss", "unix"):
-            _redis_client(url).ping()
+            redis_client(url).ping()
         else:  # another Celery transport: open and close a connection
             from kombu import Connection
 

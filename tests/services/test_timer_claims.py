@@ -2,8 +2,10 @@
 exactly once, with runners racing, dying after a claim, or arriving late; the Celery tasks use
 the same claims (run eagerly here, on the suite's database)."""
 
+import tempfile
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -167,6 +169,37 @@ def test_the_celery_dispatcher_fans_webhooks_out_per_endpoint(app, demo, eager_c
         assert tasks.dispatch_webhooks() == 0
     finally:
         receiver.close()
+
+
+def test_one_worker_at_a_time_sends_to_an_endpoint(app, demo, eager_celery, monkeypatch):
+    """On a Redis broker a slow receiver holds one worker slot: a second delivery task for the
+    same endpoint returns at once while the first one sends."""
+    from app import tasks
+    from app.models import WebhookEndpoint
+    from app.ops.health import redis_client
+    from tests.api.test_webhooks import Receiver, register
+    from tests.multinode.servers import redis_server
+
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    receiver = Receiver()
+    with tempfile.TemporaryDirectory() as workdir, redis_server(Path(workdir)) as url:
+        monkeypatch.setitem(app.config, "CELERY_BROKER_URL", url)
+        try:
+            register(receiver, events=["request.filed"])
+            request_at("Task_Authorize")
+            endpoint_id = db.session.query(WebhookEndpoint.id).scalar()
+            sending = redis_client(url).lock(f"mesa:webhooks:endpoint:{endpoint_id}",
+                                             timeout=60)
+            assert sending.acquire(blocking=False)  # another worker is sending to it
+            assert tasks.deliver_webhooks(endpoint_id) == 0
+            assert receiver.accepted() == []
+            sending.release()
+            assert tasks.deliver_webhooks(endpoint_id) == 1
+            assert [p["event"] for p in receiver.accepted()] == ["request.filed"]
+            assert sending.acquire(blocking=False)  # the task gave the slot back
+            sending.release()
+        finally:
+            receiver.close()
 
 
 def test_make_celery_needs_a_broker(app):
