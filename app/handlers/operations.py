@@ -84,6 +84,7 @@ def send_reminder(ctx: OperationContext, params: dict, data: dict) -> dict:
     unit_id = org.authorizing_unit_id(req)
     heads = [h for h in org.heads_of(req.tenant_id, unit_id) if h != req.requester_id] \
         if unit_id else []
+    db.session.flush()  # count reminders recorded earlier in this same step too
     occurrence = db.session.scalar(
         select(func.count(HistoryEvent.id)).where(
             HistoryEvent.tenant_id == req.tenant_id, HistoryEvent.request_id == req.id,
