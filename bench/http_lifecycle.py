@@ -19,10 +19,10 @@ STEPS = ["authorize", "evaluate", "assign", "start", "finish", "confirm"]
 
 
 class Setup:
-    """Tokens, a category and the workers' ids per tenant, fetched once."""
+    """Tokens, a category and the workers' ids per tenant, fetched once through ``client``
+    (anything with ``call(method, path, token, body) -> (status, data, ms)``)."""
 
-    def __init__(self, base_url: str):
-        client = Client(base_url)
+    def __init__(self, client):
         self.tenants = []
         for spec in TENANTS:
             tokens = {role: token(client, spec[role])
@@ -34,10 +34,10 @@ class Setup:
             workers = [(ids[email], token(client, email)) for email in spec["workers"]]
             self.tenants.append({"tokens": tokens, "category": categories["items"][0]["id"],
                                  "workers": workers})
-        client.close()
 
 
-def _lifecycle(client: Client, tenant: dict, n: int, timings: dict) -> None:
+def lifecycle(client, tenant: dict, n: int, record) -> None:
+    """One lifecycle through ``client``; ``record(kind, ms)`` after every call."""
     tokens = tenant["tokens"]
     worker_id, worker_token = tenant["workers"][n % len(tenant["workers"])]
     today = date.today()
@@ -46,7 +46,7 @@ def _lifecycle(client: Client, tenant: dict, n: int, timings: dict) -> None:
         status, data, ms = client.call(method, path, who, body)
         if status != expect:
             raise RuntimeError(f"{kind}: {status} {data}")
-        timings.setdefault(kind, []).append(ms)
+        record(kind, ms)
         return data
 
     created = call("file request", "POST", "/api/v1/requests", tokens["requester"],
@@ -83,7 +83,9 @@ def run(base_url: str, lifecycles: int = 300, clients: int = 8, warmup: int = 16
     """``cpu_probe()``, if given, returns CPU seconds used so far per part (gunicorn,
     postgres, clients); the run reports each part's CPU per lifecycle, a figure that moves
     much less with the machine's other load than lifecycles/s does."""
-    setup = Setup(base_url)
+    client = Client(base_url)
+    setup = Setup(client)
+    client.close()
     counter = iter(range(10**9))
     lock = threading.Lock()
     errors: list[str] = []
@@ -97,7 +99,8 @@ def run(base_url: str, lifecycles: int = 300, clients: int = 8, warmup: int = 16
                 if n >= limit or errors:
                     return
                 try:
-                    _lifecycle(client, setup.tenants[n % len(setup.tenants)], n, timings)
+                    lifecycle(client, setup.tenants[n % len(setup.tenants)], n,
+                              lambda kind, ms: timings.setdefault(kind, []).append(ms))
                 except Exception as exc:  # reported after the run
                     errors.append(str(exc))
         finally:
