@@ -3,6 +3,7 @@
 from flask import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from app import policy
 from app.api.common import MAX_ID, Blueprint, Id, PageArgs, caller, page_schema, paginate
@@ -38,10 +39,9 @@ class UserOut(Schema):
     id = fields.Integer()
     name = fields.String()
     email = fields.String()
-    roles = fields.Method("_roles")
-
-    def _roles(self, user):
-        return [{"role": m.role, "unit_id": m.unit_id} for m in user.memberships]
+    roles = fields.List(fields.Dict(), attribute="listed_roles", metadata={
+        "description": "The person's roles in the units the caller shares with them (all of "
+                       "them for a company admin)"})
 
 
 class CategoryArgs(PageArgs):
@@ -112,6 +112,7 @@ def users(args):
     """People the caller works with: their units' members, the workers of units they direct"""
     user = caller()
     stmt = select(User).where(User.tenant_id == user.tenant_id, User.active.is_(True))
+    shared = None  # every unit, for a company admin
     if not policy.is_tenant_admin(user):
         shared = {m.unit_id for m in user.memberships if m.unit_id}
         shared |= policy.headed_unit_ids(user)
@@ -121,10 +122,20 @@ def users(args):
                 Membership.tenant_id == user.tenant_id, Membership.unit_id.in_(shared))),
         ))
     if args.get("role") or args.get("unit_id"):
+        # Filters match memberships the caller may see, so they cannot be used to learn who
+        # holds which role in a unit the caller does not share.
         member = select(Membership.user_id).where(Membership.tenant_id == user.tenant_id)
+        if shared is not None:
+            member = member.where(Membership.unit_id.in_(shared))
         if args.get("role"):
             member = member.where(Membership.role == args["role"])
         if args.get("unit_id"):
             member = member.where(Membership.unit_id == args["unit_id"])
         stmt = stmt.where(User.id.in_(member))
-    return paginate(stmt.order_by(User.name, User.id), args)
+    page = paginate(stmt.options(selectinload(User.memberships)).order_by(User.name, User.id),
+                    args)
+    for person in page["items"]:
+        person.listed_roles = [
+            {"role": m.role, "unit_id": m.unit_id} for m in person.memberships
+            if shared is None or person.id == user.id or m.unit_id in shared]
+    return page

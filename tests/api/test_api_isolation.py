@@ -141,3 +141,31 @@ def test_out_of_range_ids_in_bodies_and_filters_are_422(demo, api):
                 "/api/v1/categories?service_unit_id=0"):
         assert client.get(url).status_code == 422, url
     assert fingerprint() == before
+
+
+def test_people_lists_show_only_the_roles_in_shared_units(demo, api):
+    """Luis also works in Producción: Ana (Finanzas) sees him with his Finanzas role only, and
+    cannot find out through the filters who holds roles in Producción; an admin sees all."""
+    from app.models import Membership, Unit
+    from tests.factories import user
+
+    luis = user("luis@acme.test")
+    produccion = db.session.query(Unit).filter_by(tenant_id=luis.tenant_id,
+                                                  name="Producción").one()
+    finanzas = db.session.query(Unit).filter_by(tenant_id=luis.tenant_id, name="Finanzas").one()
+    db.session.add(Membership(tenant_id=luis.tenant_id, user_id=luis.id, unit_id=produccion.id,
+                              role="worker"))
+    db.session.commit()
+
+    ana = api("ana@acme.test")
+    people = {p["email"]: p for p in ana.get("/api/v1/users?per_page=100").json["items"]}
+    assert people["luis@acme.test"]["roles"] == [{"role": "requester", "unit_id": finanzas.id}]
+    assert "maria@acme.test" not in people  # Producción only
+    assert ana.get(f"/api/v1/users?unit_id={produccion.id}").json["items"] == []
+    assert ana.get("/api/v1/users?role=worker").json["items"] == []
+
+    admin = api("admin@acme.test")
+    everyone = {p["email"]: p for p in admin.get("/api/v1/users?per_page=100").json["items"]}
+    assert {"role": "worker", "unit_id": produccion.id} in everyone["luis@acme.test"]["roles"]
+    assert [p["email"] for p in admin.get(
+        f"/api/v1/users?unit_id={produccion.id}&role=worker").json["items"]] == ["luis@acme.test"]
