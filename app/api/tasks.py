@@ -80,6 +80,7 @@ class TaskOut(Schema):
     request_id = fields.Integer()
     request_number = fields.String(attribute="request.number")
     request_title = fields.String(attribute="request.title")
+    request_priority = fields.String(attribute="request.priority")
     role = fields.String()
     status = fields.String()
     claimed_by = fields.Nested(PersonSchema, allow_none=True)

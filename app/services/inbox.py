@@ -10,6 +10,7 @@ from app.extensions import db
 from app.handlers.assign import workers_of
 from app.models import (
     OPEN_TICKET_STATUSES,
+    PRIORITIES,
     HumanTask,
     Membership,
     ServiceRequest,
@@ -34,8 +35,13 @@ def inbox_query(user: User, *, people: bool = True):
     return stmt
 
 
+PRIORITY_RANK = {name: rank for rank, name in enumerate(reversed(PRIORITIES))}  # urgent: 0
+
+
 def my_tasks(user: User) -> list[HumanTask]:
-    tasks = list(db.session.scalars(inbox_query(user)))
+    """The inbox page: most urgent request first, then the longest waiting."""
+    tasks = sorted(db.session.scalars(inbox_query(user)),
+                   key=lambda t: PRIORITY_RANK.get(t.request.priority, len(PRIORITIES)))
     _prefetch_candidates(tasks)
     return tasks
 

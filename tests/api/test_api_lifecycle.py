@@ -36,7 +36,7 @@ def test_request_to_rated_ticket_through_the_api(demo, api):
 
     head = api("jefe.finanzas@acme.test")
     task = inbox_task(head, req_id)
-    assert task["kind"] == "authorize"
+    assert (task["kind"], task["request_priority"]) == ("authorize", "high")
     assert task["forms"]["authorize"]["properties"]["decision"]["enum"] == ["authorize", "reject"]
     done = head.post(f"/api/v1/tasks/{task['id']}/complete",
                      {"decision": "authorize", "comment": "OK"})

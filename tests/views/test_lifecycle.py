@@ -168,3 +168,16 @@ def test_people_who_see_a_request_can_comment_on_it(demo, browser):
     db.session.rollback()
     assert db.session.query(HistoryEvent).filter_by(request_id=req.id,
                                                     action="commented").count() == 2
+
+
+
+def test_the_inbox_shows_priority_and_puts_the_most_urgent_first(demo, browser):
+    from tests.factories import file
+
+    file(title="Primero, normal")
+    later = file(title="Después, urgente")
+    db.session.get(ServiceRequest, later.id).priority = "urgent"
+    db.session.commit()
+    page = browser("jefe.finanzas@acme.test").get("/inbox").get_data(as_text=True)
+    assert page.index("Después, urgente") < page.index("Primero, normal")
+    assert 'class="prio p-urgent">Urgente<' in page
