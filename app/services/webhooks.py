@@ -209,12 +209,47 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # a 3xx answer is a failed attempt, never a request to somewhere else
 
 
-def _opener() -> urllib.request.OpenerDirector:
-    """http and https only (no file:, ftp: or data:), redirects not followed."""
+def _pinned(connection_class, address: str):
+    """``connection_class`` connecting to ``address`` whatever the URL's host resolves to now;
+    the Host header, TLS server name and certificate check still use the URL's host."""
+
+    class Pinned(connection_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._create_connection = lambda target, *rest: socket.create_connection(
+                (address, target[1]), *rest)
+
+    return Pinned
+
+
+class _PinnedHTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, address: str):
+        super().__init__()
+        self.address = address
+
+    def http_open(self, req):
+        return self.do_open(_pinned(http.client.HTTPConnection, self.address), req)
+
+
+class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, address: str):
+        super().__init__()
+        self.address = address
+
+    def https_open(self, req):
+        return self.do_open(_pinned(http.client.HTTPSConnection, self.address), req,
+                            context=self._context)
+
+
+def _opener(address: str | None = None) -> urllib.request.OpenerDirector:
+    """http and https only (no file:, ftp: or data:), redirects not followed; with
+    ``address``, connections go to that (checked) address, not to a second DNS answer."""
     opener = urllib.request.OpenerDirector()
-    for handler in (urllib.request.ProxyHandler(), urllib.request.HTTPHandler(),
-                    urllib.request.HTTPSHandler(), urllib.request.HTTPDefaultErrorHandler(),
-                    _NoRedirects(), urllib.request.HTTPErrorProcessor()):
+    transport = ((_PinnedHTTPHandler(address), _PinnedHTTPSHandler(address)) if address
+                 else (urllib.request.HTTPHandler(), urllib.request.HTTPSHandler()))
+    for handler in (urllib.request.ProxyHandler(), *transport,
+                    urllib.request.HTTPDefaultErrorHandler(), _NoRedirects(),
+                    urllib.request.HTTPErrorProcessor()):
         opener.add_handler(handler)
     return opener
 
@@ -226,6 +261,20 @@ def _read_some(response) -> str:
         return ""
 
 
+def _resolve(host: str) -> list[str]:
+    """The addresses ``host`` resolves to (empty if it does not)."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    return [info[4][0].split("%", 1)[0] for info in infos]
+
+
+def _is_private(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    return not ip.is_global or ip.is_multicast  # also 100.64/10, 198.18/15...
+
+
 def private_address(host: str | None) -> bool:
     """Whether ``host`` is or resolves to a loopback, private, link-local or reserved address.
 
@@ -234,31 +283,43 @@ def private_address(host: str | None) -> bool:
     """
     if not host:
         return True
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return False  # unresolvable: the send fails on its own and is retried
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if not address.is_global or address.is_multicast:  # also 100.64/10, 198.18/15...
-            return True
-    return False
+    return any(_is_private(address) for address in _resolve(host))
 
 
-def _allowed(url: str) -> bool:
-    return (current_app.config["WEBHOOK_ALLOW_PRIVATE_NETWORKS"]
-            or not private_address(urlsplit(url).hostname))
+def _proxied(url: str) -> bool:
+    """Whether the environment sends this URL through a proxy (which then resolves the host)."""
+    parts = urlsplit(url)
+    return (parts.scheme in urllib.request.getproxies()
+            and not urllib.request.proxy_bypass(parts.hostname or ""))
+
+
+def _destination(url: str) -> tuple[bool, str | None]:
+    """(may the URL be called, the checked address to connect to). The host is resolved once:
+    the connection goes to an address that passed the check, so a name that answers a public
+    address for the check and an internal one a moment later (DNS rebinding) gets nowhere."""
+    if current_app.config["WEBHOOK_ALLOW_PRIVATE_NETWORKS"]:
+        return True, None
+    host = urlsplit(url).hostname
+    if not host:
+        return False, None
+    addresses = _resolve(host)
+    if any(_is_private(address) for address in addresses):
+        return False, None
+    if not addresses or _proxied(url):
+        return True, None  # unresolvable: the send fails and is retried; a proxy connects
+    return True, addresses[0]
 
 
 def _post(claim: _Claim) -> _Outcome:
     """Send with a hard deadline: a receiver that drips its answer is abandoned, not waited on."""
     if urlsplit(claim.url).scheme.lower() not in SCHEMES:
         return _Outcome(error="Only http and https URLs are called.", final=True)
-    if not _allowed(claim.url):
+    allowed, address = _destination(claim.url)
+    if not allowed:
         return _Outcome(error="The address is private or internal; it is not called "
                               "(see WEBHOOK_ALLOW_PRIVATE_NETWORKS).", final=True)
     result: list[_Outcome] = []
-    sender = threading.Thread(target=lambda: result.append(_send(claim)), daemon=True,
+    sender = threading.Thread(target=lambda: result.append(_send(claim, address)), daemon=True,
                               name=f"webhook-{claim.key[:8]}")
     sender.start()
     sender.join(DEADLINE_SECONDS)
@@ -267,15 +328,16 @@ def _post(claim: _Claim) -> _Outcome:
     return result[0]
 
 
-def _send(claim: _Claim) -> _Outcome:
-    """The HTTP exchange itself; runs in its own thread, outside any app context."""
+def _send(claim: _Claim, address: str | None = None) -> _Outcome:
+    """The HTTP exchange itself (to ``address`` when given); runs in its own thread, outside
+    any app context."""
     body = encode(claim.payload)
     timestamp = int(time.time())
     request = urllib.request.Request(
         claim.url, data=body.encode(), method="POST",
         headers=headers(claim.event, claim.key, claim.secret, body, timestamp))
     try:
-        with _opener().open(request, timeout=TIMEOUT_SECONDS) as response:
+        with _opener(address).open(request, timeout=TIMEOUT_SECONDS) as response:
             _read_some(response)
             return _Outcome(status=response.status)
     except urllib.error.HTTPError as exc:
@@ -355,7 +417,7 @@ def _http_url(value: str) -> None:
     if parts.username or parts.password:
         raise ValidationError(str(_l("Leave user and password out of the URL; the receiver "
                                      "checks the signature instead.")))
-    if not _allowed(value):
+    if not _destination(value)[0]:
         raise ValidationError(str(_l("This address is internal to the server's network; "
                                      "use a public address.")))
 

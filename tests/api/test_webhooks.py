@@ -534,6 +534,38 @@ def test_private_addresses_are_refused_unless_allowed(app, demo):
     db.session.rollback()
 
 
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_the_checked_address_is_the_one_called(app, monkeypatch, scheme):
+    """DNS rebinding: a name answers a public address for the check and a loopback one a moment
+    later. The send connects to the address that was checked, never to the second answer."""
+    from app.services import webhooks
+
+    real_getaddrinfo = socket.getaddrinfo
+    answers = iter(["93.184.215.14"])
+
+    def rebinding(host, *args, **kwargs):
+        if host != "rebind.test":
+            return real_getaddrinfo(host, *args, **kwargs)
+        address = next(answers, "127.0.0.1")
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, 0))]
+
+    called = []
+
+    def refuse(target, *args, **kwargs):
+        called.append(target)
+        raise ConnectionRefusedError("test: no network")
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
+    monkeypatch.delenv(f"{scheme}_proxy", raising=False)
+    claim = webhooks._Claim(1, 1, f"{scheme}://rebind.test:8443/hook", "s3cret", "request.filed",
+                            "k" * 32, {"event": "request.filed"}, 1)
+    outcome = webhooks._post(claim)
+    assert called == [("93.184.215.14", 8443)]
+    assert "no network" in outcome.error and not outcome.final  # retried later
+
+
 def test_a_receiver_that_drips_its_answer_is_abandoned_at_the_deadline(demo, monkeypatch):
     """Headers arrive, then one byte a second: the send gives up at the deadline."""
     listener = socket.socket()
