@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
+from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from app.engine.validation import lane_role
 from app.engine.xml import BPMN_NS, load_bpmn_tree
 from app.extensions import db
 from app.handlers.base import OperationContext
@@ -45,6 +47,7 @@ class Current:
 class Trail:
     xml: str
     version: int
+    checksum: str = ""
     completed: list[str] = field(default_factory=list)  # in the order first completed
     flows: list[str] = field(default_factory=list)  # sequence flows taken, in order
     current: list[Current] = field(default_factory=list)
@@ -66,6 +69,28 @@ def _flows_between(checksum: str, xml: str) -> dict[tuple[str, str], tuple[str, 
         if source and target and flow_id:
             flows[(source, target)].append(flow_id)
     return {pair: tuple(ids) for pair, ids in flows.items()}
+
+
+def lanes_named(xml: str, checksum: str, names: dict[str, str]) -> str:
+    """The diagram with every lane that stands for a role (named ``UnitHead``, ``unit_head``...,
+    which is what the engine reads) named ``names[role]`` instead: what a person reads on the
+    request page. The stored diagram is not changed."""
+    return _lanes_named(checksum, xml, tuple(sorted(names.items())))
+
+
+@lru_cache(maxsize=64)
+def _lanes_named(checksum: str, xml: str, names: tuple[tuple[str, str], ...]) -> str:
+    labels = dict(names)
+    root = load_bpmn_tree(xml, max_bytes=len(xml.encode("utf-8")) + 1)
+    renamed = 0
+    for lane in root.iter(f"{{{BPMN_NS}}}lane"):
+        role = lane_role(lane.get("name"))
+        if role in labels:
+            lane.set("name", labels[role])
+            renamed += 1
+    if not renamed:
+        return xml
+    return etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=True).decode()
 
 
 def _instance_of(req: ServiceRequest) -> ProcessInstance | None:
@@ -111,7 +136,8 @@ def trail_of(req: ServiceRequest, waiting=None) -> Trail | None:
     if row is None:
         return None
     definition = row.definition
-    trail = Trail(xml=definition.bpmn_xml, version=definition.version)
+    trail = Trail(xml=definition.bpmn_xml, version=definition.version,
+                  checksum=definition.checksum)
     trail.current = current_steps(req, waiting)
     trail.steps = _completions(req)
     try:

@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from app import policy
+from app.engine.validation import TASK_ROLES
 from app.extensions import db
 from app.labels import ROLE, STEP, label, when
 from app.models import REQUEST_STATUSES
@@ -127,8 +128,9 @@ def diagram(request_id: int):
     found = trail.trail_of(req)
     if found is None:
         abort(404)
+    lane_names = {role: str(label(ROLE, role)) for role in TASK_ROLES}
     body = {
-        "xml": found.xml,
+        "xml": trail.lanes_named(found.xml, found.checksum, lane_names),
         "version": found.version,
         "completed": found.completed,
         "flows": found.flows,
