@@ -104,7 +104,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.before_request
     def _background():
-        g.locale = _select_locale()
+        # The page's language for templates (<html lang>, the language switch); flask-babel
+        # picks the same one, falling back to the default when nothing was chosen.
+        g.locale = _select_locale() or app.config["BABEL_DEFAULT_LOCALE"]
         maybe_start_embedded_runner(app)
 
     return app

@@ -73,3 +73,12 @@ def test_pages_carry_security_headers(demo, browser):
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "<script" not in html(response) and "onchange=" not in html(response)
+
+
+def test_a_visitor_who_chose_no_language_gets_the_default_named_in_the_page(demo, browser):
+    client = browser()
+    page = html(client.get("/login"))
+    assert '<html lang="es">' in page and 'value="en" title="English"' in page
+    client.post("/language", {"code": "en"})
+    page = html(client.get("/login"))
+    assert '<html lang="en">' in page and 'value="es" title="Español"' in page
