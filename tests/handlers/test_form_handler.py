@@ -14,7 +14,7 @@ from app.handlers.registry import handler_for, handlers_for
 from app.models import HistoryEvent, HumanTask, ProcessInstance
 from app.services import definitions, workflow
 from tests.factories import file, open_task, request_at, user
-from tests.form_diagrams import VALID, with_review
+from tests.form_diagrams import VALID, request_state, with_review
 
 HEAD = "jefe.finanzas@acme.test"
 
@@ -28,20 +28,6 @@ def review(demo):
     db.session.commit()
     req = file()
     return req, open_task(req, "Task_Review")
-
-
-def snapshot(req):
-    db.session.rollback()
-    inst = db.session.query(ProcessInstance).filter_by(request_id=req.id).one()
-    return (
-        inst.version,
-        inst.state,
-        db.session.query(HistoryEvent).filter_by(request_id=req.id).count(),
-        sorted(
-            (t.spec_id, t.status) for t in db.session.query(HumanTask).filter_by(request_id=req.id)
-        ),
-        req.status,
-    )
 
 
 def ready_data(req) -> dict:
@@ -97,13 +83,13 @@ def test_the_form_comes_from_the_instance_version_not_the_active_one(review):
 def test_invalid_input_gets_a_field_error_and_changes_nothing(review, changes, field):
     req, task = review
     form = {k: v for k, v in {**VALID, **changes}.items() if v is not None}
-    before = snapshot(req)
+    before = request_state(req.id)
     with pytest.raises(ValidationError) as info:
         workflow.complete(user(HEAD), task, "form", form)
     db.session.rollback()
     assert list(info.value.messages) == [field], info.value.messages
     assert all(isinstance(m, str) and m for m in info.value.messages[field])
-    assert snapshot(req) == before
+    assert request_state(req.id) == before
 
 
 def test_messages_are_in_spanish_and_say_the_limits(review, app):

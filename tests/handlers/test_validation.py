@@ -4,33 +4,21 @@ import pytest
 from marshmallow import ValidationError
 
 from app.extensions import db
-from app.models import HistoryEvent, HumanTask, ProcessInstance
+from app.models import HistoryEvent
 from app.services import workflow
 from tests.factories import assignment_form, request_at, user
-
-
-def snapshot(req):
-    db.session.rollback()
-    inst = db.session.query(ProcessInstance).filter_by(request_id=req.id).one()
-    return (
-        inst.version,
-        inst.state,
-        db.session.query(HistoryEvent).filter_by(request_id=req.id).count(),
-        sorted((t.spec_id, t.status) for t in
-               db.session.query(HumanTask).filter_by(request_id=req.id)),
-        req.status,
-    )
+from tests.form_diagrams import request_state
 
 
 def expect_error(step, actor, handler, form, field):
     req, task = request_at(step)
-    before = snapshot(req)
+    before = request_state(req.id)
     with pytest.raises(ValidationError) as info:
         workflow.complete(user(actor), task, handler, form)
     db.session.rollback()
     assert field in info.value.messages, info.value.messages
     assert all(info.value.messages[field]), "each error has a message"
-    assert snapshot(req) == before
+    assert request_state(req.id) == before
 
 
 HEAD, DIRECTOR, WORKER, REQUESTER = (
@@ -119,22 +107,22 @@ def test_confirm_rating(demo, rating):
 
 def test_bad_form_through_the_page_answers_422_and_shows_the_error(demo, browser):
     req, task = request_at("Task_Authorize")
-    before = snapshot(req)
+    before = request_state(req.id)
     head = browser(HEAD)
     response = head.post(f"/tasks/{task.id}", {"handler": "authorize", "decision": "reject"})
     assert response.status_code == 422
     assert 'class="field-error"' in response.get_data(as_text=True)
-    assert snapshot(req) == before
+    assert request_state(req.id) == before
 
 
 def test_a_handler_the_task_does_not_offer_is_refused(demo):
     req, task = request_at("Task_Authorize")
-    before = snapshot(req)
+    before = request_state(req.id)
     with pytest.raises(workflow.NotAllowed):
         workflow.complete(user(HEAD), task, "finish",
                           {"resolution": "x", "hours_spent": "1", "materials_cost": "1"})
     db.session.rollback()
-    assert snapshot(req) == before
+    assert request_state(req.id) == before
 
 
 def test_every_message_is_a_list_of_strings(demo, app):
