@@ -3,9 +3,6 @@ every step (so pruning happens between steps, as in the app), small diagrams wit
 parallel and inclusive gateways, subprocesses and boundary timers, and a summary of a trail."""
 
 from app.engine.runner import Instance
-from app.engine.specs import compile_process
-from app.handlers.operations import OPERATIONS
-from app.handlers.registry import TASK_HANDLERS
 
 DEFAULT_START = {"authorization_reminder_after": "PT48H", "auto_close_after": "P7D",
                  "priority": "normal", "requester_is_head": False}
@@ -15,10 +12,6 @@ TO_WORK = [("Task_Authorize", {"decision": "authorize"}),
            ("Task_Evaluate", {"decision": "approve", "estimated_cost": 100.0}),
            ("Task_Assign", ASSIGNMENT),
            ("Task_Start", {})]
-
-
-def compile_xml(xml: str):
-    return compile_process(xml, set(TASK_HANDLERS), set(OPERATIONS))
 
 
 class Saved:

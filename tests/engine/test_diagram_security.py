@@ -11,19 +11,10 @@ from app.handlers.registry import TASK_HANDLERS
 from app.models import ProcessDefinition, Tenant
 from app.services import definitions
 from app.services.definitions import default_diagram
+from tests.engine.compiling import compile_xml, problems_of
 
 PAYLOAD = "__import__('os').system('touch /tmp/mesa-pwned')"
 SPIFF = 'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"'
-
-
-def compile_xml(xml):
-    return compile_process(xml, set(TASK_HANDLERS), set(OPERATIONS))
-
-
-def problems_of(xml) -> list:
-    with pytest.raises(DiagramError) as info:
-        compile_xml(xml)
-    return info.value.problems
 
 
 def test_default_diagram_is_accepted():

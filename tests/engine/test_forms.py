@@ -7,10 +7,10 @@ import pytest
 
 from app.engine.forms import RESERVED_NAMES, FieldSpec, OptionSpec
 from app.engine.runner import Instance
-from app.engine.specs import SpecCache, checksum_of, compile_process
-from app.engine.xml import DiagramError
+from app.engine.specs import SpecCache, checksum_of
 from app.handlers.operations import OPERATIONS
 from app.handlers.registry import TASK_HANDLERS
+from tests.engine.compiling import compile_xml, problems_of
 from tests.form_diagrams import with_fields, with_review
 
 START = {
@@ -19,16 +19,6 @@ START = {
     "priority": "normal",
     "requester_is_head": False,
 }
-
-
-def compile_xml(xml):
-    return compile_process(xml, set(TASK_HANDLERS), set(OPERATIONS))
-
-
-def problems_of(xml) -> list:
-    with pytest.raises(DiagramError) as info:
-        compile_xml(xml)
-    return info.value.problems
 
 
 def assert_problem(xml, element_id, *words):

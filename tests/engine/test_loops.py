@@ -13,7 +13,8 @@ from app.engine import migration
 from app.engine.runner import Instance
 from app.engine.serializer import LEGACY_FORMAT, _registry
 from app.services.definitions import default_diagram
-from tests.engine.loop_helpers import DEFAULT_START, TO_WORK, Saved, compile_xml, summary
+from tests.engine.compiling import compile_xml
+from tests.engine.loop_helpers import DEFAULT_START, TO_WORK, Saved, summary
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

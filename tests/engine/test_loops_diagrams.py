@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import time_machine
 
+from tests.engine.compiling import compile_xml
 from tests.engine.loop_helpers import (
     INCLUSIVE,
     LOOP_IN_A_BRANCH,
@@ -14,7 +15,6 @@ from tests.engine.loop_helpers import (
     SUBPROCESS_LOOPS,
     TIMER_IN_LOOP,
     Saved,
-    compile_xml,
     summary,
 )
 
