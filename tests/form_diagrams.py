@@ -7,7 +7,9 @@ authorization, anything smaller skips it and goes straight to the viability eval
 
 from app.extensions import db
 from app.models import HistoryEvent, HumanTask, ProcessInstance, ServiceRequest
+from app.services import definitions
 from app.services.definitions import default_diagram
+from tests.factories import user
 
 MESA = 'xmlns:mesa="https://mesa-de-servicios.org/schema/bpmn/1.0"'
 
@@ -108,3 +110,10 @@ def request_state(req_id: int) -> tuple:
         ),
         db.session.get(ServiceRequest, req_id).status,
     )
+
+
+def deploy_for_acme(xml: str, note: str = "forms") -> None:
+    """Acme runs ``xml`` from now on, deployed by its process owner."""
+    definitions.deploy(user("admin@acme.test").tenant_id, xml, user=user("admin@acme.test"),
+                       note=note)
+    db.session.commit()

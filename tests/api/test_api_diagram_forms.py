@@ -2,10 +2,8 @@
 
 import pytest
 
-from app.extensions import db
-from app.services import definitions
-from tests.factories import file, open_task, user
-from tests.form_diagrams import request_state, with_fields, with_review
+from tests.factories import file, open_task
+from tests.form_diagrams import deploy_for_acme, request_state, with_fields, with_review
 
 HEAD = "jefe.finanzas@acme.test"
 BODY = {
@@ -18,8 +16,7 @@ BODY = {
 
 
 def deploy(xml):
-    definitions.deploy(user(HEAD).tenant_id, xml, user=user("admin@acme.test"), note="forms")
-    db.session.commit()
+    deploy_for_acme(xml)
     req = file()
     return req.id, open_task(req, "Task_Review").id
 

@@ -14,7 +14,7 @@ from app.handlers.registry import handler_for, handlers_for
 from app.models import HistoryEvent, HumanTask, ProcessInstance
 from app.services import definitions, workflow
 from tests.factories import file, open_task, request_at, user
-from tests.form_diagrams import VALID, request_state, with_review
+from tests.form_diagrams import VALID, deploy_for_acme, request_state, with_review
 
 HEAD = "jefe.finanzas@acme.test"
 
@@ -22,10 +22,7 @@ HEAD = "jefe.finanzas@acme.test"
 @pytest.fixture
 def review(demo):
     """Acme runs the diagram with the review form; a new request waits at it."""
-    definitions.deploy(
-        user(HEAD).tenant_id, with_review(), user=user("admin@acme.test"), note="review form"
-    )
-    db.session.commit()
+    deploy_for_acme(with_review(), "review form")
     req = file()
     return req, open_task(req, "Task_Review")
 

@@ -6,9 +6,8 @@ import pytest
 
 from app.extensions import db
 from app.models import HumanTask
-from app.services import definitions
-from tests.factories import file, user
-from tests.form_diagrams import VALID, request_state, with_fields, with_review
+from tests.factories import file
+from tests.form_diagrams import VALID, deploy_for_acme, request_state, with_fields, with_review
 from tests.views.helpers import html, open_task, reload
 
 HEAD = "jefe.finanzas@acme.test"
@@ -16,10 +15,7 @@ HEAD = "jefe.finanzas@acme.test"
 
 @pytest.fixture
 def review(demo):
-    definitions.deploy(
-        user(HEAD).tenant_id, with_review(), user=user("admin@acme.test"), note="review form"
-    )
-    db.session.commit()
+    deploy_for_acme(with_review(), "review form")
     req = file(title="Tablero eléctrico")
     return req.id, open_task(req.id, "Task_Review").id
 
@@ -172,8 +168,7 @@ def test_longer_or_optional_choices_are_selects(demo, browser):
         '<mesa:option value="x" label="Equis"/></mesa:field>',
         condition="maybe == 'x'",
     )
-    definitions.deploy(user(HEAD).tenant_id, xml, user=user("admin@acme.test"), note="selects")
-    db.session.commit()
+    deploy_for_acme(xml, "selects")
     req = file()
     task_id = open_task(req.id, "Task_Review").id
     head = browser(HEAD)
