@@ -74,6 +74,14 @@ def load_settings() -> dict:
         "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(5 * 1024 * 1024))),
         # Largest accepted BPMN diagram (bytes)
         "MAX_DIAGRAM_BYTES": int(os.environ.get("MAX_DIAGRAM_BYTES", str(1024 * 1024))),
+        # What checking one diagram (validate, deploy) may cost: CPU seconds and memory (MB)
+        # of the child process it runs in
+        "DIAGRAM_CPU_SECONDS": float(os.environ.get("DIAGRAM_CPU_SECONDS", "3")),
+        "DIAGRAM_MEMORY_MB": int(os.environ.get("DIAGRAM_MEMORY_MB", "256")),
+        # Timers: the longest duration or farthest date a diagram may set (years), and the
+        # shortest period of a repeating timer (seconds)
+        "TIMER_MAX_YEARS": float(os.environ.get("TIMER_MAX_YEARS", "10")),
+        "TIMER_MIN_CYCLE_SECONDS": int(os.environ.get("TIMER_MIN_CYCLE_SECONDS", "60")),
         # Failed logins allowed per e-mail and address within LOGIN_WINDOW_SECONDS
         "LOGIN_MAX_ATTEMPTS": int(os.environ.get("LOGIN_MAX_ATTEMPTS", "10")),
         "LOGIN_WINDOW_SECONDS": int(os.environ.get("LOGIN_WINDOW_SECONDS", "300")),

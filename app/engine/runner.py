@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.util.task import TaskState
 
-from app.engine import compact
+from app.engine import compact, timers
 from app.engine.expressions import ExpressionError, evaluate, parse_expression
 from app.engine.forms import FORM_KIND, FormSpec
 from app.engine.serializer import dump_instance, load_instance
@@ -55,6 +55,28 @@ class SafeEnvironment(BasePythonScriptEngineEnvironment):
         raise ExpressionError("service", "services are called through the host only")
 
 
+MAX_INSTANCES = 100  # task instances a multi-instance activity may create
+
+
+def _out_of_bounds(spec, expression, value) -> str | None:
+    """Why the engine must not use ``value``, when ``expression`` is one whose value it walks
+    or repeats: a timer (a duration walked month by month, a cycle) or a multi-instance
+    cardinality (one task per unit)."""
+    timer = getattr(spec, "event_definition", None)
+    kind = timers.kind_of(timer)
+    if kind is not None and expression == timer.expression:
+        try:
+            timers.check(kind, value)
+        except timers.TimerValueError as exc:
+            return f"timer: {exc}"
+    if expression == getattr(spec, "cardinality", None) and not (
+            isinstance(value, int) and not isinstance(value, bool)
+            and 0 <= value <= MAX_INSTANCES):
+        return (f"multi-instance: the number of instances must be a whole number from 0 to "
+                f"{MAX_INSTANCES}, not {str(value)[:40]!r}")
+    return None
+
+
 class SafeScriptEngine(PythonScriptEngine):
     def __init__(self, operation: Operation):
         super().__init__(environment=SafeEnvironment())
@@ -68,9 +90,13 @@ class SafeScriptEngine(PythonScriptEngine):
         if external_context:
             data.update(external_context)
         try:
-            return evaluate(expression, data)
+            value = evaluate(expression, data)
         except ExpressionError as exc:
             raise WorkflowTaskException(str(exc), task=task) from None
+        problem = _out_of_bounds(task.task_spec, expression, value)
+        if problem:
+            raise WorkflowTaskException(problem, task=task)
+        return value
 
     def execute(self, task, script, external_context=None):
         raise WorkflowTaskException("scripts are not allowed in a diagram", task=task)

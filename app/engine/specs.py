@@ -13,6 +13,8 @@ from app.engine.validation import B, check_tree, to_bytes
 from app.engine.xml import DEFAULT_MAX_BYTES, DiagramError, load_bpmn_tree
 
 CACHE_SIZE = 256
+TOO_DEEP = ("the diagram nests or chains too many steps for the engine (a few hundred steps "
+            "in a row); split it into shorter processes")
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,12 @@ def _executable_process_id(root) -> str:
 
 
 def compile_process(xml: bytes | str, handler_names, operation_names,
-                    max_bytes: int = DEFAULT_MAX_BYTES, vocabulary=None) -> CompiledProcess:
-    """Load, check and parse a diagram; raises DiagramError listing every problem found."""
+                    max_bytes: int = DEFAULT_MAX_BYTES, vocabulary=None,
+                    host=None) -> CompiledProcess:
+    """Load, check and parse a diagram; raises DiagramError listing every problem found.
+    ``vocabulary`` and ``host`` (new diagrams) add the checks of what expressions read."""
     root = load_bpmn_tree(xml, max_bytes=max_bytes)
-    problems = check_tree(root, handler_names, operation_names, vocabulary)
+    problems = check_tree(root, handler_names, operation_names, vocabulary, host)
     if problems:
         raise DiagramError(problems)
     process_id = _executable_process_id(root)
@@ -51,7 +55,11 @@ def compile_process(xml: bytes | str, handler_names, operation_names,
         parser.add_bpmn_xml(root.getroottree(), filename=f"{process_id}.bpmn")
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
+    except RecursionError:
+        raise DiagramError([(None, TOO_DEEP)]) from None
     except ValidationException as exc:
+        if "recursion" in str(exc).lower():  # the parser wraps a RecursionError
+            raise DiagramError([(None, TOO_DEEP)]) from None
         raise DiagramError([(getattr(exc, "id", None), str(exc).splitlines()[0])]) from None
     except Exception as exc:  # the parser raises assorted errors on malformed models
         raise DiagramError([(None, f"the engine cannot read the diagram: {exc}")]) from None

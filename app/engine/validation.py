@@ -4,10 +4,12 @@ Every problem is reported with the id of the element that has it, so the modeler
 """
 
 import ast
+import re
 
 from lxml import etree
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from app.engine import pathdata, timers
 from app.engine.expressions import ExpressionError, parse_expression
 from app.engine.forms import FORM_KIND, has_form, parse_forms, result_variables
 from app.engine.vocabulary import Vocabulary, check_names, diagram_names
@@ -74,18 +76,26 @@ def _check_expression(problems, element, text, what):
         _check_timer_literal(problems, element, tree.body.value)
 
 
+TIMER_KINDS = {"timeDuration": "duration", "timeDate": "date", "timeCycle": "cycle"}
+
+
 def _check_timer_literal(problems, element, value) -> None:
-    """A timer written as a literal must be an ISO 8601 duration, date-time or cycle."""
-    kind = element.tag[len(B):] if isinstance(element.tag, str) else ""
-    parse = {"timeDuration": TimerEventDefinition.parse_iso_duration,
-             "timeDate": TimerEventDefinition.get_datetime,
-             "timeCycle": TimerEventDefinition.parse_iso_recurring_interval}.get(kind)
-    if parse is None:
+    """A timer written as a literal must be an ISO 8601 duration, date-time or cycle within the
+    bounds of ``engine.timers``, and one the engine itself reads."""
+    local = element.tag[len(B):] if isinstance(element.tag, str) else ""
+    kind = TIMER_KINDS.get(local)
+    if kind is None:
         return
     try:
-        if not isinstance(value, str):
-            raise ValueError(value)
-        parse(value)
+        timers.check(kind, value)
+    except timers.TimerValueError as exc:
+        problems.append((owner_id(element), f"timer: {exc}"))
+        return
+    parse = {"duration": TimerEventDefinition.parse_iso_duration,
+             "date": TimerEventDefinition.get_datetime,
+             "cycle": TimerEventDefinition.parse_iso_recurring_interval}[kind]
+    try:
+        parse(value)  # bounded above, so the engine's month-by-month walk is short
     except Exception:
         problems.append((owner_id(element), f"timer: {value!r} is not a valid ISO 8601 "
                          "value (e.g. 'PT48H', 'P7D', '2026-12-01T09:00:00Z')"))
@@ -100,34 +110,122 @@ FLOW_NODES = {"task", "userTask", "serviceTask", "scriptTask", "manualTask", "se
 ENGINE_IDS = {"Start", "End", "Root"}
 
 
+def _reach(sources, edges: dict[str, set[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(sources)
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        stack.extend(edges.get(node, ()))
+    return seen
+
+
 def _check_paths(problems, process) -> None:
     """Every start event must reach an end event along sequence flows (and boundary events),
-    and every step must be reachable from a start event."""
+    and every step must be reachable from a start event. Two walks over the graph, whatever
+    the number of start events."""
     edges: dict[str, set[str]] = {}
-    for flow in process.iter(f"{B}sequenceFlow"):
-        edges.setdefault(flow.get("sourceRef"), set()).add(flow.get("targetRef"))
-    for boundary in process.iter(f"{B}boundaryEvent"):
-        edges.setdefault(boundary.get("attachedToRef"), set()).add(boundary.get("id"))
-    ends = {e.get("id") for e in process.iter(f"{B}endEvent")}
-    reached: set[str] = set()
-    for start in process.findall(f"{B}startEvent"):
-        seen, stack = set(), [start.get("id")]
-        while stack:
-            node = stack.pop()
-            if node in seen:
-                continue
-            seen.add(node)
-            stack.extend(edges.get(node, ()))
-        if not seen & ends:
-            problems.append((start.get("id"), "no path leads from this start event to an end"))
-        reached |= seen
-    if not process.findall(f"{B}startEvent"):
+    backwards: dict[str, set[str]] = {}
+    for source, target in [(f.get("sourceRef"), f.get("targetRef"))
+                           for f in process.iter(f"{B}sequenceFlow")] + [
+                          (b.get("attachedToRef"), b.get("id"))
+                          for b in process.iter(f"{B}boundaryEvent")]:
+        edges.setdefault(source, set()).add(target)
+        backwards.setdefault(target, set()).add(source)
+    starts = [start.get("id") for start in process.findall(f"{B}startEvent")]
+    if not starts:
         return
+    leads_to_end = _reach([e.get("id") for e in process.iter(f"{B}endEvent")], backwards)
+    for start in starts:
+        if start not in leads_to_end:
+            problems.append((start, "no path leads from this start event to an end"))
+    reached = _reach(starts, edges)
     for node in process:
         if (isinstance(node.tag, str) and node.tag.startswith(B)
                 and node.tag[len(B):] in FLOW_NODES and node.get("id") not in reached):
             problems.append((node.get("id"), "no path leads to this step from the start; "
                                              "connect it or remove it"))
+
+
+# Ids and references must be plain identifiers: SpiffWorkflow's parser puts some of them into
+# XPath expressions as they are (e.g. a data association's sourceRef), so a crafted reference
+# would turn one parse into an exponential query. Checked before the parser sees the diagram.
+IDENTIFIER_RE = re.compile(r"[^\W\d][\w.\-]*(?::[^\W\d][\w.\-]*)?\Z")
+MAX_IDENTIFIER = 255
+_REFERENCE_ATTRIBUTES = {"id", "bpmnElement", "default", "calledElement", "sourceElement",
+                         "targetElement", "labelStyle"}
+_REFERENCE_TEXTS = {"incoming", "outgoing", "propertyId"}
+# What a diagram may hold: far above any real process, low enough that every check stays
+# quick whatever the file (MAX_DIAGRAM_BYTES bounds the rest).
+MAX_ELEMENTS = 40_000
+MAX_FLOW_NODES = 1_000
+MAX_PROBLEMS = 100
+MAX_NESTING = 10
+_SCOPE_TAGS = ("subProcess", "transaction", "adHocSubProcess")
+_NESTED = {f"{B}{tag}" for tag in _SCOPE_TAGS}
+
+
+def _local_name(name: str) -> str:
+    return name.rsplit("}", 1)[-1]
+
+
+def _is_reference(local: str) -> bool:
+    return local.endswith(("Ref", "Refs"))
+
+
+def _plain(value: str) -> bool:
+    return len(value) <= MAX_IDENTIFIER and IDENTIFIER_RE.match(value) is not None
+
+
+def check_identifiers(root) -> list[tuple[str | None, str]]:
+    """Problems with ids and references that are not plain identifiers (letters, digits,
+    ``_``, ``-``, ``.``, one optional ``prefix:``), and with diagrams too big to check."""
+    problems = []
+    elements = flow_nodes = 0
+    for el in root.iter():
+        elements += 1
+        if elements > MAX_ELEMENTS:
+            return [(None, f"the diagram has more than {MAX_ELEMENTS} elements")]
+        if not isinstance(el.tag, str):
+            continue
+        local = _local_name(el.tag)
+        if el.tag.startswith(B) and local in FLOW_NODES:
+            flow_nodes += 1
+        for name, value in el.attrib.items():
+            attribute = _local_name(name)
+            if (attribute in _REFERENCE_ATTRIBUTES or _is_reference(attribute)) and not _plain(
+                    value):
+                problems.append((_shown_id(el), f"the {attribute} {value[:60]!r} is not a "
+                                 "plain identifier (letters, digits, _ - and . only)"))
+        if (_is_reference(local) or local in _REFERENCE_TEXTS) and len(el) == 0:
+            text = (el.text or "").strip()
+            if not _plain(text):
+                problems.append((_shown_id(el.getparent()), f"the reference <{local}> "
+                                 f"{text[:60]!r} is not a plain identifier"))
+        if len(problems) > MAX_PROBLEMS:
+            break
+    if flow_nodes > MAX_FLOW_NODES:
+        problems.append((None, f"the diagram has more than {MAX_FLOW_NODES} steps"))
+    for scope in root.iter(*(f"{B}{tag}" for tag in _SCOPE_TAGS)):
+        depth = sum(1 for parent in scope.iterancestors() if parent.tag in _NESTED)
+        if depth >= MAX_NESTING:
+            problems.append((_shown_id(scope), f"subprocesses are nested more than "
+                             f"{MAX_NESTING} deep"))
+            break
+    return problems
+
+
+def _shown_id(element) -> str | None:
+    """The id of ``element`` or of the nearest element around it that has a plain one (a
+    crafted id is never echoed)."""
+    while element is not None:
+        value = element.get("id")
+        if value and _plain(value):
+            return value
+        element = element.getparent()
+    return None
 
 
 def _properties(task) -> dict:
@@ -182,14 +280,19 @@ def _check_vocabulary(problems, root, forms, vocabulary: Vocabulary) -> None:
             continue  # reported already
         for message in check_names(tree, vocabulary):
             problems.append((owner_id(el), f"{what}: {message}"))
+        if len(problems) > MAX_PROBLEMS:
+            return  # the rest would not be shown
 
 
-def check_tree(root, handler_names, operation_names,
-               vocabulary: Vocabulary | None = None) -> list[tuple[str | None, str]]:
+def check_tree(root, handler_names, operation_names, vocabulary: Vocabulary | None = None,
+               host: pathdata.HostData | None = None) -> list[tuple[str | None, str]]:
     """Problems found in the XML tree (before the engine parses it). With ``vocabulary``, the
-    names expressions read are checked too (new diagrams; versions already deployed are
-    compiled without it, so a stricter rule never stops a running request)."""
-    problems = []
+    names expressions read are checked too, and with ``host``, every expression is evaluated
+    on the data each path can bring it (``engine.pathdata``): new diagrams; versions already
+    deployed are compiled without them, so a stricter rule never stops a running request."""
+    problems = check_identifiers(root)
+    if problems:
+        return _capped(problems)
     for tag, what in (
         ("scriptTask", "script tasks are not allowed; use a service task"),
         ("businessRuleTask", "business rule tasks are not supported"),
@@ -239,7 +342,17 @@ def check_tree(root, handler_names, operation_names,
         if not process.findall(f"{B}startEvent"):
             problems.append((process.get("id"), "the process has no start event"))
         _check_paths(problems, process)
-    return problems
+    if host is not None and not problems:
+        problems.extend(pathdata.check(root, host, forms))
+    return _capped(problems)
+
+
+def _capped(problems: list) -> list:
+    """At most MAX_PROBLEMS problems, then one line saying how many more there are."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    more = len(problems) - MAX_PROBLEMS
+    return problems[:MAX_PROBLEMS] + [(None, f"... and {more} more problems")]
 
 
 def to_bytes(root) -> bytes:

@@ -9,6 +9,7 @@ validation refuses it with a suggestion ("did you mean 'decision'?").
 import ast
 import difflib
 from dataclasses import dataclass
+from functools import cached_property
 
 ANY = None  # a name whose values are not a small known set
 
@@ -18,6 +19,12 @@ class Vocabulary:
     """``values[name]`` is the tuple of values the name may take, or ANY."""
 
     values: dict
+
+    @cached_property
+    def text_values(self) -> frozenset:
+        """Every known text value of any name (a bare word that is one was meant as text)."""
+        return frozenset(v for vs in self.values.values() if vs is not ANY for v in vs
+                         if isinstance(v, str))
 
     def extended(self, more: dict) -> "Vocabulary":
         merged = dict(self.values)
@@ -63,14 +70,23 @@ def check_names(tree: ast.Expression, vocabulary: Vocabulary) -> list[str]:
     return problems
 
 
+MAX_CANDIDATES = 40  # names compared with an unknown one for a "did you mean" hint
+
+
 def _unknown(name: str, vocabulary: Vocabulary) -> str:
-    values = {v for vs in vocabulary.values.values() if vs is not ANY for v in vs
-              if isinstance(v, str)}
-    if name in values:
+    if name in vocabulary.text_values:
         return f"unknown name '{name}': text goes in quotes, '{name}'"
-    close = difflib.get_close_matches(name, list(vocabulary.values), n=1, cutoff=0.75)
-    hint = f"; did you mean '{close[0]}'?" if close else (
-        "; the data it can read: " + ", ".join(sorted(vocabulary.values)))
+    # Only names of about the same length can be close; comparing a few keeps the hint cheap
+    # whatever the number of names a diagram defines (a typo seldom hits the first letter).
+    candidates = [n for n in vocabulary.values
+                  if abs(len(n) - len(name)) <= 3 and n[:1] == name[:1]][:MAX_CANDIDATES]
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
+    if close:
+        hint = f"; did you mean '{close[0]}'?"
+    elif len(vocabulary.values) <= 30:
+        hint = "; the data it can read: " + ", ".join(sorted(vocabulary.values))
+    else:
+        hint = ""
     return f"unknown name '{name}'{hint}"
 
 

@@ -90,6 +90,9 @@ class AssignHandler(TaskHandler):
             described["helpers"] = [names.get(h) for h in data["helper_ids"]]
         return described
 
+    samples = ({"assignment": {"worker_id": 1, "helper_ids": [], "planned_start": "2026-01-05",
+                               "planned_end": "2026-01-06"}},)
+
     def apply(self, ctx, data):
         # The create_ticket operation that follows in the diagram reads this.
         return {

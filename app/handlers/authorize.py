@@ -35,5 +35,7 @@ class AuthorizeHandler(TaskHandler):
     def event(self, data):
         return "request.authorized" if data["decision"] == "authorize" else "request.rejected"
 
+    samples = tuple({"decision": d} for d, _ in DECISIONS)
+
     def apply(self, ctx, data):
         return {"decision": data["decision"]}

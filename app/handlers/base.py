@@ -168,6 +168,10 @@ class TaskHandler:
     def check(self, ctx: TaskContext, data: dict) -> None:
         """Checks that need the database (e.g. the worker belongs to the service unit)."""
 
+    # What ``apply`` may return, as a few samples covering its values (deploy walks them
+    # through a diagram to find conditions that would fail: ``engine.pathdata``).
+    samples: tuple[dict, ...] = ({},)
+
     def apply(self, ctx: TaskContext, data: dict) -> dict:
         """Change the domain rows; return the values the diagram's gateways read."""
         return {}

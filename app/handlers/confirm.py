@@ -28,6 +28,8 @@ class ConfirmHandler(TaskHandler):
     def event(self, data):
         return "request.confirmed"
 
+    samples = ({"rating": 1}, {"rating": 5})
+
     def apply(self, ctx, data):
         ctx.request.rating = data["rating"]
         ctx.request.rating_comment = data.get("comment")

@@ -71,6 +71,13 @@ class EvaluateHandler(TaskHandler):
             described.pop("staff_available", None)
         return described
 
+    samples = (
+        {"decision": "approve", "estimated_cost": 0.0, "staff_available": True},
+        {"decision": "approve", "estimated_cost": 1500.5, "staff_available": False},
+        {"decision": "reject", "estimated_cost": None, "staff_available": None},
+        {"decision": "return", "estimated_cost": None, "staff_available": None},
+    )
+
     def apply(self, ctx, data):
         req = ctx.request
         if data["decision"] == "approve":

@@ -127,3 +127,12 @@ OPERATIONS = {
     "send_reminder": send_reminder,
     "close_request": close_request,
 }
+
+# What each operation may return (its result variable's value), as samples for the deploy-time
+# walk of a diagram's data (``engine.pathdata``); keep in step with the returns above.
+RESULT_SAMPLES = {
+    "create_ticket": ({"ticket_id": 1, "number": "T-0001"},),
+    "set_status": ({"request_status": "approved"},),
+    "send_reminder": ({"reminded": 0}, {"reminded": 1}),
+    "close_request": ({"confirmed": True}, {"confirmed": False}),
+}

@@ -1,10 +1,14 @@
 """Every kind of user task and every service operation a diagram may name."""
 
+import itertools
+
 from app.engine.forms import FORM_KIND
+from app.engine.pathdata import HostData
 from app.engine.vocabulary import ANY, Vocabulary
 from app.handlers import assign, authorize, confirm, evaluate, form, operations, resubmit, work
 from app.handlers.base import TaskHandler
 from app.models import PRIORITIES, HumanTask
+from app.models.tenant import DEFAULT_SETTINGS
 
 TASK_HANDLERS: dict[str, TaskHandler] = {
     h.name: h
@@ -39,6 +43,18 @@ DATA_VOCABULARY = Vocabulary({
     "rating": ANY,
     "assignment": ANY,
 })
+
+# The same, as samples of whole task data (``services.workflow.start`` writes the first four),
+# walked through a new diagram at deploy to find expressions that would fail at run time.
+HOST_DATA = HostData(
+    start=tuple(
+        {"requester_is_head": head, "priority": priority,
+         "authorization_reminder_after": DEFAULT_SETTINGS["authorization_reminder_after"],
+         "auto_close_after": DEFAULT_SETTINGS["auto_close_after"]}
+        for head, priority in itertools.product((False, True), PRIORITIES)),
+    handlers={name: handler.samples for name, handler in TASK_HANDLERS.items()},
+    operations={name: samples for name, samples in operations.RESULT_SAMPLES.items()},
+)
 
 
 def handler(name: str) -> TaskHandler:

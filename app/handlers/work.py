@@ -61,6 +61,8 @@ class HoldHandler(TaskHandler):
     def event(self, data):
         return "ticket.on_hold"
 
+    samples = ({"action": "hold"},)
+
     def apply(self, ctx, data):
         ctx.request.ticket.hold_reason = data["reason"]
         return {"action": "hold"}
@@ -88,6 +90,8 @@ class FinishHandler(TaskHandler):
 
     def event(self, data):
         return "ticket.finished"
+
+    samples = ({"action": "finish"},)
 
     def apply(self, ctx, data):
         ticket = ctx.request.ticket

@@ -5,6 +5,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import func, select
 
+from app.engine import sandbox
 from app.engine.specs import CompiledProcess, checksum_of, compile_process, spec_cache
 from app.extensions import db
 from app.models import ProcessDefinition
@@ -23,14 +24,30 @@ def default_diagram(process_key: str = DEFAULT_PROCESS_KEY) -> str:
     return (PROCESSES_DIR / f"{process_key}.bpmn").read_text(encoding="utf-8")
 
 
-def compile_xml(xml: str | bytes) -> CompiledProcess:
-    """Validate and compile a diagram a tenant supplied; raises DiagramError."""
-    from app.handlers.registry import DATA_VOCABULARY
+def _checks() -> dict:
+    """What a new diagram is checked with: every handler and operation, the data vocabulary
+    and the host's sample data (versions already deployed are compiled without the last two)."""
+    from app.handlers.registry import DATA_VOCABULARY, HOST_DATA
 
     handlers, operations = _names()
-    limit = current_app.config["MAX_DIAGRAM_BYTES"]
-    return compile_process(xml, handlers, operations, max_bytes=limit,
-                           vocabulary=DATA_VOCABULARY)
+    return {"handler_names": handlers, "operation_names": operations,
+            "max_bytes": current_app.config["MAX_DIAGRAM_BYTES"],
+            "vocabulary": DATA_VOCABULARY, "host": HOST_DATA}
+
+
+def check_diagram(xml: str | bytes) -> str:
+    """Validate a diagram a tenant supplied, in a child process within the CPU and memory
+    budget of the settings (``engine.sandbox``); returns its executable process id or raises
+    DiagramError. What validate and deploy run."""
+    config = current_app.config
+    budget = sandbox.Budget(cpu_seconds=config["DIAGRAM_CPU_SECONDS"],
+                            memory_mb=config["DIAGRAM_MEMORY_MB"])
+    return sandbox.check(xml, budget, **_checks())
+
+
+def compile_xml(xml: str | bytes) -> CompiledProcess:
+    """The same checks in this process, with the compiled result (tests and tools)."""
+    return compile_process(xml, **_checks())
 
 
 def compiled(definition: ProcessDefinition) -> CompiledProcess:
@@ -42,7 +59,7 @@ def compiled(definition: ProcessDefinition) -> CompiledProcess:
 def deploy(tenant_id: int, xml: str, *, process_key: str = DEFAULT_PROCESS_KEY,
            user=None, note: str = "") -> ProcessDefinition:
     """Validate and store a new active version; earlier versions stay for running instances."""
-    result = compile_xml(xml)
+    process_id = check_diagram(xml)
     last = db.session.scalar(
         select(func.max(ProcessDefinition.version)).where(
             ProcessDefinition.tenant_id == tenant_id,
@@ -59,7 +76,7 @@ def deploy(tenant_id: int, xml: str, *, process_key: str = DEFAULT_PROCESS_KEY,
         tenant_id=tenant_id,
         process_key=process_key,
         version=last + 1,
-        bpmn_process_id=result.process_id,
+        bpmn_process_id=process_id,
         bpmn_xml=xml,
         checksum=checksum_of(xml),
         is_active=True,

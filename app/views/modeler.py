@@ -252,7 +252,7 @@ def save_draft(process_key):
 def validate(process_key):
     xml, _note = _xml_from_body()
     try:
-        definitions.compile_xml(xml)
+        definitions.check_diagram(xml)
     except DiagramError as exc:
         return jsonify(valid=False, problems=_problems(exc))
     return jsonify(valid=True, problems=[])
