@@ -56,9 +56,10 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     db.init_app(app)
-    from app import ops  # first hooks: the request timer wraps every other hook
+    from app import inputs, ops  # first hooks: the request timer wraps every other hook
 
     ops.init_app(app)
+    inputs.init_app(app)  # then bad input is refused before any other hook or view sees it
     migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     login_manager.init_app(app)

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.extensions import db, login_manager
+from app.inputs import same_site_path
 from app.models import User
 from app.services.login import TooManyAttempts, check_credentials
 
@@ -27,9 +28,9 @@ def load_user(user_id: str):
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("pages.home")
+    """Where to send a person after logging in or choosing a language: the ``next`` they came
+    with if it is a path of this site (``inputs.same_site_path``), else the home page."""
+    return same_site_path(target) or url_for("pages.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -2,9 +2,10 @@
 
 from datetime import date
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask.globals import request_ctx
 from flask_login import current_user, login_required
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from app.api.errors import from_http_exception, is_api_request, problem
 from app.models.base import utcnow
@@ -27,22 +28,31 @@ PAGES = {400: "errors/400.html", 403: "errors/403.html", 404: "errors/404.html",
          413: "errors/413.html", 500: "errors/500.html"}
 
 
+def _error_page(code: int, error: HTTPException | None = None, headers=None):
+    """The page for an error ``code``; Werkzeug's plain one for rare codes, and when no link
+    can be built (a Host header Werkzeug refused leaves the request without a URL adapter,
+    and every page links to others)."""
+    template = PAGES.get(code)
+    if template is None or request_ctx.url_adapter is None:
+        response = (error or default_exceptions[code]()).get_response(request.environ)
+        response.headers.update(headers or {})
+        return response
+    return render_template(template, error=error), code, headers or {}
+
+
 @bp.app_errorhandler(HTTPException)
 def http_error(error):
-    """Problem details under /api/, a page elsewhere (or Werkzeug's own for rare codes)."""
+    """Problem details under /api/, a page elsewhere."""
     if is_api_request():
         return from_http_exception(error)
-    template = PAGES.get(error.code)
-    if template is None:
-        return error
-    return render_template(template, error=error), error.code
+    return _error_page(error.code, error)
 
 
 @bp.app_errorhandler(500)
 def server_error(error):
     if is_api_request():
         return problem(500, "Something went wrong; nothing was changed.")
-    return render_template("errors/500.html"), 500
+    return _error_page(500)
 
 
 @bp.app_context_processor
