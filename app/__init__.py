@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import sqlite
+from app import db_unavailable, sqlite
 from app.config import load_settings
 from app.extensions import babel, csrf, db, login_manager, migrate
 
@@ -72,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             sqlite.configure(db.engine)
+        db_unavailable.install(db.engine)  # a read-only or lost database: reconnect after
 
     from app import models  # noqa: F401  (registers every table)
     from app.views import register_blueprints

@@ -2,12 +2,16 @@
 
 from datetime import date
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask.globals import request_ctx
 from flask_login import current_user, login_required
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, default_exceptions
 
+from app import db_unavailable
 from app.api.errors import from_http_exception, is_api_request, problem
+from app.extensions import db
 from app.models.base import utcnow
 
 bp = Blueprint("pages", __name__)
@@ -25,7 +29,8 @@ def favicon():
 
 
 PAGES = {400: "errors/400.html", 403: "errors/403.html", 404: "errors/404.html",
-         413: "errors/413.html", 500: "errors/500.html"}
+         413: "errors/413.html", 500: "errors/500.html", 503: "errors/503.html"}
+RETRY_AFTER_SECONDS = 30
 
 
 def _error_page(code: int, error: HTTPException | None = None, headers=None):
@@ -53,6 +58,30 @@ def server_error(error):
     if is_api_request():
         return problem(500, "Something went wrong; nothing was changed.")
     return _error_page(500)
+
+
+@bp.app_errorhandler(DBAPIError)
+@bp.app_errorhandler(PoolTimeout)
+def database_unavailable(error):
+    """503 while the database is down, read-only, full or unreadable: the transaction is rolled
+    back, one warning is logged (no traceback), and the next request connects afresh
+    (``db_unavailable.install``). Any other database error stays a 500."""
+    if not db_unavailable.is_unavailable(error):
+        raise error
+    current_app.logger.warning("database unavailable, answered 503: %s",
+                               db_unavailable.describe(error))
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.close()
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if is_api_request():
+        return problem(503, "The database is unavailable or refusing changes; nothing was "
+                            "changed. Try again in a moment.", headers=headers)
+    # The page is drawn for an anonymous visitor: the signed-in person's name, company and
+    # roles would be read from the database that just failed. Their session is untouched.
+    g._login_user = current_app.login_manager.anonymous_user()
+    return _error_page(503, headers=headers)
 
 
 @bp.app_context_processor
