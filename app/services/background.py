@@ -15,7 +15,6 @@ Webhook deliveries are claimed one by one with a lease of their own (app.service
 
 import logging
 import threading
-import time
 
 from flask import current_app
 
@@ -26,9 +25,10 @@ from app.services import webhooks, workflow
 from app.sqlite import writing
 
 log = logging.getLogger(__name__)
-_started = False
 RETRY_SECONDS = 600  # a failing instance waits this long, so it cannot starve the others
 _lock = threading.Lock()
+# The embedded runner of this process while it runs: the event that stops it, and its threads.
+_runner: tuple[threading.Event, list[threading.Thread]] | None = None
 
 
 def claim_due_timers(limit: int = 100) -> list[workflow.TimerClaim]:
@@ -93,10 +93,9 @@ def run_pass() -> None:
             db.session.rollback()
 
 
-def _loop(app, job) -> None:
+def _loop(app, job, stop: threading.Event) -> None:
     interval = app.config["TIMER_POLL_SECONDS"]
-    while True:
-        time.sleep(interval)
+    while not stop.wait(interval):
         with app.app_context():
             try:
                 job()
@@ -112,14 +111,33 @@ def embedded(app) -> bool:
 
 
 def maybe_start_embedded_runner(app) -> None:
-    global _started
-    if _started or app.testing or not embedded(app):
+    global _runner
+    if _runner is not None or app.testing or not embedded(app):
         return
     with _lock:
-        if _started:
+        if _runner is not None:
             return
-        _started = True
+        stop = threading.Event()
         # Separate threads: a slow webhook receiver never delays reminders or automatic close.
-        for name, job in (("timers", run_due_timers), ("webhooks", deliver_webhooks)):
-            threading.Thread(target=_loop, args=(app, job), name=f"background-{name}",
-                             daemon=True).start()
+        threads = [threading.Thread(target=_loop, args=(app, job, stop), name=f"background-{name}",
+                                    daemon=True)
+                   for name, job in (("timers", run_due_timers), ("webhooks", deliver_webhooks))]
+        for thread in threads:
+            thread.start()
+        _runner = (stop, threads)
+
+
+def stop_embedded_runner(timeout: float = 30.0) -> bool:
+    """Stop this process's embedded runner, if it runs: each thread finishes the pass it is in
+    and ends. Waits up to ``timeout`` seconds for each; True when all have ended. A later
+    request of an app that runs it starts it again."""
+    global _runner
+    with _lock:
+        if _runner is None:
+            return True
+        stop, threads = _runner
+        stop.set()
+        for thread in threads:
+            thread.join(timeout)
+        _runner = None
+    return not any(thread.is_alive() for thread in threads)

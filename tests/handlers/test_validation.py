@@ -1,5 +1,7 @@
 """Every bad form gets a clear field error, and nothing changes."""
 
+from datetime import date, timedelta
+
 import pytest
 from marshmallow import ValidationError
 
@@ -52,6 +54,10 @@ def test_evaluate(demo, form, field):
     expect_error("Task_Evaluate", DIRECTOR, "evaluate", form, field)
 
 
+def days_from_today(days: int) -> str:
+    return (date.today() + timedelta(days=days)).isoformat()
+
+
 def _assign(**changes):
     form = assignment_form()
     form.update(changes)
@@ -63,7 +69,8 @@ def _assign(**changes):
     ({"worker_id": "abc"}, "worker_id"),
     ({"planned_start": None}, "planned_start"),
     ({"planned_end": "tomorrow"}, "planned_end"),
-    ({"planned_start": "2026-05-10", "planned_end": "2026-05-09"}, "planned_end"),
+    # Both in the future, so only the end-before-start rule can refuse it, whatever today is.
+    ({"planned_start": days_from_today(10), "planned_end": days_from_today(9)}, "planned_end"),
 ])
 def test_assign_form(demo, changes, field):
     expect_error("Task_Assign", DIRECTOR, "assign", _assign(**changes), field)
