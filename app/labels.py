@@ -51,6 +51,8 @@ ACTION = {
     "cancelled": _l("Withdrew the request"),
     "commented": _l("Commented"),
     "migrated": _l("Moved to a new process version"),
+    "process_stopped": _l("Stopped by a process error"),
+    "process_retried": _l("Step retried after a process error"),
     "form": _l("Filled in the form"),
 }
 
@@ -91,6 +93,20 @@ STEP = {
     "Enviar recordatorio": _l("Send reminder"),
 }
 
+# Incidents (services.incidents): what the failing step followed, and how one ended.
+INCIDENT_DURING = {
+    "filing": _l("when the request was filed"),
+    "step": _l("after a person's step"),
+    "timer": _l("when a timer fired"),
+    "retry": _l("when retried"),
+    "migration": _l("when moved to a new version"),
+}
+INCIDENT_RESOLUTION = {
+    "retried": _l("the step went through when retried"),
+    "gone": _l("the request left that step"),
+    "cancelled": _l("the request was withdrawn"),
+}
+
 
 def label(table: dict, code):
     return table.get(code, code) if code is not None else ""
@@ -114,5 +130,7 @@ def register(app) -> None:
         priority_label=lambda c: label(PRIORITY, c),
         decision_label=lambda c: label(DECISION, c),
         field_label=lambda c: label(FIELD, c),
+        incident_during=lambda c: label(INCIDENT_DURING, c),
+        incident_resolution=lambda c: label(INCIDENT_RESOLUTION, c),
         step_label=lambda c: label(STEP, c),
     )

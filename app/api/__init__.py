@@ -77,8 +77,8 @@ def init_api(app) -> None:
     from app.schemas import DecimalString
 
     api.register_field(DecimalString, "string", "decimal")
-    from app.api import catalog, processes, requests, tasks, tickets, tokens
+    from app.api import catalog, incidents, processes, requests, tasks, tickets, tokens
 
-    for module in (tokens, catalog, requests, tasks, tickets, processes):
+    for module in (tokens, catalog, requests, tasks, tickets, processes, incidents):
         api.register_blueprint(module.blp)
     app.register_blueprint(_docs_assets())

@@ -9,7 +9,7 @@ from app.api.errors import problem, problem_doc
 from app.extensions import db
 from app.models import REQUEST_STATUSES, ServiceRequest
 from app.schemas import PersonSchema, RequestSchema
-from app.services import history, inbox
+from app.services import history, inbox, incidents
 from app.services import requests as request_service
 from app.services.workflow import WorkflowError
 
@@ -42,6 +42,9 @@ class StepOut(StepBrief):
 
 class RequestDetail(RequestSchema):
     current_steps = fields.List(fields.Nested(StepOut))
+    stopped_at = fields.String(allow_none=True, metadata={
+        "description": "The step an error in the process diagram stopped the request at (the "
+                       "process owner sees the incident); null while it runs"})
 
 
 class CreatedOut(Schema):
@@ -132,7 +135,10 @@ def create_request():
 def get_request(request_id):
     """One request, with the step(s) it waits on and on whom"""
     req = visible_or_404(request_id)
-    req.current_steps = current_steps(req)  # a plain attribute for the response schema
+    req.current_steps = current_steps(req)  # plain attributes for the response schema
+    stopped = (incidents.open_of_request(req)
+               if req.instance is not None and req.instance.status == "incident" else [])
+    req.stopped_at = stopped[0].element_name if stopped else None
     return req
 
 

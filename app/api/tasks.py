@@ -108,6 +108,9 @@ class CompletionOut(Schema):
         "description": "Names of the steps the request waits on now"})
     current_steps = fields.List(fields.Nested(StepBrief), metadata={
         "description": "The steps the request waits on now, with their task ids"})
+    process_stopped = fields.Boolean(metadata={
+        "description": "True when the step was saved but a later automatic step failed "
+                       "because of the process diagram (an incident for the process owner)"})
 
 
 COMPLETE_BODY = {
@@ -190,7 +193,8 @@ def complete(task_id):
         return {"task_id": task.id, "request_id": req.id, "status": req.status,
                 "ticket_status": req.ticket.status if req.ticket else None,
                 "next_steps": [t.name for t in done.open_tasks],
-                "current_steps": [step_brief(t) for t in done.open_tasks]}
+                "current_steps": [step_brief(t) for t in done.open_tasks],
+                "process_stopped": done.stopped}
 
     return _act(task_id, run)
 

@@ -1,9 +1,10 @@
 """Comparing process versions and moving running instances between them.
 
 SpiffWorkflow aligns task specs by BPMN id. Its rule for *whether* an instance may move is the
-host's; ours: every task the instance waits at (ready user tasks, waiting events) must still
-exist in the new version. Moving resets those tasks, so they are created afresh (new task ids,
-timers restarted from the move).
+host's; ours: every task the instance waits at (ready user tasks, waiting events, a step that
+failed) must still exist in the new version. Moving resets the waiting ones, so they are
+created afresh (new task ids, timers restarted from the move); a failed step stays failed until
+it is retried (``services.workflow.retry_incident``).
 """
 
 from dataclasses import dataclass, field
@@ -15,7 +16,8 @@ from app.engine.runner import EngineError, Instance
 from app.engine.serializer import registry
 from app.engine.specs import CompiledProcess
 
-WAITING = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+# Where an instance can be: waiting, or stopped at a step that failed (an incident).
+WAITING = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 
 
 def _label(spec) -> str:
@@ -77,5 +79,5 @@ def migrate(instance: Instance, new: CompiledProcess) -> Instance:
     except Exception as exc:
         raise EngineError(f"the engine could not move the instance: {exc}") from exc
     moved = Instance(new, instance.workflow, instance.history)
-    moved._advance()
+    moved.advance()
     return moved

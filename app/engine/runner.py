@@ -34,6 +34,19 @@ class TaskNotReady(Exception):
     """The task asked for is not waiting any more (completed or cancelled meanwhile)."""
 
 
+class StepFailed(EngineError):
+    """An automatic step of the diagram failed (a condition that raises, a timer value out of
+    bounds, a service operation's refusal...). Everything before it is done and the instance
+    can be saved as it is: the failing element stays in ERROR (or waiting) and ``retry`` runs
+    it again, e.g. after the instance moved to a version that fixes it."""
+
+    def __init__(self, reason: str, element_id: str | None, element_name: str | None):
+        super().__init__(reason)
+        self.reason = reason
+        self.element_id = element_id
+        self.element_name = element_name or element_id
+
+
 MAX_STEPS_PER_ADVANCE = 500  # automatic steps one advance may take; SpiffWorkflow itself
 # gives up silently on an endless loop near 1000 and reports the workflow completed
 
@@ -107,6 +120,26 @@ class SafeScriptEngine(PythonScriptEngine):
         return json.dumps(result)
 
 
+class _Looping(Exception):
+    pass
+
+
+def _reason(exc: Exception) -> str:
+    """The engine's message without its own decorations, for people."""
+    text = exc.args[0] if exc.args else exc  # without SpiffWorkflow's notes
+    return " ".join(str(text).split())[:500] or type(exc).__name__
+
+
+def _erroring(workflow):
+    return next(iter(workflow.get_tasks(state=TaskState.ERROR)), None)
+
+
+def _failed(reason: str, task) -> StepFailed:
+    spec = getattr(task, "task_spec", None)
+    return StepFailed(reason, getattr(spec, "bpmn_id", None) or getattr(spec, "name", None),
+                      getattr(spec, "bpmn_name", None))
+
+
 @dataclass(frozen=True)
 class ReadyTask:
     uuid: str
@@ -137,13 +170,18 @@ class Instance:
         self.history = history if history is not None else compact.History()
 
     @classmethod
-    def start(cls, compiled: CompiledProcess, data: dict, operation: Operation) -> "Instance":
+    def create(cls, compiled: CompiledProcess, data: dict, operation: Operation) -> "Instance":
+        """A new instance at its start, nothing run yet (``advance`` runs it)."""
         wf = BpmnWorkflow(compiled.spec, compiled.subprocess_specs,
                           script_engine=SafeScriptEngine(operation))
         for task in wf.get_tasks(state=TaskState.READY):
             task.data.update(data)
-        instance = cls(compiled, wf)
-        instance._advance()
+        return cls(compiled, wf)
+
+    @classmethod
+    def start(cls, compiled: CompiledProcess, data: dict, operation: Operation) -> "Instance":
+        instance = cls.create(compiled, data, operation)
+        instance.advance()
         return instance
 
     @classmethod
@@ -164,21 +202,40 @@ class Instance:
         self.prune()
         return dump_instance(self.workflow, self.history)
 
-    def _advance(self) -> None:
-        steps = 0
+    def advance(self) -> None:
+        """Run the automatic steps until the workflow waits for a person or a timer.
 
-        def count(_task):
-            nonlocal steps
+        Raises StepFailed naming the element that failed; what ran before it stays done."""
+        steps = 0
+        last = None
+
+        def count(task):
+            nonlocal steps, last
             steps += 1
+            last = task
             if steps > MAX_STEPS_PER_ADVANCE:
-                raise EngineError("the diagram loops without waiting for anyone")
+                raise _Looping()
 
         try:
             self.workflow.do_engine_steps(did_complete_task=count)
-        except EngineError:
-            raise
+        except _Looping:
+            raise _failed("the diagram loops without waiting for anyone", last) from None
+        except WorkflowTaskException as exc:
+            raise _failed(_reason(exc), exc.task) from exc
         except Exception as exc:  # the engine raises assorted types (e.g. a bad duration)
-            raise EngineError(str(exc)) from exc
+            raise _failed(_reason(exc), _erroring(self.workflow) or last) from exc
+
+
+    def retry(self) -> None:
+        """Run the failed steps again (each from the data it had), then go on."""
+        for task in self.workflow.get_tasks(state=TaskState.ERROR):
+            task.reset_branch(None)
+        self.advance()
+
+    def live_elements(self) -> set[str]:
+        """Ids of the elements the instance is at: waiting, ready or failed."""
+        return {t.task_spec.bpmn_id for t in self.workflow.get_tasks(
+            state=TaskState.NOT_FINISHED_MASK | TaskState.ERROR) if t.task_spec.bpmn_id}
 
     def ready_tasks(self) -> list[ReadyTask]:
         tasks = self.workflow.get_tasks(state=TaskState.READY, manual=True)
@@ -205,16 +262,18 @@ class Instance:
             task.run()
         except Exception as exc:
             raise EngineError(str(exc)) from exc
-        self._advance()
+        self.advance()
 
     def fire_due_timers(self) -> None:
         """Let timers whose time has come fire, and run what follows them."""
         for _ in range(2):  # a boundary event's path may need a second pass
             try:
                 self.workflow.refresh_timers()
+            except WorkflowTaskException as exc:
+                raise _failed(_reason(exc), exc.task) from exc
             except Exception as exc:
-                raise EngineError(str(exc)) from exc
-            self._advance()
+                raise _failed(_reason(exc), _erroring(self.workflow)) from exc
+            self.advance()
 
     def cancel(self) -> None:
         """Stop the workflow: every waiting task and timer is cancelled."""

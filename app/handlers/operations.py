@@ -1,4 +1,9 @@
-"""Service operations a diagram's service tasks may call. Nothing else is callable."""
+"""Service operations a diagram's service tasks may call. Nothing else is callable.
+
+An operation checks everything it needs before it writes anything, and raises OperationError
+before its first write: a failing operation is recorded as an incident of the request
+(``services.incidents``) and the step is saved up to it, so it must leave nothing half-done.
+"""
 
 from datetime import date
 
@@ -20,7 +25,7 @@ from app.services.numbering import next_number
 
 
 class OperationError(Exception):
-    """A service operation could not do its work; the whole step is rolled back."""
+    """A service operation could not do its work (raised before it wrote anything)."""
 
 
 def create_ticket(ctx: OperationContext, params: dict, data: dict) -> dict:
@@ -30,7 +35,13 @@ def create_ticket(ctx: OperationContext, params: dict, data: dict) -> dict:
     assignment = data.get("assignment")
     if not assignment:
         raise OperationError("create_ticket needs an assignment (run the assign task first)")
-    worker = db.session.get(User, assignment["worker_id"])
+    try:
+        worker_id = int(assignment["worker_id"])
+        planned = (date.fromisoformat(assignment["planned_start"]),
+                   date.fromisoformat(assignment["planned_end"]))
+    except (KeyError, TypeError, ValueError):
+        raise OperationError("the assignment lacks a worker or valid planned dates") from None
+    worker = db.session.get(User, worker_id)
     if worker is None or worker.tenant_id != req.tenant_id:
         raise OperationError("the assigned worker does not exist in this tenant")
     ticket = Ticket(
@@ -40,8 +51,8 @@ def create_ticket(ctx: OperationContext, params: dict, data: dict) -> dict:
         service_unit_id=req.service_unit_id,
         worker_id=worker.id,
         status="pending",
-        planned_start=date.fromisoformat(assignment["planned_start"]),
-        planned_end=date.fromisoformat(assignment["planned_end"]),
+        planned_start=planned[0],
+        planned_end=planned[1],
     )
     db.session.add(ticket)  # before the helpers' query, whose autoflush would meet it half-made
     helper_ids = assignment.get("helper_ids") or []

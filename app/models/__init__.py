@@ -9,7 +9,13 @@ from app.models.integration import (
     WebhookEndpoint,
 )
 from app.models.org import ROLES, LoginAttempt, Membership, Unit, User
-from app.models.process import HumanTask, ProcessDefinition, ProcessDraft, ProcessInstance
+from app.models.process import (
+    HumanTask,
+    ProcessDefinition,
+    ProcessDraft,
+    ProcessIncident,
+    ProcessInstance,
+)
 from app.models.request import (
     OPEN_REQUEST_STATUSES,
     REQUEST_STATUSES,
@@ -35,6 +41,7 @@ __all__ = [
     "OutboxMessage",
     "ProcessDefinition",
     "ProcessDraft",
+    "ProcessIncident",
     "ProcessInstance",
     "ServiceRequest",
     "Tenant",

@@ -110,3 +110,41 @@ class ProcessDraft(TenantScoped, db.Model):
     __table_args__ = (
         UniqueConstraint("tenant_id", "process_key", name="uq_process_drafts_process"),
     )
+
+
+class ProcessIncident(TenantScoped, db.Model):
+    """A step of a request's workflow that failed at run time (a condition that raised, a timer
+    out of bounds, an operation's refusal). What came before it was saved; the workflow waits
+    at the failing element until the process owner retries it, usually after deploying a fix
+    and moving the request to that version. Like Camunda's incidents."""
+
+    __tablename__ = "process_incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_requests.id"), index=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"))
+    element_id: Mapped[str] = mapped_column(String(255))
+    element_name: Mapped[str] = mapped_column(String(255))
+    error: Mapped[str] = mapped_column(Text)
+    # What the failing step followed: filing, step (a person's), timer, retry, migration
+    occurred_during: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open or resolved
+    # How it ended: retried (the step went through), gone (the request left the failing
+    # element another way), cancelled (the request was withdrawn)
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    request = relationship("ServiceRequest")
+    instance = relationship("ProcessInstance")
+    definition = relationship("ProcessDefinition")
+    actor = relationship("User", foreign_keys=[actor_id])
+    resolved_by = relationship("User", foreign_keys=[resolved_by_id])
+
+    __table_args__ = (Index("ix_process_incidents_open", "tenant_id", "status"),)
+

@@ -119,7 +119,8 @@ def _running_on_old_versions(tenant_id: int, process_key: str, active: ProcessDe
     return list(db.session.scalars(
         select(ProcessInstance)
         .join(ProcessDefinition, ProcessDefinition.id == ProcessInstance.definition_id)
-        .where(ProcessInstance.tenant_id == tenant_id, ProcessInstance.status == "running",
+        .where(ProcessInstance.tenant_id == tenant_id,
+               ProcessInstance.status.in_(("running", "incident")),
                ProcessDefinition.process_key == process_key,
                ProcessDefinition.id != active.id)
         .order_by(ProcessInstance.id)))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from app import policy
 from app.engine import migration
-from app.engine.runner import EngineError, Instance, TaskNotReady
+from app.engine.runner import EngineError, Instance, StepFailed, TaskNotReady
 from app.engine.validation import lane_role
 from app.engine.xml import DiagramError
 from app.extensions import db
@@ -22,9 +22,16 @@ from app.handlers.base import OperationContext, TaskContext
 from app.handlers.form import FormNotFound
 from app.handlers.operations import OperationError
 from app.handlers.registry import OPERATIONS, handler_for
-from app.models import HumanTask, ProcessDefinition, ProcessInstance, ServiceRequest, User
+from app.models import (
+    HumanTask,
+    ProcessDefinition,
+    ProcessIncident,
+    ProcessInstance,
+    ServiceRequest,
+    User,
+)
 from app.models.base import utcnow
-from app.services import definitions, events, history, org
+from app.services import definitions, events, history, incidents, org
 
 
 class TaskConflict(Exception):
@@ -49,6 +56,7 @@ class Completion:
     from_status: str
     to_status: str
     open_tasks: list[HumanTask]  # the steps the request waits on now, oldest first
+    stopped: bool = False        # a later automatic step failed: the process owner is told
 
 
 def _dispatcher(ctx: OperationContext):
@@ -129,18 +137,20 @@ def _sync(row: ProcessInstance, instance: Instance, req: ServiceRequest) -> list
     return still_open
 
 
-def _save(row: ProcessInstance, instance: Instance, expected_version: int) -> None:
+def _save(row: ProcessInstance, instance: Instance, expected_version: int,
+          stopped: bool = False) -> None:
     """Write the instance's new state if its version is still ``expected_version``. A plain
     table UPDATE (not the ORM's bulk path, several times its cost on every step); pending ORM
-    changes are flushed by the caller."""
+    changes are flushed by the caller. ``stopped``: an incident holds it (its timers wait)."""
     table = ProcessInstance.__table__
+    status = "completed" if instance.is_completed else "incident" if stopped else "running"
     result = db.session.execute(
         update(table)
         .where(table.c.id == row.id, table.c.version == expected_version)
         .values(
             state=instance.dump(),
             version=expected_version + 1,
-            status="completed" if instance.is_completed else "running",
+            status=status,
             next_timer_at=instance.next_timer_at(),
             updated_at=utcnow(),
         )
@@ -148,6 +158,15 @@ def _save(row: ProcessInstance, instance: Instance, expected_version: int) -> No
     if result.rowcount != 1:
         raise TaskConflict("already_completed")
     db.session.expire(row)
+
+
+def _stopped(row: ProcessInstance, instance: Instance, req: ServiceRequest,
+             failure: StepFailed | None, during: str, actor: User | None) -> bool:
+    """Whether an incident stops the instance after this step (recording a new failure);
+    no query at all for an ordinary step of an instance that has none."""
+    if failure is None and row.status != "incident":
+        return False
+    return incidents.after_step(row, instance, req, failure, during, actor)
 
 
 def start(req: ServiceRequest, actor: User) -> ProcessInstance:
@@ -161,20 +180,26 @@ def start(req: ServiceRequest, actor: User) -> ProcessInstance:
         "authorization_reminder_after": tenant.setting("authorization_reminder_after"),
         "auto_close_after": tenant.setting("auto_close_after"),
     }
+    failure = None
     try:
-        instance = Instance.start(definitions.compiled(definition), data,
-                                  _dispatcher(OperationContext(req, actor)))
+        instance = Instance.create(definitions.compiled(definition), data,
+                                   _dispatcher(OperationContext(req, actor)))
+        instance.advance()
+    except StepFailed as exc:  # filed all the same; the process owner sees the incident
+        failure = exc
     except (EngineError, OperationError) as exc:
         raise WorkflowError(str(exc)) from exc
     row = ProcessInstance(
         tenant_id=req.tenant_id, definition=definition, request_id=req.id,
         state=instance.dump(), version=1,
-        status="completed" if instance.is_completed else "running",
+        status="completed" if instance.is_completed else "incident" if failure else "running",
         next_timer_at=instance.next_timer_at(),
     )
     db.session.add(row)
     db.session.flush()
     _sync(row, instance, req)
+    if failure is not None:
+        incidents.after_step(row, instance, req, failure, "filing", actor)
     db.session.flush()
     return row
 
@@ -231,18 +256,22 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
                                changes=handler.describe(ctx, data), ticket=req.ticket)
         task_data = handler.apply(ctx, data)
         expected_version = row.version
+        failure = None
         try:
             instance = _restore(row, OperationContext(req, user))
             instance.complete(task.task_uuid, task_data)
         except TaskNotReady:
             raise TaskConflict("already_completed") from None
+        except StepFailed as exc:  # the person's step stands; an automatic one after it failed
+            failure = exc
         except (EngineError, OperationError) as exc:
             raise WorkflowError(str(exc)) from exc
         task.status = "completed"
         task.completed_at = utcnow()
         task.completed_by_id = user.id
         open_tasks = _sync(row, instance, req)
-        _save(row, instance, expected_version)
+        stopped = _stopped(row, instance, req, failure, "step", user)
+        _save(row, instance, expected_version, stopped)
         event.to_status = req.status
         to_ticket_status = req.ticket.status if req.ticket else None
         if to_ticket_status != from_ticket_status:
@@ -252,7 +281,8 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
         if lifecycle_event:
             events.emit(req, lifecycle_event, user)
     db.session.flush()
-    return Completion(req, from_status, req.status, sorted(open_tasks, key=lambda t: t.id))
+    return Completion(req, from_status, req.status, sorted(open_tasks, key=lambda t: t.id),
+                      stopped)
 
 
 def _lock_instance_of(req: ServiceRequest) -> ProcessInstance:
@@ -281,6 +311,8 @@ def cancel_request(user: User, req: ServiceRequest, reason: str) -> None:
     _sync(row, instance, req)
     req.status = "cancelled"
     req.closed_at = utcnow()
+    if row.status == "incident":
+        incidents.resolve_all(row, "cancelled", user)
     _save(row, instance, expected_version)
     history.record(req, "cancelled", user, comment=reason, from_status=from_status,
                    to_status="cancelled")
@@ -365,13 +397,17 @@ def fire_timers(claim: TimerClaim) -> bool:
     if row is None:
         return False
     req = row.request
+    failure = None
     try:
         instance = _restore(row, OperationContext(req, None))
         instance.fire_due_timers()
+    except StepFailed as exc:  # saved up to the failing step: no retry every few minutes
+        failure = exc
     except (EngineError, OperationError) as exc:
         raise WorkflowError(str(exc)) from exc
     _sync(row, instance, req)
-    _save(row, instance, claim.version)
+    stopped = _stopped(row, instance, req, failure, "timer", None)
+    _save(row, instance, claim.version, stopped)
     db.session.flush()
     return True
 
@@ -395,7 +431,7 @@ def migrate_instance(user: User, req: ServiceRequest, to_version: int) -> None:
         ProcessDefinition.tenant_id == req.tenant_id,
         ProcessDefinition.process_key == old.process_key,
         ProcessDefinition.version == to_version))
-    if target is None or row.status != "running":
+    if target is None or row.status not in ("running", "incident"):
         raise WorkflowError("nothing to move")
     expected_version = row.version
     instance = _restore(row, OperationContext(req, user))
@@ -405,10 +441,43 @@ def migrate_instance(user: User, req: ServiceRequest, to_version: int) -> None:
         raise WorkflowError(str(exc)) from exc
     from_status = req.status
     _sync(row, moved, req)
-    _save(row, moved, expected_version)
+    _save(row, moved, expected_version, stopped=row.status == "incident")
     db.session.execute(update(ProcessInstance).where(ProcessInstance.id == row.id)
                        .values(definition_id=target.id)
                        .execution_options(synchronize_session=False))
     history.record(req, "migrated", user, from_status=from_status, to_status=req.status,
                    changes={"from_version": old.version, "to_version": target.version})
     db.session.flush()
+
+
+def retry_incident(user: User, incident: ProcessIncident) -> bool:
+    """Run the failed step of an incident's request again, on the version the request is on
+    now (move it to a fixed version first). True if the request went on; False if it failed
+    again (the incident stays open, with the new error). One locked, versioned step."""
+    req = incident.request
+    row = _lock_instance_of(req)
+    db.session.refresh(incident)
+    if incident.status != "open" or row.status != "incident":
+        raise TaskConflict("already_completed")
+    if not policy.can_own_processes(user) or user.tenant_id != incident.tenant_id:
+        raise NotAllowed()
+    expected_version = row.version
+    instance = _restore(row, OperationContext(req, user))
+    from_status = req.status
+    failure = None
+    try:
+        instance.retry()
+    except StepFailed as exc:
+        failure = exc
+    except (EngineError, OperationError) as exc:
+        raise WorkflowError(str(exc)) from exc
+    _sync(row, instance, req)
+    history.record(req, "process_retried", user, step=incident.element_name,
+                   from_status=from_status, to_status=req.status)
+    if incident.element_id not in instance.live_elements():  # the step itself went through
+        incidents.resolve(incident, "retried", user)
+    stopped = incidents.after_step(row, instance, req, failure, "retry", user)
+    _save(row, instance, expected_version, stopped)
+    db.session.flush()
+    return failure is None
+

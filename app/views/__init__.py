@@ -7,6 +7,7 @@ def register_blueprints(app) -> None:
         admin,
         auth,
         inbox,
+        incidents,
         modeler,
         pages,
         processes,
@@ -16,5 +17,5 @@ def register_blueprints(app) -> None:
     )
 
     for module in (auth, pages, requests, inbox, tasks, tickets, admin, account, processes,
-                   modeler):
+                   incidents, modeler):
         app.register_blueprint(module.bp)

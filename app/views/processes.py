@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Category, HumanTask, ProcessDefinition, ProcessInstance
+from app.models import Category, HumanTask, ProcessDefinition, ProcessIncident, ProcessInstance
 from app.services import definitions, drafts, processes
 from app.views.common import process_owners_only, scoped_get
 
@@ -60,7 +60,8 @@ def _versions_or_404(process_key: str) -> list[ProcessDefinition]:
 def _running_by_version(tenant_id: int) -> dict[int, int]:
     rows = db.session.execute(
         select(ProcessInstance.definition_id, func.count())
-        .where(ProcessInstance.tenant_id == tenant_id, ProcessInstance.status == "running")
+        .where(ProcessInstance.tenant_id == tenant_id,
+               ProcessInstance.status.in_(("running", "incident")))
         .group_by(ProcessInstance.definition_id))
     return dict(rows.all())
 
@@ -83,8 +84,12 @@ def index():
             "draft": drafts.get_draft(tenant_id, key),
             "categories": [c for c in categories if c.process_key == key],
         })
+    open_incidents = db.session.scalar(
+        select(func.count()).select_from(ProcessIncident)
+        .where(ProcessIncident.tenant_id == tenant_id, ProcessIncident.status == "open"))
     return render_template("processes/index.html", rows=rows, categories=categories,
-                           deployed=processes.deployed_keys(tenant_id))
+                           deployed=processes.deployed_keys(tenant_id),
+                           open_incidents=open_incidents)
 
 
 @bp.route("/new", methods=["POST"])

@@ -21,7 +21,7 @@ from app.engine.validation import TASK_ROLES
 from app.extensions import db
 from app.labels import ROLE, STEP, label, when
 from app.models import REQUEST_STATUSES
-from app.services import history, inbox, trail, workflow
+from app.services import history, inbox, incidents, trail, workflow
 from app.services import requests as request_service
 from app.services.workflow import WorkflowError
 from app.views.common import describe_form, form_values, request_or_404
@@ -114,7 +114,11 @@ def detail(request_id: int):
     g.page_scripts = True  # the live diagram (app/static/dist/viewer.js)
     events = history.events_of(req)
     waiting = [(task, inbox.candidates(task)) for task in inbox.open_tasks_for_request(req)]
+    stopped_at = (incidents.open_of_request(req)
+                  if req.instance is not None and req.instance.status == "incident" else [])
     return render_template("requests/detail.html", req=req, events=events, waiting=waiting,
+                           stopped_at=stopped_at,
+                           can_see_incidents=policy.can_own_processes(current_user),
                            can_cancel=policy.can_cancel_request(current_user, req),
                            can_act=lambda t: policy.can_complete_task(current_user, t),
                            can_claim=lambda t: policy.can_claim_task(current_user, t))

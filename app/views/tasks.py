@@ -83,6 +83,9 @@ def complete(task_id: int):
                    "Nothing was changed; tell your administrator.")
         return _page(task, values, None, handler_name, 500, notice=notice)
     flash(_("Done: %(action)s.", action=handler_for(task, handler_name).title), "success")
+    if result.stopped:
+        flash(_("Your step was saved, but the process stopped at a later step because of an "
+                "error in its diagram. The process owner has been told."), "error")
     return redirect(url_for("requests.detail", request_id=result.request.id))
 
 
