@@ -55,6 +55,9 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["PROXY_FIX_X_FOR"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    from app.engine import timers
+
+    timers.configure(app.config["TIMER_MAX_YEARS"], app.config["TIMER_MIN_CYCLE_SECONDS"])
     db.init_app(app)
     from app import inputs, ops  # first hooks: the request timer wraps every other hook
 

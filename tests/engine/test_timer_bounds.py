@@ -127,3 +127,18 @@ def test_check_accepts(kind, value):
 def test_check_refuses(kind, value):
     with pytest.raises(timers.TimerValueError):
         timers.check(kind, value)
+
+
+def test_the_application_reads_the_bounds_from_its_settings():
+    from app import create_app
+
+    try:
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TIMER_MAX_YEARS": 2,
+                    "TIMER_MIN_CYCLE_SECONDS": 300})
+        with pytest.raises(timers.TimerValueError, match="longer than 2 years"):
+            timers.check("duration", "P3Y")
+        with pytest.raises(timers.TimerValueError, match="every 300 seconds"):
+            timers.check("cycle", "R/PT2M")
+    finally:
+        timers.configure(max_years=10, min_cycle_seconds=60)
+
