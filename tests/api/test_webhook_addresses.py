@@ -16,8 +16,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import WebhookDelivery, WebhookEndpoint
-from app.services import webhooks
-from app.services.webhooks import UnusableURL, deliver_due, special_purpose, target
+from app.services import webhook_targets, webhooks
+from app.services.webhook_targets import UnusableURL, special_purpose, target
+from app.services.webhooks import deliver_due
 from tests.factories import file, user
 from tests.views.helpers import html
 
@@ -140,11 +141,11 @@ def claim(url: str) -> webhooks._Claim:
 
 
 def reason(problem: str) -> str:
-    return webhooks._PROBLEMS[problem][0]
+    return webhook_targets._PROBLEMS[problem][0]
 
 
 def message(problem: str) -> str:
-    return str(webhooks._PROBLEMS[problem][1])
+    return str(webhook_targets._PROBLEMS[problem][1])
 
 
 # -- what a URL means: target() ---------------------------------------------------------------
@@ -173,7 +174,7 @@ def test_a_plain_url_is_read_as_the_http_client_reads_it(url, expected):
     assert (where.scheme, where.host, where.port, where.path) == expected
     # what the sender hands to urllib is read back by urllib and http.client as the same
     # host, port and request path, and reads as itself
-    assert webhooks._as_sent(where.url, where.scheme) == expected[1:]
+    assert webhook_targets._as_sent(where.url, where.scheme) == expected[1:]
     assert target(where.url) == where
 
 
@@ -285,7 +286,7 @@ def test_an_odd_url_is_refused_not_interpreted(url, problem):
 def test_what_the_refused_spellings_would_have_reached():
     """Why refusing is needed: urllib decodes a percent-encoded host, and libc reads numeric
     spellings as 127.0.0.1 (glibc; another libc may refuse them, which is fine)."""
-    assert webhooks._as_sent("http://%31%32%37.0.0.1:8080/x", "http") == (
+    assert webhook_targets._as_sent("http://%31%32%37.0.0.1:8080/x", "http") == (
         "127.0.0.1", 8080, "/x")
     for host in ("127.1", "0x7f.1", "017700000001", "2130706433", "0x7f.0.0.1"):
         try:
@@ -354,7 +355,7 @@ def always_refused_embeddings(ipv4: str) -> dict[str, ipaddress.IPv6Address]:
 
 
 @pytest.mark.parametrize("row", [row for version in (4, 6)
-                                 for row in webhooks.SPECIAL_PURPOSE[version]],
+                                 for row in webhook_targets.SPECIAL_PURPOSE[version]],
                          ids=lambda row: str(row[0]))
 def test_every_row_of_the_table_is_refused_to_its_edges(row):
     network, _name = row
@@ -558,11 +559,11 @@ def test_the_admin_form_shows_why_an_encoded_host_is_refused(checked, demo, brow
 
 def test_private_address_checks_every_answer(network):
     names_for_registering(network)
-    assert webhooks.private_address("mixed.test")
-    assert webhooks.private_address("mapped.test")
-    assert webhooks.private_address("nowhere.test") is False  # nothing to refuse yet
-    assert not webhooks.private_address("public.test")
-    assert webhooks.private_address("")
+    assert webhook_targets.private_address("mixed.test")
+    assert webhook_targets.private_address("mapped.test")
+    assert webhook_targets.private_address("nowhere.test") is False  # nothing to refuse yet
+    assert not webhook_targets.private_address("public.test")
+    assert webhook_targets.private_address("")
 
 
 # -- sending ----------------------------------------------------------------------------------

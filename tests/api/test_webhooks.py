@@ -518,7 +518,7 @@ def test_anonymous_visitors_are_sent_to_log_in(demo, browser):
 def test_private_addresses_are_refused_unless_allowed(app, demo):
     from marshmallow import ValidationError
 
-    from app.services import webhooks
+    from app.services import webhook_targets, webhooks
 
     admin = user("admin@acme.test")
     app.config["WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = False
@@ -527,8 +527,8 @@ def test_private_addresses_are_refused_unless_allowed(app, demo):
                     "http://169.254.169.254/latest/meta-data", "http://[::1]/x"):
             with pytest.raises(ValidationError):
                 webhooks.create_endpoint(admin, {"url": url, "events": ["request.filed"]})
-        assert webhooks.private_address("192.168.1.10")
-        assert not webhooks.private_address("93.184.215.14")
+        assert webhook_targets.private_address("192.168.1.10")
+        assert not webhook_targets.private_address("93.184.215.14")
     finally:
         app.config["WEBHOOK_ALLOW_PRIVATE_NETWORKS"] = True
     db.session.rollback()
