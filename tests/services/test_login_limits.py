@@ -115,3 +115,14 @@ def test_failures_older_than_the_window_no_longer_count(app, demo, limits):
         assert attempt("ana@acme.test", "demo1234") == "blocked"
         clock.move_to(T0 + window + timedelta(seconds=1))
         assert attempt("ana@acme.test", "demo1234") == "ok"
+
+
+def test_an_emails_failures_older_than_the_window_no_longer_count(app, demo, limits):
+    window = timedelta(seconds=app.config["LOGIN_WINDOW_SECONDS"])
+    with time_machine.travel(T0, tick=False) as clock:
+        for i in range(limits[0]):
+            assert attempt("ana@acme.test", address=f"192.0.2.{i}") == "failed"
+        clock.move_to(T0 + window)
+        assert attempt("ana@acme.test", "demo1234", address=ELSEWHERE) == "blocked"
+        clock.move_to(T0 + window + timedelta(seconds=1))
+        assert attempt("ana@acme.test", "demo1234", address=ELSEWHERE) == "ok"
