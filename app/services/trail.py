@@ -20,7 +20,7 @@ from app.engine.xml import BPMN_NS, load_bpmn_tree
 from app.extensions import db
 from app.handlers.base import OperationContext
 from app.models import HumanTask, ProcessInstance, ServiceRequest, User
-from app.services import inbox, workflow
+from app.services import inbox, incidents, workflow
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class Trail:
     completed: list[str] = field(default_factory=list)  # in the order first completed
     flows: list[str] = field(default_factory=list)  # sequence flows taken, in order
     current: list[Current] = field(default_factory=list)
-    stopped: list[str] = field(default_factory=list)  # where a withdrawal or timer cut it short
+    stopped: list[str] = field(default_factory=list)  # cut short: withdrawal, timer, error
     steps: dict[str, list[Done]] = field(default_factory=dict)  # user tasks, oldest first
 
 
@@ -158,4 +158,7 @@ def trail_of(req: ServiceRequest, waiting=None) -> Trail | None:
     trail.completed = list(completed)
     trail.flows = list(flows)
     trail.stopped = [eid for eid, state in last_state.items() if state == "cancelled"]
+    if row.status == "incident":  # the step a diagram error stopped it at
+        trail.stopped += [i.element_id for i in incidents.open_of_request(req)
+                          if i.element_id not in trail.stopped]
     return trail

@@ -21,6 +21,9 @@ def test_pages_show_the_stop_to_everyone_and_the_incident_to_owners(demo, browse
     page = html(ana.get(f"/requests/{req.id}"))
     assert "Detenida por un error del proceso" in page
     assert "ZeroDivisionError" not in page  # the diagram's error is for the process owner
+    diagram = ana.get(f"/requests/{req.id}/diagram.json").get_json()
+    assert "Gateway_Authorized" in diagram["stopped"]  # drawn as "stopped here"
+    assert "Task_Authorize" in diagram["completed"]
     assert ana.get("/processes/incidents").status_code == 404
     owner = browser("admin@acme.test")
     page = html(owner.get("/processes/incidents"))
