@@ -67,6 +67,12 @@ def load_settings() -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
+        # A login session of the pages ends this many hours after logging in, however busy
+        # (SESSION_MAX_AGE_HOURS), and after this many minutes without a page request
+        # (SESSION_IDLE_MINUTES; activity is recorded every few minutes, so an idle session may
+        # end up to five minutes early)
+        "SESSION_MAX_AGE_HOURS": float(os.environ.get("SESSION_MAX_AGE_HOURS", "12")),
+        "SESSION_IDLE_MINUTES": float(os.environ.get("SESSION_IDLE_MINUTES", "120")),
         # Run due BPMN timers in a background thread of the web process
         "EMBEDDED_TIMERS": _bool("EMBEDDED_TIMERS", True),
         "TIMER_POLL_SECONDS": float(os.environ.get("TIMER_POLL_SECONDS", "15")),

@@ -22,6 +22,7 @@ from app.models.request import (
     NumberSequence,
     ServiceRequest,
 )
+from app.models.session import UserSession
 from app.models.tenant import Tenant
 from app.models.ticket import OPEN_TICKET_STATUSES, TICKET_STATUSES, Ticket, ticket_helpers
 
@@ -48,6 +49,7 @@ __all__ = [
     "Ticket",
     "Unit",
     "User",
+    "UserSession",
     "ticket_helpers",
     "ApiToken",
     "WebhookDelivery",

@@ -1,4 +1,8 @@
-"""Log in and out, and choose the interface language."""
+"""Log in and out, and choose the interface language.
+
+Each login starts a server-side session (``services.sessions``) whose id travels in the signed
+cookie under ``SESSION_KEY``; the person is loaded through it on every page request.
+"""
 
 
 from flask import (
@@ -15,16 +19,24 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from app.extensions import db, login_manager
 from app.inputs import same_site_path
-from app.models import User
+from app.services import sessions
 from app.services.login import TooManyAttempts, check_credentials
 
 bp = Blueprint("auth", __name__)
+SESSION_KEY = "_sid"  # the raw id of the server-side session, in the signed cookie
+
+
+def current_session_id() -> str | None:
+    return session.get(SESSION_KEY)
 
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    """The person of the cookie's live server-side session (one query), else None.
+
+    Flask-Login also calls this for a "remember me" cookie; such a cookie brings no session id,
+    so it never logs anyone in (this app sets none)."""
+    return sessions.load(user_id, current_session_id())
 
 
 def _safe_next(target: str | None) -> str:
@@ -46,12 +58,15 @@ def login():
             db.session.rollback()
             flash(_("Too many failed attempts. Wait a few minutes and try again."), "error")
             return render_template("auth/login.html", email=email), 429
-        db.session.commit()
         if user is None:
+            db.session.commit()  # the failed attempt counts
             flash(_("Wrong e-mail or password."), "error")
             return render_template("auth/login.html", email=email), 401
-        session.clear()
+        raw = sessions.start(user, request.user_agent.string, request.remote_addr)
+        db.session.commit()
+        session.clear()  # nothing of the anonymous visit (or an earlier login) carries over
         login_user(user)
+        session[SESSION_KEY] = raw
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", email=email)
 
@@ -59,6 +74,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    sessions.end(current_user, current_session_id(), "logout")
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
