@@ -32,6 +32,7 @@ def without_viability_step() -> str:
 
 
 def deploy_shorter(note="no viability step"):
+    db.session.rollback()  # a fresh transaction: requests made since may have written
     admin = user("admin@acme.test")
     definition = definitions.deploy(admin.tenant_id, without_viability_step(), user=admin,
                                     note=note)

@@ -241,6 +241,7 @@ def test_a_postgresql_server_that_is_down_is_a_503(own_app, logged):
     # session is kept for when the database is back
     with app.app_context(), person.client.session_transaction() as session:
         session["_user_id"] = "1"
+        session["_sid"] = "x" * 43  # a server-side session id (services.sessions) to look up
         session["_fresh"] = True
     response = person.get("/inbox")
     assert_unavailable_page(response)
