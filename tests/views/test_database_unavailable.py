@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models import HistoryEvent, ServiceRequest
 
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-MESSAGE = "The service cannot use its database right now"
+MESSAGE = "En este momento el servicio no puede usar su base de datos"  # es: the default language
 PROBLEM = "application/problem+json"
 
 

@@ -72,7 +72,7 @@ def test_log_out_everywhere_else_kills_the_other_cookies(demo, browser, app):
     phone_copy = cookie_of(phone)
     luis = browser("luis@acme.test")
     assert laptop.post("/account/sessions/end-others").status_code == 302
-    assert "1 other session ended" in html(laptop.get("/account/sessions"))
+    assert "Se cerró 1 sesión más" in html(laptop.get("/account/sessions"))
     assert laptop.get("/inbox").status_code == 200          # this one goes on
     assert_logged_out(phone.get("/inbox"))
     assert_logged_out(replay(app, phone_copy))
@@ -252,9 +252,9 @@ def test_the_account_page_lists_and_ends_sessions(demo, browser, app):
     page = laptop.get("/account/sessions")
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     body = html(page)
-    assert "Firefox on Linux" in body and "Safari on iOS" in body
+    assert "Firefox en Linux" in body and "Safari en iOS" in body
     marked = [row for row in body.split("<tr>") if "badge st-in_progress" in row]
-    assert len(marked) == 1 and "Firefox on Linux" in marked[0]   # "this session", once
+    assert len(marked) == 1 and "Firefox en Linux" in marked[0]   # "this session", once
     assert body.count("/account/sessions/") == 3             # two "end" forms + end-others
     ana_rows = rows_of("ana@acme.test")
     phone_row = next(r for r in ana_rows if "iPhone" in r.user_agent)
