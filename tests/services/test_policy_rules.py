@@ -125,3 +125,19 @@ def test_a_claim_is_released_by_its_holder_or_a_tenant_admin_only(demo):
     db.session.commit()
     assert open_task(task.request, "Task_Authorize").claimed_by_id is None
     assert not policy.can_release_task(head, task)  # nothing held: nothing to release
+
+
+def test_who_manages_webhooks_processes_and_tokens(demo):
+    from app.api import tokens_service
+
+    admin, director, ana = (user(e) for e in ("admin@acme.test", DIRECTOR, "ana@acme.test"))
+    assert policy.can_manage_webhooks(admin) and policy.can_own_processes(admin)
+    for other in (director, ana, user("jefe@globex.test")):
+        assert not policy.can_manage_webhooks(other) and not policy.can_own_processes(other)
+    _, mine = tokens_service.issue(ana, "mío", 1)
+    _, luis = tokens_service.issue(user("luis@acme.test"), "de Luis", 1)
+    assert policy.can_manage_token(ana, mine)
+    assert not policy.can_manage_token(ana, luis) and not policy.can_manage_token(ana, None)
+    assert not policy.can_manage_token(user("pedro@globex.test"), mine)
+    assert policy.can_file_request(ana) and policy.can_file_request(user("jefe@globex.test"))
+    assert not policy.can_file_request(director)  # no unit of her own to file from
