@@ -9,6 +9,9 @@ connection that opened its file read-only stays read-only after the file is writ
 and a PostgreSQL session that began read-only (a standby, ``default_transaction_read_only``)
 stays so. Without it, recovering would need a restart. Connections opened read-only after
 the refusal (by pages that only read) are replaced too (``_renew_read_only_connections``).
+It also makes the rollback of a session the server has ended succeed (a restart, a crash:
+``_rollback_of_ended_sessions_succeeds``), so ending a request or a background pass never fails
+on it.
 """
 
 import os
@@ -27,7 +30,10 @@ SQLITE_RECONNECT = ("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR")
 # server shutting down or starting, out of disk, memory or connections, I/O error.
 PG_UNAVAILABLE = {"25006", "57P01", "57P02", "57P03", "53000", "53100", "53200", "53300",
                   "58030"}
-PG_RECONNECT = {"25006", "57P01", "57P02", "57P03"}
+# The server ended the session: shut down by an operator (57P01), after a crash (57P02), or
+# not accepting connections yet (57P03).
+PG_SESSION_ENDED = {"57P01", "57P02", "57P03"}
+PG_RECONNECT = {"25006", *PG_SESSION_ENDED}
 
 
 def _codes(exc) -> tuple[str | None, str | None]:
@@ -69,6 +75,7 @@ def describe(error: BaseException) -> str:
 def install(engine) -> None:
     event.listen(engine, "handle_error", _discard_pool_on_refusal)
     _renew_read_only_connections(engine)
+    _rollback_of_ended_sessions_succeeds(engine)
 
 
 def _discard_pool_on_refusal(context) -> None:
@@ -106,3 +113,33 @@ def _renew_read_only_connections(engine) -> None:
         fresh = record.info.pop("fresh", False)
         if record.info.get("read_only") and not fresh:
             raise DisconnectionError("the connection began read-only")
+
+
+def _session_ended(exc, dbapi_conn) -> bool:
+    """Whether a failed statement means the server has ended this connection's session: the
+    driver knows the connection closed, or the server's last word was a connection exception
+    (class 08) or a shutdown."""
+    if getattr(dbapi_conn, "closed", False):  # psycopg: closed, or broken by the server
+        return True
+    _, sqlstate = _codes(exc)
+    return bool(sqlstate) and (sqlstate.startswith("08") or sqlstate in PG_SESSION_ENDED)
+
+
+def _rollback_of_ended_sessions_succeeds(engine) -> None:
+    """A rollback on a connection whose session the server has ended (``pg_ctl stop``, a
+    crash, a failover) has nothing left to undo: the server rolled the transaction back when
+    it ended the session. SQLAlchemy raises all the same, wherever the rollback runs: at the
+    end of a request (Flask-SQLAlchemy's teardown; gunicorn then answers a bare 500 for a
+    request that had already committed and answered), of a background pass, of a Celery task.
+    Here such a rollback succeeds, and the dead connection is dropped at its next checkout
+    (``pool_pre_ping``). Any other failed rollback is raised as before."""
+    rollback = engine.dialect.do_rollback
+
+    def do_rollback(dbapi_conn):
+        try:
+            rollback(dbapi_conn)
+        except Exception as exc:
+            if not _session_ended(exc, dbapi_conn):
+                raise
+
+    engine.dialect.do_rollback = do_rollback
