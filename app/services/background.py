@@ -11,10 +11,14 @@ Any number of runners may run at once. A due timer is claimed with a lease (``FO
 LOCKED`` on PostgreSQL) and fired under a check of the instance's version, so it fires exactly
 once; a runner that dies mid-way leaves the lease to expire and the timer is claimed again.
 Webhook deliveries are claimed one by one with a lease of their own (app.services.webhooks).
+
+The embedded runner survives its own faults: its loops outlive any error of a pass, and a thread
+that ends all the same is started again by the next request (``maybe_start_embedded_runner``).
 """
 
 import logging
 import threading
+from dataclasses import dataclass, field
 
 from flask import current_app
 
@@ -28,7 +32,7 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 600  # a failing instance waits this long, so it cannot starve the others
 _lock = threading.Lock()
 # The embedded runner of this process while it runs: the event that stops it, and its threads.
-_runner: tuple[threading.Event, list[threading.Thread]] | None = None
+_runner: "_Runner | None" = None
 
 
 def claim_due_timers(limit: int = 100) -> list[workflow.TimerClaim]:
@@ -94,15 +98,19 @@ def run_pass() -> None:
 
 
 def _loop(app, job, stop: threading.Event) -> None:
+    """Run ``job`` every TIMER_POLL_SECONDS until ``stop`` is set. Nothing a pass raises ends
+    the loop: not the job, not ending the pass's session or app context (a rollback on a
+    connection the database server has just closed), so the next pass always comes."""
     interval = app.config["TIMER_POLL_SECONDS"]
     while not stop.wait(interval):
-        with app.app_context():
-            try:
-                job()
-            except Exception:
-                log.exception("background %s failed", job.__name__)
-            finally:
-                db.session.remove()
+        try:
+            with app.app_context():
+                try:
+                    job()
+                finally:
+                    db.session.remove()
+        except Exception:
+            log.exception("background %s failed", job.__name__)
 
 
 def embedded(app) -> bool:
@@ -110,21 +118,51 @@ def embedded(app) -> bool:
     return bool(app.config["EMBEDDED_TIMERS"]) and not app.config["CELERY_BROKER_URL"]
 
 
+def _jobs() -> dict:
+    """The runner's threads by name, with the job each runs. Separate threads: a slow webhook
+    receiver never delays reminders or automatic closes."""
+    return {"background-timers": run_due_timers, "background-webhooks": deliver_webhooks}
+
+
+@dataclass
+class _Runner:
+    stop: threading.Event
+    threads: dict[str, threading.Thread] = field(default_factory=dict)
+
+    def running(self) -> bool:
+        return all(thread.is_alive() for thread in self.threads.values())
+
+
 def maybe_start_embedded_runner(app) -> None:
-    global _runner
-    if _runner is not None or app.testing or not embedded(app):
+    """Start this process's runner on its first request, and start again any of its threads
+    that has ended since: each request checks (one ``is_alive`` per thread), so a thread that
+    died (an exception its loop does not catch, such as SystemExit, or a bug in the loop
+    itself) costs at most the time until the next request, not the process's life. Work the
+    dead thread had claimed waits for its lease (TIMER_LEASE_SECONDS, WEBHOOK_LEASE_SECONDS)."""
+    runner = _runner
+    if runner is not None and runner.running():
+        return
+    if app.testing or not embedded(app):
         return
     with _lock:
-        if _runner is not None:
-            return
-        stop = threading.Event()
-        # Separate threads: a slow webhook receiver never delays reminders or automatic close.
-        threads = [threading.Thread(target=_loop, args=(app, job, stop), name=f"background-{name}",
-                                    daemon=True)
-                   for name, job in (("timers", run_due_timers), ("webhooks", deliver_webhooks))]
-        for thread in threads:
-            thread.start()
-        _runner = (stop, threads)
+        _supervise(app)
+
+
+def _supervise(app) -> None:
+    """Start the runner, or the threads of it that are not alive (the caller holds _lock)."""
+    global _runner
+    if _runner is None:
+        _runner = _Runner(threading.Event())
+    for name, job in _jobs().items():
+        thread = _runner.threads.get(name)
+        if thread is not None and thread.is_alive():
+            continue
+        if thread is not None:
+            log.error("background thread %s had ended; starting it again", name)
+        thread = threading.Thread(target=_loop, args=(app, job, _runner.stop), name=name,
+                                  daemon=True)
+        thread.start()
+        _runner.threads[name] = thread
 
 
 def stop_embedded_runner(timeout: float = 30.0) -> bool:
@@ -135,9 +173,9 @@ def stop_embedded_runner(timeout: float = 30.0) -> bool:
     with _lock:
         if _runner is None:
             return True
-        stop, threads = _runner
-        stop.set()
+        runner, _runner = _runner, None
+        runner.stop.set()
+        threads = list(runner.threads.values())
         for thread in threads:
             thread.join(timeout)
-        _runner = None
     return not any(thread.is_alive() for thread in threads)
