@@ -116,9 +116,9 @@ define pytest_sqlite
 endef
 
 # Starts a throw-away PostgreSQL cluster, runs pytest on it, stops the cluster (even on
-# failure or interruption); exit code in $$rc. The multi-node test (marker multinode) starts
-# its own PostgreSQL, Redis, gunicorn nodes and Celery workers, so it runs in the SQLite pass
-# only: once per `make test`.
+# failure or interruption); exit code in $$rc. The multi-node test (marker multinode) and the
+# fault tests (marker faults) start their own PostgreSQL, Redis, gunicorn nodes and Celery
+# workers, so they run in the SQLite pass only: once per `make test`.
 define pytest_postgres
 	echo
 	pgdir="$$(mktemp -d /tmp/mesa-pg.XXXXXX)"
@@ -131,7 +131,7 @@ define pytest_postgres
 	url="postgresql+psycopg://postgres@127.0.0.1:$$pgport/mesa_test"
 	echo "=== pytest on PostgreSQL (TEST_DATABASE_URL=$$url) ==="
 	rc=0
-	TEST_DATABASE_URL="$$url" $(PYTEST) -m 'not multinode' $(PYTEST_ARGS) || rc=$$?
+	TEST_DATABASE_URL="$$url" $(PYTEST) -m 'not multinode and not faults' $(PYTEST_ARGS) || rc=$$?
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests on PostgreSQL (exit 5)" >&2; fi
 	stop_pg
 	trap - EXIT

@@ -1,7 +1,11 @@
 """Throw-away servers on loopback for the tests that need real ones: Redis, a PostgreSQL
-cluster (scripts/pg_cluster.sh), and processes (gunicorn, Celery) each in a process group of
-its own, so a whole node can be killed at once, as when a machine dies."""
+cluster (scripts/pg_cluster.sh) that a test may stop and start again, and the service's own
+processes (gunicorn nodes, Celery workers and beat, ``Stack``), each in a process group of its
+own, so a whole node can be killed at once, as when a machine dies. Used by tests/multinode and
+tests/faults."""
 
+import http.client
+import json
 import os
 import shutil
 import signal
@@ -12,9 +16,11 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(os.environ.get("VIRTUAL_ENV") or ROOT / ".venv") / "bin"
 
 
 def unavailable(reason: str):
@@ -116,12 +122,64 @@ def postgres_available() -> bool:
     return any((Path(d) / "initdb").exists() for d in Path("/usr/lib/postgresql").glob("*/bin"))
 
 
+def _pg_bin() -> Path:
+    """The newest PostgreSQL server binaries, as scripts/pg_cluster.sh picks them."""
+    found = [d for d in Path("/usr/lib/postgresql").glob("*/bin") if (d / "pg_ctl").exists()]
+    return max(found, key=lambda d: [int(p) for p in d.parent.name.split(".") if p.isdigit()])
+
+
+class PostgresCluster:
+    """A cluster made by scripts/pg_cluster.sh, which a test may stop (``pg_ctl -m fast`` or
+    ``immediate``, as an operator or a crash would) and start again on the same port."""
+
+    def __init__(self, directory: str, port: int):
+        self.directory = directory
+        self.port = port
+
+    @property
+    def url(self) -> str:
+        return self.url_for("mesa_test")
+
+    def url_for(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _pg_ctl(self, *args: str) -> None:
+        command = [str(_pg_bin() / "pg_ctl"), "-D", self.directory, *args]
+        if os.geteuid() == 0:  # the server runs as postgres (scripts/pg_cluster.sh)
+            command = ["runuser", "-u", "postgres", "--", *command]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=90)
+        if done.returncode != 0:
+            raise RuntimeError(f"pg_ctl {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+
+    def stop(self, mode: str = "fast") -> None:
+        """``fast``: sessions are ended and their transactions rolled back; ``immediate``:
+        the server quits at once and recovers from its WAL at the next start."""
+        self._pg_ctl("-m", mode, "-w", "-t", "60", "stop")
+
+    def start(self) -> None:
+        """Start the stopped server again with the options it last ran with (``pg_ctl
+        restart`` reads them from postmaster.opts; with the server down it just starts it)."""
+        self._pg_ctl("-l", f"{self.directory}/log", "-w", "-t", "60", "restart")
+
+    def sql(self, query: str, *params, database: str = "mesa_test") -> list[tuple]:
+        url = self.url_for(database).replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            cursor = conn.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
+
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database (a copy of ``template``, which nobody may be connected to); its URL."""
+        clause = f" TEMPLATE {template}" if template else ""
+        self.sql(f"CREATE DATABASE {name}{clause}")
+        return self.url_for(name)
+
+
 @contextmanager
-def postgres_cluster():
-    """A PostgreSQL cluster of its own (scripts/pg_cluster.sh); yields its database URL."""
+def postgres_server():
+    """A PostgreSQL cluster of its own (scripts/pg_cluster.sh); yields a PostgresCluster."""
     if not postgres_available():
         unavailable("PostgreSQL server not found: install it with scripts/install_system_deps.sh")
-    pgdir = tempfile.mkdtemp(prefix="mesa-multinode-pg.", dir="/tmp")
+    pgdir = tempfile.mkdtemp(prefix="mesa-test-pg.", dir="/tmp")
     port = free_port()
     script = str(ROOT / "scripts" / "pg_cluster.sh")
     started = subprocess.run(["bash", script, "start", pgdir, str(port)], capture_output=True,
@@ -129,6 +187,176 @@ def postgres_cluster():
     try:
         if started.returncode != 0:
             raise RuntimeError(f"pg_cluster.sh start failed:\n{started.stderr}")
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/mesa_test"
+        yield PostgresCluster(pgdir, port)
     finally:
         subprocess.run(["bash", script, "stop", pgdir], capture_output=True, timeout=120)
+
+
+@contextmanager
+def postgres_cluster():
+    """A PostgreSQL cluster of its own; yields its database URL."""
+    with postgres_server() as cluster:
+        yield cluster.url
+
+
+# -- the service's processes -------------------------------------------------------------------
+
+class Stack:
+    """The service's processes, started by a test on one database (and, with ``broker_url``,
+    one Celery broker; without, the web nodes run the background work themselves). Settings
+    for every process are given as keyword arguments (TIMER_POLL_SECONDS="0.5"...). Call
+    ``stop_all`` from a finalizer."""
+
+    def __init__(self, workdir: Path, database_url: str, broker_url: str = "", **settings):
+        self.workdir = workdir
+        self.database_url = database_url
+        self.broker_url = broker_url
+        self.settings = settings
+        self.nodes: dict[str, Process] = {}
+        self.ports: dict[str, int] = {}
+        self.processes: list[Process] = []
+
+    def env(self, name: str, **extra) -> dict:
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("TEST_DATABASE_URL", "PYTEST_", "PROMETHEUS_"))}
+        home = self.workdir / name  # e.g. gunicorn's control socket lives under $HOME
+        home.mkdir(exist_ok=True)
+        metrics_dir = home / "prometheus"
+        metrics_dir.mkdir(exist_ok=True)
+        env.update({
+            "HOME": str(home), "DATABASE_URL": self.database_url,
+            "CELERY_BROKER_URL": self.broker_url, "SECRET_KEY": "test-servers-secret",
+            "LOG_FORMAT": "json", "LOG_LEVEL": "INFO", "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "1",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            "no_proxy": "127.0.0.1,localhost", "NO_PROXY": "127.0.0.1,localhost",
+            "CELERY_BEAT_SCHEDULE_FILE": str(self.workdir / "celerybeat-schedule"),
+        })
+        env.update(self.settings)
+        env.update(extra)
+        return env
+
+    def start(self, name: str, args: list[str], **env) -> Process:
+        proc = Process(name, args, self.env(name, **env), self.workdir / f"{name}.log")
+        self.processes.append(proc)
+        return proc
+
+    def flask(self, *args: str) -> str:
+        done = subprocess.run(
+            [str(BIN / "flask"), "--app", "app", *args], env=self.env("cli"), cwd=ROOT,
+            capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    def start_node(self, name: str, workers: int = 2, threads: int = 4, **env) -> Process:
+        """gunicorn with gunicorn.conf.py (gthread workers), on a free loopback port."""
+        port = free_port()
+        args = [str(BIN / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"),
+                "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+                "--threads", str(threads), "app:create_app()"]
+        self.nodes[name] = self.start(f"node-{name}", args, GUNICORN_THREADS=str(threads), **env)
+        self.ports[name] = port
+        return self.nodes[name]
+
+    def start_worker(self, name: str, concurrency: int = 2, **env) -> Process:
+        """A Celery worker (prefork pool) named ``name``@faults... in its own process group."""
+        return self.start(f"worker-{name}", [
+            str(BIN / "celery"), "-A", "app.celery_app", "worker", "-n", f"{name}@%h",
+            "-c", str(concurrency)], **env)
+
+    def start_beat(self, **env) -> Process:
+        return self.start("beat", [str(BIN / "celery"), "-A", "app.celery_app", "beat"], **env)
+
+    def workers_ready(self, count: int) -> bool:
+        from celery import Celery
+
+        probe = Celery(broker=self.broker_url)
+        try:
+            return len(probe.control.ping(timeout=1.0)) >= count
+        finally:
+            probe.close()
+
+    def healthy(self, name: str) -> bool:
+        """/healthz of node ``name`` answers 200 (database, and broker when one is set)."""
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", self.ports[name], timeout=2)
+            conn.request("GET", "/healthz")
+            response = conn.getresponse()
+            body = json.loads(response.read() or b"{}")
+            return response.status == 200 and body.get("broker") == (
+                "ok" if self.broker_url else "disabled")
+        except (OSError, ValueError, http.client.HTTPException):
+            return False
+
+    def wait_healthy(self, name: str, timeout: float = 60) -> None:
+        try:
+            wait_until(lambda: self.healthy(name), timeout, f"node {name}", interval=0.3)
+        except TimeoutError:
+            pytest.fail(f"node {name} did not become healthy\n{self.logs()}")
+
+    def sql(self, query: str, *params) -> list[tuple]:
+        url = self.database_url.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(url, autocommit=True) as conn:
+            cursor = conn.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
+
+    def request_log(self, name: str) -> list[dict]:
+        """Node ``name``'s JSON request lines (LOG_FORMAT=json), one per answered request."""
+        return [json.loads(line) for line in
+                self.nodes[name].log.read_text(errors="replace").splitlines()
+                if line.startswith("{") and '"mesa.request"' in line]
+
+    def logs(self) -> str:
+        return "\n\n".join(f"--- {p.name} (alive: {p.alive}) ---\n{p.tail()}"
+                             for p in self.processes)
+
+    def stop_all(self) -> None:
+        for proc in reversed(self.processes):
+            proc.stop()
+
+
+# -- who is who, from /proc ------------------------------------------------------------------
+
+def children(pid: int) -> set[int]:
+    """The direct children of ``pid`` (a gunicorn master's workers, a Celery pool)."""
+    found = set()
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found.update(int(child) for child in f.read().split())
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return found
+
+
+def _socket_inodes(local_port: int) -> set[str]:
+    """Inodes of this machine's TCP sockets whose local port is ``local_port``."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == local_port:
+                inodes.add(fields[9])
+    return inodes
+
+
+def socket_owner(local_port: int, pids) -> int | None:
+    """Which of ``pids`` holds the TCP connection whose local port is ``local_port``: e.g. the
+    gunicorn worker behind a PostgreSQL backend (its ``client_port``), or the Celery pool
+    process a receiver is talking to (the peer port it sees)."""
+    wanted = {f"socket:[{inode}]" for inode in _socket_inodes(local_port)}
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except (FileNotFoundError, PermissionError):
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in wanted:
+                    return pid
+            except OSError:
+                continue
+    return None
