@@ -50,6 +50,7 @@ def require_token():
         return problem(401, "Send a valid token: 'Authorization: Bearer <token>'.",
                        headers={"WWW-Authenticate": 'Bearer realm="api"'})
     g.api_user = user
+    g.who = (user.tenant_id, user.id)  # for the request log
     return None
 
 

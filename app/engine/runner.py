@@ -34,6 +34,16 @@ class TaskNotReady(Exception):
     """The task asked for is not waiting any more (completed or cancelled meanwhile)."""
 
 
+class OperationRefused(Exception):
+    """A host operation refused the step for a reason of the diagram or its data (e.g. a
+    ticket created twice): a step failure (StepFailed), like a condition that raises."""
+
+
+class HostFailure(Exception):
+    """An operation failed for a reason of the host's own (its database went away, a bug): not
+    the diagram's doing, so not an incident; ``advance`` raises the original exception."""
+
+
 class StepFailed(EngineError):
     """An automatic step of the diagram failed (a condition that raises, a timer value out of
     bounds, a service operation's refusal...). Everything before it is done and the instance
@@ -116,7 +126,12 @@ class SafeScriptEngine(PythonScriptEngine):
 
     def call_service(self, task, operation_name=None, operation_params=None, **kwargs):
         params = {k: v["value"] for k, v in (operation_params or {}).items()}
-        result = self._operation(operation_name, params, task.data)
+        try:
+            result = self._operation(operation_name, params, task.data)
+        except OperationRefused:
+            raise
+        except Exception as exc:
+            raise HostFailure(str(exc)) from exc
         return json.dumps(result)
 
 
@@ -218,6 +233,8 @@ class Instance:
 
         try:
             self.workflow.do_engine_steps(did_complete_task=count)
+        except HostFailure as exc:  # not the diagram's doing: the host's own error, as raised
+            raise exc.__cause__ from None
         except _Looping:
             raise _failed("the diagram loops without waiting for anyone", last) from None
         except WorkflowTaskException as exc:
@@ -269,6 +286,8 @@ class Instance:
         for _ in range(2):  # a boundary event's path may need a second pass
             try:
                 self.workflow.refresh_timers()
+            except HostFailure as exc:
+                raise exc.__cause__ from None
             except WorkflowTaskException as exc:
                 raise _failed(_reason(exc), exc.task) from exc
             except Exception as exc:

@@ -9,6 +9,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from app.engine.runner import OperationRefused
 from app.extensions import db
 from app.handlers.base import OperationContext
 from app.models import (
@@ -24,7 +25,7 @@ from app.services import events, history, org
 from app.services.numbering import next_number
 
 
-class OperationError(Exception):
+class OperationError(OperationRefused):
     """A service operation could not do its work (raised before it wrote anything)."""
 
 

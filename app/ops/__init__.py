@@ -23,11 +23,10 @@ def _start() -> None:
 
 
 def _who() -> tuple[int | None, int | None]:
-    """(tenant id, user id) of the caller, if this request already loaded them (no query)."""
-    user = g.get("api_user") or g.get("_login_user")
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None, None
-    return getattr(user, "tenant_id", None), getattr(user, "id", None)
+    """(tenant id, user id) of the caller, as noted when this request loaded them: never a
+    query (after a commit or a rollback the user row is expired, and reading it would query a
+    database that may just have failed)."""
+    return g.get("who") or (None, None)
 
 
 def _finish(response):

@@ -8,6 +8,7 @@ cookie under ``SESSION_KEY``; the person is loaded through it on every page requ
 from flask import (
     Blueprint,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -36,7 +37,10 @@ def load_user(user_id: str):
 
     Flask-Login also calls this for a "remember me" cookie; such a cookie brings no session id,
     so it never logs anyone in (this app sets none)."""
-    return sessions.load(user_id, current_session_id())
+    user = sessions.load(user_id, current_session_id())
+    if user is not None:
+        g.who = (user.tenant_id, user.id)  # for the request log, without a query after commit
+    return user
 
 
 def _safe_next(target: str | None) -> str:
@@ -66,6 +70,7 @@ def login():
         db.session.commit()
         session.clear()  # nothing of the anonymous visit (or an earlier login) carries over
         login_user(user)
+        g.who = (user.tenant_id, user.id)
         session[SESSION_KEY] = raw
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", email=email)

@@ -8,13 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
+from app.handlers import operations
 from app.models import HumanTask, ProcessIncident
 from app.services import background, workflow
 from app.services.definitions import default_diagram
 from app.sqlite import writing
-from tests.factories import file, open_task, user
+from tests.factories import assignment_form, file, open_task, user
 from tests.incidents import (
     actions,
     authorize,
@@ -194,3 +196,33 @@ def test_only_the_tenants_process_owners_may_retry(demo):
         db.session.rollback()
     _, instance, [incident] = state(req.id)
     assert incident.attempts == 1 and instance.status == "incident"
+
+
+@pytest.mark.parametrize("error", [
+    RuntimeError("mail relay down"),
+    OperationalError("INSERT ...", {}, Exception("server closed the connection")),
+])
+def test_an_operation_failing_for_the_hosts_own_reasons_is_not_an_incident(demo, monkeypatch,
+                                                                            error):
+    """Not the diagram's doing: the step is rolled back whole (a database that went away
+    answers 503 to the person), nothing is recorded as an incident."""
+    req = file()
+    authorize(req)
+    director = user("director@acme.test")
+    workflow.complete(director, open_task(req, "Task_Evaluate"), "evaluate",
+                      {"decision": "approve", "estimated_cost": "100",
+                       "staff_available": "true"})
+    db.session.commit()
+
+    def failing(ctx, params, data):
+        raise error
+
+    monkeypatch.setitem(operations.OPERATIONS, "create_ticket", failing)
+    task = open_task(req, "Task_Assign")
+    with pytest.raises(type(error)):
+        workflow.complete(director, task, "assign", assignment_form())
+    db.session.rollback()
+    req, instance, incidents = state(req.id)
+    assert incidents == [] and instance.status == "running"
+    assert open_task(req, "Task_Assign").id == task.id and req.ticket is None
+
