@@ -115,9 +115,10 @@ def deliver_webhooks(endpoint_id: int) -> int:
 @contextmanager
 def endpoint_slot(endpoint_id: int):
     """Yields whether this worker may send to the endpoint now: a Redis lock per endpoint,
-    held for at most WEBHOOK_LEASE_SECONDS (a worker that dies holding it delays that
-    endpoint's deliveries by that long, as a delivery's own lease does). Other brokers have no
-    lock: deliveries stay single (each is leased), a slow receiver just takes more slots."""
+    held for at most a delivery's lease (``webhooks.lease_seconds``: never shorter than a send,
+    so the lock cannot expire mid-send; a worker that dies holding it delays that endpoint's
+    deliveries by that long, as a delivery's own lease does). Other brokers have no lock:
+    deliveries stay single (each is leased), a slow receiver just takes more slots."""
     url = current_app.config["CELERY_BROKER_URL"] or ""
     if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
         yield True
@@ -125,7 +126,7 @@ def endpoint_slot(endpoint_id: int):
     from redis.exceptions import LockError
 
     lock = redis_client(url).lock(f"mesa:webhooks:endpoint:{endpoint_id}",
-                                  timeout=current_app.config["WEBHOOK_LEASE_SECONDS"],
+                                  timeout=webhooks.lease_seconds(),
                                   blocking=False)
     if not lock.acquire():
         yield False

@@ -179,7 +179,7 @@ def endpoints_with_due_deliveries(limit: int = 100) -> list[int]:
         .limit(limit)))
 
 
-def _lease_seconds() -> float:
+def lease_seconds() -> float:
     """How long a claimed delivery is left alone: never shorter than a send may take."""
     return max(current_app.config["WEBHOOK_LEASE_SECONDS"], DEADLINE_SECONDS + 5)
 
@@ -204,7 +204,7 @@ def _claim_next(skip_endpoints: set[int], endpoint_id: int | None = None) -> _Cl
                 db.session.execute(
                     update(WebhookDelivery).where(WebhookDelivery.id == row.id)
                     .values(attempts=row.attempts + 1, last_attempt_at=now,
-                            next_attempt_at=now + timedelta(seconds=_lease_seconds()))
+                            next_attempt_at=now + timedelta(seconds=lease_seconds()))
                     .execution_options(synchronize_session=False))
                 db.session.commit()
                 return _Claim(row.id, row.endpoint_id, row.url, row.secret, row.event,

@@ -21,7 +21,7 @@ from tests.multinode.servers import Stack, children, redis_server, socket_owner,
 
 pytestmark = pytest.mark.faults
 
-LEASE_SECONDS = 25  # the least webhooks._lease_seconds allows
+LEASE_SECONDS = 25  # the least webhooks.lease_seconds allows
 
 
 @pytest.fixture

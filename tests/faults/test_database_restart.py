@@ -32,7 +32,7 @@ STEPS_BETWEEN_FAULTS = 40      # completions before each stop, and after the las
 DOWN_SECONDS = 2
 BOUND_SECONDS = 15             # the longest any call may take, database away or not
 RETRY_PAUSE = 0.2
-WEBHOOK_LEASE_SECONDS = 25     # the least webhooks._lease_seconds allows
+WEBHOOK_LEASE_SECONDS = 25     # the least webhooks.lease_seconds allows
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from tests.multinode.servers import wait_until
 pytestmark = pytest.mark.faults
 
 TIMER_LEASE_SECONDS = 2
-WEBHOOK_LEASE_SECONDS = 25  # the least webhooks._lease_seconds allows
+WEBHOOK_LEASE_SECONDS = 25  # the least webhooks.lease_seconds allows
 
 
 @pytest.fixture
