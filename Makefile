@@ -20,7 +20,7 @@ PYTEST_ARGS ?=
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help venv assets run test test-sqlite test-postgres lint bench seed-scale clean system-deps translations
+.PHONY: help venv assets run test test-sqlite test-postgres lint bench seed-scale clean system-deps translations mutation
 
 help: ## list the targets
 	@echo "Mesa de Servicios — make targets:"
@@ -101,6 +101,9 @@ bench: venv ## benchmark table of issue 5 (bench/run.py; BENCH_ARGS="--database-
 seed-scale: venv ## fill DATABASE_URL with 100 tenants and 1,000,000 requests (SEED_ARGS=...)
 	@$(FLASK) db upgrade
 	$(FLASK) seed-scale $(SEED_ARGS)
+
+mutation: venv ## mutation testing of the safety rules with mutmut (slow, not in make test; MUTATION_ARGS="policy login")
+	@$(BIN)/python scripts/mutation.py $(MUTATION_ARGS)
 
 lint: venv ## ruff check
 	@echo "lint: ruff check ."

@@ -1,0 +1,146 @@
+"""Each task form's limits, at their edges: text lengths, amounts, ratings and ids, the message
+that says which limit was crossed, and what a resubmission and a confirmation change. The
+schemas are built when the app is imported; these tests pin the numbers they were built with."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+
+from app.extensions import db
+from app.handlers.base import normalize_messages
+from app.handlers.registry import TASK_HANDLERS
+from app.models import ServiceRequest
+from app.services import workflow
+from tests.factories import open_task, request_at, user
+
+TODAY = date.today().isoformat()
+BASE = {
+    "authorize": {"decision": "authorize"},
+    "evaluate": {"decision": "approve", "estimated_cost": "1", "staff_available": "true"},
+    "assign": {"worker_id": "7", "planned_start": TODAY, "planned_end": TODAY},
+    "start": {},
+    "hold": {"reason": "Falta material"},
+    "resume": {},
+    "finish": {"resolution": "Listo", "hours_spent": "1", "materials_cost": "0"},
+    "confirm": {"rating": "5"},
+    "resubmit": {"comment": "Piso 3"},
+}
+# (handler, field, fewest characters, most characters)
+TEXTS = [
+    ("authorize", "comment", 0, 2000), ("evaluate", "comment", 0, 2000),
+    ("assign", "comment", 0, 2000), ("start", "comment", 0, 2000),
+    ("hold", "reason", 1, 2000), ("resume", "comment", 0, 2000),
+    ("finish", "resolution", 1, 10000), ("confirm", "comment", 0, 2000),
+    ("resubmit", "title", 3, 200), ("resubmit", "description", 3, 10000),
+    ("resubmit", "location", 0, 200), ("resubmit", "comment", 1, 2000),
+]
+# (handler, field, lowest, highest)
+NUMBERS = [
+    ("evaluate", "estimated_cost", 0, 10**12), ("finish", "hours_spent", 0, 10000),
+    ("finish", "materials_cost", 0, 10**12), ("confirm", "rating", 1, 5),
+]
+
+
+@pytest.fixture(autouse=True)
+def request_context(app):
+    with app.test_request_context():
+        yield
+
+
+def load(handler: str, **changes) -> dict:
+    return TASK_HANDLERS[handler].schema().load({**BASE[handler], **changes})
+
+
+def errors(handler: str, **changes) -> dict:
+    with pytest.raises(ValidationError) as refused:
+        load(handler, **changes)
+    return refused.value.messages
+
+
+def length_message(low: int, high: int) -> str:
+    if low:
+        return str(_l("Between %(min)s and %(max)s characters.", min=low, max=high))
+    return str(_l("At most %(max)s characters.", max=high))
+
+
+@pytest.mark.parametrize("handler,field,low,high", TEXTS,
+                         ids=[f"{h}-{f}" for h, f, _, _ in TEXTS])
+def test_text_lengths(handler, field, low, high):
+    assert load(handler, **{field: "x" * high})[field] == "x" * high
+    assert errors(handler, **{field: "x" * (high + 1)}) == {field: [length_message(low, high)]}
+    if low > 1:
+        assert load(handler, **{field: "x" * low})[field] == "x" * low
+        assert errors(handler, **{field: "x" * (low - 1)}) == {
+            field: [length_message(low, high)]}
+
+
+@pytest.mark.parametrize("handler,field,low,high", NUMBERS,
+                         ids=[f"{h}-{f}" for h, f, _, _ in NUMBERS])
+def test_number_ranges(handler, field, low, high):
+    message = [str(_l("Must be between %(min)s and %(max)s.", min=low, max=high))]
+    assert load(handler, **{field: str(low)})[field] == low
+    assert load(handler, **{field: str(high)})[field] == high
+    assert errors(handler, **{field: str(low - 1)}) == {field: message}
+    assert errors(handler, **{field: str(high + 1)}) == {field: message}
+
+
+def test_amounts_keep_two_decimals():
+    assert load("evaluate", estimated_cost="150,555")["estimated_cost"] == Decimal("150.56")
+    assert load("finish", hours_spent="1.5")["hours_spent"] == Decimal("1.50")
+    assert str(load("finish", materials_cost="2")["materials_cost"]) == "2.00"
+
+
+def test_ids_are_positive_integers_the_database_can_hold():
+    assert load("assign", worker_id=str(2**31 - 1))["worker_id"] == 2**31 - 1
+    assert load("assign", worker_id=7)["worker_id"] == 7
+    for bad in ("0", "-3", str(2**31), "7.5", "siete"):
+        assert "worker_id" in errors("assign", worker_id=bad), bad
+    assert load("assign", helper_ids=[str(n) for n in range(1, 21)])["helper_ids"] == list(
+        range(1, 21))
+    refused = errors("assign", helper_ids=[str(n) for n in range(1, 22)])
+    assert refused == {"helper_ids": [length_message(0, 20)]}
+
+
+def test_messages_are_flat_lists_of_strings():
+    assert normalize_messages({"a": "x", "b": ["y", ["z"]], "c": {0: ["w"]}}) == {
+        "a": ["x"], "b": ["y", "z"], "c": {0: ["w"]}}
+    assert normalize_messages([["x", "y"], "z"]) == ["x", "y", "z"]
+
+
+def returned_request():
+    req, task = request_at("Task_Evaluate")
+    workflow.complete(user("director@acme.test"), task, "evaluate",
+                      {"decision": "return", "comment": "¿Qué piso?"})
+    db.session.commit()
+    return req, open_task(req, "Task_ProvideInformation")
+
+
+def test_a_resubmission_offers_the_request_and_changes_only_what_is_sent(demo):
+    from app.handlers.base import TaskContext
+
+    req, task = returned_request()
+    ana = user("ana@acme.test")
+    handler = TASK_HANDLERS["resubmit"]
+    assert handler.prefill(TaskContext(ana, req, task)) == {
+        "title": req.title, "description": req.description, "location": req.location}
+    workflow.complete(ana, task, "resubmit",
+                      {"title": "Cambiar tres bombillos", "comment": "Piso 3"})
+    db.session.commit()
+    req = db.session.get(ServiceRequest, req.id)
+    assert (req.title, req.description, req.location) == (
+        "Cambiar tres bombillos", "Detalle del pedido", "Piso 1")
+    assert req.status == "pending_evaluation"
+
+
+def test_a_confirmation_records_the_rating_and_its_comment(demo):
+    req, task = request_at("Task_Confirm")
+    workflow.complete(user("ana@acme.test"), task, "confirm",
+                      {"rating": "4", "comment": "Rápido"})
+    db.session.commit()
+    req = db.session.get(ServiceRequest, req.id)
+    assert (req.rating, req.rating_comment) == (4, "Rápido")
+    assert TASK_HANDLERS["confirm"].event({"rating": 4}) == "request.confirmed"
+
