@@ -16,10 +16,11 @@ Printed per module: killed, survived, timeout, no tests (no selected test calls 
 and other outcomes; the surviving mutants' diffs go to ``.mutation/<target>/survivors.txt``.
 mutmut mutates the bodies of undecorated functions and methods only: module constants and
 decorated functions (``@validates_schema``, ``@pre_load``, SQLAlchemy events, routes) are out
-of its reach; the README's "Mutation testing" says which tests cover those rules. Functions
-called at import (the schema builders ``length()``, ``in_range()``, ``ident()``) are mutated
-for the handlers' targets only, which give each mutant a fresh import of the app. Lines with a
-translated message are left alone (UNMUTATED_LINES).
+of its reach, and so, in effect, is code run at import (the schema builders ``length()``,
+``in_range()``, ``ident()``: mutmut's processes import the app before a mutant is chosen, and
+its map of which test calls what puts those calls on whichever test imported the app first).
+The README's "Mutation testing" says which tests cover those rules. Lines with a translated
+message are left alone (UNMUTATED_LINES): a mutant there changes wording, not a rule.
 """
 
 import argparse
@@ -88,15 +89,8 @@ TARGETS = {
         ["tests/engine/test_xml_loader.py", "tests/engine/test_diagram_security.py"],
     ),
 }
-# Targets whose rules are partly built at import (marshmallow schemas' fields and validators).
-FRESH_IMPORT = {"handlers", "forms"}
-# What such a fork server imports once (libraries only: never the app).
-PRELOAD = ["pytest", "flask", "werkzeug", "sqlalchemy", "flask_sqlalchemy", "flask_migrate",
-           "alembic", "flask_login", "flask_wtf", "flask_babel", "flask_smorest", "marshmallow",
-           "apispec", "SpiffWorkflow.bpmn", "SpiffWorkflow.spiff", "lxml.etree", "psycopg",
-           "celery", "redis", "prometheus_client", "time_machine"]
 # Lines left alone: a message in the user's language (its wording is no rule), and the
-# one-time set-up of marshmallow's messages at import (mutmut's processes import it unmutated).
+# one-time set-up of marshmallow's messages at import (out of mutmut's reach, see above).
 UNMUTATED_LINES = [r"\b_l\(", r"\bgettext\(", r"default_error_messages"]
 # What the copy leaves out: version control, environments, caches, earlier runs.
 SKIP = shutil.ignore_patterns(".git", ".venv", "node_modules", "instance", ".mutation",
@@ -105,17 +99,10 @@ SKIP = shutil.ignore_patterns(".git", ".venv", "node_modules", "instance", ".mut
 RESULT_LINE = re.compile(r"^\s*(\S+)__mutmut_\d+: (.+)$")
 
 
-def mutmut_config(modules: list[str], tests: list[str], fresh_import: bool) -> str:
+def mutmut_config(modules: list[str], tests: list[str]) -> str:
     def toml_list(items):
         return "[" + ", ".join(json.dumps(i) for i in items) + "]"
 
-    # mutmut normally forks each mutant's process from one that imported the app already, so
-    # code run at import (a schema's fields, built by length(), ident()...) is never mutated;
-    # a fork server that imports only the libraries (PRELOAD) first gives each mutant a fresh
-    # import of the app (slower: those seconds are added to each mutant's time limit).
-    isolation = ('process_isolation = "forkserver"\nforkserver_warmup = "import"\n'
-                 'preload_modules_file = "preload.txt"\ntimeout_constant = 30.0\n'
-                 if fresh_import else "")
     return (
         "\n[tool.mutmut]\n"
         'source_paths = ["app"]\n'
@@ -124,7 +111,6 @@ def mutmut_config(modules: list[str], tests: list[str], fresh_import: bool) -> s
         f"pytest_add_cli_args_test_selection = {toml_list(tests)}\n"
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]\n'
         f"do_not_mutate_patterns = {toml_list(UNMUTATED_LINES)}\n"
-        + isolation
     )
 
 
@@ -136,12 +122,10 @@ def prepare(name: str, modules: list[str], tests: list[str]) -> Path:
     missing = sorted(set(tests) - set(present))
     if missing:
         print(f"  (not found, skipped: {', '.join(missing)})")
-    (workdir / "preload.txt").write_text("\n".join(PRELOAD) + "\n")
     pyproject = workdir / "pyproject.toml"
     text = pyproject.read_text()
     text = text.split("\n[tool.mutmut]\n")[0]  # a section left by hand would be replaced
-    config = mutmut_config(modules, present, fresh_import=name in FRESH_IMPORT)
-    pyproject.write_text(text.rstrip("\n") + "\n" + config)
+    pyproject.write_text(text.rstrip("\n") + "\n" + mutmut_config(modules, present))
     return workdir
 
 
