@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
 from app.extensions import db
-from app.handlers.base import normalize_messages
+from app.handlers.base import TaskContext, normalize_messages
 from app.handlers.registry import TASK_HANDLERS
 from app.models import ServiceRequest
 from app.services import workflow
@@ -108,6 +108,7 @@ def test_messages_are_flat_lists_of_strings():
     assert normalize_messages({"a": "x", "b": ["y", ["z"]], "c": {0: ["w"]}}) == {
         "a": ["x"], "b": ["y", "z"], "c": {0: ["w"]}}
     assert normalize_messages([["x", "y"], "z"]) == ["x", "y", "z"]
+    assert normalize_messages([{"a": "x"}, "y"]) == [{"a": ["x"]}, "y"]
 
 
 def returned_request():
@@ -119,8 +120,6 @@ def returned_request():
 
 
 def test_a_resubmission_offers_the_request_and_changes_only_what_is_sent(demo):
-    from app.handlers.base import TaskContext
-
     req, task = returned_request()
     ana = user("ana@acme.test")
     handler = TASK_HANDLERS["resubmit"]
@@ -134,6 +133,15 @@ def test_a_resubmission_offers_the_request_and_changes_only_what_is_sent(demo):
         "Cambiar tres bombillos", "Detalle del pedido", "Piso 1")
     assert req.status == "pending_evaluation"
 
+    other, task = returned_request()
+    workflow.complete(ana, task, "resubmit", {
+        "title": "Otro título", "description": "Más detalle", "location": "Bodega 2",
+        "comment": "Listo"})
+    db.session.commit()
+    other = db.session.get(ServiceRequest, other.id)
+    assert (other.title, other.description, other.location) == (
+        "Otro título", "Más detalle", "Bodega 2")
+
 
 def test_a_confirmation_records_the_rating_and_its_comment(demo):
     req, task = request_at("Task_Confirm")
@@ -143,4 +151,16 @@ def test_a_confirmation_records_the_rating_and_its_comment(demo):
     req = db.session.get(ServiceRequest, req.id)
     assert (req.rating, req.rating_comment) == (4, "Rápido")
     assert TASK_HANDLERS["confirm"].event({"rating": 4}) == "request.confirmed"
+    # The rating is also handed to the diagram, for a company's own process to read.
+    assert TASK_HANDLERS["confirm"].apply(TaskContext(None, req, None), {"rating": 4}) == {
+        "rating": 4}
+    db.session.rollback()
+
+
+def test_resuming_clears_the_reason_for_the_hold(demo):
+    req, task = request_at("Task_OnHold")
+    assert req.ticket.hold_reason == "Falta material"
+    workflow.complete(user("tecnico1@acme.test"), task, "resume", {})
+    db.session.commit()
+    assert db.session.get(ServiceRequest, req.id).ticket.hold_reason is None
 
