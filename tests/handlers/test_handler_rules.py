@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 from app.extensions import db
 from app.handlers.base import TaskContext, normalize_messages
 from app.handlers.registry import TASK_HANDLERS
-from app.models import ServiceRequest
+from app.models import WEBHOOK_EVENTS, HistoryEvent, ServiceRequest
 from app.services import workflow
 from tests.factories import open_task, request_at, user
 
@@ -164,3 +164,43 @@ def test_resuming_clears_the_reason_for_the_hold(demo):
     db.session.commit()
     assert db.session.get(ServiceRequest, req.id).ticket.hold_reason is None
 
+
+
+def history_of(req_id: int, action: str) -> HistoryEvent:
+    return db.session.query(HistoryEvent).filter_by(request_id=req_id, action=action).one()
+
+
+def test_the_workers_steps_record_what_they_say(demo):
+    worker = user("tecnico1@acme.test")
+    req, task = request_at("Task_Start")
+    workflow.complete(worker, task, "start", {"comment": "Voy"})
+    db.session.commit()
+    assert db.session.get(ServiceRequest, req.id).ticket.actual_start is not None
+    workflow.complete(worker, open_task(req, "Task_Work"), "hold", {"reason": "Sin repuesto"})
+    db.session.commit()
+    assert db.session.get(ServiceRequest, req.id).ticket.hold_reason == "Sin repuesto"
+    hold = history_of(req.id, "hold")
+    assert hold.comment == "Sin repuesto" and "reason" not in hold.changes
+    workflow.complete(worker, open_task(req, "Task_OnHold"), "resume", {})
+    db.session.commit()
+    workflow.complete(worker, open_task(req, "Task_Work"), "finish", {
+        "resolution": "Cambiado", "hours_spent": "2,5", "materials_cost": "30000",
+        "comment": "Cambiado"})
+    db.session.commit()
+    ticket = db.session.get(ServiceRequest, req.id).ticket
+    assert (ticket.resolution, ticket.hours_spent, ticket.materials_cost) == (
+        "Cambiado", Decimal("2.50"), Decimal("30000.00"))
+    finish = history_of(req.id, "finish")
+    assert finish.comment == "Cambiado"
+    # What the history lists as changed leaves out the comment, and a value equal to it.
+    assert set(finish.changes) == {"hours_spent", "materials_cost", "ticket_status"}
+
+
+def test_each_step_announces_its_webhook_event():
+    events = {name: TASK_HANDLERS[name].event(BASE[name]) for name in BASE}
+    assert events == {
+        "authorize": "request.authorized", "evaluate": "request.approved",
+        "assign": "ticket.assigned", "start": "ticket.started", "hold": "ticket.on_hold",
+        "resume": None, "finish": "ticket.finished", "confirm": "request.confirmed",
+        "resubmit": None}
+    assert set(events.values()) - {None} <= set(WEBHOOK_EVENTS)
