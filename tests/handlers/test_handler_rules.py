@@ -4,6 +4,7 @@ schemas are built when the app is imported; these tests pin the numbers they wer
 
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from flask_babel import lazy_gettext as _l
@@ -204,3 +205,24 @@ def test_each_step_announces_its_webhook_event():
         "resume": None, "finish": "ticket.finished", "confirm": "request.confirmed",
         "resubmit": None}
     assert set(events.values()) - {None} <= set(WEBHOOK_EVENTS)
+
+
+@pytest.mark.parametrize("decision,event", [
+    ("approve", "request.approved"), ("reject", "request.rejected"), ("return", None)])
+def test_an_evaluation_keeps_cost_and_staff_only_when_approved(decision, event):
+    handler = TASK_HANDLERS["evaluate"]
+    data = {"decision": decision, "estimated_cost": Decimal("150.50"),
+            "staff_available": True, "comment": "Revisado"}
+    req = SimpleNamespace(estimated_cost=None, staff_available=None)
+    ctx = TaskContext(None, req, None)
+    approved = decision == "approve"
+    assert handler.event(data) == event
+    assert handler.apply(ctx, data) == {
+        "decision": decision, "estimated_cost": 150.5 if approved else None,
+        "staff_available": True}
+    assert (req.estimated_cost, req.staff_available) == (
+        (Decimal("150.50"), True) if approved else (None, None))
+    expected = {"decision": decision}
+    if approved:
+        expected.update(estimated_cost=Decimal("150.50"), staff_available=True)
+    assert handler.describe(ctx, data) == expected
