@@ -11,9 +11,10 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
 from app.extensions import db
+from app.handlers.assign import workers_of
 from app.handlers.base import TaskContext, normalize_messages
 from app.handlers.registry import TASK_HANDLERS
-from app.models import WEBHOOK_EVENTS, HistoryEvent, ServiceRequest
+from app.models import WEBHOOK_EVENTS, HistoryEvent, Membership, ServiceRequest, Unit, User
 from app.services import workflow
 from tests.factories import open_task, request_at, user
 
@@ -226,3 +227,36 @@ def test_an_evaluation_keeps_cost_and_staff_only_when_approved(decision, event):
     if approved:
         expected.update(estimated_cost=Decimal("150.50"), staff_available=True)
     assert handler.describe(ctx, data) == expected
+
+
+def test_only_active_workers_of_the_service_unit_may_be_assigned(demo):
+    acme = user("ana@acme.test").tenant_id
+    services = user("tecnico1@acme.test").memberships[0].unit_id
+    by_name = [w.email for w in workers_of(acme, services)]
+    assert by_name == ["tecnico2@acme.test", "tecnico1@acme.test"]  # Teresa, then Tomás
+    it = Unit(tenant_id=acme, name="Sistemas", is_service_unit=True)
+    other = User(tenant_id=acme, email="tecnico.ti@acme.test", name="Tina TI",
+                 password_hash=user("ana@acme.test").password_hash)
+    db.session.add_all([it, other, Membership(tenant_id=acme, user=other, unit=it,
+                                              role="worker")])
+    user("tecnico2@acme.test").active = False
+    db.session.commit()
+    req, task = request_at("Task_Assign")
+    assert [w.email for w in workers_of(acme, req.service_unit_id)] == ["tecnico1@acme.test"]
+    for email in ("tecnico.ti@acme.test", "tecnico2@acme.test", "director@acme.test"):
+        with pytest.raises(ValidationError) as refused:
+            workflow.complete(user("director@acme.test"), task, "assign",
+                              {**BASE["assign"], "worker_id": str(user(email).id)})
+        db.session.rollback()
+        assert "worker_id" in refused.value.messages, email
+
+
+def test_an_assignment_is_recorded_with_names_and_dates(demo):
+    req, task = request_at("Task_Assign")
+    one, two = user("tecnico1@acme.test"), user("tecnico2@acme.test")
+    workflow.complete(user("director@acme.test"), task, "assign", {
+        **BASE["assign"], "worker_id": str(one.id), "helper_ids": [str(two.id)]})
+    db.session.commit()
+    assert history_of(req.id, "assign").changes == {
+        "worker": one.name, "planned_start": TODAY, "planned_end": TODAY,
+        "helpers": [two.name], "ticket_status": [None, "pending"]}
