@@ -199,9 +199,10 @@ def check_identifiers(root) -> list[tuple[str | None, str]]:
                     value):
                 problems.append((_shown_id(el), f"the {attribute} {value[:60]!r} is not a "
                                  "plain identifier (letters, digits, _ - and . only)"))
-        if (_is_reference(local) or local in _REFERENCE_TEXTS) and len(el) == 0:
-            text = (el.text or "").strip()
-            if not _plain(text):
+        if _is_reference(local) or local in _REFERENCE_TEXTS:
+            # The engine reads a reference's text before any child element: all of it counts.
+            text = "".join(el.itertext()).strip()
+            if len(el) or not _plain(text):
                 problems.append((_shown_id(el.getparent()), f"the reference <{local}> "
                                  f"{text[:60]!r} is not a plain identifier"))
         if len(problems) > MAX_PROBLEMS:

@@ -94,6 +94,21 @@ def test_a_crafted_id_or_reference_is_refused_before_the_engine_parses(place, pa
     assert all(eid is None or "'" not in eid for eid, _ in problems)
 
 
+@pytest.mark.parametrize("inner", [
+    f"DOR1' or {EXPONENTIAL}<x/>",            # the text before a child is what the engine reads
+    "DOR1<x/>' or 'a'='b",
+    "<x/>DOR1",
+    "DOR1<!-- a comment is removed, a child is not --><x>' or 'a'='b</x>",
+])
+def test_a_reference_hiding_text_behind_a_child_element_is_refused(inner):
+    inner = inner.replace(">0", "&gt;0").replace("<0", "&lt;0")
+    xml = _add_to_authorize(default_diagram(), '<bpmn:dataInputAssociation id="DIA">'
+                            f"<bpmn:sourceRef>{inner}</bpmn:sourceRef><bpmn:targetRef>t"
+                            "</bpmn:targetRef></bpmn:dataInputAssociation>")
+    assert any("<sourceRef>" in msg and "not a plain identifier" in msg
+               for _, msg in problems_of(xml))
+
+
 @pytest.mark.parametrize("identifier", [
     "Activity_0x1y2z", "Flow_1", "Gateway_Decisión", "Tarea.Aprobar-2", "_hidden", "Ñandú",
     "a" * (MAX_IDENTIFIER - 3),  # "_di" is added to it for its shape
