@@ -93,6 +93,8 @@ def test_amounts_keep_two_decimals():
     assert load("evaluate", estimated_cost="150,555")["estimated_cost"] == Decimal("150.56")
     assert load("finish", hours_spent="1.5")["hours_spent"] == Decimal("1.50")
     assert str(load("finish", materials_cost="2")["materials_cost"]) == "2.00"
+    typed = "$\u00a01\u00a0500,50"  # as a spreadsheet copies it: non-breaking spaces
+    assert load("evaluate", estimated_cost=typed)["estimated_cost"] == Decimal("1500.50")
 
 
 def test_ids_are_positive_integers_the_database_can_hold():
@@ -206,6 +208,8 @@ def test_each_step_announces_its_webhook_event():
         "resume": None, "finish": "ticket.finished", "confirm": "request.confirmed",
         "resubmit": None}
     assert set(events.values()) - {None} <= set(WEBHOOK_EVENTS)
+    rejected = TASK_HANDLERS["authorize"].event({"decision": "reject", "comment": "No"})
+    assert rejected == "request.rejected"
 
 
 @pytest.mark.parametrize("decision,event", [
@@ -260,3 +264,5 @@ def test_an_assignment_is_recorded_with_names_and_dates(demo):
     assert history_of(req.id, "assign").changes == {
         "worker": one.name, "planned_start": TODAY, "planned_end": TODAY,
         "helpers": [two.name], "ticket_status": [None, "pending"]}
+    ticket = db.session.get(ServiceRequest, req.id).ticket
+    assert (ticket.worker_id, [h.id for h in ticket.helpers]) == (one.id, [two.id])
