@@ -55,9 +55,10 @@ def create_app(config: dict | None = None) -> Flask:
         hops = app.config["PROXY_FIX_X_FOR"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from app.engine import timers
+    from app.engine import runner, timers
 
     timers.configure(app.config["TIMER_MAX_YEARS"], app.config["TIMER_MIN_CYCLE_SECONDS"])
+    runner.budget.cpu_seconds = app.config["STEP_CPU_SECONDS"]
     db.init_app(app)
     from app import inputs, ops  # first hooks: the request timer wraps every other hook
 

@@ -84,6 +84,9 @@ def load_settings() -> dict:
         # of the child process it runs in
         "DIAGRAM_CPU_SECONDS": float(os.environ.get("DIAGRAM_CPU_SECONDS", "3")),
         "DIAGRAM_MEMORY_MB": int(os.environ.get("DIAGRAM_MEMORY_MB", "256")),
+        # CPU seconds the automatic steps of one engine call (filing, a completion, a timer,
+        # a retry) may take before the request stops with an incident
+        "STEP_CPU_SECONDS": float(os.environ.get("STEP_CPU_SECONDS", "2")),
         # Timers: the longest duration or farthest date a diagram may set (years), and the
         # shortest period of a repeating timer (seconds)
         "TIMER_MAX_YEARS": float(os.environ.get("TIMER_MAX_YEARS", "10")),

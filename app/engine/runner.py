@@ -6,7 +6,9 @@ compacted first (``app.engine.compact``), so a step costs the same after any num
 """
 
 import json
+import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -100,15 +102,37 @@ def _out_of_bounds(spec, expression, value) -> str | None:
     return None
 
 
+class _OverBudget(Exception):
+    """The automatic steps of one advance used up their CPU time (``budget``)."""
+
+
+@dataclass
+class Budget:
+    """CPU seconds the automatic steps of one engine call (filing, a completion, a timer, a
+    retry) may take, whatever the diagram: ordinary steps take milliseconds. Setting
+    ``STEP_CPU_SECONDS``."""
+
+    cpu_seconds: float = 2.0
+
+
+budget = Budget()
+
+
 class SafeScriptEngine(PythonScriptEngine):
     def __init__(self, operation: Operation):
         super().__init__(environment=SafeEnvironment())
         self._operation = operation
+        self.deadline: float | None = None  # thread CPU time the current call may reach
+
+    def check_budget(self) -> None:
+        if self.deadline is not None and time.thread_time() > self.deadline:
+            raise _OverBudget()
 
     def validate(self, expression):
         parse_expression(expression)
 
     def evaluate(self, task, expression, external_context=None):
+        self.check_budget()
         data = dict(task.data)
         if external_context:
             data.update(external_context)
@@ -217,12 +241,26 @@ class Instance:
         self.prune()
         return dump_instance(self.workflow, self.history)
 
+    @contextmanager
+    def _budgeted(self):
+        """The CPU budget of one engine call (nested calls share the outer one's)."""
+        engine = self.workflow.script_engine
+        if not isinstance(engine, SafeScriptEngine) or engine.deadline is not None:
+            yield
+            return
+        engine.deadline = time.thread_time() + budget.cpu_seconds
+        try:
+            yield
+        finally:
+            engine.deadline = None
+
     def advance(self) -> None:
         """Run the automatic steps until the workflow waits for a person or a timer.
 
         Raises StepFailed naming the element that failed; what ran before it stays done."""
         steps = 0
         last = None
+        engine = self.workflow.script_engine
 
         def count(task):
             nonlocal steps, last
@@ -230,13 +268,20 @@ class Instance:
             last = task
             if steps > MAX_STEPS_PER_ADVANCE:
                 raise _Looping()
+            if isinstance(engine, SafeScriptEngine):
+                engine.check_budget()
 
         try:
-            self.workflow.do_engine_steps(did_complete_task=count)
+            with self._budgeted():
+                self.workflow.do_engine_steps(did_complete_task=count)
         except HostFailure as exc:  # not the diagram's doing: the host's own error, as raised
             raise exc.__cause__ from None
         except _Looping:
             raise _failed("the diagram loops without waiting for anyone", last) from None
+        except _OverBudget:
+            raise _failed(f"the diagram's automatic steps took more than "
+                          f"{budget.cpu_seconds:g} s of processing",
+                          _erroring(self.workflow) or last) from None
         except WorkflowTaskException as exc:
             raise _failed(_reason(exc), exc.task) from exc
         except Exception as exc:  # the engine raises assorted types (e.g. a bad duration)
@@ -245,9 +290,10 @@ class Instance:
 
     def retry(self) -> None:
         """Run the failed steps again (each from the data it had), then go on."""
-        for task in self.workflow.get_tasks(state=TaskState.ERROR):
-            task.reset_branch(None)
-        self.advance()
+        with self._budgeted():
+            for task in self.workflow.get_tasks(state=TaskState.ERROR):
+                task.reset_branch(None)
+            self.advance()
 
     def live_elements(self) -> set[str]:
         """Ids of the elements the instance is at: waiting, ready or failed."""
@@ -283,11 +329,18 @@ class Instance:
 
     def fire_due_timers(self) -> None:
         """Let timers whose time has come fire, and run what follows them."""
+        with self._budgeted():
+            self._fire_due_timers()
+
+    def _fire_due_timers(self) -> None:
         for _ in range(2):  # a boundary event's path may need a second pass
             try:
                 self.workflow.refresh_timers()
             except HostFailure as exc:
                 raise exc.__cause__ from None
+            except _OverBudget:
+                raise _failed(f"the diagram's timers took more than {budget.cpu_seconds:g} s "
+                              "of processing", _erroring(self.workflow)) from None
             except WorkflowTaskException as exc:
                 raise _failed(_reason(exc), exc.task) from exc
             except Exception as exc:

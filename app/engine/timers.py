@@ -9,7 +9,8 @@ therefore checked here *before* the engine reads it:
   longest (366, 31 and 1 days), so no month-by-month walk is ever long;
 - a date (``timeDate``, and a cycle's start or end) lies within that many years of now;
 - a cycle repeats no more often than ``limits.min_cycle_seconds`` (default a minute, setting
-  ``TIMER_MIN_CYCLE_SECONDS``) and at most ``MAX_REPETITIONS`` times.
+  ``TIMER_MIN_CYCLE_SECONDS``), a given count is at most ``MAX_REPETITIONS``, and its start or
+  end date is not in the past (the engine would fire it at every step to catch up).
 
 The checks themselves read the text once and never loop over its value.
 """
@@ -31,6 +32,7 @@ _DURATION_RE = re.compile(
 )
 MAX_TEXT = 100  # no real timer value is longer
 MAX_REPETITIONS = 100_000
+PAST_LEEWAY = timedelta(minutes=5)  # clocks and evaluation take a moment
 KINDS = ("duration", "date", "cycle")
 
 
@@ -105,7 +107,10 @@ def _cycle(text: str, now: datetime) -> None:
         raise TimerValueError(f"{text!r}: a cycle may not repeat more often than every "
                               f"{limits.min_cycle_seconds} seconds")
     for date in dates:
-        _date(date, now)
+        # A start (or an end) already passed would make the engine fire the timer at every
+        # step to catch up: a cycle starts from now on.
+        if _date(date, now) < now - PAST_LEEWAY:
+            raise TimerValueError(f"{text!r}: a repeating timer's date may not be in the past")
 
 
 def check(kind: str, value, now: datetime | None = None) -> None:

@@ -149,6 +149,74 @@ def _check_paths(problems, process) -> None:
                                              "connect it or remove it"))
 
 
+# Steps where the engine stops and waits (for a person, a timer, a message): a loop through
+# one of them runs once per wait; a loop through none would run up to the engine's step limit
+# in one go, evaluating its conditions every time round.
+WAIT_STATES = {"userTask", "intermediateCatchEvent", "receiveTask", "manualTask"}
+
+
+def _waits(node) -> bool:
+    local = node.tag[len(B):] if isinstance(node.tag, str) and node.tag.startswith(B) else ""
+    if local in WAIT_STATES:
+        return True
+    if local in ("subProcess", "transaction", "adHocSubProcess", "callActivity"):
+        return any(n.tag in {f"{B}{w}" for w in WAIT_STATES} for n in node.iter())
+    return False
+
+
+def _check_multi_instance(problems, root) -> None:
+    """Multi-instance steps make one task per instance: only a counted number of them (a
+    ``loopCardinality``, at most 100 when it runs), never one per item of a collection (a form
+    answer of 20,000 characters would be 20,000 tasks), and never one inside another (100 x 100)."""
+    for loop in root.iter(f"{B}multiInstanceLoopCharacteristics"):
+        owner = loop.getparent()
+        if any(loop.find(f"{B}{tag}") is not None
+               for tag in ("loopDataInputRef", "loopDataOutputRef", "inputDataItem",
+                           "outputDataItem")):
+            problems.append((_shown_id(owner), "a multi-instance step over a collection is not "
+                             "supported; give it a number of instances (loopCardinality)"))
+        elif loop.find(f"{B}loopCardinality") is None:
+            problems.append((_shown_id(owner), "a multi-instance step needs a number of "
+                             "instances (loopCardinality)"))
+        if any(ancestor.find(f"{B}multiInstanceLoopCharacteristics") is not None
+               for ancestor in owner.iterancestors()):
+            problems.append((_shown_id(owner), "multi-instance steps cannot be nested inside "
+                             "one another"))
+
+
+def _check_loops(problems, process) -> None:
+    """No cycle of sequence flows may pass only through automatic steps (iterative search for
+    a cycle in the graph without the wait states: linear in the diagram)."""
+    nodes = {n.get("id"): n for n in process.iter() if isinstance(n.tag, str)
+             and n.tag.startswith(B) and n.get("id")}
+    edges: dict[str, list[str]] = {}
+    for flow in process.iter(f"{B}sequenceFlow"):
+        source, target = flow.get("sourceRef"), flow.get("targetRef")
+        if source in nodes and target in nodes and not _waits(nodes[source]) \
+                and not _waits(nodes[target]):
+            edges.setdefault(source, []).append(target)
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for root in edges:
+        if state.get(root):
+            continue
+        stack = [(root, iter(edges.get(root, ())))]
+        state[root] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(child) == 1:
+                problems.append((child, "this step is on a loop with no user task or timer "
+                                        "in it: the engine would go round it without waiting "
+                                        "for anyone; add a step that waits, or end the loop"))
+                return
+            elif not state.get(child):
+                state[child] = 1
+                stack.append((child, iter(edges.get(child, ()))))
+
+
 # Ids and references must be plain identifiers: SpiffWorkflow's parser puts some of them into
 # XPath expressions as they are (e.g. a data association's sourceRef), so a crafted reference
 # would turn one parse into an exponential query. Checked before the parser sees the diagram.
@@ -311,6 +379,7 @@ def check_tree(root, handler_names, operation_names, vocabulary: Vocabulary | No
         what = EXPRESSION_TAGS.get(el.tag[len(B):])
         if what is not None and (el.text or "").strip():
             _check_expression(problems, el, el.text, what)
+    _check_multi_instance(problems, root)
     for tag in ("manualTask", "receiveTask", "sendTask"):
         for el in root.iter(f"{B}{tag}"):
             problems.append((el.get("id"), f"{tag} is not supported; use a user or service task"))
@@ -343,6 +412,7 @@ def check_tree(root, handler_names, operation_names, vocabulary: Vocabulary | No
         if not process.findall(f"{B}startEvent"):
             problems.append((process.get("id"), "the process has no start event"))
         _check_paths(problems, process)
+        _check_loops(problems, process)
     if host is not None and not problems:
         problems.extend(pathdata.check(root, host, forms))
     return _capped(problems)
