@@ -297,18 +297,22 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # a 3xx answer is a failed attempt, never a request to somewhere else
 
 
-def _connect_first(addresses: list[str], port: int, *rest) -> socket.socket:
-    """A connection to the first of ``addresses`` that answers (the resolver's order)."""
+def _connect_first(addresses: list[str], port: int, opened: list, *rest) -> socket.socket:
+    """A connection to the first of ``addresses`` that answers (the resolver's order), noted in
+    ``opened`` so the sender can cut it at its deadline."""
     error: OSError = OSError("no address to connect to")
     for address in addresses:
         try:
-            return socket.create_connection((address, port), *rest)
+            connection = socket.create_connection((address, port), *rest)
         except OSError as exc:
             error = exc
+            continue
+        opened.append(connection)
+        return connection
     raise error
 
 
-def _pinned(connection_class, addresses: list[str]):
+def _pinned(connection_class, addresses: list[str], opened: list):
     """``connection_class`` connecting only to ``addresses``, whatever the URL's host resolves
     to now; the Host header, TLS server name and certificate check still use the URL's host."""
 
@@ -316,36 +320,50 @@ def _pinned(connection_class, addresses: list[str]):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._create_connection = lambda target, *rest: _connect_first(
-                addresses, target[1], *rest)
+                addresses, target[1], opened, *rest)
 
     return Pinned
 
 
 class _PinnedHTTPHandler(urllib.request.HTTPHandler):
-    def __init__(self, addresses: list[str]):
+    def __init__(self, addresses: list[str], opened: list):
         super().__init__()
-        self.addresses = addresses
+        self.addresses, self.opened = addresses, opened
 
     def http_open(self, req):
-        return self.do_open(_pinned(http.client.HTTPConnection, self.addresses), req)
+        return self.do_open(_pinned(http.client.HTTPConnection, self.addresses, self.opened),
+                            req)
 
 
 class _PinnedHTTPSHandler(urllib.request.HTTPSHandler):
-    def __init__(self, addresses: list[str]):
+    def __init__(self, addresses: list[str], opened: list):
         super().__init__()
-        self.addresses = addresses
+        self.addresses, self.opened = addresses, opened
 
     def https_open(self, req):
-        return self.do_open(_pinned(http.client.HTTPSConnection, self.addresses), req,
-                            context=self._context)
+        return self.do_open(_pinned(http.client.HTTPSConnection, self.addresses, self.opened),
+                            req, context=self._context)
 
 
-def opener(addresses: list[str]) -> urllib.request.OpenerDirector:
+def cut(opened: list) -> None:
+    """Close the connections an opener made, from another thread: a receiver that drips its
+    answer no longer holds a thread and a socket once the sender gave up on it."""
+    for connection in opened:
+        try:
+            connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        connection.close()
+
+
+def opener(addresses: list[str], opened: list | None = None) -> urllib.request.OpenerDirector:
     """http and https only (no file:, ftp: or data:), connections only to ``addresses`` (the
     checked ones), no proxy (a proxy would resolve the name again, unchecked), redirects not
-    followed."""
+    followed; the sockets it opens are added to ``opened`` (for ``cut``)."""
+    opened = [] if opened is None else opened
     opener = urllib.request.OpenerDirector()
-    for handler in (_PinnedHTTPHandler(addresses), _PinnedHTTPSHandler(addresses),
+    for handler in (_PinnedHTTPHandler(addresses, opened),
+                    _PinnedHTTPSHandler(addresses, opened),
                     urllib.request.HTTPDefaultErrorHandler(), _NoRedirects(),
                     urllib.request.HTTPErrorProcessor()):
         opener.add_handler(handler)

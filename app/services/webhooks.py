@@ -48,6 +48,7 @@ from app.models.base import utcnow
 from app.services.webhook_targets import (
     Target,
     UnusableURL,
+    cut,
     destination,
     opener,
     target,
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = "MesaDeServicios-Webhooks/1"
 TIMEOUT_SECONDS = 10               # per socket operation
 DEADLINE_SECONDS = 20              # for the whole send, however slowly a receiver answers
+CUT_SECONDS = 2                    # for the sender to end once its connection is cut
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 30          # wait after the first failed attempt
 BACKOFF_FACTOR = 4                 # 30 s, 2 min, 8 min, 32 min, 2 h 8 min, then the cap
@@ -263,16 +265,20 @@ def _post(claim: _Claim) -> _Outcome:
     if not addresses:
         return _Outcome(error="The host name does not resolve.")
     result: list[_Outcome] = []
-    sender = threading.Thread(target=lambda: result.append(_send(claim, where, addresses)),
-                              daemon=True, name=f"webhook-{claim.key[:8]}")
+    opened: list = []
+    sender = threading.Thread(
+        target=lambda: result.append(_send(claim, where, addresses, opened)),
+        daemon=True, name=f"webhook-{claim.key[:8]}")
     sender.start()
     sender.join(DEADLINE_SECONDS)
     if not result:
+        cut(opened)  # the sender's read fails at once: no thread or socket left behind
+        sender.join(CUT_SECONDS)
         return _Outcome(error=f"No complete answer within {DEADLINE_SECONDS} s.")
     return result[0]
 
 
-def _send(claim: _Claim, where: Target, addresses: list[str]) -> _Outcome:
+def _send(claim: _Claim, where: Target, addresses: list[str], opened: list) -> _Outcome:
     """The HTTP exchange itself, to ``where`` at one of ``addresses``; runs in its own thread,
     outside any app context."""
     body = encode(claim.payload)
@@ -281,7 +287,7 @@ def _send(claim: _Claim, where: Target, addresses: list[str]) -> _Outcome:
         where.url, data=body.encode(), method="POST",
         headers=headers(claim.event, claim.key, claim.secret, body, timestamp))
     try:
-        with opener(addresses).open(request, timeout=TIMEOUT_SECONDS) as response:
+        with opener(addresses, opened).open(request, timeout=TIMEOUT_SECONDS) as response:
             _excerpt(response)  # read a little of the answer; what a 2xx says is not kept
             return _Outcome(status=response.status)
     except urllib.error.HTTPError as exc:

@@ -595,6 +595,9 @@ def test_a_receiver_that_drips_its_answer_is_abandoned_at_the_deadline(demo, mon
     started = time.monotonic()
     assert deliver_due() == 1
     assert time.monotonic() - started < 5
+    # The abandoned sender does not live on reading the drip: its connection was cut.
+    assert not [t for t in threading.enumerate()
+                if t.name.startswith("webhook-") and t.is_alive()]
     stop.set()
     listener.close()
     db.session.rollback()
