@@ -40,7 +40,9 @@ MAX_ID = 2**31 - 1  # the id columns are 32-bit integers on PostgreSQL
 MAX_JSON_DEPTH = 32
 MAX_RETURN_PATH = 2048
 
-_BAD_IN_VALUE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+# In values, the white space of pasted text passes: tab, line feed, carriage return, and the
+# vertical tab and form feed a word processor writes for a manual line or page break.
+_BAD_IN_VALUE = re.compile("[\x00-\x08\x0e-\x1f\ud800-\udfff]")
 _BAD_IN_NAME = re.compile("[\x00-\x1f\ud800-\udfff]")
 _WHAT_IS_BAD = "a character that is not allowed (NUL, a control character or a lone surrogate)"
 # A name said back in a detail only when it is plainly a field name.

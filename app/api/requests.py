@@ -53,6 +53,9 @@ class CreatedOut(Schema):
     status = fields.String()
     current_steps = fields.List(fields.Nested(StepBrief), metadata={
         "description": "The step(s) the new request waits on"})
+    process_stopped = fields.Boolean(metadata={
+        "description": "True when the request was filed but its process stopped at once "
+                       "because of an error in the diagram (an incident for the process owner)"})
 
 
 class EventOut(Schema):
@@ -126,7 +129,8 @@ def create_request():
         current_app.logger.exception("filing a request: the process could not start")
         return problem(500, "The process could not start; nothing was saved.")
     return {"id": req.id, "number": req.number, "status": req.status,
-            "current_steps": [step_brief(t) for t in inbox.open_tasks_for_request(req)]}
+            "current_steps": [step_brief(t) for t in inbox.open_tasks_for_request(req)],
+            "process_stopped": req.instance is not None and req.instance.status == "incident"}
 
 
 @blp.route("/<int:request_id>")

@@ -49,8 +49,7 @@ def _record(row: ProcessInstance, req: ServiceRequest, failure: StepFailed, duri
         occurred_during=during, actor_id=actor.id if actor else None, created_at=now,
         last_failed_at=now)
     db.session.add(incident)
-    history.record(req, "process_stopped", None, step=incident.element_name,
-                   changes={"element": incident.element_id})
+    history.record(req, "process_stopped", None, step=incident.element_name)
     existing.append(incident)
     return incident
 

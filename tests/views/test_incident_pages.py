@@ -21,6 +21,8 @@ def test_pages_show_the_stop_to_everyone_and_the_incident_to_owners(demo, browse
     page = html(ana.get(f"/requests/{req.id}"))
     assert "Detenida por un error del proceso" in page
     assert "ZeroDivisionError" not in page  # the diagram's error is for the process owner
+    assert "Detenida en el paso «¿Autorizada?»" in page and "No hay nada pendiente" not in page
+    assert "Gateway_Authorized" not in page  # no internal ids for the requester
     diagram = ana.get(f"/requests/{req.id}/diagram.json").get_json()
     assert "Gateway_Authorized" in diagram["stopped"]  # drawn as "stopped here"
     assert "Task_Authorize" in diagram["completed"]
