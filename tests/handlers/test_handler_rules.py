@@ -95,6 +95,7 @@ def test_amounts_keep_two_decimals():
     assert str(load("finish", materials_cost="2")["materials_cost"]) == "2.00"
     typed = "$\u00a01\u00a0500,50"  # as a spreadsheet copies it: non-breaking spaces
     assert load("evaluate", estimated_cost=typed)["estimated_cost"] == Decimal("1500.50")
+    assert load("evaluate", estimated_cost="1,500,000")["estimated_cost"] == Decimal("1500000")
 
 
 def test_ids_are_positive_integers_the_database_can_hold():
