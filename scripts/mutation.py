@@ -82,11 +82,23 @@ TARGETS = {
     "expressions": (
         ["app/engine/expressions.py"],
         ["tests/engine/test_diagram_security.py", "tests/engine/test_expression_bounds.py",
-         "tests/engine/test_timer_bounds.py", "tests/engine/test_walks.py"],
+         "tests/engine/test_timer_bounds.py", "tests/engine/test_path_data.py",
+         "tests/engine/test_walks.py"],
     ),
     "xml": (
         ["app/engine/xml.py"],
-        ["tests/engine/test_xml_loader.py", "tests/engine/test_diagram_security.py"],
+        ["tests/engine/test_xml_loader.py", "tests/engine/test_diagram_security.py",
+         "tests/engine/test_diagram_identifiers.py"],
+    ),
+    "sessions": (
+        ["app/services/sessions.py"],
+        ["tests/services/test_session_rules.py", "tests/views/test_sessions.py",
+         "tests/views/test_auth.py"],
+    ),
+    "incidents": (
+        ["app/services/incidents.py"],
+        ["tests/services/test_incidents.py", "tests/api/test_api_incidents.py",
+         "tests/views/test_incident_pages.py"],
     ),
 }
 # Lines left alone: a message in the user's language (its wording is no rule), and the
