@@ -61,12 +61,14 @@ def caller():
 MAX_ID = 2**31 - 1  # integer columns; larger ids cannot exist
 
 
-def scoped_or_404(model, object_id: int):
-    """Fetch by (caller's tenant, id); another tenant's id is simply not found."""
+def scoped_or_404(model, object_id: int, *options):
+    """Fetch by (caller's tenant, id), with loader ``options``; another tenant's id is simply
+    not found."""
     if not 0 < object_id <= MAX_ID:
         abort(404)
     obj = db.session.scalar(
-        select(model).where(model.tenant_id == caller().tenant_id, model.id == object_id))
+        select(model).where(model.tenant_id == caller().tenant_id, model.id == object_id)
+        .options(*options))
     if obj is None:
         abort(404)
     return obj

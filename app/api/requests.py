@@ -2,12 +2,13 @@
 
 from flask import abort, current_app, request
 from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy.orm import joinedload
 
 from app import policy
 from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginate, scoped_or_404
 from app.api.errors import problem, problem_doc
 from app.extensions import db
-from app.models import REQUEST_STATUSES, ServiceRequest
+from app.models import REQUEST_STATUSES, ProcessInstance, ServiceRequest
 from app.schemas import PersonSchema, RequestSchema
 from app.services import history, inbox, incidents
 from app.services import requests as request_service
@@ -74,8 +75,8 @@ class CommentIn(Schema):
     comment = fields.String(required=True)
 
 
-def visible_or_404(request_id: int) -> ServiceRequest:
-    req = scoped_or_404(ServiceRequest, request_id)
+def visible_or_404(request_id: int, *options) -> ServiceRequest:
+    req = scoped_or_404(ServiceRequest, request_id, *options)
     if not policy.can_view_request(caller(), req):
         abort(404)
     return req
@@ -120,6 +121,7 @@ def create_request():
     """File a request (it starts its workflow at once)"""
     try:
         req = request_service.file_request(caller(), json_body())
+        stopped = req.instance.status == "incident"  # known from filing: read before commit
         db.session.commit()
     except ValidationError as exc:
         db.session.rollback()
@@ -130,7 +132,7 @@ def create_request():
         return problem(500, "The process could not start; nothing was saved.")
     return {"id": req.id, "number": req.number, "status": req.status,
             "current_steps": [step_brief(t) for t in inbox.open_tasks_for_request(req)],
-            "process_stopped": req.instance is not None and req.instance.status == "incident"}
+            "process_stopped": stopped}
 
 
 @blp.route("/<int:request_id>")
@@ -138,7 +140,9 @@ def create_request():
 @blp.alt_response(404, **problem_doc, description="No such request, or not visible to the caller")
 def get_request(request_id):
     """One request, with the step(s) it waits on and on whom"""
-    req = visible_or_404(request_id)
+    # The instance's status with the request, in the same statement (is it stopped?).
+    req = visible_or_404(request_id, joinedload(ServiceRequest.instance).load_only(
+        ProcessInstance.status))
     req.current_steps = current_steps(req)  # plain attributes for the response schema
     stopped = (incidents.open_of_request(req)
                if req.instance is not None and req.instance.status == "incident" else [])

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import policy
 from app.engine import migration
@@ -197,6 +198,7 @@ def start(req: ServiceRequest, actor: User) -> ProcessInstance:
     )
     db.session.add(row)
     db.session.flush()
+    set_committed_value(req, "instance", row)  # known now: reading it costs no query
     _sync(row, instance, req)
     if failure is not None:
         incidents.after_step(row, instance, req, failure, "filing", actor)

@@ -16,3 +16,20 @@ def test_counts_every_call_of_a_lifecycle(tmp_path, capsys):
     assert int(rows["**one lifecycle**"]) == sum(
         int(n) for kind, n in rows.items() if not kind.startswith("**"))
     assert "| sqlalchemy |" in out and "| SpiffWorkflow |" in out
+
+
+# SQL statements each call may take on SQLite, as measured when these were last lowered:
+# a change that adds a round trip to a call fails here (fewer is welcome: lower the figure).
+STATEMENTS = {
+    "file request": 20, "complete: authorize": 14, "complete: evaluate": 12,
+    "complete: assign": 19, "complete: start": 12, "complete: finish": 13,
+    "complete: confirm": 12, "read request": 9,
+}
+
+
+def test_no_call_takes_a_statement_more(tmp_path, capsys):
+    api_costs.main(["--database-url", f"sqlite:///{tmp_path}/costs.db", "--lifecycles", "1"])
+    rows = dict(re.findall(r"^\| ([a-z:* ]+?) \| (\d+) \|", capsys.readouterr().out, re.M))
+    more = {call: (int(rows[call]), most) for call, most in STATEMENTS.items()
+            if int(rows[call]) > most}
+    assert more == {}, f"statements (counted, allowed) per call: {more}"
