@@ -195,10 +195,20 @@ def test_the_workers_steps_record_what_they_say(demo):
     ticket = db.session.get(ServiceRequest, req.id).ticket
     assert (ticket.resolution, ticket.hours_spent, ticket.materials_cost) == (
         "Cambiado", Decimal("2.50"), Decimal("30000.00"))
+    assert ticket.actual_end is not None and ticket.actual_end >= ticket.actual_start
     finish = history_of(req.id, "finish")
     assert finish.comment == "Cambiado"
     # What the history lists as changed leaves out the comment, and a value equal to it.
     assert set(finish.changes) == {"hours_spent", "materials_cost", "ticket_status"}
+
+
+def test_the_work_step_tells_the_diagram_how_it_ended():
+    """``action`` is in the data vocabulary a company's own gateway may test after the work."""
+    ticket = SimpleNamespace()
+    ctx = TaskContext(None, SimpleNamespace(ticket=ticket), None)
+    assert TASK_HANDLERS["hold"].apply(ctx, load("hold")) == {"action": "hold"}
+    assert TASK_HANDLERS["finish"].apply(ctx, load("finish")) == {"action": "finish"}
+    assert ticket.hold_reason == "Falta material" and ticket.actual_end is not None
 
 
 def test_each_step_announces_its_webhook_event():
