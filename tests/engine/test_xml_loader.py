@@ -152,3 +152,52 @@ def test_comments_and_processing_instructions_do_not_reach_the_tree():
     kinds = (etree._Comment, etree._ProcessingInstruction)
     assert not [n for n in root.iter() if isinstance(n, kinds)]
     assert root.getprevious() is None
+
+
+# -- what the parser itself is allowed to do (from the mutation run) ---------------------------
+
+BROKEN = "<bpmn:process"  # a document that stops here is not well-formed
+
+
+def test_a_doctype_or_an_entity_declaration_is_refused_before_the_parser_reads_on():
+    """The byte scan answers first: a broken document behind a DOCTYPE in the first bytes, or
+    behind an entity declaration anywhere, gets the DOCTYPE answer, not the parser's."""
+    head = f'<?xml version="1.0"?>{DOCTYPES["bare"]}<bpmn:definitions xmlns:bpmn="{BPMN_NS}">'
+    assert problems((head + BROKEN).encode()) == REFUSED
+    late = (f'<?xml version="1.0"?>{PADDINGS["blank lines"]}{DOCTYPES["internal entity"]}'
+            f'<bpmn:definitions xmlns:bpmn="{BPMN_NS}">{BROKEN}').encode()
+    assert late.index(b"<!ENTITY") > SCAN
+    assert problems(late) == REFUSED
+
+
+@pytest.mark.parametrize("encoding,codec", [("UTF-16", "utf-16"), ("UTF-32", "utf-32")])
+def test_an_external_entity_is_never_read(tmp_path, encoding, codec):
+    """In a wide encoding the byte scan is blind and the parser reads the DOCTYPE; it must not
+    load the file an entity names. This one is not well-formed, so reading it would end in the
+    parser's error, not in the DOCTYPE refusal."""
+    target = tmp_path / "entity.xml"
+    target.write_text("<unclosed")
+    doctype = f'<!DOCTYPE bpmn:definitions [<!ENTITY e SYSTEM "{target.as_uri()}">]>'
+    xml = document(doctype, encoding=encoding).replace(
+        '<bpmn:process id="p" isExecutable="true"/>',
+        '<bpmn:process id="p" isExecutable="true">'
+        '<bpmn:documentation>&e;</bpmn:documentation></bpmn:process>')
+    assert problems(xml.encode(codec)) == REFUSED
+
+
+def test_a_document_nested_too_deeply_is_refused():
+    """libxml2's own limit (256 levels) stays on: no huge_tree, so no 2048-level trees for the
+    code that walks the diagram afterwards."""
+    def nested(depth: int) -> str:
+        return document().replace('<bpmn:process id="p" isExecutable="true"/>',
+                                  "<x>" * depth + "</x>" * depth)
+
+    assert load_bpmn_tree(nested(200)) is not None
+    (problem,) = problems(nested(300))
+    assert problem[1].startswith("the file is not well-formed XML: ") and "depth" in problem[1]
+
+
+def test_the_message_names_each_problem_with_its_element():
+    error = DiagramError([("Task_1", "no handler"), (None, "no start event")])
+    assert str(error) == "Task_1: no handler; no start event"
+    assert error.problems == [("Task_1", "no handler"), (None, "no start event")]
