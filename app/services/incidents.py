@@ -20,12 +20,17 @@ from app.services import history
 PAGE = 50
 
 
-def _open_of(row: ProcessInstance) -> list[ProcessIncident]:
+def _open(tenant_id: int, request_id: int) -> list[ProcessIncident]:
+    """A request's open incidents, oldest first (a request has one instance)."""
     return list(db.session.scalars(
-        select(ProcessIncident).where(ProcessIncident.tenant_id == row.tenant_id,
-                                      ProcessIncident.instance_id == row.id,
+        select(ProcessIncident).where(ProcessIncident.tenant_id == tenant_id,
+                                      ProcessIncident.request_id == request_id,
                                       ProcessIncident.status == "open")
         .order_by(ProcessIncident.id)))
+
+
+def _open_of(row: ProcessInstance) -> list[ProcessIncident]:
+    return _open(row.tenant_id, row.request_id)
 
 
 def _record(row: ProcessInstance, req: ServiceRequest, failure: StepFailed, during: str,
@@ -85,11 +90,7 @@ def resolve_all(row: ProcessInstance, resolution: str, user: User | None) -> Non
 
 
 def open_of_request(req: ServiceRequest) -> list[ProcessIncident]:
-    return list(db.session.scalars(
-        select(ProcessIncident).where(ProcessIncident.tenant_id == req.tenant_id,
-                                      ProcessIncident.request_id == req.id,
-                                      ProcessIncident.status == "open")
-        .order_by(ProcessIncident.id)))
+    return _open(req.tenant_id, req.id)
 
 
 def of_tenant(tenant_id: int, status: str | None = "open"):
