@@ -19,8 +19,11 @@ decorated functions (``@validates_schema``, ``@pre_load``, SQLAlchemy events, ro
 of its reach, and so, in effect, is code run at import (the schema builders ``length()``,
 ``in_range()``, ``ident()``: mutmut's processes import the app before a mutant is chosen, and
 its map of which test calls what puts those calls on whichever test imported the app first).
-The README's "Mutation testing" says which tests cover those rules. Lines with a translated
-message are left alone (UNMUTATED_LINES): a mutant there changes wording, not a rule.
+The README's "Mutation testing" says which tests cover those rules. Caches that mutmut's
+process would fill before forking (checked expression trees, diagram form schemas) are emptied
+before each test in the copy (FRESH_CACHES), so a mutant of what fills them is run. Lines
+with a translated message are left alone (UNMUTATED_LINES): a mutant there changes wording,
+not a rule.
 """
 
 import argparse
@@ -104,6 +107,20 @@ TARGETS = {
 # Lines left alone: a message in the user's language (its wording is no rule), and the
 # one-time set-up of marshmallow's messages at import (out of mutmut's reach, see above).
 UNMUTATED_LINES = [r"\b_l\(", r"\bgettext\(", r"default_error_messages"]
+# Appended to the copy's tests/conftest.py. mutmut runs the tests once in its own process and
+# forks every mutant's run from it, so a cache filled then is inherited: a text whose checked
+# tree is kept would never be parsed again under a mutant of the parser, a form's schema never
+# rebuilt under a mutant of its fields. Each test starts with empty caches instead.
+FRESH_CACHES = """
+
+@pytest.fixture(autouse=True)
+def _mutation_fresh_caches():
+    from app.engine import expressions
+    from app.handlers import form
+
+    expressions._checked_trees = expressions._CheckedTrees(expressions.MAX_CACHED_NODES)
+    form.schema_for.cache_clear()
+"""
 # What the copy leaves out: version control, environments, caches, earlier runs.
 SKIP = shutil.ignore_patterns(".git", ".venv", "node_modules", "instance", ".mutation",
                               "mutants", "__pycache__", ".pytest_cache", ".ruff_cache",
@@ -138,6 +155,8 @@ def prepare(name: str, modules: list[str], tests: list[str]) -> Path:
     text = pyproject.read_text()
     text = text.split("\n[tool.mutmut]\n")[0]  # a section left by hand would be replaced
     pyproject.write_text(text.rstrip("\n") + "\n" + mutmut_config(modules, present))
+    with (workdir / "tests" / "conftest.py").open("a") as conftest:
+        conftest.write(FRESH_CACHES)
     return workdir
 
 
