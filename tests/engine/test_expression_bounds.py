@@ -193,6 +193,7 @@ LEGITIMATE = [
     ("estimated_cost > 1000 and hours >= 8", True),
     ("1 < hours < 10", True),
     ("hours if hours else 0", 9),
+    ("'long' if hours > 10 else 'short'", "short"),
     ("not nothing", True),
     ("nothing is None", True),
     ("'PT48H'", "PT48H"),
@@ -304,3 +305,37 @@ def test_checked_trees_kept_for_reuse_are_bounded_in_memory():
         tracemalloc.stop()
     assert kept < MAX_CACHED_NODES * 500, f"{kept} bytes kept"
     assert parse_expression(texts[-1]) is parse_expression(texts[-1])
+
+
+# -- from the mutation run ---------------------------------------------------------------------
+
+def test_long_data_values_are_not_joined_before_the_size_is_checked():
+    """Task data is not measured when read, so two long answers joined would be far above
+    MAX_SIZE: their lengths are added up before anything is allocated."""
+    data = {"text": "x" * 2_000_000, "list": [0] * 500_000}
+    for expression in ("text + text", "list + list", "(text,) + (text,)"):
+        error, peak = _measured(expression, data)
+        assert error is not None and TOO_LARGE in error.reason, expression
+        assert peak < PEAK_LIMIT, f"{expression}: {peak} bytes allocated"
+
+
+def test_the_limits_of_conversion_and_rounding_are_inclusive():
+    assert evaluate("int('" + " " * 98 + "42')", {}) == 42           # 100 characters
+    assert evaluate("float('" + "0" * 97 + "1.5')", {}) == 1.5
+    with pytest.raises(ExpressionError, match="at most 100 characters"):
+        evaluate("int('" + " " * 99 + "42')", {})
+    assert evaluate("round(1.5, 40)", {}) == 1.5
+    assert evaluate("round(15, -40)", {}) == 0
+    with pytest.raises(ExpressionError, match="round\\(\\) keeps at most 40 digits"):
+        evaluate("round(1.5, 41)", {})
+
+
+def test_functions_called_without_a_value_answer_as_python_does():
+    assert [evaluate(f"{name}()", {}) for name in ("str", "int", "float")] == ["", 0, 0.0]
+    assert type(evaluate("float()", {})) is float
+
+
+def test_a_missing_name_is_named():
+    with pytest.raises(ExpressionError) as info:
+        evaluate("cost > 1000 and decision == 'approve'", {"decision": "approve"})
+    assert info.value.reason == "name 'cost' is not defined"
