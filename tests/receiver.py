@@ -1,14 +1,22 @@
-"""A webhook receiver on loopback that counts each delivery key (X-Mesa-Delivery) it gets, and
-can hold the first request open without answering, so a sender can be killed mid-send."""
+"""A webhook receiver on loopback, for the tests whose webhooks are sent for real
+(tests/faults, tests/multinode, tests/services/test_embedded_runner.py). It counts each delivery
+key (X-Mesa-Delivery) it gets and keeps each body; given the endpoint's ``secret``, it answers
+401 to a body whose X-Mesa-Signature does not verify, and neither counts nor keeps it; and it can
+hold the first request open without answering, so a sender can be killed mid-send."""
 
+import json
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from app.services import webhooks
+
 
 class Receiver:
     def __init__(self, hold_first: bool = False):
+        self.secret: str | None = None     # set it to check each request's signature
         self.hits: Counter = Counter()
+        self.bodies: list[dict] = []
         self.peers: list[tuple[str, int]] = []  # (delivery key, the sender's port), in order
         self.held = threading.Event()      # set when the held request has arrived
         self.release = threading.Event()   # set to let the held request's handler end
@@ -17,10 +25,16 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                self.rfile.read(int(self.headers["Content-Length"]))
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if receiver.secret is not None and not webhooks.verify(
+                        receiver.secret, self.headers["X-Mesa-Signature"], body):
+                    self.send_response(401)
+                    self.end_headers()
+                    return
                 key = self.headers["X-Mesa-Delivery"]
                 with lock:
                     receiver.hits[key] += 1
+                    receiver.bodies.append(json.loads(body))
                     receiver.peers.append((key, self.client_address[1]))
                     hold = hold_first and len(receiver.peers) == 1
                 if hold:

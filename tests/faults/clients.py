@@ -1,5 +1,5 @@
 """A REST API client for the fault tests (one connection per call, each call timed) and the
-demo company's lifecycle: who completes each step, with what."""
+demo company's lifecycle: who completes each step, with what (tests/multinode walks it too)."""
 
 import http.client
 import json

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.multinode.servers import BIN, Stack, postgres_server
+from tests.multinode.servers import Stack, postgres_server, require_service_binaries
 
 TEMPLATE = "mesa_seeded"
 _numbers = itertools.count(1)
@@ -20,8 +20,7 @@ _numbers = itertools.count(1)
 def pg():
     """The package's PostgreSQL cluster (a test may stop and start it: ``pg.stop(mode)``,
     ``pg.start()``)."""
-    if not (BIN / "gunicorn").exists() or not (BIN / "celery").exists():
-        pytest.fail("gunicorn and celery must be installed in the virtualenv (make venv)")
+    require_service_binaries()
     with postgres_server() as cluster:
         # A crash (pg_ctl -m immediate) must not lose commits already acknowledged:
         # scripts/pg_cluster.sh turns synchronous_commit off; a role's setting outranks that.

@@ -16,8 +16,8 @@ import time
 import pytest
 
 from tests.faults.clients import REQUESTERS, Api
-from tests.faults.receiver import Receiver
 from tests.multinode.servers import Stack, children, redis_server, socket_owner, wait_until
+from tests.receiver import Receiver
 
 pytestmark = pytest.mark.faults
 

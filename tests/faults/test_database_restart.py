@@ -21,8 +21,8 @@ import pytest
 
 from tests.faults.clients import REQUESTERS, WORKERS, Api, Unanswered, next_step, step
 from tests.faults.consistency import audit
-from tests.faults.receiver import Receiver
 from tests.multinode.servers import Stack, children, wait_until
+from tests.receiver import Receiver
 
 pytestmark = pytest.mark.faults
 

@@ -24,8 +24,8 @@ from app.models import HistoryEvent, ProcessInstance, Tenant, WebhookDelivery, W
 from app.models.base import utcnow
 from app.services import background, webhooks, workflow
 from tests.faults.clients import PASSWORD
-from tests.faults.receiver import Receiver
 from tests.multinode.servers import wait_until
+from tests.receiver import Receiver
 
 pytestmark = pytest.mark.faults
 

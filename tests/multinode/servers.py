@@ -30,6 +30,12 @@ def unavailable(reason: str):
     pytest.skip(reason)
 
 
+def require_service_binaries() -> None:
+    """gunicorn and Celery, which ``Stack`` starts, must be in the virtualenv."""
+    if not (BIN / "gunicorn").exists() or not (BIN / "celery").exists():
+        pytest.fail("gunicorn and celery must be installed in the virtualenv (make venv)")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -214,14 +220,21 @@ class Stack:
         self.settings = settings
         self.nodes: dict[str, Process] = {}
         self.ports: dict[str, int] = {}
+        self.workers: dict[str, Process] = {}
+        self.worker_metrics_ports: dict[str, int] = {}
         self.processes: list[Process] = []
+
+    def metrics_dir(self, process: str) -> Path:
+        """Where process ``process`` (``node-A``, ``worker-w1``...) keeps its Prometheus
+        multiprocess files: still there after it was killed."""
+        return self.workdir / process / "prometheus"
 
     def env(self, name: str, **extra) -> dict:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("TEST_DATABASE_URL", "PYTEST_", "PROMETHEUS_"))}
         home = self.workdir / name  # e.g. gunicorn's control socket lives under $HOME
         home.mkdir(exist_ok=True)
-        metrics_dir = home / "prometheus"
+        metrics_dir = self.metrics_dir(name)
         metrics_dir.mkdir(exist_ok=True)
         env.update({
             "HOME": str(home), "DATABASE_URL": self.database_url,
@@ -257,11 +270,18 @@ class Stack:
         self.ports[name] = port
         return self.nodes[name]
 
-    def start_worker(self, name: str, concurrency: int = 2, **env) -> Process:
-        """A Celery worker (prefork pool) named ``name``@faults... in its own process group."""
-        return self.start(f"worker-{name}", [
+    def start_worker(self, name: str, concurrency: int = 2, metrics: bool = False,
+                     **env) -> Process:
+        """A Celery worker (prefork pool) named ``name``@<host> in its own process group; with
+        ``metrics``, serving its Prometheus metrics on a free loopback port
+        (``worker_metrics_ports[name]``)."""
+        if metrics:
+            self.worker_metrics_ports[name] = free_port()
+            env["WORKER_METRICS_PORT"] = str(self.worker_metrics_ports[name])
+        self.workers[name] = self.start(f"worker-{name}", [
             str(BIN / "celery"), "-A", "app.celery_app", "worker", "-n", f"{name}@%h",
             "-c", str(concurrency)], **env)
+        return self.workers[name]
 
     def start_beat(self, **env) -> Process:
         return self.start("beat", [str(BIN / "celery"), "-A", "app.celery_app", "beat"], **env)

@@ -20,31 +20,27 @@ brings its own database).
 
 import http.client
 import json
-import os
 import shutil
 import signal
-import subprocess
 import tempfile
 import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import psycopg
 import pytest
 
+from tests.faults.clients import DIRECTOR, PASSWORD, PEOPLE, REQUESTERS, WORKERS, step
 from tests.multinode.servers import (
-    ROOT,
-    Process,
-    free_port,
+    Stack,
     postgres_cluster,
     redis_server,
+    require_service_binaries,
     wait_until,
 )
+from tests.receiver import Receiver
 
 pytestmark = pytest.mark.multinode
 
@@ -54,154 +50,30 @@ KILL_NODE_B_AFTER = 120      # lifecycles completed
 TIMER_WAIT_SECONDS = 90      # the most a client waits for a timer to fire
 SHORT_TIMERS = {"authorization_reminder_after": "PT2S", "auto_close_after": "PT3S"}
 RUN = "MN"
-PASSWORD = "demo1234"
-HEADS = {"ana@acme.test": "jefe.finanzas@acme.test", "luis@acme.test": "jefe.finanzas@acme.test",
-         "maria@acme.test": "jefe.produccion@acme.test"}
-REQUESTERS = list(HEADS)
-DIRECTOR = "director@acme.test"
-WORKERS = ["tecnico1@acme.test", "tecnico2@acme.test"]
 # What each lifecycle does besides the straight path: wait for its reminder before the
 # authorization, or never confirm and wait for the automatic close.
 KINDS = ("reminded", "auto_closed", "confirmed")
-BIN = Path(os.environ.get("VIRTUAL_ENV") or ROOT / ".venv") / "bin"
 
 
 # -- the servers ------------------------------------------------------------------------------
 
-class Receiver:
-    """Webhook receiver: counts each X-Mesa-Delivery it gets."""
-
-    def __init__(self):
-        self.hits: Counter = Counter()
-        hits, lock = self.hits, threading.Lock()
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers["Content-Length"]))
-                with lock:
-                    hits[self.headers["X-Mesa-Delivery"]] += 1
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class Stack:
-    """Everything started, with what the test needs to reach it."""
-
-    def __init__(self, workdir: Path, database_url: str, broker_url: str):
-        self.workdir = workdir
-        self.database_url = database_url
-        self.broker_url = broker_url
-        self.nodes: dict[str, Process] = {}
-        self.ports: dict[str, int] = {}
-        self.workers: list[Process] = []
-        self.worker_metrics_ports: list[int] = []
-        self.processes: list[Process] = []
-
-    def env(self, name: str, **extra) -> dict:
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("TEST_DATABASE_URL", "PYTEST_", "PROMETHEUS_"))}
-        home = self.workdir / name  # e.g. gunicorn's control socket lives under $HOME
-        home.mkdir(exist_ok=True)
-        metrics_dir = home / "prometheus"
-        metrics_dir.mkdir(exist_ok=True)
-        env.update({
-            "HOME": str(home), "DATABASE_URL": self.database_url,
-            "CELERY_BROKER_URL": self.broker_url, "SECRET_KEY": "multinode-test-secret",
-            "TIMER_POLL_SECONDS": "0.5", "TIMER_LEASE_SECONDS": "15",
-            "WEBHOOK_LEASE_SECONDS": "30",
-            "LOG_FORMAT": "json", "LOG_LEVEL": "INFO", "WEBHOOK_ALLOW_PRIVATE_NETWORKS": "1",
-            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-            "no_proxy": "127.0.0.1,localhost", "NO_PROXY": "127.0.0.1,localhost",
-            "CELERY_BEAT_SCHEDULE_FILE": str(self.workdir / "celerybeat-schedule"),
-        })
-        env.update(extra)
-        return env
-
-    def start(self, name: str, args: list[str], **env) -> Process:
-        proc = Process(name, args, self.env(name, **env), self.workdir / f"{name}.log")
-        self.processes.append(proc)
-        return proc
-
-    def flask(self, *args: str) -> None:
-        done = subprocess.run(
-            [str(BIN / "flask"), "--app", "app", *args], env=self.env("cli"), cwd=ROOT,
-            capture_output=True, text=True, timeout=180)
-        assert done.returncode == 0, done.stdout + done.stderr
-
-    def start_node(self, name: str) -> None:
-        port = free_port()
-        args = [str(BIN / "gunicorn")]
-        if (ROOT / "gunicorn.conf.py").exists():
-            args += ["-c", str(ROOT / "gunicorn.conf.py")]
-        args += ["--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-                 "--worker-class", "gthread", "app:create_app()"]
-        self.nodes[name] = self.start(f"node-{name}", args, GUNICORN_THREADS="4")
-        self.ports[name] = port
-
-    def start_celery(self) -> None:
-        celery = [str(BIN / "celery"), "-A", "app.celery_app"]
-        for n in (1, 2):
-            port = free_port()
-            self.worker_metrics_ports.append(port)
-            self.workers.append(self.start(
-                f"worker-{n}", celery + ["worker", "-n", f"w{n}@multinode", "-c", "2"],
-                WORKER_METRICS_PORT=str(port), LOG_LEVEL="WARNING"))
-        self.start("beat", celery + ["beat"], LOG_LEVEL="WARNING")
-
-    def healthy(self, name: str) -> bool:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.ports[name], timeout=2)
-            conn.request("GET", "/healthz")
-            response = conn.getresponse()
-            body = json.loads(response.read() or b"{}")
-            return response.status == 200 and body.get("broker") == "ok"
-        except (OSError, ValueError, http.client.HTTPException):
-            return False
-
-    def workers_ready(self) -> bool:
-        from celery import Celery
-
-        probe = Celery(broker=self.broker_url)
-        try:
-            return len(probe.control.ping(timeout=1.0)) >= 2
-        finally:
-            probe.close()
-
-    def sql(self, query: str, *params) -> list[tuple]:
-        url = self.database_url.replace("postgresql+psycopg://", "postgresql://")
-        with psycopg.connect(url, autocommit=True) as conn:
-            cursor = conn.execute(query, params)
-            return cursor.fetchall() if cursor.description else []
-
-    def logs(self) -> str:
-        return "\n\n".join(f"--- {p.name} (alive: {p.alive}) ---\n{p.tail()}"
-                           for p in self.processes)
+@pytest.fixture(scope="module")
+def receiver():
+    made = Receiver()
+    yield made
+    made.close()
 
 
 @pytest.fixture(scope="module")
-def stack():
-    if shutil.which("gunicorn", path=str(BIN)) is None or not (BIN / "celery").exists():
-        pytest.fail("gunicorn and celery must be installed in the virtualenv (make venv)")
+def stack(receiver):
+    require_service_binaries()
     workdir = Path(tempfile.mkdtemp(prefix="mesa-multinode."))
     with ExitStack() as cleanup:
         database_url = cleanup.enter_context(postgres_cluster())
         broker_url = cleanup.enter_context(redis_server(workdir))
-        receiver = Receiver()
-        cleanup.callback(receiver.close)
-        s = Stack(workdir, database_url, broker_url)
-        s.receiver = receiver
-        cleanup.callback(lambda: [p.stop() for p in reversed(s.processes)])
+        s = Stack(workdir, database_url, broker_url, TIMER_POLL_SECONDS="0.5",
+                  TIMER_LEASE_SECONDS="15", WEBHOOK_LEASE_SECONDS="30")
+        cleanup.callback(s.stop_all)
         s.flask("db", "upgrade")
         s.flask("seed-demo")
         s.sql("UPDATE tenants SET settings = %s WHERE slug = 'acme'", json.dumps(SHORT_TIMERS))
@@ -210,15 +82,14 @@ def stack():
               "FROM tenants WHERE slug = 'acme'", receiver.url,
               json.dumps(["request.confirmed", "request.closed"]))
         for name in ("A", "B"):
-            s.start_node(name)
-        s.start_celery()
+            s.start_node(name, workers=2, threads=4)
+        for name in ("w1", "w2"):
+            s.start_worker(name, concurrency=2, metrics=True, LOG_LEVEL="WARNING")
+        s.start_beat(LOG_LEVEL="WARNING")
         for name in ("A", "B"):
-            try:
-                wait_until(lambda n=name: s.healthy(n), 60, f"node {name}", interval=0.3)
-            except TimeoutError:
-                pytest.fail(f"node {name} did not become healthy\n{s.logs()}")
+            s.wait_healthy(name)
         try:
-            wait_until(s.workers_ready, 60, "two Celery workers", interval=0.5)
+            wait_until(lambda: s.workers_ready(2), 60, "two Celery workers", interval=0.5)
         except TimeoutError:
             pytest.fail(f"the Celery workers did not answer\n{s.logs()}")
         yield s
@@ -387,30 +258,23 @@ class Lifecycle:
         self.file()
         if self.kind == "reminded":
             self.wait(lambda: "reminder_sent" in self.actions(), "the reminder")
-        self.complete("authorize", HEADS[self.requester],
-                      {"decision": "authorize", "comment": "Adelante"})
-        self.complete("evaluate", DIRECTOR,
-                      {"decision": "approve", "estimated_cost": 1000, "staff_available": True})
-        self.complete("assign", DIRECTOR, {
-            "worker_id": self.refs["workers"][self.worker],
-            "planned_start": date.today().isoformat(),
-            "planned_end": (date.today() + timedelta(days=1)).isoformat()})
-        self.complete("start", self.worker, {"comment": "En camino"})
-        self.complete("finish", self.worker, {"kind": "finish", "resolution": "Listo",
-                                              "hours_spent": 1, "materials_cost": 0})
+        for kind in ("authorize", "evaluate", "assign", "start", "finish"):
+            who, body = step(kind, self.requester, self.worker, self.refs)
+            self.complete(kind, who, body)
         if self.kind == "auto_closed":
             self.wait(lambda: self.get(f"/api/v1/requests/{self.request_id}")["ticket"]
                       ["status"] == "closed", "the automatic close")
             self.ended = "auto_closed"
         else:
-            confirmed = self.complete("confirm", self.requester, {"rating": 5})
+            who, body = step("confirm", self.requester, self.worker, self.refs)
+            confirmed = self.complete("confirm", who, body)
             self.ended = "confirmed" if confirmed else "auto_closed"
         return self
 
 
 def tokens_for(cluster: Cluster) -> dict[str, str]:
     tokens = {}
-    for email in {*REQUESTERS, *HEADS.values(), DIRECTOR, *WORKERS}:
+    for email in PEOPLE:
         status, data = cluster.call("POST", "/api/v1/tokens", None,
                                     {"email": email, "password": PASSWORD})
         assert status == 201, (email, status, data)
@@ -454,7 +318,7 @@ def left_on_disk(directory: Path) -> dict[str, float]:
 
 # -- the test ---------------------------------------------------------------------------------
 
-def test_300_lifecycles_on_two_nodes_with_one_killed(stack):
+def test_300_lifecycles_on_two_nodes_with_one_killed(stack, receiver):
     cluster = Cluster(stack.ports)
     tokens = tokens_for(cluster)
     refs = references(cluster, tokens)
@@ -471,7 +335,7 @@ def test_300_lifecycles_on_two_nodes_with_one_killed(stack):
                 killed.set()
                 # Machine B dies: its gunicorn (master and workers) and its Celery worker.
                 stack.nodes["B"].kill(signal.SIGKILL)
-                stack.workers[1].kill(signal.SIGKILL)
+                stack.workers["w2"].kill(signal.SIGKILL)
         return lifecycle
 
     with ThreadPoolExecutor(CLIENT_THREADS) as pool:
@@ -479,7 +343,7 @@ def test_300_lifecycles_on_two_nodes_with_one_killed(stack):
         errors = [f.exception() for f in futures if f.exception() is not None]
     elapsed = time.monotonic() - started
     assert not errors, f"{len(errors)} lifecycles failed, first: {errors[0]!r}\n{stack.logs()}"
-    assert killed.is_set() and not stack.nodes["B"].alive and not stack.workers[1].alive
+    assert killed.is_set() and not stack.nodes["B"].alive and not stack.workers["w2"].alive
     report = (f"{LIFECYCLES} lifecycles in {elapsed:.1f} s; calls by node "
               f"{dict(cluster.calls_by_node)}; statuses {dict(cluster.statuses)}; "
               f"calls without an answer, retried (node B's in flight, closed keep-alives): "
@@ -489,9 +353,8 @@ def test_300_lifecycles_on_two_nodes_with_one_killed(stack):
     # No 5xx: not seen by the clients, and not logged by either node.
     assert cluster.server_errors == [], cluster.server_errors
     for name in ("A", "B"):
-        for line in stack.nodes[name].log.read_text(errors="replace").splitlines():
-            if line.startswith("{") and '"mesa.request"' in line:
-                assert json.loads(line)["status"] < 500, line
+        for entry in stack.request_log(name):
+            assert entry["status"] < 500, entry
     assert stack.healthy("A")
 
     # Every lifecycle completed exactly once: one request each, every step once, closed.
@@ -539,8 +402,8 @@ def test_300_lifecycles_on_two_nodes_with_one_killed(stack):
     # so worker 2 may have died between the two: at most one per pool process (-c 2).
     fired_rows = sum(n for (_, action), n in counts.items()
                      if action in ("reminder_sent", "auto_closed"))
-    alive = scrape(stack.worker_metrics_ports[0])
-    dead = left_on_disk(stack.workdir / "worker-2" / "prometheus")
+    alive = scrape(stack.worker_metrics_ports["w1"])
+    dead = left_on_disk(stack.metrics_dir("worker-w2"))
     fired = alive.get('mesa_timers_total{outcome="fired"}', 0) + dead.get("fired", 0)
     assert fired_rows - 2 <= fired <= fired_rows, (fired, fired_rows)
     assert alive.get('mesa_timers_total{outcome="failed"}', 0) + dead.get("failed", 0) == 0
@@ -555,7 +418,7 @@ def test_300_lifecycles_on_two_nodes_with_one_killed(stack):
         "SELECT payload->'request'->>'title', event, idempotency_key FROM webhook_deliveries")
     assert sorted(d[0] for d in deliveries) == sorted(by_title)
     assert {d[1] for d in deliveries} <= {"request.confirmed", "request.closed"}
-    assert all(stack.receiver.hits[d[2]] >= 1 for d in deliveries)
+    assert all(receiver.hits[d[2]] >= 1 for d in deliveries)
 
     # Node A's metrics: request latency by endpoint, and the completions it committed.
     samples = scrape(stack.ports["A"])

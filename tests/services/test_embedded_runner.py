@@ -3,11 +3,9 @@
 due timer and deliver the webhook it causes to a receiver on 127.0.0.1; then they stop. The rest
 of the suite runs with the runner off and calls its functions directly."""
 
-import json
 import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import time_machine
@@ -18,37 +16,9 @@ from app.models import HistoryEvent, ServiceRequest, WebhookDelivery
 from app.models.base import utcnow
 from app.services import background, webhooks
 from tests.factories import request_at, user
+from tests.receiver import Receiver
 
 THREADS = {"background-timers", "background-webhooks"}
-
-
-class Receiver:
-    """An HTTP server on 127.0.0.1 keeping each signed body it gets."""
-
-    def __init__(self):
-        self.secret = None
-        self.bodies: list[dict] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                valid = webhooks.verify(receiver.secret, self.headers["X-Mesa-Signature"], body)
-                if valid:
-                    receiver.bodies.append(json.loads(body))
-                self.send_response(200 if valid else 401)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
