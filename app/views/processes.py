@@ -135,18 +135,27 @@ def category_process(category_id: int):
     return redirect(url_for("processes.index"))
 
 
+VERSIONS_PAGE = 10  # each version shown compiles it and the one before: a page bounds the cost
+
+
 @bp.route("/<process_key>/versions")
 def versions(process_key: str):
     found = _versions_or_404(process_key)
+    pages = max(1, -(-len(found) // VERSIONS_PAGE))
+    page = request.args.get("page", 1, type=int)
+    if not 1 <= page <= pages:
+        abort(404)
+    shown = found[(page - 1) * VERSIONS_PAGE:page * VERSIONS_PAGE]
     running = _running_by_version(current_user.tenant_id)
     changes, expressions = {}, {}
-    for newer, older in zip(found, found[1:], strict=False):
+    after = found[(page - 1) * VERSIONS_PAGE + 1:page * VERSIONS_PAGE + 1]
+    for newer, older in zip(shown, after, strict=False):
         changes[newer.version] = processes.diff(older, newer)
         expressions[newer.version] = processes.expression_changes(older, newer)
     has_default = (definitions.PROCESSES_DIR / f"{process_key}.bpmn").is_file()
-    return render_template("processes/versions.html", key=process_key, versions=found,
+    return render_template("processes/versions.html", key=process_key, versions=shown,
                            running=running, changes=changes, expressions=expressions,
-                           has_default=has_default)
+                           has_default=has_default, page=page, pages=pages)
 
 
 @bp.route("/<process_key>/versions/<int:number>.bpmn")

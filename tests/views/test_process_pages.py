@@ -150,3 +150,27 @@ def test_owners_touch_only_their_tenant(demo, browser):
     deploy_shorter("acme only")
     page = html(globex_owner.get("/processes/service_request/versions"))
     assert "acme only" not in page and "Version 2" not in page and "Versión 2" not in page
+
+
+def test_the_versions_page_shows_ten_versions_a_page_with_their_changes(demo, browser):
+    """Each version shown is compiled with the one before it: a page bounds that work."""
+    from app.services import definitions
+    from app.services.definitions import default_diagram
+
+    admin = user("admin@acme.test")
+    for number in range(12):
+        xml = default_diagram().replace("Autorizar solicitud", f"Autorizar v{number}", 1)
+        last = definitions.deploy(admin.tenant_id, xml, user=admin, note=f"cambio {number}")
+    db.session.commit()
+    newest = last.version  # 12 or 13, whether the demo deployed a first version or not
+    owner = browser("admin@acme.test")
+    first = html(owner.get("/processes/service_request/versions"))
+    assert first.count('class="card version"') == 10
+    assert f'id="v{newest}"' in first and f'id="v{newest - 9}"' in first
+    assert f'id="v{newest - 10}"' not in first
+    assert "Autorizar v10" in first  # the newest's change from the one before: a rename
+    second = html(owner.get("/processes/service_request/versions?page=2"))
+    assert second.count('class="card version"') == newest - 10
+    assert f'id="v{newest - 10}"' in second and "Página 2 de 2" in second
+    assert owner.get("/processes/service_request/versions?page=3").status_code == 404
+    assert owner.get("/processes/service_request/versions?page=x").status_code == 200
