@@ -20,10 +20,10 @@ of its reach, and so, in effect, is code run at import (the schema builders ``le
 ``in_range()``, ``ident()``: mutmut's processes import the app before a mutant is chosen, and
 its map of which test calls what puts those calls on whichever test imported the app first).
 The README's "Mutation testing" says which tests cover those rules. Caches that mutmut's
-process would fill before forking (checked expression trees, diagram form schemas) are emptied
-before each test in the copy (FRESH_CACHES), so a mutant of what fills them is run. Lines
-with a translated message are left alone (UNMUTATED_LINES): a mutant there changes wording,
-not a rule.
+process would fill before forking (checked expression trees, diagram form schemas and every
+other functools cache in ``app``) are emptied before each test in the copy (FRESH_CACHES), so
+a mutant of what fills them is run. Lines with a translated message are left alone
+(UNMUTATED_LINES): a mutant there changes wording, not a rule.
 """
 
 import argparse
@@ -109,17 +109,23 @@ TARGETS = {
 UNMUTATED_LINES = [r"\b_l\(", r"\bgettext\(", r"default_error_messages"]
 # Appended to the copy's tests/conftest.py. mutmut runs the tests once in its own process and
 # forks every mutant's run from it, so a cache filled then is inherited: a text whose checked
-# tree is kept would never be parsed again under a mutant of the parser, a form's schema never
-# rebuilt under a mutant of its fields. Each test starts with empty caches instead.
+# tree is kept would never be parsed again under a mutant of the parser, a form's schema (or its
+# JSON schema in the API) never rebuilt under a mutant of its fields. Each test starts with
+# empty caches instead: the checked trees and every functools cache in the app's modules.
 FRESH_CACHES = """
 
 @pytest.fixture(autouse=True)
 def _mutation_fresh_caches():
+    import sys
+
     from app.engine import expressions
-    from app.handlers import form
 
     expressions._checked_trees = expressions._CheckedTrees(expressions.MAX_CACHED_NODES)
-    form.schema_for.cache_clear()
+    for name, module in list(sys.modules.items()):
+        if name == "app" or name.startswith("app."):
+            for value in list(vars(module).values()):
+                if hasattr(value, "cache_clear") and hasattr(value, "cache_info"):
+                    value.cache_clear()
 """
 # What the copy leaves out: version control, environments, caches, earlier runs.
 SKIP = shutil.ignore_patterns(".git", ".venv", "node_modules", "instance", ".mutation",
