@@ -334,6 +334,43 @@ def page_fits(page) -> None:
     assert canvas["height"] >= 400, canvas
 
 
+def test_typing_survives_a_redraw_of_the_panel(person, tmp_path):
+    """The panel redraws after each change; a person already typing in the redrawn field keeps
+    what they typed and where the caret was (CI once saw 'decisionreason' for 'reason')."""
+    owner = person("admin@acme.test")
+    open_modeler(owner, "compras")
+    source = tmp_path / "compras.bpmn"
+    source.write_text(CAMUNDA_DIAGRAM, encoding="utf-8")
+    owner.locator("#modeler-file").set_input_files(str(source))
+    shape(owner, "Activity_Review").click()
+    form = panel(owner)
+    form.locator("[data-key=form-add]").click()
+    expect(form.locator("#mp-field-0-name")).to_be_visible()
+    # In one turn of the page's event loop: a refused name is committed (the panel schedules a
+    # redraw with its message), the field is selected again and typing starts. The redraw comes
+    # in the middle of the typing.
+    owner.evaluate("""() => {
+        const input = document.getElementById("mp-field-0-name");
+        input.focus();
+        input.value = "decision";
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+        input.select();
+        document.execCommand("insertText", false, "re");
+    }""")
+    expect(form.locator(".field.has-error")).to_be_visible()  # redrawn with its message
+    owner.evaluate('() => document.execCommand("insertText", false, "ason")')
+    commit(form.locator("#mp-field-0-name"))
+    expect(form.locator(".field.has-error")).to_have_count(0)
+    expect(form.locator("#mp-field-0-name")).to_have_value("reason")
+
+    owner.locator("[data-action=save]").click()
+    expect(owner.locator("#modeler-message")).to_have_class(re.compile(r"\bsuccess\b"))
+    db.session.rollback()
+    draft = db.session.scalar(select(ProcessDraft).where(ProcessDraft.process_key == "compras"))
+    assert re.search(r'<mesa:field name="reason" ', draft.bpmn_xml), draft.bpmn_xml
+
+
 def test_problems_follow_the_edits_and_deleting_a_flagged_element_breaks_nothing(person):
     owner = person("admin@acme.test")
     owner.set_viewport_size({"width": 1400, "height": 900})

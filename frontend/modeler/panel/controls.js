@@ -20,17 +20,80 @@ export function row({ key, label, control, help = null, error = null, extra = nu
     help ? h("p", { class: "help" }, help) : null);
 }
 
+/**
+ * Reports a text control's value once per edit. A control marks itself "editing" from the first
+ * keystroke until the edit is committed; a redraw in between carries the edit over to the new
+ * control (see `takeEdit`), which then commits it when it loses focus, since the browser fires
+ * no "change" for a value the page itself set.
+ */
+function committing(control, onCommit) {
+  const shown = control.value;
+  control.addEventListener("input", () => { control.dataset.editing = "1"; });
+  control.addEventListener("change", () => {
+    if (control.dataset.replaced) {
+      return; // Chromium reports a change as the control is removed: its copy carries it on
+    }
+    delete control.dataset.editing;
+    onCommit(control.value);
+  });
+  control.addEventListener("blur", () => {
+    if (control.dataset.editing && !control.dataset.replaced) {
+      delete control.dataset.editing;
+      if (control.value !== shown) {
+        onCommit(control.value);
+      }
+    }
+  });
+  return control;
+}
+
 export function textInput({ value, onCommit, type = "text", ...attrs }) {
-  const input = h("input", { type, value: value ?? "", autocomplete: "off", ...attrs });
-  input.addEventListener("change", () => onCommit(input.value));
-  return input;
+  return committing(h("input", { type, value: value ?? "", autocomplete: "off", ...attrs }),
+    onCommit);
 }
 
 export function textArea({ value, onCommit, rows = 3, ...attrs }) {
   const area = h("textarea", { rows, spellcheck: "false", ...attrs });
   area.value = value ?? "";
-  area.addEventListener("change", () => onCommit(area.value));
-  return area;
+  return committing(area, onCommit);
+}
+
+/**
+ * What a person is doing in the focused control `control`, taken before the panel redraws:
+ * a value typed and not yet committed, and the caret or selection. The control is marked as
+ * replaced: the change and blur the browser reports as it is removed commit nothing.
+ */
+export function takeEdit(control) {
+  if (!control || !("selectionStart" in control)) {
+    return null;
+  }
+  const edit = {
+    tagName: control.tagName,
+    editing: Boolean(control.dataset.editing),
+    value: control.value,
+    selection: control.selectionStart === null ? null
+      : [control.selectionStart, control.selectionEnd, control.selectionDirection || "none"],
+  };
+  control.dataset.replaced = "1";
+  return edit;
+}
+
+/** Gives the redrawn copy of a control what `takeEdit` took from the one it replaces. */
+export function giveEdit(control, edit) {
+  if (!edit || edit.tagName !== control.tagName) {
+    return;
+  }
+  if (edit.editing) {
+    control.value = edit.value;
+    control.dataset.editing = "1";
+  }
+  if (edit.selection && control.value === edit.value) {
+    try {
+      control.setSelectionRange(...edit.selection);
+    } catch {
+      // Controls such as type=number have no selection to give back.
+    }
+  }
 }
 
 export function selectInput({ options, value, onCommit, ...attrs }) {

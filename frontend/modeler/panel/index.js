@@ -5,7 +5,7 @@ import { getBusinessObject, is } from "bpmn-js/lib/util/ModelUtil";
 
 import { h } from "../dom.js";
 import { t, tOr } from "../i18n.js";
-import { note, row, section, textInput } from "./controls.js";
+import { giveEdit, note, row, section, takeEdit, textInput } from "./controls.js";
 import { flowSections, gatewaySection } from "./flow.js";
 import { laneSection } from "./lane.js";
 import { serviceTaskSection } from "./service.js";
@@ -100,11 +100,13 @@ export class Panel {
       console.error(error);
       parts = [h("h2", {}, t("panel.title")), note(t("errors.unexpected"), "warn")];
     }
+    const edit = focusKey ? takeEdit(active) : null;
     this.container.replaceChildren(...parts);
     if (focusKey) {
       const again = this.container.querySelector(`[data-key="${CSS.escape(focusKey)}"]`);
       if (again) {
         again.focus();
+        giveEdit(again, edit);
       }
     }
   }
