@@ -70,7 +70,8 @@ TARGETS = {
     ),
     "forms": (
         ["app/handlers/form.py"],
-        ["tests/handlers/test_form_handler.py", "tests/views/test_diagram_forms.py",
+        ["tests/handlers/test_form_handler.py", "tests/handlers/test_form_rules.py",
+         "tests/views/test_diagram_forms.py",
          "tests/api/test_api_diagram_forms.py"],
     ),
     "workflow": (

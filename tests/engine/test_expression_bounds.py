@@ -339,3 +339,18 @@ def test_a_missing_name_is_named():
     with pytest.raises(ExpressionError) as info:
         evaluate("cost > 1000 and decision == 'approve'", {"decision": "approve"})
     assert info.value.reason == "name 'cost' is not defined"
+
+
+@pytest.mark.parametrize("expression,message", [
+    ('"a" + 1', "can only concatenate str"),
+    ("x + 1", "can only concatenate str"),
+    ("[1] + None", "can only concatenate list"),
+    ("(1,) + 2", "can only concatenate tuple"),
+    ('1 + "a"', "unsupported operand"),
+    ("None + x", "unsupported operand"),
+])
+def test_adding_a_sequence_to_something_else_says_what_was_added(expression, message):
+    """The owner reads this message in the incident: it names the operation, not a detail of
+    the size check (which only measures two sequences)."""
+    with pytest.raises(ExpressionError, match=message):
+        evaluate(expression, {"x": "t"})

@@ -244,6 +244,14 @@ def test_an_evaluation_keeps_cost_and_staff_only_when_approved(decision, event):
     assert handler.describe(ctx, data) == expected
 
 
+@pytest.mark.parametrize("comment", ["", None, "Revisado"])
+def test_the_history_never_lists_the_comment_as_a_change(comment):
+    """The comment has its own place in the history: an empty one is no change either."""
+    handler = TASK_HANDLERS["authorize"]
+    data = {"decision": "approve", "comment": comment}
+    assert handler.describe(None, data) == {"decision": "approve"}
+
+
 def test_only_active_workers_of_the_service_unit_may_be_assigned(demo):
     acme = user("ana@acme.test").tenant_id
     services = user("tecnico1@acme.test").memberships[0].unit_id
