@@ -1,0 +1,289 @@
+"""What each workflow step writes besides moving the engine: the history entry of a withdrawal,
+a claim and a release (who, which step, what status before and after, the reason), the closing
+time, the tasks it cancels, and the reason a refused step gives. Found by the mutation run of
+``app/services/workflow.py``: the lifecycle tests only looked at statuses."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import HistoryEvent, HumanTask, ProcessInstance, ServiceRequest
+from app.models.base import utcnow
+from app.services import definitions, workflow
+from app.services.definitions import default_diagram
+from tests.factories import file, open_task, request_at, user
+from tests.incidents import authorize, deploy_fix, failing_after_authorize, state, store_version
+
+REQUESTER, HEAD = "ana@acme.test", "jefe.finanzas@acme.test"
+
+
+def last_event(req_id: int) -> HistoryEvent:
+    db.session.rollback()
+    return db.session.scalars(select(HistoryEvent).where(HistoryEvent.request_id == req_id)
+                              .order_by(HistoryEvent.id.desc()).limit(1)).one()
+
+
+def tasks_of(req_id: int) -> list[HumanTask]:
+    db.session.rollback()
+    return list(db.session.scalars(select(HumanTask).where(HumanTask.request_id == req_id)
+                                   .order_by(HumanTask.id)))
+
+
+@pytest.mark.parametrize("step", ["Task_Authorize", "Task_Evaluate"])
+def test_a_withdrawal_is_recorded_with_who_why_and_the_status_it_left(demo, step):
+    req, task = request_at(step)
+    before = req.status
+    workflow.cancel_request(user(REQUESTER), req, "Ya no hace falta")
+    db.session.commit()
+    event = last_event(req.id)
+    assert (event.action, event.actor_id, event.comment) == (
+        "cancelled", user(REQUESTER).id, "Ya no hace falta")
+    assert (event.from_status, event.to_status) == (before, "cancelled")
+    req = db.session.get(ServiceRequest, req.id)
+    assert req.status == "cancelled" and req.closed_at is not None
+    withdrawn = db.session.get(HumanTask, task.id)
+    assert withdrawn.status == "cancelled" and withdrawn.completed_at is not None
+    assert withdrawn.completed_by_id is None
+
+
+def test_a_second_withdrawal_is_told_the_request_has_ended(demo):
+    req = file()
+    workflow.cancel_request(user(REQUESTER), req, "Primera vez")
+    db.session.commit()
+    with pytest.raises(workflow.TaskConflict) as refused:
+        workflow.cancel_request(user(REQUESTER), db.session.get(ServiceRequest, req.id), "Otra")
+    assert refused.value.reason == "already_completed" == str(refused.value)
+    db.session.rollback()
+    assert last_event(req.id).comment == "Primera vez"
+
+
+def test_a_claim_and_a_release_name_the_person_and_the_step(demo):
+    req, task = request_at("Task_Authorize")
+    head = user(HEAD)
+    workflow.claim(head, task)
+    db.session.commit()
+    claimed = last_event(req.id)
+    assert (claimed.action, claimed.actor_id, claimed.step) == ("claimed", head.id, task.name)
+    workflow.release(head, db.session.get(HumanTask, task.id))
+    db.session.commit()
+    released = last_event(req.id)
+    assert (released.action, released.actor_id, released.step) == (
+        "released", head.id, task.name)
+    assert released.id > claimed.id
+
+
+def test_a_claim_of_a_done_task_says_it_is_done_and_of_a_taken_one_says_taken(demo):
+    req, task = request_at("Task_Authorize")
+    workflow.complete(user(HEAD), task, "authorize", {"decision": "authorize"})
+    db.session.commit()
+    with pytest.raises(workflow.TaskConflict) as done:
+        workflow.claim(user(HEAD), db.session.get(HumanTask, task.id))
+    assert done.value.reason == "already_completed" == str(done.value)
+    db.session.rollback()
+
+    req, task = request_at("Task_Evaluate")
+    task = db.session.get(HumanTask, task.id)
+    task.claimed_by_id = user("admin@acme.test").id  # as if another director had taken it
+    db.session.commit()
+    with pytest.raises(workflow.TaskConflict) as taken:
+        workflow.claim(user("director@acme.test"), db.session.get(HumanTask, task.id))
+    assert taken.value.reason == "claimed" == str(taken.value)
+
+
+def authorize_task(spec_id: str, then: str) -> str:
+    return f"""<bpmn:userTask id="{spec_id}" name="Paso {spec_id[-1]}">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="handlers" value="authorize" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="Flow_{spec_id}" sourceRef="{spec_id}" targetRef="{then}" />"""
+
+
+def parallel(leads_on: str, other: str) -> str:
+    """A split to A and B; ``leads_on`` leads to C; ``other`` and C join. All the head's."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+  id="Definitions_Parallel" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="service_request" isExecutable="true">
+    <bpmn:laneSet id="LaneSet_1">
+      <bpmn:lane id="Lane_UnitHead" name="UnitHead">
+        <bpmn:flowNodeRef>Start_P</bpmn:flowNodeRef><bpmn:flowNodeRef>Split</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>Task_A</bpmn:flowNodeRef><bpmn:flowNodeRef>Task_B</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>Task_C</bpmn:flowNodeRef><bpmn:flowNodeRef>Join</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>End_P</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="Start_P" />
+    <bpmn:sequenceFlow id="Flow_Start" sourceRef="Start_P" targetRef="Split" />
+    <bpmn:parallelGateway id="Split" />
+    <bpmn:sequenceFlow id="Flow_SplitA" sourceRef="Split" targetRef="Task_A" />
+    <bpmn:sequenceFlow id="Flow_SplitB" sourceRef="Split" targetRef="Task_B" />
+    {authorize_task(leads_on, "Task_C")}
+    {authorize_task(other, "Join")}
+    {authorize_task("Task_C", "Join")}
+    <bpmn:parallelGateway id="Join" />
+    <bpmn:sequenceFlow id="Flow_End" sourceRef="Join" targetRef="End_P" />
+    <bpmn:endEvent id="End_P" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+@pytest.mark.parametrize("leads_on,other", [("Task_A", "Task_B"), ("Task_B", "Task_A")])
+def test_parallel_steps_each_stay_open_until_done(demo, leads_on, other):
+    """Every open step of the request is kept in step with the engine: the one done is
+    completed, the others stay open with no end time, a step that became ready is added, and
+    the completion lists all the steps the request now waits on."""
+    store_version(parallel(leads_on, other))
+    req = file()
+    assert [(t.spec_id, t.status, t.lane) for t in tasks_of(req.id)] == [
+        ("Task_A", "open", "UnitHead"), ("Task_B", "open", "UnitHead")]
+    head = user(HEAD)
+    done = workflow.complete(head, open_task(req, leads_on), "authorize",
+                             {"decision": "authorize"})
+    assert sorted(t.spec_id for t in done.open_tasks) == sorted([other, "Task_C"])
+    db.session.commit()
+    rows = {t.spec_id: t for t in tasks_of(req.id)}
+    assert rows[leads_on].status == "completed" and rows[leads_on].completed_at is not None
+    for spec_id in (other, "Task_C"):
+        assert (rows[spec_id].status, rows[spec_id].completed_at) == ("open", None)
+    done = workflow.complete(head, open_task(req, "Task_C"), "authorize",
+                             {"decision": "authorize"})
+    assert [t.spec_id for t in done.open_tasks] == [other]
+
+
+def test_a_move_to_another_version_is_recorded_with_who_and_which_versions(demo):
+    req = file()
+    old_version = req.instance.definition.version
+    deploy_fix()  # deploys a new version and moves every request, this one too
+    event = last_event(req.id)
+    req = db.session.get(ServiceRequest, req.id)
+    assert (event.action, event.actor_id) == ("migrated", user("admin@acme.test").id)
+    assert (event.from_status, event.to_status) == (req.status, req.status) != (None, None)
+    assert event.changes == {"from_version": old_version,
+                             "to_version": req.instance.definition.version}
+
+
+@pytest.mark.parametrize("where", ["another process", "another tenant", "no such version"])
+def test_a_request_moves_only_to_a_version_of_its_own_process_and_tenant(demo, where):
+    req = file()
+    if where == "another process":  # the tenant's other process has a version 2
+        admin = user("admin@acme.test")
+        for _ in range(2):
+            definitions.deploy(admin.tenant_id, default_diagram(), process_key="compras",
+                               user=admin, note="otro")
+    elif where == "another tenant":  # the other tenant's process of the same key has one
+        globex = user("jefe@globex.test")
+        for _ in range(2):
+            definitions.deploy(globex.tenant_id, default_diagram(), user=globex, note="otra")
+    db.session.commit()
+    with pytest.raises(workflow.WorkflowError, match="nothing to move"):
+        workflow.migrate_instance(user("admin@acme.test"), req, 2)
+    db.session.rollback()
+    assert db.session.get(ServiceRequest, req.id).instance.definition.version == 1
+
+
+def test_a_finished_request_is_not_moved(demo):
+    req = file()
+    workflow.cancel_request(user(REQUESTER), req, "Ya no")
+    db.session.commit()
+    deploy_fix()
+    with pytest.raises(workflow.WorkflowError, match="nothing to move"):
+        workflow.migrate_instance(user("admin@acme.test"), req, 2)
+
+
+def test_a_retry_is_recorded_with_who_which_step_and_the_statuses(demo):
+    failing_after_authorize()
+    req = file()
+    authorize(req)
+    deploy_fix()
+    req, _, [incident] = state(req.id)
+    stopped_at = req.status
+    admin = user("admin@acme.test")
+    assert workflow.retry_incident(admin, incident) is True
+    db.session.commit()
+    event = last_event(req.id)
+    req, _, [incident] = state(req.id)
+    assert (event.action, event.actor_id, event.step) == (
+        "process_retried", admin.id, incident.element_name)
+    assert (event.from_status, event.to_status) == (stopped_at, req.status)
+    assert req.status == "pending_evaluation" != stopped_at
+    assert (incident.resolution, incident.resolved_by_id) == ("retried", admin.id)
+
+
+def test_a_resolved_incident_is_not_retried_while_another_holds_the_request(demo):
+    failing_after_authorize()
+    req = file()
+    authorize(req)
+    _, instance, [incident] = state(req.id)
+    incident.status = "resolved"  # resolved meanwhile; the request is still stopped
+    db.session.commit()
+    with pytest.raises(workflow.TaskConflict) as refused:
+        workflow.retry_incident(user("admin@acme.test"), incident)
+    assert refused.value.reason == "already_completed"
+
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DUE = T0 + timedelta(hours=48)  # the head's reminder in the default diagram
+
+
+def instance_row(req) -> ProcessInstance:
+    db.session.rollback()
+    return db.session.scalars(select(ProcessInstance)
+                              .where(ProcessInstance.request_id == req.id)).one()
+
+
+def test_a_timer_is_claimed_at_the_very_moment_it_is_due_and_the_lease_changes_nothing(demo):
+    with time_machine.travel(T0, tick=False) as clock:
+        req, _ = request_at("Task_Authorize")
+        before = instance_row(req)
+        assert before.next_timer_at == DUE
+        last_change = before.updated_at
+        clock.move_to(DUE)
+        (claim,) = workflow.claim_due_timers(120)
+        db.session.commit()
+        after = instance_row(req)
+        assert claim.instance_id == after.id and claim.version == after.version
+        assert after.next_timer_at == DUE + timedelta(seconds=120)
+        assert after.updated_at == last_change  # a lease is not a change of the request
+
+
+def test_claims_go_by_due_time_not_by_age(demo):
+    with time_machine.travel(T0, tick=False) as clock:
+        older, _ = request_at("Task_Authorize")
+        newer, _ = request_at("Task_Authorize")
+        instance_row(older).next_timer_at = DUE + timedelta(minutes=5)
+        db.session.commit()
+        clock.move_to(DUE + timedelta(hours=1))
+        (claim,) = workflow.claim_due_timers(120, limit=1)
+        assert claim.instance_id == instance_row(newer).id
+
+
+def test_the_timers_of_a_stopped_request_are_not_claimed(demo):
+    failing_after_authorize()
+    req = file()
+    authorize(req)
+    row = instance_row(req)
+    assert row.status == "incident"
+    row.next_timer_at = utcnow() - timedelta(hours=1)
+    db.session.commit()
+    assert workflow.claim_due_timers(120) == []
+
+
+def test_a_stale_claim_does_not_postpone_a_timer(demo):
+    with time_machine.travel(T0, tick=False) as clock:
+        req, task = request_at("Task_Authorize")
+        clock.move_to(DUE + timedelta(seconds=5))
+        (claim,) = workflow.claim_due_timers(120)
+        db.session.commit()
+        workflow.complete(user(HEAD), db.session.get(HumanTask, task.id), "authorize",
+                          {"decision": "authorize"})
+        db.session.commit()
+        moved_on = instance_row(req).next_timer_at
+        workflow.postpone_timers(claim, 600)
+        db.session.commit()
+        assert instance_row(req).next_timer_at == moved_on
