@@ -287,3 +287,40 @@ def test_a_stale_claim_does_not_postpone_a_timer(demo):
         workflow.postpone_timers(claim, 600)
         db.session.commit()
         assert instance_row(req).next_timer_at == moved_on
+
+
+WORKER_FIRST = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+  id="Definitions_WorkerFirst" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="service_request" isExecutable="true">
+    <bpmn:laneSet id="LaneSet_1">
+      <bpmn:lane id="Lane_Worker" name="Worker">
+        <bpmn:flowNodeRef>Start_W</bpmn:flowNodeRef><bpmn:flowNodeRef>Task_W</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>End_W</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="Start_W" />
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="Start_W" targetRef="Task_W" />
+    <bpmn:userTask id="Task_W" name="Revisar">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="handlers" value="authorize" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="Flow_2" sourceRef="Task_W" targetRef="End_W" />
+    <bpmn:endEvent id="End_W" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_workers_step_before_any_ticket_goes_to_the_service_unit(demo):
+    """A company's diagram may give the workers a step before a ticket exists: it is the
+    service unit's, assigned to nobody yet (not an error for want of a ticket)."""
+    store_version(WORKER_FIRST)
+    req = file()
+    (task,) = tasks_of(req.id)
+    req = db.session.get(ServiceRequest, req.id)
+    assert req.ticket is None
+    assert (task.spec_id, task.role, task.unit_id, task.assigned_user_id) == (
+        "Task_W", "worker", req.service_unit_id, None)
