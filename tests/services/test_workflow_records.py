@@ -10,12 +10,19 @@ import time_machine
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import HistoryEvent, HumanTask, ProcessInstance, ServiceRequest
+from app.models import Category, HistoryEvent, HumanTask, ProcessInstance, ServiceRequest
 from app.models.base import utcnow
-from app.services import definitions, workflow
+from app.services import definitions, requests, workflow
 from app.services.definitions import default_diagram
 from tests.factories import file, open_task, request_at, user
-from tests.incidents import authorize, deploy_fix, failing_after_authorize, state, store_version
+from tests.incidents import (
+    actions,
+    authorize,
+    deploy_fix,
+    failing_after_authorize,
+    state,
+    store_version,
+)
 
 REQUESTER, HEAD = "ana@acme.test", "jefe.finanzas@acme.test"
 
@@ -324,3 +331,86 @@ def test_a_workers_step_before_any_ticket_goes_to_the_service_unit(demo):
     assert req.ticket is None
     assert (task.spec_id, task.role, task.unit_id, task.assigned_user_id) == (
         "Task_W", "worker", req.service_unit_id, None)
+
+
+URGENT_REJECTED = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
+  id="Definitions_Urgent" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="service_request" isExecutable="true">
+    <bpmn:laneSet id="LaneSet_1">
+      <bpmn:lane id="Lane_UnitHead" name="UnitHead">
+        <bpmn:flowNodeRef>Start_U</bpmn:flowNodeRef><bpmn:flowNodeRef>Gateway_U</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>Service_U</bpmn:flowNodeRef><bpmn:flowNodeRef>End_U</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>Task_H</bpmn:flowNodeRef><bpmn:flowNodeRef>End_H</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="Start_U" />
+    <bpmn:sequenceFlow id="Flow_1" sourceRef="Start_U" targetRef="Gateway_U" />
+    <bpmn:exclusiveGateway id="Gateway_U" default="Flow_Normal" />
+    <bpmn:sequenceFlow id="Flow_Urgent" sourceRef="Gateway_U" targetRef="Service_U">
+      <bpmn:conditionExpression>priority == 'urgent'</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="Flow_Normal" sourceRef="Gateway_U" targetRef="Task_H" />
+    <bpmn:serviceTask id="Service_U" name="Rechazar">
+      <bpmn:extensionElements>
+        <spiffworkflow:serviceTaskOperator id="set_status" resultVariable="status_result">
+          <spiffworkflow:parameters>
+            <spiffworkflow:parameter id="request_status" type="str" value="'rejected'" />
+          </spiffworkflow:parameters>
+        </spiffworkflow:serviceTaskOperator>
+      </bpmn:extensionElements>
+    </bpmn:serviceTask>
+    <bpmn:sequenceFlow id="Flow_2" sourceRef="Service_U" targetRef="End_U" />
+    <bpmn:endEvent id="End_U" />
+    <bpmn:userTask id="Task_H" name="Autorizar">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="handlers" value="authorize" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="Flow_3" sourceRef="Task_H" targetRef="End_H" />
+    <bpmn:endEvent id="End_H" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def file_with(priority: str) -> ServiceRequest:
+    db.session.rollback()
+    person = user(REQUESTER)
+    category = db.session.scalars(select(Category).where(Category.tenant_id == person.tenant_id)
+                                  .order_by(Category.name)).first()
+    req = requests.file_request(person, {
+        "title": "Fuga de agua", "description": "En el baño", "category_id": category.id,
+        "location": "Piso 1", "priority": priority})
+    db.session.commit()
+    return req
+
+
+@pytest.mark.parametrize("priority", ["urgent", "normal"])
+def test_filing_hands_the_diagram_the_priority_and_runs_its_operations_for_the_request(
+        demo, priority):
+    """The first steps run as the requester's filing: an operation there changes this request,
+    and, being part of a person's step, adds no status change of its own to the history."""
+    store_version(URGENT_REJECTED)
+    req = file_with(priority)
+    req = db.session.get(ServiceRequest, req.id)
+    assert req.priority == priority
+    if priority == "urgent":
+        assert req.status == "rejected" and req.closed_at is not None
+        assert tasks_of(req.id) == []
+    else:
+        assert [t.spec_id for t in tasks_of(req.id)] == ["Task_H"]
+    assert "status_changed" not in actions(req.id)
+
+
+def test_a_request_follows_the_process_its_category_names(demo):
+    admin = user("admin@acme.test")
+    definitions.deploy(admin.tenant_id, WORKER_FIRST, process_key="trabajos", user=admin)
+    category = db.session.scalars(select(Category).where(Category.tenant_id == admin.tenant_id)
+                                  .order_by(Category.name)).first()
+    category.process_key = "trabajos"
+    db.session.commit()
+    req = file()
+    assert [t.spec_id for t in tasks_of(req.id)] == ["Task_W"]
+    assert db.session.get(ServiceRequest, req.id).instance.definition.process_key == "trabajos"
