@@ -414,3 +414,91 @@ def test_a_request_follows_the_process_its_category_names(demo):
     req = file()
     assert [t.spec_id for t in tasks_of(req.id)] == ["Task_W"]
     assert db.session.get(ServiceRequest, req.id).instance.definition.process_key == "trabajos"
+
+
+def urgent_rejected(status: str = "rejected", then_fail: bool = False) -> str:
+    """URGENT_REJECTED with another status for its operation, or a failing gateway after it."""
+    xml = URGENT_REJECTED.replace("'rejected'", f"'{status}'")
+    if then_fail:
+        xml = xml.replace(
+            '<bpmn:sequenceFlow id="Flow_2" sourceRef="Service_U" targetRef="End_U" />',
+            '<bpmn:sequenceFlow id="Flow_2" sourceRef="Service_U" targetRef="Gateway_X" />'
+            '<bpmn:exclusiveGateway id="Gateway_X" name="Falla" default="Flow_X2" />'
+            '<bpmn:sequenceFlow id="Flow_X1" sourceRef="Gateway_X" targetRef="End_U">'
+            "<bpmn:conditionExpression>1 / 0 &gt; 0</bpmn:conditionExpression>"
+            "</bpmn:sequenceFlow>"
+            '<bpmn:sequenceFlow id="Flow_X2" sourceRef="Gateway_X" targetRef="End_U" />')
+        xml = xml.replace("<bpmn:flowNodeRef>End_U</bpmn:flowNodeRef>",
+                          "<bpmn:flowNodeRef>End_U</bpmn:flowNodeRef>"
+                          "<bpmn:flowNodeRef>Gateway_X</bpmn:flowNodeRef>")
+    return xml
+
+
+def stopped_at_the_operation() -> ServiceRequest:
+    """An urgent request stopped at its first operation (a status the service desk lacks)."""
+    store_version(urgent_rejected("nope"))
+    req = file_with("urgent")
+    req, instance, [incident] = state(req.id)
+    assert (instance.status, incident.element_id) == ("incident", "Service_U")
+    assert "unknown request status 'nope'" in incident.error
+    return req
+
+
+def test_a_retried_operation_runs_for_the_request_as_the_owners_step(demo):
+    req = stopped_at_the_operation()
+    fixed = store_version(urgent_rejected())
+    admin = user("admin@acme.test")
+    workflow.migrate_instance(admin, req, fixed.version)
+    db.session.commit()
+    _, _, [incident] = state(req.id)
+    assert workflow.retry_incident(admin, incident) is True
+    db.session.commit()
+    req, instance, [incident] = state(req.id)
+    assert (req.status, instance.status, incident.resolution) == (
+        "rejected", "completed", "retried")
+    assert "status_changed" not in actions(req.id)  # the retry's own entry says it
+
+
+def test_a_retry_that_fails_further_on_opens_an_incident_there(demo):
+    req = stopped_at_the_operation()
+    further = store_version(urgent_rejected(then_fail=True))
+    admin = user("admin@acme.test")
+    workflow.migrate_instance(admin, req, further.version)
+    db.session.commit()
+    _, _, [incident] = state(req.id)
+    assert workflow.retry_incident(admin, incident) is False
+    db.session.commit()
+    req, instance, [first, second] = state(req.id)
+    assert (first.status, first.resolution, first.resolved_by_id) == (
+        "resolved", "retried", admin.id)
+    assert (second.status, second.element_id, second.request_id, second.actor_id) == (
+        "open", "Gateway_X", req.id, admin.id)
+    assert second.occurred_during == "retry" and "ZeroDivisionError" in second.error
+    assert instance.status == "incident"
+
+
+def test_withdrawing_a_stopped_request_resolves_its_incident_in_the_requesters_name(demo):
+    req = stopped_at_the_operation()
+    req = db.session.get(ServiceRequest, req.id)
+    workflow.cancel_request(user(REQUESTER), req, "Ya no")
+    db.session.commit()
+    _, _, [incident] = state(req.id)
+    assert (incident.resolution, incident.resolved_by_id) == ("cancelled", user(REQUESTER).id)
+
+
+def test_a_move_the_engine_refuses_says_why(demo):
+    req, _ = request_at("Task_Evaluate")
+    other = store_version(WORKER_FIRST)  # no director's evaluation in it
+    with pytest.raises(workflow.WorkflowError) as refused:
+        workflow.migrate_instance(user("admin@acme.test"), req, other.version)
+    assert "'Evaluar viabilidad'" in str(refused.value)
+
+
+def test_an_instance_that_cannot_be_restored_says_which(demo):
+    req = file()
+    row = instance_row(req)
+    row.state = '{"broken": true}'
+    db.session.commit()
+    with pytest.raises(workflow.WorkflowError) as refused:
+        workflow.cancel_request(user(REQUESTER), db.session.get(ServiceRequest, req.id), "x")
+    assert f"instance {row.id} cannot be restored" in str(refused.value)
