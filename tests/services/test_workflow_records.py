@@ -149,6 +149,7 @@ def test_parallel_steps_each_stay_open_until_done(demo, leads_on, other):
     req = file()
     assert [(t.spec_id, t.status, t.lane) for t in tasks_of(req.id)] == [
         ("Task_A", "open", "UnitHead"), ("Task_B", "open", "UnitHead")]
+    assert instance_row(req).version == 1  # each step adds one: see test_instance_version.py
     head = user(HEAD)
     done = workflow.complete(head, open_task(req, leads_on), "authorize",
                              {"decision": "authorize"})
@@ -399,6 +400,7 @@ def test_filing_hands_the_diagram_the_priority_and_runs_its_operations_for_the_r
     if priority == "urgent":
         assert req.status == "rejected" and req.closed_at is not None
         assert tasks_of(req.id) == []
+        assert instance_row(req).status == "completed"  # ended at filing
     else:
         assert [t.spec_id for t in tasks_of(req.id)] == ["Task_H"]
     assert "status_changed" not in actions(req.id)
@@ -441,6 +443,7 @@ def stopped_at_the_operation() -> ServiceRequest:
     req, instance, [incident] = state(req.id)
     assert (instance.status, incident.element_id) == ("incident", "Service_U")
     assert "unknown request status 'nope'" in incident.error
+    assert (incident.occurred_during, incident.actor_id) == ("filing", user(REQUESTER).id)
     return req
 
 
@@ -502,3 +505,18 @@ def test_an_instance_that_cannot_be_restored_says_which(demo):
     with pytest.raises(workflow.WorkflowError) as refused:
         workflow.cancel_request(user(REQUESTER), db.session.get(ServiceRequest, req.id), "x")
     assert f"instance {row.id} cannot be restored" in str(refused.value)
+
+
+def test_a_step_records_the_statuses_it_moved_the_request_and_the_ticket_between(demo):
+    req, task = request_at("Task_Start")
+    before = db.session.get(ServiceRequest, req.id)
+    request_from, ticket_from = before.status, before.ticket.status
+    done = workflow.complete(user("tecnico1@acme.test"), task, "start", {})
+    db.session.commit()
+    event = db.session.scalars(select(HistoryEvent).where(
+        HistoryEvent.request_id == req.id, HistoryEvent.action == "start")).one()
+    req = db.session.get(ServiceRequest, req.id)
+    assert (done.from_status, done.to_status) == (request_from, req.status)
+    assert (event.from_status, event.to_status) == (request_from, req.status)
+    assert event.changes["ticket_status"] == [ticket_from, req.ticket.status]
+    assert ticket_from != req.ticket.status
