@@ -10,7 +10,15 @@ import time_machine
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Category, HistoryEvent, HumanTask, ProcessInstance, ServiceRequest
+from app.models import (
+    Category,
+    HistoryEvent,
+    HumanTask,
+    ProcessInstance,
+    ServiceRequest,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from app.models.base import utcnow
 from app.services import definitions, requests, workflow
 from app.services.definitions import default_diagram
@@ -520,3 +528,27 @@ def test_a_step_records_the_statuses_it_moved_the_request_and_the_ticket_between
     assert (event.from_status, event.to_status) == (request_from, req.status)
     assert event.changes["ticket_status"] == [ticket_from, req.ticket.status]
     assert ticket_from != req.ticket.status
+    worker = user("tecnico1@acme.test")
+    assert (event.actor_id, event.step, event.ticket_id) == (worker.id, task.name, req.ticket.id)
+    task = db.session.get(HumanTask, task.id)
+    assert (task.status, task.completed_by_id) == ("completed", worker.id)
+    assert task.completed_at is not None
+
+
+def test_a_rejection_runs_the_diagrams_operations_as_the_heads_step_and_is_announced(demo):
+    """The operations after a person's step are part of it: the status they set is in that
+    step's history entry (no separate "status changed" by nobody), and the step's lifecycle
+    event is queued for the tenant's webhooks."""
+    head = user(HEAD)
+    db.session.add(WebhookEndpoint(tenant_id=head.tenant_id, url="https://hooks.example.com/x",
+                                   secret="s" * 32, events=["request.rejected"]))
+    db.session.commit()
+    req, task = request_at("Task_Authorize")
+    workflow.complete(head, task, "authorize", {"decision": "reject", "comment": "No procede"})
+    db.session.commit()
+    req = db.session.get(ServiceRequest, req.id)
+    assert req.status == "rejected"
+    assert "status_changed" not in actions(req.id)
+    (delivery,) = db.session.scalars(select(WebhookDelivery)).all()
+    assert delivery.event == "request.rejected"
+    assert delivery.payload["actor"]["id"] == head.id
