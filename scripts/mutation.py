@@ -80,7 +80,7 @@ TARGETS = {
          "tests/views/test_claims.py", "tests/views/test_concurrency.py",
          "tests/services/test_timers.py", "tests/services/test_timer_claims.py",
          "tests/services/test_processes.py", "tests/services/test_incidents.py",
-         "tests/services/test_workflow_records.py",
+         "tests/services/test_workflow_records.py", "tests/views/test_diagram_forms.py",
          "tests/handlers/test_validation.py",
          "tests/views/test_lifecycle.py", "tests/api/test_api_lifecycle.py"],
     ),

@@ -552,3 +552,13 @@ def test_a_rejection_runs_the_diagrams_operations_as_the_heads_step_and_is_annou
     (delivery,) = db.session.scalars(select(WebhookDelivery)).all()
     assert delivery.event == "request.rejected"
     assert delivery.payload["actor"]["id"] == head.id
+
+
+def test_a_step_that_names_no_ticket_status_leaves_the_ticket_as_it_is(demo):
+    """A company's diagram may leave out a step's ticket_status: the ticket keeps its own."""
+    line = '<spiffworkflow:property name="ticket_status" value="pending" />'
+    assert default_diagram().count(line) == 1
+    store_version(default_diagram().replace(line, ""))
+    req, _ = request_at("Task_Start")
+    req = db.session.get(ServiceRequest, req.id)
+    assert req.ticket.status == "pending"
