@@ -197,7 +197,7 @@ def test_a_request_moves_only_to_a_version_of_its_own_process_and_tenant(demo, w
         for _ in range(2):
             definitions.deploy(globex.tenant_id, default_diagram(), user=globex, note="otra")
     db.session.commit()
-    with pytest.raises(workflow.WorkflowError, match="nothing to move"):
+    with pytest.raises(workflow.WorkflowError, match="^nothing to move$"):
         workflow.migrate_instance(user("admin@acme.test"), req, 2)
     db.session.rollback()
     assert db.session.get(ServiceRequest, req.id).instance.definition.version == 1
@@ -208,7 +208,7 @@ def test_a_finished_request_is_not_moved(demo):
     workflow.cancel_request(user(REQUESTER), req, "Ya no")
     db.session.commit()
     deploy_fix()
-    with pytest.raises(workflow.WorkflowError, match="nothing to move"):
+    with pytest.raises(workflow.WorkflowError, match="^nothing to move$"):
         workflow.migrate_instance(user("admin@acme.test"), req, 2)
 
 
