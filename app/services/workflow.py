@@ -354,7 +354,7 @@ class TimerClaim:
     due_at: datetime   # when the timer was due (for the timer lag)
 
 
-def claim_due_timers(lease_seconds: float, now=None, limit: int = 100) -> list[TimerClaim]:
+def claim_due_timers(lease_seconds: float, now=None, *, limit: int) -> list[TimerClaim]:
     """Lease up to ``limit`` instances whose timer is due, oldest first.
 
     The rows are read with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL; on SQLite the caller's

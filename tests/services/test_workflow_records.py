@@ -260,7 +260,7 @@ def test_a_timer_is_claimed_at_the_very_moment_it_is_due_and_the_lease_changes_n
         assert before.next_timer_at == DUE
         last_change = before.updated_at
         clock.move_to(DUE)
-        (claim,) = workflow.claim_due_timers(120)
+        (claim,) = workflow.claim_due_timers(120, limit=10)
         db.session.commit()
         after = instance_row(req)
         assert claim.instance_id == after.id and claim.version == after.version
@@ -287,14 +287,14 @@ def test_the_timers_of_a_stopped_request_are_not_claimed(demo):
     assert row.status == "incident"
     row.next_timer_at = utcnow() - timedelta(hours=1)
     db.session.commit()
-    assert workflow.claim_due_timers(120) == []
+    assert workflow.claim_due_timers(120, limit=10) == []
 
 
 def test_a_stale_claim_does_not_postpone_a_timer(demo):
     with time_machine.travel(T0, tick=False) as clock:
         req, task = request_at("Task_Authorize")
         clock.move_to(DUE + timedelta(seconds=5))
-        (claim,) = workflow.claim_due_timers(120)
+        (claim,) = workflow.claim_due_timers(120, limit=10)
         db.session.commit()
         workflow.complete(user(HEAD), db.session.get(HumanTask, task.id), "authorize",
                           {"decision": "authorize"})
@@ -303,6 +303,27 @@ def test_a_stale_claim_does_not_postpone_a_timer(demo):
         workflow.postpone_timers(claim, 600)
         db.session.commit()
         assert instance_row(req).next_timer_at == moved_on
+
+
+
+def test_a_claim_the_request_has_moved_past_fires_nothing_and_is_no_error(demo):
+    """Someone took a step between the claim and its firing: the claim is stale, the timer is
+    not fired on the new state, and the runner is told "nothing to do" (not a failure that it
+    would log and postpone)."""
+    with time_machine.travel(T0, tick=False) as clock:
+        req, task = request_at("Task_Authorize")
+        clock.move_to(DUE + timedelta(seconds=5))
+        (claim,) = workflow.claim_due_timers(120, limit=10)
+        db.session.commit()
+        workflow.complete(user(HEAD), db.session.get(HumanTask, task.id), "authorize",
+                          {"decision": "authorize"})
+        db.session.commit()
+        row = instance_row(req)
+        before = (row.version, row.state, row.next_timer_at, actions(req.id))
+        assert workflow.fire_timers(claim) is False
+        db.session.commit()
+        row = instance_row(req)
+        assert (row.version, row.state, row.next_timer_at, actions(req.id)) == before
 
 
 WORKER_FIRST = """<?xml version="1.0" encoding="UTF-8"?>
@@ -562,3 +583,30 @@ def test_a_step_that_names_no_ticket_status_leaves_the_ticket_as_it_is(demo):
     req, _ = request_at("Task_Start")
     req = db.session.get(ServiceRequest, req.id)
     assert req.ticket.status == "pending"
+
+
+def test_a_step_the_engine_no_longer_waits_for_is_a_conflict_that_changes_nothing(demo, browser):
+    """The task's row says open but the engine has moved past it (a row restored by hand, a
+    lost update): the person is told someone was first, as for a done task, never a 500."""
+    req, task = request_at("Task_Authorize")
+    authorize(req)
+    row = db.session.get(HumanTask, task.id)
+    row.status, row.completed_at, row.completed_by_id = "open", None, None
+    db.session.commit()
+
+    def unchanged():
+        now, instance, incidents = state(req.id)
+        return actions(req.id), now.status, instance.version, instance.state, len(incidents)
+
+    before = unchanged()
+    with pytest.raises(workflow.TaskConflict) as refused:
+        workflow.complete(user(HEAD), db.session.get(HumanTask, task.id), "authorize",
+                          {"decision": "authorize", "comment": "Otra vez"})
+    assert refused.value.reason == "already_completed"
+    db.session.rollback()
+    assert unchanged() == before
+    page = browser(HEAD).post(f"/tasks/{task.id}",
+                              {"handler": "authorize", "decision": "authorize", "comment": "Otra"})
+    assert page.status_code == 409
+    assert "Otra persona ya completó esta tarea" in page.get_data(as_text=True)
+    assert unchanged() == before
