@@ -83,9 +83,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_blueprints(app)
 
-    from app.api import init_api
+    from app import notifications
+    from app.api import api, init_api
 
+    notifications.init_app(app)
     init_api(app)
+    notifications.init_api(api)
 
     from app import labels
     from app.cli import register_cli

@@ -113,6 +113,32 @@ def load_settings() -> dict:
         "TIMER_LEASE_SECONDS": float(os.environ.get("TIMER_LEASE_SECONDS", "120")),
         # A claimed webhook delivery is left to its runner this long (at least 25 s)
         "WEBHOOK_LEASE_SECONDS": float(os.environ.get("WEBHOOK_LEASE_SECONDS", "300")),
+        # Links in messages point here (the address people open the service at)
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # E-mail: without SMTP_HOST, e-mails are kept as "not sent: e-mail not configured".
+        # SMTP_TLS: none, starttls or ssl. MAIL_FROM: the sender address (a tenant's name is
+        # shown with it)
+        "SMTP_HOST": os.environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": int(os.environ.get("SMTP_PORT", "25")),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD", ""),
+        "SMTP_TLS": os.environ.get("SMTP_TLS", "none").strip().lower(),
+        "SMTP_TIMEOUT": float(os.environ.get("SMTP_TIMEOUT", "15")),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "mesa@localhost"),
+        # SMS through Twilio's Messages API: the account, and a sender number (E.164) or a
+        # messaging service; TWILIO_BASE_URL only changes for tests
+        "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID", ""),
+        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN", ""),
+        "TWILIO_FROM": os.environ.get("TWILIO_FROM", ""),
+        "TWILIO_MESSAGING_SERVICE_SID": os.environ.get("TWILIO_MESSAGING_SERVICE_SID", ""),
+        "TWILIO_BASE_URL": os.environ.get("TWILIO_BASE_URL", "https://api.twilio.com"),
+        # WhatsApp through Meta's Cloud API (template messages; each tenant names its templates)
+        "WHATSAPP_PHONE_NUMBER_ID": os.environ.get("WHATSAPP_PHONE_NUMBER_ID", ""),
+        "WHATSAPP_TOKEN": os.environ.get("WHATSAPP_TOKEN", ""),
+        "WHATSAPP_BASE_URL": os.environ.get("WHATSAPP_BASE_URL",
+                                            "https://graph.facebook.com/v21.0"),
+        # A claimed e-mail, SMS or WhatsApp message is left to its runner this long (seconds)
+        "MESSAGE_LEASE_SECONDS": float(os.environ.get("MESSAGE_LEASE_SECONDS", "300")),
         # /metrics: with a token, for "Authorization: Bearer <token>"; without, loopback only
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         # Celery workers serve their metrics on this port (0: not at all), on this address

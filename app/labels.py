@@ -107,6 +107,14 @@ INCIDENT_RESOLUTION = {
     "cancelled": _l("the request was withdrawn"),
 }
 
+# An outbox message's status (a webhook delivery, an e-mail, an SMS, a WhatsApp message)
+OUTBOX_STATUS = {
+    "pending": _l("Queued"), "delivered": _l("Sent"), "failed": _l("Failed"),
+    "unsent": _l("Not sent"),
+}
+OUTBOX_BADGE = {"pending": "pending", "delivered": "completed", "failed": "rejected",
+                "unsent": "cancelled"}
+
 
 def label(table: dict, code):
     return table.get(code, code) if code is not None else ""
@@ -133,4 +141,6 @@ def register(app) -> None:
         incident_during=lambda c: label(INCIDENT_DURING, c),
         incident_resolution=lambda c: label(INCIDENT_RESOLUTION, c),
         step_label=lambda c: label(STEP, c),
+        outbox_status=lambda c: label(OUTBOX_STATUS, c),
+        outbox_badge=lambda c: OUTBOX_BADGE.get(c, ""),
     )

@@ -6,10 +6,12 @@ Every ``TIMER_POLL_SECONDS`` the beat schedule runs two dispatchers:
 - ``mesa.dispatch_timers`` claims the due timers (each leased for ``TIMER_LEASE_SECONDS``)
   and queues one ``mesa.fire_timer`` per claim; the claim carries the instance's version, so a
   duplicate or late message finds the version changed and does nothing;
-- ``mesa.dispatch_webhooks`` queues one ``mesa.deliver_webhooks`` per endpoint with due
-  deliveries; that task sends them one by one, each claimed with a lease, and stops at the
-  first the receiver does not answer. On a Redis broker only one such task per endpoint runs at
-  a time (a lock in Redis): a slow receiver holds one worker slot, not one more per dispatch.
+- ``mesa.dispatch_outbox`` queues one ``mesa.deliver_webhooks`` per endpoint with due
+  deliveries and one ``mesa.deliver_messages`` per message channel (e-mail, SMS, WhatsApp) with
+  due messages; those tasks send them one by one, each claimed with a lease, and stop at the
+  first the receiver does not answer. On a Redis broker only one webhook task per endpoint runs
+  at a time (a lock in Redis): a slow receiver holds one worker slot, not one more per
+  dispatch. Message tasks need no lock: each message is claimed on its own.
 
 A worker that dies mid-task loses nothing: the claim's lease expires and the next dispatch
 claims the work again. Two beats (or a dispatcher run by hand) are harmless too: claims are
@@ -25,7 +27,9 @@ from celery import Celery, Task, shared_task
 from flask import Flask, current_app
 
 from app.extensions import db
+from app.notifications.channels import MESSAGE_CHANNELS
 from app.ops.health import redis_client
+from app.outbox import queue
 from app.services import background, webhooks
 from app.services.workflow import TimerClaim
 
@@ -59,7 +63,7 @@ def make_celery(flask_app: Flask) -> Celery:
         beat_schedule_filename=flask_app.config["CELERY_BEAT_SCHEDULE_FILE"],
         beat_schedule={
             name: {"task": name, "schedule": interval, "options": {"expires": interval}}
-            for name in ("mesa.dispatch_timers", "mesa.dispatch_webhooks")
+            for name in ("mesa.dispatch_timers", "mesa.dispatch_outbox")
         },
     )
     celery.set_default()
@@ -68,7 +72,7 @@ def make_celery(flask_app: Flask) -> Celery:
 
 
 TIMER_BATCH = 500        # most timers claimed per dispatch
-ENDPOINT_BATCH = 200     # most endpoints fanned out per dispatch
+QUEUE_BATCH = 200        # most endpoints and channels fanned out per dispatch
 DELIVERIES_PER_TASK = 50
 
 
@@ -91,15 +95,19 @@ def fire_timer(instance_id: int, version: int, due_at: str) -> bool:
         TimerClaim(instance_id, version, datetime.fromisoformat(due_at)))
 
 
-@shared_task(name="mesa.dispatch_webhooks")
-def dispatch_webhooks() -> int:
-    """Queue one delivery task per endpoint with due deliveries; returns how many."""
-    endpoint_ids = webhooks.endpoints_with_due_deliveries(ENDPOINT_BATCH)
+@shared_task(name="mesa.dispatch_outbox")
+def dispatch_outbox() -> int:
+    """Queue one delivery task per webhook endpoint and per message channel with due rows;
+    returns how many."""
+    queues = queue.due_queues(("webhook", *MESSAGE_CHANNELS), QUEUE_BATCH)
     db.session.rollback()
     expires = max(current_app.config["TIMER_POLL_SECONDS"] * 2, 5)
-    for endpoint_id in endpoint_ids:
-        deliver_webhooks.apply_async((endpoint_id,), expires=expires)
-    return len(endpoint_ids)
+    for channel, endpoint_id in queues:
+        if channel == "webhook":
+            deliver_webhooks.apply_async((endpoint_id,), expires=expires)
+        else:
+            deliver_messages.apply_async((channel,), expires=expires)
+    return len(queues)
 
 
 @shared_task(name="mesa.deliver_webhooks")
@@ -110,6 +118,14 @@ def deliver_webhooks(endpoint_id: int) -> int:
         if not ours:
             return 0
         return background.deliver_webhooks(limit=DELIVERIES_PER_TASK, endpoint_id=endpoint_id)
+
+
+@shared_task(name="mesa.deliver_messages")
+def deliver_messages(channel: str) -> int:
+    """Send the channel's due messages (at most DELIVERIES_PER_TASK); returns how many."""
+    if channel not in MESSAGE_CHANNELS:
+        return 0
+    return background.deliver_messages(limit=DELIVERIES_PER_TASK, channel=channel)
 
 
 @contextmanager

@@ -62,7 +62,8 @@ class EvaluateHandler(TaskHandler):
     schema = EvaluateSchema
 
     def event(self, data):
-        return {"approve": "request.approved", "reject": "request.rejected"}.get(data["decision"])
+        return {"approve": "request.approved", "reject": "request.rejected",
+                "return": "request.returned"}.get(data["decision"])
 
     def describe(self, ctx, data):
         described = super().describe(ctx, data)

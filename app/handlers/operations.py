@@ -5,10 +5,12 @@ before its first write: a failing operation is recorded as an incident of the re
 (``services.incidents``) and the step is saved up to it, so it must leave nothing half-done.
 """
 
+import uuid
 from datetime import date
 
 from sqlalchemy import func, select
 
+from app import policy
 from app.engine.runner import OperationRefused
 from app.extensions import db
 from app.handlers.base import OperationContext
@@ -16,11 +18,13 @@ from app.models import (
     REQUEST_STATUSES,
     TICKET_STATUSES,
     HistoryEvent,
-    OutboxMessage,
+    HumanTask,
+    Membership,
     Ticket,
     User,
 )
 from app.models.base import utcnow
+from app.notifications import notices
 from app.services import events, history, org
 from app.services.numbering import next_number
 
@@ -90,7 +94,8 @@ def set_status(ctx: OperationContext, params: dict, data: dict) -> dict:
 
 
 def send_reminder(ctx: OperationContext, params: dict, data: dict) -> dict:
-    """Remind whoever the step waits on; the notice is delivered from the outbox after commit."""
+    """Remind the heads the step waits on; their notices are written with the step and sent
+    from the outbox after commit."""
     req = ctx.request
     step = str(params.get("step") or "")
     unit_id = org.authorizing_unit_id(req)
@@ -102,15 +107,13 @@ def send_reminder(ctx: OperationContext, params: dict, data: dict) -> dict:
             HistoryEvent.tenant_id == req.tenant_id, HistoryEvent.request_id == req.id,
             HistoryEvent.action == "reminder_sent", HistoryEvent.step == step)
     )
-    for user_id in heads:
-        db.session.add(OutboxMessage(
-            tenant_id=req.tenant_id,
-            kind="reminder",
-            recipient_id=user_id,
-            request_id=req.id,
-            payload={"step": step, "number": req.number, "title": req.title},
-            idempotency_key=f"reminder:{req.id}:{step}:{occurrence}:{user_id}",
-        ))
+    task = db.session.scalar(
+        select(HumanTask).where(HumanTask.tenant_id == req.tenant_id,
+                                HumanTask.request_id == req.id, HumanTask.spec_id == step,
+                                HumanTask.status == "open").limit(1)) if step else None
+    if heads:
+        notices.announce(notices.Notice("task.reminder", req, heads, task=task,
+                                        key=f"task.reminder:{req.id}:{step}:{occurrence}"))
     history.record(req, "reminder_sent", None, step=step,
                    changes={"recipients": len(heads)})
     return {"reminded": len(heads)}
@@ -133,11 +136,58 @@ def close_request(ctx: OperationContext, params: dict, data: dict) -> dict:
     return {"confirmed": confirmed}
 
 
+NOTIFY_RECIPIENTS = ("requester", "unit_head", "service_director", "worker")
+
+
+def _people_of(req, role: str) -> list[User]:
+    """The active people of the request who hold ``role`` for it."""
+    if role == "requester":
+        ids = [req.requester_id]
+    elif role == "unit_head":
+        unit_id = org.authorizing_unit_id(req)
+        ids = org.heads_of(req.tenant_id, unit_id) if unit_id else []
+    elif role == "worker":
+        ticket = req.ticket
+        ids = [ticket.worker_id, *(h.id for h in ticket.helpers)] if ticket else []
+    else:
+        ids = list(db.session.scalars(select(Membership.user_id).where(
+            Membership.tenant_id == req.tenant_id, Membership.role == role,
+            Membership.unit_id == req.service_unit_id)))
+    if not ids:
+        return []
+    return list(db.session.scalars(select(User).where(
+        User.tenant_id == req.tenant_id, User.active.is_(True), User.id.in_(ids))))
+
+
+def notify(ctx: OperationContext, params: dict, data: dict) -> dict:
+    """Send a notice of the tenant's wording ``template`` to ``to`` (a role of the request, or
+    "requester"): those of them the policy lets see the request, by their own channels."""
+    from app.notifications import wording
+
+    req = ctx.request
+    role, template = str(params.get("to") or ""), str(params.get("template") or "")
+    if role not in NOTIFY_RECIPIENTS:
+        raise OperationError(f"notify: 'to' must be one of {', '.join(NOTIFY_RECIPIENTS)}, "
+                             f"not '{role[:40]}'")
+    if not wording.is_known(template) or (
+            template.startswith("custom.")
+            and template not in wording.custom_keys(req.tenant_id)):
+        raise OperationError(f"notify: no message '{template[:60]}' (write it under "
+                             "Notifications, or name an event's)")
+    people = [u for u in _people_of(req, role) if policy.can_view_request(u, req)]
+    if people:
+        notices.announce(notices.Notice(
+            "process.message", req, [u.id for u in people], template=template,
+            key=f"process:{req.id}:{uuid.uuid4().hex}"))
+    return {"notified": len(people)}
+
+
 OPERATIONS = {
     "create_ticket": create_ticket,
     "set_status": set_status,
     "send_reminder": send_reminder,
     "close_request": close_request,
+    "notify": notify,
 }
 
 # What each operation may return (its result variable's value), as samples for the deploy-time
@@ -147,4 +197,5 @@ RESULT_SAMPLES = {
     "set_status": ({"request_status": "approved"},),
     "send_reminder": ({"reminded": 0}, {"reminded": 1}),
     "close_request": ({"confirmed": True}, {"confirmed": False}),
+    "notify": ({"notified": 0}, {"notified": 1}),
 }

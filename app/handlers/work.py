@@ -77,6 +77,9 @@ class ResumeHandler(TaskHandler):
     submit_label = _l("Resume")
     schema = CommentSchema
 
+    def event(self, data):
+        return "ticket.resumed"
+
     def apply(self, ctx, data):
         ctx.request.ticket.hold_reason = None
         return {}

@@ -1,11 +1,10 @@
 """All models, imported here so Alembic and the app see every table."""
 
-from app.models.audit import HistoryEvent, OutboxMessage
+from app.models.audit import HistoryEvent
 from app.models.catalog import PRIORITIES, Category
 from app.models.integration import (
     WEBHOOK_EVENTS,
     ApiToken,
-    WebhookDelivery,
     WebhookEndpoint,
 )
 from app.models.org import ROLES, LoginAttempt, Membership, Unit, User
@@ -25,6 +24,12 @@ from app.models.request import (
 from app.models.session import UserSession
 from app.models.tenant import Tenant
 from app.models.ticket import OPEN_TICKET_STATUSES, TICKET_STATUSES, Ticket, ticket_helpers
+from app.notifications.models import (  # noqa: E402 (a capability's own models)
+    Notification,
+    NotificationPreference,
+    NotificationTemplate,
+)
+from app.outbox.models import OutboxMessage  # noqa: E402
 
 __all__ = [
     "PRIORITIES",
@@ -39,6 +44,9 @@ __all__ = [
     "LoginAttempt",
     "Membership",
     "NumberSequence",
+    "Notification",
+    "NotificationPreference",
+    "NotificationTemplate",
     "OutboxMessage",
     "ProcessDefinition",
     "ProcessDraft",
@@ -52,7 +60,6 @@ __all__ = [
     "UserSession",
     "ticket_helpers",
     "ApiToken",
-    "WebhookDelivery",
     "WebhookEndpoint",
     "WEBHOOK_EVENTS",
 ]

@@ -1,8 +1,8 @@
-"""Immutable history of every step, and the outbox of side effects sent after commit."""
+"""Immutable history of every step."""
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -28,18 +28,3 @@ class HistoryEvent(TenantScoped, db.Model):
 
     __table_args__ = (Index("ix_history_events_request", "tenant_id", "request_id", "id"),)
 
-
-class OutboxMessage(TenantScoped, db.Model):
-    """A side effect (notice, e-mail, webhook) written with the change, delivered after commit."""
-
-    __tablename__ = "outbox_messages"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40))
-    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    request_id: Mapped[int | None] = mapped_column(ForeignKey("service_requests.id"))
-    payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -32,9 +32,11 @@ WEBHOOK_EVENTS = (
     "request.authorized",
     "request.rejected",
     "request.approved",
+    "request.returned",
     "ticket.assigned",
     "ticket.started",
     "ticket.on_hold",
+    "ticket.resumed",
     "ticket.finished",
     "request.confirmed",
     "request.closed",
@@ -55,27 +57,3 @@ class WebhookEndpoint(TenantScoped, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-
-class WebhookDelivery(TenantScoped, db.Model):
-    """One event for one endpoint; written with the change, sent after commit, retried."""
-
-    __tablename__ = "webhook_deliveries"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    endpoint_id: Mapped[int] = mapped_column(
-        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True)
-    event: Mapped[str] = mapped_column(String(40))
-    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
-    payload: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, delivered, failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    response_status: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    endpoint = relationship("WebhookEndpoint")
-
-    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)

@@ -20,8 +20,9 @@ from sqlalchemy import case, event, func, inspect, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
-from app.models import HumanTask, ProcessInstance, WebhookDelivery
+from app.models import HumanTask, OutboxMessage, ProcessInstance
 from app.models.base import utcnow
+from app.outbox.models import CHANNELS
 
 HTTP_LATENCY = Histogram(
     "mesa_http_request_duration_seconds", "Time to answer a request, by endpoint and status",
@@ -36,6 +37,7 @@ TIMER_LAG = Histogram(
     "mesa_timer_lag_seconds", "Seconds from a timer's due time to its firing",
     buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600))
 WEBHOOK_SENDS = Counter("mesa_webhook_sends", "Webhook delivery attempts made")
+MESSAGE_SENDS = Counter("mesa_message_sends", "E-mail, SMS and WhatsApp delivery attempts made")
 
 _PENDING = "mesa_completed_roles"
 _hooks_installed = False
@@ -50,13 +52,15 @@ class QueueCollector:
             select(func.count(), func.min(ProcessInstance.next_timer_at))
             .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now)
         ).one()
-        pending, due_deliveries = db.session.execute(
-            select(func.count(),
-                   func.coalesce(func.sum(case((WebhookDelivery.next_attempt_at <= now, 1),
+        rows = db.session.execute(
+            select(OutboxMessage.channel, func.count(),
+                   func.coalesce(func.sum(case((OutboxMessage.next_attempt_at <= now, 1),
                                                else_=0)), 0))
-            .where(WebhookDelivery.status == "pending")
-        ).one()
+            .where(OutboxMessage.status == "pending")
+            .group_by(OutboxMessage.channel))
+        by_channel = {channel: (waiting, due_now) for channel, waiting, due_now in rows}
         db.session.rollback()
+        pending, due_deliveries = by_channel.get("webhook", (0, 0))
         yield GaugeMetricFamily("mesa_timers_due", "Timers due and not yet fired or claimed",
                                 value=due)
         yield GaugeMetricFamily(
@@ -68,6 +72,18 @@ class QueueCollector:
         yield GaugeMetricFamily("mesa_webhook_deliveries_due",
                                 "Pending webhook deliveries whose time has come",
                                 value=due_deliveries)
+        outbox_pending = GaugeMetricFamily(
+            "mesa_outbox_pending", "Outbox messages not yet delivered or given up, by channel",
+            labels=["channel"])
+        outbox_due = GaugeMetricFamily(
+            "mesa_outbox_due", "Pending outbox messages whose time has come, by channel",
+            labels=["channel"])
+        for channel in CHANNELS:
+            waiting, due_now = by_channel.get(channel, (0, 0))
+            outbox_pending.add_metric([channel], waiting)
+            outbox_due.add_metric([channel], due_now)
+        yield outbox_pending
+        yield outbox_due
 
 
 def render() -> bytes:

@@ -1,16 +1,18 @@
-"""Background work: due BPMN timers and due webhook deliveries, wherever it runs.
+"""Background work: due BPMN timers and the outbox (webhooks and messages), wherever it runs.
 
 Two runners call the functions here, never both for one deployment:
 
 - the embedded runner (default): threads of each web process, started on the first request
-  (``EMBEDDED_TIMERS``), or the ``flask timers run`` / ``flask webhooks deliver`` loops;
+  (``EMBEDDED_TIMERS``), or the ``flask timers run`` / ``flask webhooks deliver`` /
+  ``flask notifications deliver`` loops;
 - Celery workers (``CELERY_BROKER_URL`` set): the periodic tasks in ``app.tasks`` claim the due
-  work and queue one task per timer and per webhook endpoint.
+  work and queue one task per timer, per webhook endpoint and per message channel.
 
 Any number of runners may run at once. A due timer is claimed with a lease (``FOR UPDATE SKIP
 LOCKED`` on PostgreSQL) and fired under a check of the instance's version, so it fires exactly
 once; a runner that dies mid-way leaves the lease to expire and the timer is claimed again.
-Webhook deliveries are claimed one by one with a lease of their own (app.services.webhooks).
+Outbox rows (webhook deliveries, e-mails, SMS, WhatsApp messages) are claimed one by one with a
+lease of their own (app.outbox.queue).
 
 The embedded runner survives its own faults: its loops outlive any error of a pass, and a thread
 that ends all the same is started again by the next request (``maybe_start_embedded_runner``).
@@ -24,7 +26,10 @@ from flask import current_app
 
 from app.extensions import db
 from app.models.base import utcnow
+from app.notifications import delivery  # noqa: F401 (registers the message channels)
+from app.notifications.channels import MESSAGE_CHANNELS
 from app.ops import metrics
+from app.outbox import queue
 from app.services import webhooks, workflow
 from app.sqlite import writing
 
@@ -86,9 +91,18 @@ def deliver_webhooks(limit: int = 50, endpoint_id: int | None = None) -> int:
     return sent
 
 
+def deliver_messages(limit: int = 50, channel: str | None = None) -> int:
+    """Send due e-mails, SMS and WhatsApp messages (of one channel, if given); returns how many
+    were tried."""
+    sent = queue.deliver_due((channel,) if channel else MESSAGE_CHANNELS, limit=limit)
+    if sent:
+        metrics.MESSAGE_SENDS.inc(sent)
+    return sent
+
+
 def run_pass() -> None:
-    """One pass of the runner: timers first, then webhooks; one failing leaves the other be."""
-    for job in (run_due_timers, deliver_webhooks):
+    """One pass of the runner: timers, webhooks, then messages; one failing leaves the others."""
+    for job in (run_due_timers, deliver_webhooks, deliver_messages):
         try:
             job()
         except Exception:
@@ -120,8 +134,9 @@ def embedded(app) -> bool:
 
 def _jobs() -> dict:
     """The runner's threads by name, with the job each runs. Separate threads: a slow webhook
-    receiver never delays reminders or automatic closes."""
-    return {"background-timers": run_due_timers, "background-webhooks": deliver_webhooks}
+    receiver never delays reminders, automatic closes or e-mails."""
+    return {"background-timers": run_due_timers, "background-webhooks": deliver_webhooks,
+            "background-messages": deliver_messages}
 
 
 @dataclass

@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import ServiceRequest, Tenant, WebhookDelivery, WebhookEndpoint
+from app.models import OutboxMessage, ServiceRequest, Tenant, WebhookEndpoint
 from app.models.base import utcnow
 from app.schemas import request_payload
 
@@ -27,7 +27,8 @@ def emit(req: ServiceRequest, event: str, actor=None) -> int:
     data = request_payload(req)
     for endpoint in endpoints:
         key = uuid.uuid4().hex
-        db.session.add(WebhookDelivery(
+        db.session.add(OutboxMessage(
+            channel="webhook",
             tenant_id=req.tenant_id,
             endpoint_id=endpoint.id,
             event=event,

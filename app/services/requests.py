@@ -9,6 +9,7 @@ from app.extensions import db
 from app.handlers.base import FormSchema, ident, length, one_of
 from app.models import PRIORITIES, Category, ServiceRequest, User
 from app.models.base import utcnow
+from app.notifications import notices
 from app.services import events, history, workflow
 from app.services.numbering import next_number
 
@@ -81,4 +82,6 @@ def add_comment(user: User, req: ServiceRequest, form: dict):
     if not policy.can_view_request(user, req):
         raise PermissionError("not visible")
     data = CommentSchema().load(form)
-    return history.record(req, "commented", user, comment=data["comment"], ticket=req.ticket)
+    entry = history.record(req, "commented", user, comment=data["comment"], ticket=req.ticket)
+    notices.comment(req, user, entry)
+    return entry

@@ -1,20 +1,11 @@
 """Outbound webhooks: signing, delivery with retries, and the endpoints tenant admins manage.
 
-Delivery rows are written by ``app.services.events.emit`` in the same transaction as the change
-they describe, so nothing is ever sent for a change that rolled back. ``deliver_due`` sends them
-afterwards (from the embedded background runner, ``flask webhooks deliver``, or a Celery task per
-endpoint when ``CELERY_BROKER_URL`` is set), one at a time:
-
-1. claim a due delivery in a short transaction (``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
-   ``BEGIN IMMEDIATE`` on SQLite): count the attempt and lease the row for
-   ``WEBHOOK_LEASE_SECONDS`` (longer than a send may take, ``DEADLINE_SECONDS``) by
-   moving its ``next_attempt_at``; commit;
-2. POST it with no transaction open, so a slow receiver never holds a lock a writer waits for;
-3. record the outcome in another short transaction: delivered (2xx), retried later with
-   exponential backoff, or failed after ``MAX_ATTEMPTS``.
-
-A runner that dies between 1 and 3 leaves the lease to expire and the delivery is sent again
-with the same idempotency key: delivery is at least once, and receivers dedupe on
+Deliveries are outbox rows (``app.outbox``, channel "webhook") written by ``emit`` in the same
+transaction as the change they describe, so nothing is ever sent for a change that rolled back.
+The outbox claims, leases, retries and records them as it does every message; what is
+webhook-specific is here: who gets an event, the signed POST with a hard deadline, and the
+endpoints tenant admins manage. Delivery is at least once: a runner that dies mid-send leaves
+the lease to expire and the delivery is sent again with the same key, and receivers dedupe on
 ``X-Mesa-Delivery``.
 
 Where a delivery may go is decided the same way when an endpoint is registered and each time it
@@ -34,17 +25,17 @@ import unicodedata
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select
 
 from app.extensions import db
 from app.handlers.base import FormSchema, length
-from app.models import WEBHOOK_EVENTS, User, WebhookDelivery, WebhookEndpoint
-from app.models.base import utcnow
+from app.models import WEBHOOK_EVENTS, OutboxMessage, User, WebhookEndpoint
+from app.outbox import queue
+from app.outbox.outcome import Outcome
 from app.services.webhook_targets import (
     Target,
     UnusableURL,
@@ -53,7 +44,6 @@ from app.services.webhook_targets import (
     opener,
     target,
 )
-from app.sqlite import writing
 
 log = logging.getLogger(__name__)
 
@@ -61,11 +51,7 @@ USER_AGENT = "MesaDeServicios-Webhooks/1"
 TIMEOUT_SECONDS = 10               # per socket operation
 DEADLINE_SECONDS = 20              # for the whole send, however slowly a receiver answers
 CUT_SECONDS = 2                    # for the sender to end once its connection is cut
-MAX_ATTEMPTS = 8
-BACKOFF_BASE_SECONDS = 30          # wait after the first failed attempt
-BACKOFF_FACTOR = 4                 # 30 s, 2 min, 8 min, 32 min, 2 h 8 min, then the cap
-BACKOFF_CAP_SECONDS = 6 * 3600
-ERROR_CHARS = 300                  # how much of an error is kept
+MAX_ATTEMPTS = queue.MAX_ATTEMPTS
 EXCERPT_CHARS = 200                # how much of a refusal's body is kept, as a hint
 REASON_CHARS = 100                 # how much of a network error's wording is kept
 LOG_PAGE = 50
@@ -122,13 +108,10 @@ def headers(event: str, key: str, secret: str, body: str, timestamp: int) -> dic
 
 # -- delivery ----------------------------------------------------------------------------------
 
-def backoff(attempts: int) -> int:
-    """Seconds to wait after ``attempts`` failed attempts."""
-    return min(BACKOFF_BASE_SECONDS * BACKOFF_FACTOR ** (attempts - 1), BACKOFF_CAP_SECONDS)
-
-
 @dataclass(frozen=True)
 class _Claim:
+    """One delivery as the sender needs it."""
+
     delivery_id: int
     endpoint_id: int
     url: str
@@ -139,81 +122,21 @@ class _Claim:
     attempt: int  # the number of this attempt, 1 for the first
 
 
-@dataclass(frozen=True)
-class _Outcome:
-    status: int | None = None   # the receiver's HTTP status, None when there was no answer
-    error: str | None = None
-    final: bool = False         # never worth retrying (a URL that may not be called)
-
-    @property
-    def delivered(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
-
-
-def _due_query(now, skip_endpoints, endpoint_id=None):
-    query = (
-        select(WebhookDelivery.id, WebhookDelivery.endpoint_id, WebhookDelivery.event,
-               WebhookDelivery.idempotency_key, WebhookDelivery.payload,
-               WebhookDelivery.attempts, WebhookEndpoint.url, WebhookEndpoint.secret)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
-               WebhookEndpoint.active.is_(True))
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=WebhookDelivery)  # SQLite: BEGIN IMMEDIATE
-    )
-    if skip_endpoints:
-        query = query.where(WebhookDelivery.endpoint_id.not_in(skip_endpoints))
-    if endpoint_id is not None:
-        query = query.where(WebhookDelivery.endpoint_id == endpoint_id)
-    return query
-
-
-def endpoints_with_due_deliveries(limit: int = 100) -> list[int]:
-    """Enabled endpoints that have a delivery due now (what the Celery dispatcher fans out)."""
-    return list(db.session.scalars(
-        select(WebhookDelivery.endpoint_id)
-        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= utcnow(),
-               WebhookEndpoint.active.is_(True))
-        .group_by(WebhookDelivery.endpoint_id)
-        .order_by(func.min(WebhookDelivery.next_attempt_at))
-        .limit(limit)))
-
-
 def lease_seconds() -> float:
     """How long a claimed delivery is left alone: never shorter than a send may take."""
     return max(current_app.config["WEBHOOK_LEASE_SECONDS"], DEADLINE_SECONDS + 5)
 
 
-def _claim_next(skip_endpoints: set[int], endpoint_id: int | None = None) -> _Claim | None:
-    """Take the next due delivery in a short transaction of its own, or None."""
-    with writing():
-        try:
-            while True:
-                now = utcnow()
-                row = db.session.execute(_due_query(now, skip_endpoints, endpoint_id)).first()
-                if row is None:
-                    db.session.commit()
-                    return None
-                if row.attempts >= MAX_ATTEMPTS:  # a runner died during the last attempt
-                    db.session.execute(
-                        update(WebhookDelivery).where(WebhookDelivery.id == row.id)
-                        .values(status="failed",
-                                last_error="The runner stopped during the last attempt.")
-                        .execution_options(synchronize_session=False))
-                    continue
-                db.session.execute(
-                    update(WebhookDelivery).where(WebhookDelivery.id == row.id)
-                    .values(attempts=row.attempts + 1, last_attempt_at=now,
-                            next_attempt_at=now + timedelta(seconds=lease_seconds()))
-                    .execution_options(synchronize_session=False))
-                db.session.commit()
-                return _Claim(row.id, row.endpoint_id, row.url, row.secret, row.event,
-                              row.idempotency_key, row.payload, row.attempts + 1)
-        except BaseException:
-            db.session.rollback()
-            raise
+def _deliver(claim: queue.Claim) -> Outcome:
+    """The outbox's sender for webhooks: the endpoint's address and secret as they are now."""
+    endpoint = db.session.get(WebhookEndpoint, claim.endpoint_id)
+    if endpoint is None:  # deleted since (its deliveries go with it)
+        return Outcome.not_sent("The endpoint was deleted.")
+    return _post(_Claim(claim.id, endpoint.id, endpoint.url, endpoint.secret, claim.event,
+                        claim.key, claim.payload, claim.attempt))
+
+
+queue.register(queue.Channel("webhook", _deliver, lease_seconds))
 
 
 def _one_line(text: str, limit: int) -> str:
@@ -252,19 +175,19 @@ def _reason(exc: BaseException) -> str:
     return "the request could not be made."
 
 
-def _post(claim: _Claim) -> _Outcome:
+def _post(claim: _Claim) -> Outcome:
     """Send with a hard deadline: a receiver that drips its answer is abandoned, not waited on."""
     try:
         where = target(claim.url)
     except UnusableURL as exc:
-        return _Outcome(error=exc.reason, final=True)
+        return Outcome.failed(exc.reason, final=True)
     allowed, addresses = destination(where)
     if not allowed:
-        return _Outcome(error="The address is private or internal; it is not called "
+        return Outcome.failed("The address is private or internal; it is not called "
                               "(see WEBHOOK_ALLOW_PRIVATE_NETWORKS).", final=True)
     if not addresses:
-        return _Outcome(error="The host name does not resolve.")
-    result: list[_Outcome] = []
+        return Outcome.failed("The host name does not resolve.", reachable=False)
+    result: list[Outcome] = []
     opened: list = []
     sender = threading.Thread(
         target=lambda: result.append(_send(claim, where, addresses, opened)),
@@ -274,11 +197,12 @@ def _post(claim: _Claim) -> _Outcome:
     if not result:
         cut(opened)  # the sender's read fails at once: no thread or socket left behind
         sender.join(CUT_SECONDS)
-        return _Outcome(error=f"No complete answer within {DEADLINE_SECONDS} s.")
+        return Outcome.failed(f"No complete answer within {DEADLINE_SECONDS} s.",
+                              reachable=False)
     return result[0]
 
 
-def _send(claim: _Claim, where: Target, addresses: list[str], opened: list) -> _Outcome:
+def _send(claim: _Claim, where: Target, addresses: list[str], opened: list) -> Outcome:
     """The HTTP exchange itself, to ``where`` at one of ``addresses``; runs in its own thread,
     outside any app context."""
     body = encode(claim.payload)
@@ -289,70 +213,25 @@ def _send(claim: _Claim, where: Target, addresses: list[str], opened: list) -> _
     try:
         with opener(addresses, opened).open(request, timeout=TIMEOUT_SECONDS) as response:
             _excerpt(response)  # read a little of the answer; what a 2xx says is not kept
-            return _Outcome(status=response.status)
+            if 200 <= response.status < 300:
+                return Outcome.sent(response.status)
+            return Outcome.failed(f"HTTP {response.status}", status=response.status)
     except urllib.error.HTTPError as exc:
         try:
-            return _Outcome(status=exc.code, error=_refusal(exc))
+            return Outcome.failed(_refusal(exc), status=exc.code)
         finally:
             exc.close()
     except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError is an OSError
-        return _Outcome(error=f"{type(exc).__name__}: {_reason(exc)}")
+        return Outcome.failed(f"{type(exc).__name__}: {_reason(exc)}", reachable=False)
     except Exception as exc:  # whatever it is, it must not stop the other deliveries
         log.exception("webhook %s: unexpected error while sending", claim.key)
-        return _Outcome(error=f"{type(exc).__name__}; see the server's log.")
-
-
-def _record(claim: _Claim, outcome: _Outcome) -> None:
-    """Write what happened, unless the delivery changed hands meanwhile (lease expired)."""
-    now = utcnow()
-    values = {"response_status": outcome.status}
-    if outcome.error:
-        values["last_error"] = outcome.error[:ERROR_CHARS]
-    if outcome.delivered:
-        values.update(status="delivered", delivered_at=now)
-    elif outcome.final or claim.attempt >= MAX_ATTEMPTS:
-        values.update(status="failed")
-    else:
-        values.update(next_attempt_at=now + timedelta(seconds=backoff(claim.attempt)))
-    with writing():
-        try:
-            db.session.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id == claim.delivery_id,
-                       WebhookDelivery.status == "pending",
-                       WebhookDelivery.attempts == claim.attempt)
-                .values(**values)
-                .execution_options(synchronize_session=False))
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
+        return Outcome.failed(f"{type(exc).__name__}; see the server's log.")
 
 
 def deliver_due(limit: int = 50, endpoint_id: int | None = None) -> int:
-    """Send up to ``limit`` due deliveries (of ``endpoint_id`` only, if given), each claimed,
-    sent and recorded on its own.
-
-    Returns how many were sent (whatever the answer). Commits its own transactions: call it
-    with none of yours open. An endpoint that did not answer (network error, timeout) is not
-    tried again in the same pass, so one dead receiver costs one timeout per pass.
-    """
-    db.session.rollback()
-    sent = 0
-    unreachable: set[int] = set()
-    while sent < limit:
-        claim = _claim_next(unreachable, endpoint_id)
-        if claim is None:
-            break
-        outcome = _post(claim)
-        _record(claim, outcome)
-        sent += 1
-        if not outcome.delivered:
-            log.warning("webhook %s (%s) to endpoint %s: attempt %s failed: %s", claim.key,
-                        claim.event, claim.endpoint_id, claim.attempt, outcome.error)
-        if outcome.status is None:
-            unreachable.add(claim.endpoint_id)
-    return sent
+    """Send up to ``limit`` due deliveries (of ``endpoint_id`` only, if given); see
+    ``app.outbox.queue.deliver_due``."""
+    return queue.deliver_due(("webhook",), limit=limit, endpoint_id=endpoint_id)
 
 
 # -- what tenant admins manage ---------------------------------------------------------------
@@ -406,37 +285,31 @@ def set_active(endpoint: WebhookEndpoint, active: bool) -> None:
 
 
 def delete_endpoint(endpoint: WebhookEndpoint) -> None:
-    db.session.execute(delete(WebhookDelivery).where(
-        WebhookDelivery.tenant_id == endpoint.tenant_id,
-        WebhookDelivery.endpoint_id == endpoint.id))
+    db.session.execute(delete(OutboxMessage).where(
+        OutboxMessage.tenant_id == endpoint.tenant_id,
+        OutboxMessage.endpoint_id == endpoint.id))
     db.session.delete(endpoint)
     db.session.flush()
 
 
-def can_retry(delivery: WebhookDelivery) -> bool:
-    return delivery.status == "failed"
+def can_retry(delivery: OutboxMessage) -> bool:
+    return delivery.status in ("failed", "unsent")
 
 
-def retry(delivery: WebhookDelivery) -> bool:
+def retry(delivery: OutboxMessage) -> bool:
     """Queue a failed delivery again, now, with a fresh retry schedule; False if not failed."""
-    if not can_retry(delivery):
-        return False
-    delivery.status = "pending"
-    delivery.attempts = 0
-    delivery.next_attempt_at = utcnow()
-    db.session.flush()
-    return True
+    return queue.resend(delivery)
 
 
 def log_of(endpoint: WebhookEndpoint, before: int | None = None) -> tuple[list, bool]:
     """The endpoint's deliveries, newest first, a page at a time; and whether older ones exist."""
-    query = (select(WebhookDelivery)
-             .where(WebhookDelivery.tenant_id == endpoint.tenant_id,
-                    WebhookDelivery.endpoint_id == endpoint.id)
-             .order_by(WebhookDelivery.id.desc())
+    query = (select(OutboxMessage)
+             .where(OutboxMessage.tenant_id == endpoint.tenant_id,
+                    OutboxMessage.endpoint_id == endpoint.id)
+             .order_by(OutboxMessage.id.desc())
              .limit(LOG_PAGE + 1))
     if before:
-        query = query.where(WebhookDelivery.id < before)
+        query = query.where(OutboxMessage.id < before)
     rows = list(db.session.scalars(query))
     return rows[:LOG_PAGE], len(rows) > LOG_PAGE
 
@@ -445,9 +318,9 @@ def endpoints_of(tenant_id: int) -> list[tuple[WebhookEndpoint, dict]]:
     """The tenant's endpoints, each with its number of deliveries per status."""
     counts: dict[int, dict] = {}
     for endpoint_id, status, n in db.session.execute(
-            select(WebhookDelivery.endpoint_id, WebhookDelivery.status, func.count())
-            .where(WebhookDelivery.tenant_id == tenant_id)
-            .group_by(WebhookDelivery.endpoint_id, WebhookDelivery.status)):
+            select(OutboxMessage.endpoint_id, OutboxMessage.status, func.count())
+            .where(OutboxMessage.tenant_id == tenant_id)
+            .group_by(OutboxMessage.endpoint_id, OutboxMessage.status)):
         counts.setdefault(endpoint_id, {})[status] = n
     endpoints = db.session.scalars(
         select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == tenant_id)

@@ -32,6 +32,7 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
+from app.notifications import notices
 from app.services import definitions, events, history, incidents, org
 
 
@@ -126,6 +127,7 @@ def _sync(row: ProcessInstance, instance: Instance, req: ServiceRequest) -> list
             unit_id=unit_id, assigned_user_id=assigned,
         )
         db.session.add(task_row)
+        notices.task_waiting(task_row, req)
         still_open.append(task_row)
     for task in ready:
         status = task.properties.get("request_status")
@@ -246,6 +248,7 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
         raise WorkflowError(str(exc)) from exc
     ctx = TaskContext(user=user, request=req, task=task)
     data = handler.load(ctx, form)
+    notices.acted(user)
     from_status = req.status
     from_ticket_status = req.ticket.status if req.ticket else None
     # Written in one flush at the end (an operation that needs an id flushes on its own):
@@ -282,6 +285,7 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
         lifecycle_event = handler.event(data)
         if lifecycle_event:
             events.emit(req, lifecycle_event, user)
+            notices.lifecycle(req, lifecycle_event, user, event, handler.comment(data))
     db.session.flush()
     return Completion(req, from_status, req.status, sorted(open_tasks, key=lambda t: t.id),
                       stopped)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app import policy
 from app.extensions import db, login_manager
-from app.models import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
+from app.labels import OUTBOX_BADGE, OUTBOX_STATUS
+from app.models import WEBHOOK_EVENTS, OutboxMessage, WebhookEndpoint
 from app.services import webhooks
 from app.views.common import scoped_get
 
@@ -22,17 +23,15 @@ EVENT_LABELS = {
     "request.authorized": _l("The unit head authorizes it"),
     "request.rejected": _l("It is rejected"),
     "request.approved": _l("The service unit approves it"),
+    "request.returned": _l("It is returned to the requester for more information"),
     "ticket.assigned": _l("A ticket is assigned to a worker"),
     "ticket.started": _l("The work starts"),
     "ticket.on_hold": _l("The work is put on hold"),
+    "ticket.resumed": _l("The work resumes"),
     "ticket.finished": _l("The work is finished"),
     "request.confirmed": _l("The requester confirms and rates it"),
     "request.closed": _l("It closes itself without the requester's confirmation"),
 }
-DELIVERY_STATUS = {
-    "pending": _l("Pending"), "delivered": _l("Delivered"), "failed": _l("Failed"),
-}
-DELIVERY_BADGE = {"pending": "pending", "delivered": "completed", "failed": "rejected"}
 
 
 @bp.before_request
@@ -46,8 +45,8 @@ def _tenant_admins_only():
 
 @bp.context_processor
 def _labels():
-    return {"event_labels": EVENT_LABELS, "delivery_status": DELIVERY_STATUS,
-            "delivery_badge": DELIVERY_BADGE, "pretty_json": _pretty_json}
+    return {"event_labels": EVENT_LABELS, "delivery_status": OUTBOX_STATUS,
+            "delivery_badge": OUTBOX_BADGE, "pretty_json": _pretty_json}
 
 
 def _pretty_json(payload) -> str:
@@ -125,10 +124,10 @@ def delivery_retry(endpoint_id: int, delivery_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     if delivery_id > MAX_ID:
         abort(404)
-    delivery = db.session.scalar(select(WebhookDelivery).where(
-        WebhookDelivery.tenant_id == current_user.tenant_id,
-        WebhookDelivery.endpoint_id == endpoint.id,
-        WebhookDelivery.id == delivery_id))
+    delivery = db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.tenant_id == current_user.tenant_id,
+        OutboxMessage.endpoint_id == endpoint.id,
+        OutboxMessage.id == delivery_id))
     if delivery is None:
         abort(404)
     if webhooks.retry(delivery):

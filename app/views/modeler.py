@@ -37,12 +37,14 @@ OPERATION_LABELS = {
     "set_status": _l("Set the request or ticket status"),
     "send_reminder": _l("Send a reminder"),
     "close_request": _l("Close the request"),
+    "notify": _l("Send a notice (to a role, with a message of yours)"),
 }
 # Parameters each operation reads, offered as suggestions in the panel (any id may be typed).
 OPERATION_PARAMETERS = {
     "set_status": ["request_status", "ticket_status"],
     "send_reminder": ["step"],
     "close_request": ["confirmed"],
+    "notify": ["to", "template"],
 }
 
 # What the service desk itself writes into task data that a condition may read, for the

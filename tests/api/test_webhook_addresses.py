@@ -15,12 +15,14 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import WebhookDelivery, WebhookEndpoint
+from app.models import OutboxMessage, WebhookEndpoint
 from app.services import webhook_targets, webhooks
 from app.services.webhook_targets import UnusableURL, special_purpose, target
 from app.services.webhooks import deliver_due
 from tests.factories import file, user
 from tests.views.helpers import html
+
+WEBHOOKS = OutboxMessage.channel == "webhook"  # the outbox rows that are webhook deliveries
 
 PRIVATE = "The address is private or internal"
 
@@ -642,7 +644,7 @@ def test_a_delivery_to_loopback_fails_for_good_end_to_end(app, monkeypatch, demo
     file()
     assert deliver_due() == 1
     db.session.rollback()
-    [delivery] = db.session.scalars(select(WebhookDelivery)).all()
+    [delivery] = db.session.scalars(select(OutboxMessage).where(WEBHOOKS)).all()
     assert (delivery.status, delivery.attempts, delivery.response_status) == ("failed", 1, None)
     assert delivery.last_error.startswith(PRIVATE)
     assert receiver.connections == 0 and network.attempts == []
@@ -708,9 +710,9 @@ def failing(receiver) -> WebhookEndpoint:
     return endpoint
 
 
-def the_delivery() -> WebhookDelivery:
+def the_delivery() -> OutboxMessage:
     db.session.rollback()
-    return db.session.scalars(select(WebhookDelivery)).one()
+    return db.session.scalars(select(OutboxMessage).where(WEBHOOKS)).one()
 
 
 def test_a_long_refusal_shows_only_a_short_escaped_excerpt(demo, listeners, browser):

@@ -14,7 +14,7 @@ import time_machine
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import WEBHOOK_EVENTS, Category, WebhookDelivery, WebhookEndpoint
+from app.models import WEBHOOK_EVENTS, Category, OutboxMessage, WebhookEndpoint
 from app.services import requests, webhooks, workflow
 from app.services.background import run_pass
 from app.services.webhooks import deliver_due
@@ -22,9 +22,12 @@ from app.sqlite import writing
 from tests.factories import file, open_task, request_at, user
 from tests.views.helpers import html
 
+WEBHOOKS = OutboxMessage.channel == "webhook"  # the outbox rows that are webhook deliveries
+
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 LIFECYCLE = ["request.filed", "request.authorized", "request.approved", "ticket.assigned",
-             "ticket.started", "ticket.on_hold", "ticket.finished", "request.confirmed"]
+             "ticket.started", "ticket.on_hold", "ticket.resumed", "ticket.finished",
+             "request.confirmed"]
 
 
 class Receiver:
@@ -105,10 +108,10 @@ def register(receiver, by="admin@acme.test", events=WEBHOOK_EVENTS, url=None):
     return endpoint
 
 
-def deliveries(**filters) -> list[WebhookDelivery]:
+def deliveries(**filters) -> list[OutboxMessage]:
     db.session.rollback()  # a fresh snapshot
-    return db.session.query(WebhookDelivery).filter_by(**filters).order_by(
-        WebhookDelivery.id).all()
+    return db.session.query(OutboxMessage).filter(WEBHOOKS).filter_by(**filters).order_by(
+        OutboxMessage.id).all()
 
 
 def closed_port() -> int:
@@ -131,14 +134,14 @@ def test_each_lifecycle_event_arrives_once_signed(demo, receivers):
                       "authorize", {"decision": "reject", "comment": "No hay presupuesto"})
     db.session.commit()
 
-    assert deliver_due() == 10
+    assert deliver_due() == 11
     assert deliver_due() == 0  # nothing twice
 
     got = acme.accepted()
     assert [(p["request"]["number"], p["event"]) for p in got] == (
         [(req.number, e) for e in LIFECYCLE]
         + [(rejected.number, "request.filed"), (rejected.number, "request.rejected")])
-    assert len(acme.hits) == 10 and all(h["valid"] for h in acme.hits)
+    assert len(acme.hits) == 11 and all(h["valid"] for h in acme.hits)
     for hit, payload in zip(acme.hits, got, strict=True):
         h = hit["headers"]
         assert h["Content-Type"] == "application/json"
@@ -147,7 +150,7 @@ def test_each_lifecycle_event_arrives_once_signed(demo, receivers):
         assert h["X-Mesa-Delivery"] == h["Idempotency-Key"] == payload["id"]
         assert hit["body"] == webhooks.encode(payload).encode()
         assert payload["tenant"] == "acme"
-    assert len({p["id"] for p in got}) == 10
+    assert len({p["id"] for p in got}) == 11
     assert got[0]["actor"]["email"] == "ana@acme.test"
     assert got[-1]["request"]["status"] == "rejected"
     assert globex.hits == []  # subscribed to everything, but of another tenant
@@ -319,7 +322,7 @@ def test_a_slow_receiver_blocks_no_writer(app, demo, receivers):
         with writing():
             file(title="Mientras tanto")
         if db.engine.dialect.name == "postgresql":  # the delivery row itself is not locked
-            db.session.execute(select(WebhookDelivery).with_for_update(nowait=True)).all()
+            db.session.execute(select(OutboxMessage).where(WEBHOOKS).with_for_update(nowait=True)).all()
             db.session.rollback()
         assert time.monotonic() - started < 5
         assert not acme.gate.is_set() and sender.is_alive()  # still waiting for the answer
@@ -451,7 +454,8 @@ def endpoints(demo):
                                 ("globex", "director@globex.test", "pedro@globex.test")):
         endpoint = register(None, by=by, url=f"https://{slug}.example/hook")
         file(requester)
-        d = db.session.scalars(select(WebhookDelivery).filter_by(endpoint_id=endpoint.id)).one()
+        d = db.session.scalars(select(OutboxMessage).where(
+            WEBHOOKS, OutboxMessage.endpoint_id == endpoint.id)).one()
         d.status, d.attempts, d.last_error = "failed", 8, "HTTP 500: boom"
         db.session.commit()
         out[slug] = (endpoint.id, d.id)
@@ -467,7 +471,8 @@ def _routes(endpoint_id, delivery_id):
 def _state():
     db.session.rollback()
     return (sorted((e.id, e.active) for e in db.session.query(WebhookEndpoint)),
-            sorted((d.id, d.status, d.attempts) for d in db.session.query(WebhookDelivery)))
+            sorted((d.id, d.status, d.attempts)
+                   for d in db.session.query(OutboxMessage).filter(WEBHOOKS)))
 
 
 @pytest.mark.parametrize("email", ["ana@acme.test", "director@acme.test",
@@ -601,8 +606,8 @@ def test_a_receiver_that_drips_its_answer_is_abandoned_at_the_deadline(demo, mon
     stop.set()
     listener.close()
     db.session.rollback()
-    delivery = db.session.scalars(select(WebhookDelivery).where(
-        WebhookDelivery.endpoint_id == endpoint.id)).one()
+    delivery = db.session.scalars(select(OutboxMessage).where(WEBHOOKS).where(
+        OutboxMessage.endpoint_id == endpoint.id)).one()
     assert delivery.status == "pending" and "within 1 s" in delivery.last_error
 
 

@@ -20,12 +20,15 @@ from sqlalchemy.exc import OperationalError
 
 from app import create_app
 from app.extensions import db
-from app.models import HistoryEvent, ProcessInstance, Tenant, WebhookDelivery, WebhookEndpoint
+from app.models import HistoryEvent, OutboxMessage, ProcessInstance, Tenant, WebhookEndpoint
 from app.models.base import utcnow
+from app.outbox import queue
 from app.services import background, webhooks, workflow
 from tests.faults.clients import PASSWORD
 from tests.multinode.servers import wait_until
 from tests.receiver import Receiver
+
+WEBHOOKS = OutboxMessage.channel == "webhook"  # the outbox rows that are webhook deliveries
 
 pytestmark = pytest.mark.faults
 
@@ -128,7 +131,7 @@ def test_a_pass_that_fails_does_not_end_its_thread(web, receiver, monkeypatch):
     wait_until(lambda: sum(receiver.hits.values()) == 1, 20, "the webhook", interval=0.1)
     assert failures == ["job", "job", "session"]
     assert runner_thread("webhooks") is thread  # the same thread all along: it never died
-    (status,) = fresh(select(WebhookDelivery.status)).scalars().all()
+    (status,) = fresh(select(OutboxMessage.status).where(WEBHOOKS)).scalars().all()
     assert status == "delivered"
 
 
@@ -175,7 +178,7 @@ def test_a_timer_whose_runner_died_mid_fire_fires_once_after_its_lease(web, monk
 def test_a_webhook_sent_but_not_recorded_is_sent_again_with_its_key(web, receiver,
                                                                    monkeypatch):
     webhooks_to(receiver.url, ["request.filed"])
-    record = webhooks._record
+    record = queue.record
     died = threading.Event()
 
     def die_before_recording(claim, outcome):
@@ -184,14 +187,14 @@ def test_a_webhook_sent_but_not_recorded_is_sent_again_with_its_key(web, receive
             raise SystemExit  # sent, answered 204, never recorded
         return record(claim, outcome)
 
-    monkeypatch.setattr(webhooks, "_record", die_before_recording)
+    monkeypatch.setattr(queue, "record", die_before_recording)
     file_request(web)
     first = runner_thread("webhooks")
     assert died.wait(20), "the webhook was not sent"
     first.join(10)
     assert not first.is_alive()
     (key,) = receiver.hits
-    delivery = fresh(select(WebhookDelivery)).scalar_one()
+    delivery = fresh(select(OutboxMessage).where(WEBHOOKS)).scalar_one()
     assert (delivery.status, delivery.attempts) == ("pending", 1)
     lease_ends = delivery.next_attempt_at
 
@@ -200,11 +203,11 @@ def test_a_webhook_sent_but_not_recorded_is_sent_again_with_its_key(web, receive
     assert again is not None and again is not first
 
     def delivered():
-        return fresh(select(WebhookDelivery.status)).scalar_one() == "delivered"
+        return fresh(select(OutboxMessage.status).where(WEBHOOKS)).scalar_one() == "delivered"
 
     wait_until(delivered, WEBHOOK_LEASE_SECONDS + 20, "the second attempt", interval=0.2)
     time.sleep(1)
-    delivery = fresh(select(WebhookDelivery)).scalar_one()
+    delivery = fresh(select(OutboxMessage).where(WEBHOOKS)).scalar_one()
     assert receiver.hits == {key: 2}  # the same key twice: the receiver dedupes on it
     assert (delivery.status, delivery.attempts, delivery.idempotency_key) == (
         "delivered", 2, key)

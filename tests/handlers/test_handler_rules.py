@@ -216,7 +216,7 @@ def test_each_step_announces_its_webhook_event():
     assert events == {
         "authorize": "request.authorized", "evaluate": "request.approved",
         "assign": "ticket.assigned", "start": "ticket.started", "hold": "ticket.on_hold",
-        "resume": None, "finish": "ticket.finished", "confirm": "request.confirmed",
+        "resume": "ticket.resumed", "finish": "ticket.finished", "confirm": "request.confirmed",
         "resubmit": None}
     assert set(events.values()) - {None} <= set(WEBHOOK_EVENTS)
     rejected = TASK_HANDLERS["authorize"].event({"decision": "reject", "comment": "No"})
@@ -224,7 +224,7 @@ def test_each_step_announces_its_webhook_event():
 
 
 @pytest.mark.parametrize("decision,event", [
-    ("approve", "request.approved"), ("reject", "request.rejected"), ("return", None)])
+    ("approve", "request.approved"), ("reject", "request.rejected"), ("return", "request.returned")])
 def test_an_evaluation_keeps_cost_and_staff_only_when_approved(decision, event):
     handler = TASK_HANDLERS["evaluate"]
     data = {"decision": decision, "estimated_cost": Decimal("150.50"),

@@ -12,13 +12,15 @@ import time_machine
 
 from app import create_app
 from app.extensions import db
-from app.models import HistoryEvent, ServiceRequest, WebhookDelivery
+from app.models import HistoryEvent, OutboxMessage, ServiceRequest
 from app.models.base import utcnow
 from app.services import background, webhooks
 from tests.factories import request_at, user
 from tests.receiver import Receiver
 
-THREADS = {"background-timers", "background-webhooks"}
+WEBHOOKS = OutboxMessage.channel == "webhook"  # the outbox rows that are webhook deliveries
+
+THREADS = {"background-timers", "background-webhooks", "background-messages"}
 
 
 @pytest.fixture
@@ -95,7 +97,8 @@ def test_the_runner_fires_a_due_timer_and_delivers_its_webhook_then_stops(
     assert wait_for(lambda: receiver.bodies), "the webhook was not delivered"
     (payload,) = receiver.bodies
     assert payload["event"] == "request.closed" and payload["request"]["id"] == req.id
-    delivery = db.session.query(WebhookDelivery).filter_by(endpoint_id=endpoint.id).one()
+    delivery = db.session.query(OutboxMessage).filter(
+        WEBHOOKS, OutboxMessage.endpoint_id == endpoint.id).one()
     assert delivery.status == "delivered"
     assert db.session.query(HistoryEvent).filter_by(request_id=req.id,
                                                     action="auto_closed").count() == 1

@@ -164,9 +164,9 @@ def test_the_celery_dispatcher_fans_webhooks_out_per_endpoint(app, demo, eager_c
         register(receiver, events=["request.filed"])
         request_at("Task_Authorize")
         request_at("Task_Authorize")
-        assert tasks.dispatch_webhooks() == 1               # one endpoint, two deliveries
+        assert tasks.dispatch_outbox() == 1               # one endpoint, two deliveries
         assert [p["event"] for p in receiver.accepted()] == ["request.filed"] * 2
-        assert tasks.dispatch_webhooks() == 0
+        assert tasks.dispatch_outbox() == 0
     finally:
         receiver.close()
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import time_machine
 
 from app.extensions import db
-from app.models import HistoryEvent, HumanTask, OutboxMessage, ProcessInstance
+from app.models import HistoryEvent, HumanTask, Notification, ProcessInstance
 from app.services.background import run_due_timers
 from tests.factories import request_at
 
@@ -45,9 +45,11 @@ def test_authorization_reminder_fires_once_with_several_runners(app, demo):
         reminders = db.session.query(HistoryEvent).filter_by(request_id=req.id,
                                                              action="reminder_sent").count()
         assert reminders == 1
-        notices = db.session.query(OutboxMessage).filter_by(request_id=req.id).all()
-        assert [(n.kind, n.recipient.email if hasattr(n, "recipient") else n.recipient_id)
-                for n in notices] and len(notices) == 1
+        (notice,) = db.session.query(Notification).filter_by(request_id=req.id,
+                                                             event="task.reminder").all()
+        assert notice.user.email == "jefe.finanzas@acme.test" and notice.task_id == task.id
+        assert [(m.channel, m.address) for m in notice.messages] == [
+            ("email", "jefe.finanzas@acme.test")]  # one e-mail, however many runners
         still_open = db.session.query(HumanTask).filter_by(request_id=req.id, status="open")
         assert [t.spec_id for t in still_open] == ["Task_Authorize"]
         instance = db.session.query(ProcessInstance).filter_by(request_id=req.id).one()

@@ -14,9 +14,9 @@ from app.models import (
     Category,
     HistoryEvent,
     HumanTask,
+    OutboxMessage,
     ProcessInstance,
     ServiceRequest,
-    WebhookDelivery,
     WebhookEndpoint,
 )
 from app.models.base import utcnow
@@ -31,6 +31,8 @@ from tests.incidents import (
     state,
     store_version,
 )
+
+WEBHOOKS = OutboxMessage.channel == "webhook"  # the outbox rows that are webhook deliveries
 
 REQUESTER, HEAD = "ana@acme.test", "jefe.finanzas@acme.test"
 
@@ -570,7 +572,7 @@ def test_a_rejection_runs_the_diagrams_operations_as_the_heads_step_and_is_annou
     req = db.session.get(ServiceRequest, req.id)
     assert req.status == "rejected"
     assert "status_changed" not in actions(req.id)
-    (delivery,) = db.session.scalars(select(WebhookDelivery)).all()
+    (delivery,) = db.session.scalars(select(OutboxMessage).where(WEBHOOKS)).all()
     assert delivery.event == "request.rejected"
     assert delivery.payload["actor"]["id"] == head.id
 

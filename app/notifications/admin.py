@@ -1,0 +1,198 @@
+"""The tenant admin's notification pages: the tenant's default channels and sender name, the
+wording of each notice (edited with a preview), the WhatsApp template of each event, and the
+log of sent messages (with their status, and sending again what failed)."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from app import policy
+from app.extensions import db, login_manager
+from app.models import OutboxMessage, Tenant
+from app.notifications import service, whatsapp_templates, wording
+from app.notifications.catalog import CHANNEL_LABELS, CHANNELS, EVENTS, GROUP_LABELS, GROUPS
+from app.notifications.channels import MESSAGE_CHANNELS, configured
+from app.notifications.defaults import LOCALES
+from app.outbox import queue
+from app.views.common import MAX_ID
+
+bp = Blueprint("notifications_admin", __name__, url_prefix="/admin/notifications",
+               template_folder="templates")
+LOG_PAGE = 50
+LOCALE_LABELS = {"es": "Español", "en": "English"}
+
+
+@bp.before_request
+def _tenant_admins_only():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not policy.can_manage_notifications(current_user):
+        abort(404)
+    return None
+
+
+def _tenant() -> Tenant:
+    return db.session.get(Tenant, current_user.tenant_id)
+
+
+def _key_or_404(key: str, locale: str) -> None:
+    if locale not in LOCALES or not wording.is_known(key):
+        abort(404)
+    if key.startswith("custom.") and key not in wording.custom_keys(current_user.tenant_id) \
+            and request.method == "GET" and not request.args.get("new"):
+        abort(404)
+
+
+def _settings_page(errors=None, status=200, sender=None):
+    tenant = _tenant()
+    settings = tenant.settings or {}
+    page = render_template(
+        "notifications/admin.html", defaults=service.tenant_defaults(tenant),
+        groups=GROUPS, group_labels=GROUP_LABELS, channels=CHANNELS,
+        channel_labels=CHANNEL_LABELS, events=EVENTS, locales=LOCALES,
+        locale_labels=LOCALE_LABELS, customized=wording.customized(tenant.id),
+        custom_keys=wording.custom_keys(tenant.id),
+        whatsapp=settings.get("whatsapp_templates") or {},
+        sender=sender if sender is not None else settings.get("mail_sender_name", ""),
+        configured=configured(), errors=errors or {})
+    return page, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("")
+def index():
+    return _settings_page()
+
+
+@bp.post("/defaults")
+def save_defaults():
+    tenant = _tenant()
+    sender = (request.form.get("sender") or "").strip()
+    try:
+        chosen = service.clean_channels(
+            {group: request.form.getlist(f"channels-{group}") for group in GROUPS})
+    except ValidationError as exc:
+        db.session.rollback()
+        return _settings_page(exc.messages, 422, sender)
+    if len(sender) > 100 or any(c in sender for c in "\r\n<>\"@"):
+        db.session.rollback()
+        return _settings_page({"sender": [_("A plain name of at most 100 characters.")]},
+                              422, sender)
+    service.set_tenant_defaults(tenant, chosen)
+    tenant.settings = {**(tenant.settings or {}), "mail_sender_name": sender}
+    db.session.commit()
+    flash(_("The defaults were saved; each person's own choices still apply."), "success")
+    return redirect(url_for("notifications_admin.index"))
+
+
+@bp.post("/whatsapp/<key>")
+def save_whatsapp(key: str):
+    if not wording.is_known(key):
+        abort(404)
+    tenant = _tenant()
+    chosen = dict((tenant.settings or {}).get("whatsapp_templates") or {})
+    if request.form.get("name", "").strip():
+        try:
+            chosen[key] = whatsapp_templates.clean({
+                "name": request.form.get("name"), "language": request.form.get("language"),
+                "parameters": (request.form.get("parameters") or "").replace(",", " ").split()})
+        except ValueError as exc:
+            db.session.rollback()
+            return _settings_page({f"whatsapp-{key}": [str(exc)]}, 422)
+    else:
+        chosen.pop(key, None)
+    tenant.settings = {**(tenant.settings or {}), "whatsapp_templates": chosen}
+    db.session.commit()
+    flash(_("The WhatsApp template was saved."), "success")
+    return redirect(url_for("notifications_admin.index") + "#whatsapp")
+
+
+@bp.post("/custom")
+def new_custom():
+    try:
+        key = wording.new_custom_key(current_user.tenant_id, request.form.get("name", ""))
+    except ValidationError as exc:
+        db.session.rollback()
+        return _settings_page({"custom": exc.messages.get("name", [])}, 422)
+    return redirect(url_for("notifications_admin.template", key=key, locale=LOCALES[0], new=1))
+
+
+def _editor(key, locale, values, errors=None, shown=None, status=200):
+    page = render_template(
+        "notifications/template.html", key=key, locale=locale, values=values,
+        errors=errors or {}, preview=shown, events=EVENTS, locales=LOCALES,
+        locale_labels=LOCALE_LABELS, variables=wording.sandbox.VARIABLES,
+        filters=sorted(wording.sandbox.FILTERS),
+        is_custom=key.startswith("custom."),
+        saved=wording.row_of(current_user.tenant_id, key, locale) is not None)
+    return page, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/templates/<key>/<locale>")
+def template(key: str, locale: str):
+    _key_or_404(key, locale)
+    values = wording.current(current_user.tenant_id, key, locale)
+    return _editor(key, locale, values, shown=wording.preview(
+        current_user, _tenant(), key, locale, values))
+
+
+@bp.post("/templates/<key>/<locale>")
+def save_template(key: str, locale: str):
+    _key_or_404(key, locale)
+    values = {part: request.form.get(part, "") for part in wording.LIMITS}
+    action = request.form.get("action")
+    if action == "reset":
+        wording.reset(current_user.tenant_id, key, locale)
+        db.session.commit()
+        flash(_("The product's wording is back."), "success")
+        return redirect(url_for("notifications_admin.template", key=key, locale=locale))
+    try:
+        shown = wording.preview(current_user, _tenant(), key, locale, values)
+    except ValidationError as exc:
+        db.session.rollback()
+        return _editor(key, locale, values, exc.messages, status=422)
+    if action == "preview":
+        db.session.rollback()
+        return _editor(key, locale, values, shown=shown)
+    wording.save(current_user, key, locale, values)
+    db.session.commit()
+    flash(_("The wording was saved; new messages use it."), "success")
+    return redirect(url_for("notifications_admin.template", key=key, locale=locale))
+
+
+@bp.route("/log")
+def log():
+    before = request.args.get("before", type=int)
+    channel = request.args.get("channel")
+    status = request.args.get("status")
+    query = (select(OutboxMessage)
+             .where(OutboxMessage.tenant_id == current_user.tenant_id,
+                    OutboxMessage.channel.in_(MESSAGE_CHANNELS))
+             .order_by(OutboxMessage.id.desc()).limit(LOG_PAGE + 1))
+    if before and 0 < before <= MAX_ID:
+        query = query.where(OutboxMessage.id < before)
+    if channel in MESSAGE_CHANNELS:
+        query = query.where(OutboxMessage.channel == channel)
+    if status in ("pending", "delivered", "failed", "unsent"):
+        query = query.where(OutboxMessage.status == status)
+    rows = list(db.session.scalars(query))
+    page = render_template("notifications/log.html", rows=rows[:LOG_PAGE],
+                           older=len(rows) > LOG_PAGE, channel=channel, status=status,
+                           channels=MESSAGE_CHANNELS, events=EVENTS)
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/log/<int:message_id>/resend")
+def resend(message_id: int):
+    message = db.session.scalar(select(OutboxMessage).where(
+        OutboxMessage.tenant_id == current_user.tenant_id, OutboxMessage.id == message_id,
+        OutboxMessage.channel.in_(MESSAGE_CHANNELS))) if 0 < message_id <= MAX_ID else None
+    if message is None:
+        abort(404)
+    if queue.resend(message):
+        db.session.commit()
+        flash(_("Queued again; it is sent within a minute."), "success")
+    else:
+        flash(_("Only a failed or unsent message can be sent again."), "error")
+    return redirect(url_for("notifications_admin.log"))

@@ -1,0 +1,57 @@
+"""What notifies whom: the events, the groups a person chooses channels for, the channels."""
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+CHANNELS = ("inapp", "email", "sms", "whatsapp")
+CHANNEL_LABELS = {
+    "inapp": _l("In the application"),
+    "email": _l("E-mail"),
+    "sms": _l("Text message (SMS)"),
+    "whatsapp": _l("WhatsApp"),
+}
+
+GROUPS = ("tasks", "requests", "tickets", "comments", "process")
+GROUP_LABELS = {
+    "tasks": _l("Tasks waiting for me, and their reminders"),
+    "requests": _l("How my requests move along"),
+    "tickets": _l("Tickets assigned to me"),
+    "comments": _l("Comments on my requests and tickets"),
+    "process": _l("Messages a process sends"),
+}
+# What a person gets when neither they nor their tenant chose otherwise.
+DEFAULT_CHANNELS = {group: ["inapp", "email"] for group in GROUPS}
+
+
+@dataclass(frozen=True)
+class Event:
+    group: str
+    label: object   # lazy string: the event's name on the preferences and template pages
+    rank: int = 1   # the person's one notice of a step is the event of the highest rank
+
+
+EVENTS = {
+    "task.waiting": Event("tasks", _l("A task waits for you"), rank=0),
+    "task.reminder": Event("tasks", _l("Reminder of a task that waits for you")),
+    "request.authorized": Event("requests", _l("Your request was authorized")),
+    "request.rejected": Event("requests", _l("Your request was rejected")),
+    "request.approved": Event("requests", _l("Your request was approved")),
+    "request.returned": Event("requests", _l("Your request was returned for more information")),
+    "ticket.assigned": Event("requests", _l("Your request was assigned to a worker")),
+    "ticket.started": Event("requests", _l("Work on your request started")),
+    "ticket.on_hold": Event("requests", _l("Work on your request is on hold")),
+    "ticket.resumed": Event("requests", _l("Work on your request resumed")),
+    "ticket.finished": Event("requests", _l("Your request is finished: confirm and rate it")),
+    "ticket.assigned_to_you": Event("tickets", _l("A ticket was assigned to you")),
+    "request.comment": Event("comments", _l("A comment on your request")),
+    "ticket.comment": Event("comments", _l("A comment on a ticket assigned to you")),
+    "process.message": Event("process", _l("A message of the process")),
+}
+
+# Lifecycle (webhook) events whose notice goes to the requester.
+TO_REQUESTER = ("request.authorized", "request.rejected", "request.approved",
+                "request.returned", "ticket.assigned", "ticket.started", "ticket.on_hold",
+                "ticket.resumed", "ticket.finished")
+
+CUSTOM_PREFIX = "custom."  # a tenant's own messages, sent by a diagram's ``notify`` task

@@ -1,0 +1,186 @@
+"""The product's wording of every notice, in Spanish and English: what a tenant starts from and
+what it gets for whatever it did not rewrite. Each is (subject, text, sms); the e-mail's HTML is
+made from the text unless a tenant writes its own."""
+
+_FOOT = {
+    "es": "\n\nÁbrala aquí: {{ link }}\n\n{{ tenant_name }} · Mesa de Servicios",
+    "en": "\n\nOpen it here: {{ link }}\n\n{{ tenant_name }} · Mesa de Servicios",
+}
+
+_ES = {
+    "task.waiting": (
+        "{{ request_number }}: «{{ step }}» le espera",
+        "Hola {{ recipient_name }}:\n\nLa solicitud {{ request_number }} «{{ request_title }}» "
+        "espera su paso «{{ step }}».",
+        "{{ request_number }}: «{{ step }}» le espera. {{ link }}"),
+    "task.reminder": (
+        "Recordatorio: {{ request_number }} espera su autorización",
+        "Hola {{ recipient_name }}:\n\nLe recordamos que la solicitud {{ request_number }} "
+        "«{{ request_title }}» sigue esperando su paso «{{ step }}».",
+        "Recordatorio: {{ request_number }} espera «{{ step }}». {{ link }}"),
+    "request.authorized": (
+        "{{ request_number }} fue autorizada",
+        "Hola {{ recipient_name }}:\n\n{{ actor_name }} autorizó su solicitud "
+        "{{ request_number }} «{{ request_title }}». Ahora la evalúa la dirección de servicios."
+        "{% if comment %}\n\nComentario: {{ comment }}{% endif %}",
+        "{{ request_number }} fue autorizada. {{ link }}"),
+    "request.rejected": (
+        "{{ request_number }} fue rechazada",
+        "Hola {{ recipient_name }}:\n\n{{ actor_name }} rechazó su solicitud "
+        "{{ request_number }} «{{ request_title }}».{% if comment %}\n\nMotivo: {{ comment }}"
+        "{% endif %}",
+        "{{ request_number }} fue rechazada. {{ link }}"),
+    "request.approved": (
+        "{{ request_number }} fue aprobada",
+        "Hola {{ recipient_name }}:\n\nSu solicitud {{ request_number }} «{{ request_title }}» "
+        "fue aprobada; pronto se asignará a un trabajador.",
+        "{{ request_number }} fue aprobada. {{ link }}"),
+    "request.returned": (
+        "{{ request_number }} necesita más información",
+        "Hola {{ recipient_name }}:\n\n{{ actor_name }} devolvió su solicitud "
+        "{{ request_number }} «{{ request_title }}» para que la complete."
+        "{% if comment %}\n\nQué falta: {{ comment }}{% endif %}",
+        "{{ request_number }} necesita más información. {{ link }}"),
+    "ticket.assigned": (
+        "{{ request_number }} fue asignada a {{ worker_name }}",
+        "Hola {{ recipient_name }}:\n\nSu solicitud {{ request_number }} «{{ request_title }}» "
+        "fue asignada a {{ worker_name }} (orden {{ ticket_number }}).",
+        "{{ request_number }} asignada a {{ worker_name }}. {{ link }}"),
+    "ticket.started": (
+        "Comenzó el trabajo en {{ request_number }}",
+        "Hola {{ recipient_name }}:\n\n{{ actor_name }} comenzó a trabajar en su solicitud "
+        "{{ request_number }} «{{ request_title }}».",
+        "Comenzó el trabajo en {{ request_number }}. {{ link }}"),
+    "ticket.on_hold": (
+        "{{ request_number }} está en espera",
+        "Hola {{ recipient_name }}:\n\nEl trabajo en su solicitud {{ request_number }} "
+        "«{{ request_title }}» quedó en espera.{% if comment %}\n\nMotivo: {{ comment }}"
+        "{% endif %}",
+        "{{ request_number }} en espera{% if comment %}: {{ comment }}{% endif %}. {{ link }}"),
+    "ticket.resumed": (
+        "Se reanudó el trabajo en {{ request_number }}",
+        "Hola {{ recipient_name }}:\n\nSe reanudó el trabajo en su solicitud "
+        "{{ request_number }} «{{ request_title }}».",
+        "Se reanudó {{ request_number }}. {{ link }}"),
+    "ticket.finished": (
+        "{{ request_number }} está terminada: confírmela y califíquela",
+        "Hola {{ recipient_name }}:\n\n{{ actor_name }} terminó el trabajo de su solicitud "
+        "{{ request_number }} «{{ request_title }}». Confirme que quedó bien y califique el "
+        "servicio.",
+        "{{ request_number }} terminada: confírmela y califíquela. {{ link }}"),
+    "ticket.assigned_to_you": (
+        "Se le asignó la orden {{ ticket_number }}",
+        "Hola {{ recipient_name }}:\n\nSe le asignó la orden {{ ticket_number }} de la "
+        "solicitud {{ request_number }} «{{ request_title }}».",
+        "Se le asignó {{ ticket_number }} ({{ request_number }}). {{ link }}"),
+    "request.comment": (
+        "Nuevo comentario en {{ request_number }}",
+        "Hola {{ recipient_name }}:\n\n{{ actor_name }} comentó su solicitud "
+        "{{ request_number }} «{{ request_title }}»:\n\n{{ comment }}",
+        "{{ actor_name }} comentó {{ request_number }}. {{ link }}"),
+    "ticket.comment": (
+        "Nuevo comentario en {{ ticket_number }}",
+        "Hola {{ recipient_name }}:\n\n{{ actor_name }} comentó la solicitud "
+        "{{ request_number }} «{{ request_title }}» de su orden {{ ticket_number }}:\n\n"
+        "{{ comment }}",
+        "{{ actor_name }} comentó {{ request_number }}. {{ link }}"),
+    "process.message": (
+        "Novedad de {{ request_number }}",
+        "Hola {{ recipient_name }}:\n\nHay novedades en la solicitud {{ request_number }} "
+        "«{{ request_title }}» (estado: {{ request_status }}).",
+        "Novedad de {{ request_number }}. {{ link }}"),
+}
+
+_EN = {
+    "task.waiting": (
+        "{{ request_number }}: “{{ step }}” waits for you",
+        "Hello {{ recipient_name }},\n\nRequest {{ request_number }} “{{ request_title }}” "
+        "waits for your step “{{ step }}”.",
+        "{{ request_number }}: “{{ step }}” waits for you. {{ link }}"),
+    "task.reminder": (
+        "Reminder: {{ request_number }} waits for your authorization",
+        "Hello {{ recipient_name }},\n\nA reminder that request {{ request_number }} "
+        "“{{ request_title }}” still waits for your step “{{ step }}”.",
+        "Reminder: {{ request_number }} waits for “{{ step }}”. {{ link }}"),
+    "request.authorized": (
+        "{{ request_number }} was authorized",
+        "Hello {{ recipient_name }},\n\n{{ actor_name }} authorized your request "
+        "{{ request_number }} “{{ request_title }}”. General services now evaluate it."
+        "{% if comment %}\n\nComment: {{ comment }}{% endif %}",
+        "{{ request_number }} was authorized. {{ link }}"),
+    "request.rejected": (
+        "{{ request_number }} was rejected",
+        "Hello {{ recipient_name }},\n\n{{ actor_name }} rejected your request "
+        "{{ request_number }} “{{ request_title }}”.{% if comment %}\n\nReason: {{ comment }}"
+        "{% endif %}",
+        "{{ request_number }} was rejected. {{ link }}"),
+    "request.approved": (
+        "{{ request_number }} was approved",
+        "Hello {{ recipient_name }},\n\nYour request {{ request_number }} "
+        "“{{ request_title }}” was approved; a worker will be assigned soon.",
+        "{{ request_number }} was approved. {{ link }}"),
+    "request.returned": (
+        "{{ request_number }} needs more information",
+        "Hello {{ recipient_name }},\n\n{{ actor_name }} returned your request "
+        "{{ request_number }} “{{ request_title }}” for you to complete."
+        "{% if comment %}\n\nWhat is missing: {{ comment }}{% endif %}",
+        "{{ request_number }} needs more information. {{ link }}"),
+    "ticket.assigned": (
+        "{{ request_number }} was assigned to {{ worker_name }}",
+        "Hello {{ recipient_name }},\n\nYour request {{ request_number }} "
+        "“{{ request_title }}” was assigned to {{ worker_name }} (ticket {{ ticket_number }}).",
+        "{{ request_number }} assigned to {{ worker_name }}. {{ link }}"),
+    "ticket.started": (
+        "Work on {{ request_number }} started",
+        "Hello {{ recipient_name }},\n\n{{ actor_name }} started working on your request "
+        "{{ request_number }} “{{ request_title }}”.",
+        "Work on {{ request_number }} started. {{ link }}"),
+    "ticket.on_hold": (
+        "{{ request_number }} is on hold",
+        "Hello {{ recipient_name }},\n\nWork on your request {{ request_number }} "
+        "“{{ request_title }}” is on hold.{% if comment %}\n\nReason: {{ comment }}{% endif %}",
+        "{{ request_number }} on hold{% if comment %}: {{ comment }}{% endif %}. {{ link }}"),
+    "ticket.resumed": (
+        "Work on {{ request_number }} resumed",
+        "Hello {{ recipient_name }},\n\nWork on your request {{ request_number }} "
+        "“{{ request_title }}” resumed.",
+        "{{ request_number }} resumed. {{ link }}"),
+    "ticket.finished": (
+        "{{ request_number }} is finished: confirm and rate it",
+        "Hello {{ recipient_name }},\n\n{{ actor_name }} finished the work on your request "
+        "{{ request_number }} “{{ request_title }}”. Please confirm it was done well and rate "
+        "the service.",
+        "{{ request_number }} finished: confirm and rate it. {{ link }}"),
+    "ticket.assigned_to_you": (
+        "Ticket {{ ticket_number }} was assigned to you",
+        "Hello {{ recipient_name }},\n\nTicket {{ ticket_number }} of request "
+        "{{ request_number }} “{{ request_title }}” was assigned to you.",
+        "{{ ticket_number }} ({{ request_number }}) assigned to you. {{ link }}"),
+    "request.comment": (
+        "New comment on {{ request_number }}",
+        "Hello {{ recipient_name }},\n\n{{ actor_name }} commented on your request "
+        "{{ request_number }} “{{ request_title }}”:\n\n{{ comment }}",
+        "{{ actor_name }} commented on {{ request_number }}. {{ link }}"),
+    "ticket.comment": (
+        "New comment on {{ ticket_number }}",
+        "Hello {{ recipient_name }},\n\n{{ actor_name }} commented on request "
+        "{{ request_number }} “{{ request_title }}” of your ticket {{ ticket_number }}:\n\n"
+        "{{ comment }}",
+        "{{ actor_name }} commented on {{ request_number }}. {{ link }}"),
+    "process.message": (
+        "News on {{ request_number }}",
+        "Hello {{ recipient_name }},\n\nThere is news on request {{ request_number }} "
+        "“{{ request_title }}” (status: {{ request_status }}).",
+        "News on {{ request_number }}. {{ link }}"),
+}
+
+DEFAULTS = {"es": _ES, "en": _EN}
+LOCALES = tuple(DEFAULTS)
+
+
+def default(event: str, locale: str) -> tuple[str, str, str]:
+    """(subject, text, sms) the product says for ``event`` in ``locale``; a tenant's own
+    message (``custom.*``) without wording of its own says what ``process.message`` says."""
+    texts = DEFAULTS.get(locale, _ES)
+    subject, text, sms = texts.get(event, texts["process.message"])
+    return subject, text + _FOOT[locale if locale in _FOOT else "es"], sms

@@ -1,0 +1,121 @@
+"""Sending a notice's e-mail, SMS and WhatsApp messages: the outbox's senders for those
+channels. Each reads the notice and its person afresh (someone deactivated since gets nothing),
+composes the wording in their language and hands it to its channel's adapter."""
+
+import hashlib
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+
+from flask import current_app
+
+from app.extensions import db
+from app.models import Notification, Tenant, User
+from app.notifications.channels import configured
+from app.notifications.channels.email import SmtpSettings, send_email
+from app.notifications.compose import Composed, compose
+from app.outbox import queue
+from app.outbox.outcome import Outcome
+
+
+def _subject_of(claim: queue.Claim) -> tuple[Notification, User, Tenant] | Outcome:
+    """The notice, its person and tenant; or why nothing is sent."""
+    reason = configured()[claim.channel]
+    if reason:
+        return Outcome.not_sent(reason)
+    notification = db.session.get(Notification, claim.notification_id)
+    if notification is None or notification.tenant_id != claim.tenant_id:
+        return Outcome.not_sent("The notice no longer exists.")
+    user = db.session.get(User, notification.user_id)
+    if user is None or not user.active or user.tenant_id != claim.tenant_id:
+        return Outcome.not_sent("The person's account is deactivated.")
+    return notification, user, db.session.get(Tenant, claim.tenant_id)
+
+
+def _composed(claim: queue.Claim) -> tuple[Composed, User, Tenant] | Outcome:
+    found = _subject_of(claim)
+    if isinstance(found, Outcome):
+        return found
+    notification, user, tenant = found
+    return compose(notification, user, tenant, claim.payload.get("template")), user, tenant
+
+
+def email_message(claim: queue.Claim, composed: Composed, user: User,
+                  tenant: Tenant) -> EmailMessage:
+    config = current_app.config
+    sender = config["MAIL_FROM"]
+    domain = sender.rpartition("@")[2] or "localhost"
+    message = EmailMessage()
+    message["Subject"] = composed.subject
+    message["From"] = formataddr(((tenant.settings or {}).get("mail_sender_name")
+                                  or tenant.name, sender))
+    message["To"] = formataddr((user.name, user.email))
+    message["Date"] = formatdate(localtime=False)
+    # The same message keeps its id on every attempt: a mail client shows it once.
+    message["Message-ID"] = f"<{hashlib.sha256(claim.key.encode()).hexdigest()[:32]}@{domain}>"
+    message["List-Unsubscribe"] = f"<{composed.variables['preferences_link']}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(composed.text)
+    message.add_alternative(composed.html, subtype="html")
+    return message
+
+
+def send_email_claim(claim: queue.Claim) -> Outcome:
+    prepared = _composed(claim)
+    if isinstance(prepared, Outcome):
+        return prepared
+    composed, user, tenant = prepared
+    config = current_app.config
+    message = email_message(claim, composed, user, tenant)
+    db.session.rollback()  # nothing of the database stays open while the server answers
+    return send_email(SmtpSettings(
+        host=config["SMTP_HOST"], port=config["SMTP_PORT"], username=config["SMTP_USERNAME"],
+        password=config["SMTP_PASSWORD"], tls=config["SMTP_TLS"],
+        timeout=config["SMTP_TIMEOUT"]), message)
+
+
+def send_sms_claim(claim: queue.Claim) -> Outcome:
+    from app.notifications.channels.sms import TwilioSettings, send_sms
+
+    prepared = _composed(claim)
+    if isinstance(prepared, Outcome):
+        return prepared
+    composed, user, _tenant = prepared
+    if not user.phone:
+        return Outcome.not_sent("No phone number on the person's profile.")
+    config = current_app.config
+    db.session.rollback()
+    return send_sms(TwilioSettings(
+        base_url=config["TWILIO_BASE_URL"], account_sid=config["TWILIO_ACCOUNT_SID"],
+        auth_token=config["TWILIO_AUTH_TOKEN"], from_number=config["TWILIO_FROM"],
+        messaging_service_sid=config["TWILIO_MESSAGING_SERVICE_SID"]), user.phone, composed.sms)
+
+
+def send_whatsapp_claim(claim: queue.Claim) -> Outcome:
+    from app.notifications.channels.whatsapp import WhatsAppSettings, send_template
+    from app.notifications.whatsapp_templates import template_for
+
+    prepared = _composed(claim)
+    if isinstance(prepared, Outcome):
+        return prepared
+    composed, user, tenant = prepared
+    if not user.phone:
+        return Outcome.not_sent("No phone number on the person's profile.")
+    chosen = template_for(tenant, claim.payload.get("template") or claim.event)
+    if chosen is None:
+        return Outcome.not_sent("No WhatsApp template is set for this event.")
+    parameters = [composed.variables.get(name, "") for name in chosen["parameters"]]
+    config = current_app.config
+    db.session.rollback()
+    return send_template(WhatsAppSettings(
+        base_url=config["WHATSAPP_BASE_URL"], phone_number_id=config["WHATSAPP_PHONE_NUMBER_ID"],
+        access_token=config["WHATSAPP_TOKEN"]), user.phone, chosen["name"], chosen["language"],
+        parameters)
+
+
+def _lease() -> float:
+    return current_app.config["MESSAGE_LEASE_SECONDS"]
+
+
+for _name, _send in (("email", send_email_claim), ("sms", send_sms_claim),
+                     ("whatsapp", send_whatsapp_claim)):
+    queue.register(queue.Channel(_name, _send, _lease))

@@ -1,0 +1,143 @@
+"""A person's notices (the bell and its page) and their choices: what the pages and the API
+call. Every query is the person's own (their id and tenant), so nobody reads another's."""
+
+import re
+
+from flask_babel import gettext as _
+from marshmallow import ValidationError
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.models import Notification, NotificationPreference, Tenant, User
+from app.models.base import utcnow
+from app.notifications.catalog import CHANNELS, DEFAULT_CHANNELS, GROUPS
+
+PAGE = 20
+E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+
+
+def _mine(user: User):
+    return (Notification.tenant_id == user.tenant_id, Notification.user_id == user.id,
+            Notification.inapp.is_(True))
+
+
+def unread_count(user: User) -> int:
+    return db.session.scalar(select(func.count(Notification.id))
+                             .where(*_mine(user), Notification.read_at.is_(None))) or 0
+
+
+def page_of(user: User, before: int | None = None, limit: int = PAGE,
+            unread_only: bool = False) -> tuple[list[Notification], bool]:
+    """The person's notices, newest first, ``limit`` at a time; and whether older ones exist."""
+    query = select(Notification).where(*_mine(user)).order_by(Notification.id.desc())
+    if before:
+        query = query.where(Notification.id < before)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    rows = list(db.session.scalars(query.limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
+def find(user: User, notification_id: int) -> Notification | None:
+    return db.session.scalar(select(Notification).where(
+        *_mine(user), Notification.id == notification_id))
+
+
+def mark_read(notification: Notification) -> None:
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.flush()
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread notice of the person read; returns how many."""
+    result = db.session.execute(
+        update(Notification).where(*_mine(user), Notification.read_at.is_(None))
+        .values(read_at=utcnow()).execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+def safe_path(notification: Notification) -> str:
+    """Where opening the notice leads: a page of this site, never another site."""
+    path = str((notification.params or {}).get("path") or "")
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/notifications"
+    return path
+
+
+# -- preferences ---------------------------------------------------------------------------------
+
+def tenant_defaults(tenant: Tenant) -> dict[str, list[str]]:
+    chosen = (tenant.settings or {}).get("notification_defaults") or {}
+    return {group: list(chosen.get(group, DEFAULT_CHANNELS[group])) for group in GROUPS}
+
+
+def preferences_of(user: User) -> dict[str, list[str]]:
+    """The channels of each group for the person: their own choice, else the tenant's."""
+    chosen = tenant_defaults(db.session.get(Tenant, user.tenant_id))
+    for row in db.session.scalars(select(NotificationPreference).where(
+            NotificationPreference.tenant_id == user.tenant_id,
+            NotificationPreference.user_id == user.id)):
+        if row.event_group in chosen:
+            chosen[row.event_group] = [c for c in CHANNELS if c in row.channels]
+    return chosen
+
+
+def clean_channels(value: dict) -> dict[str, list[str]]:
+    """``{group: [channel, ...]}`` with known groups and channels only, else ValidationError."""
+    if not isinstance(value, dict):
+        raise ValidationError({"_schema": [_("Give the channels of each group.")]})
+    errors, clean = {}, {}
+    for group, channels in value.items():
+        if group not in GROUPS:
+            errors[str(group)[:40]] = [_("Unknown group. Known: %(names)s.",
+                                         names=", ".join(GROUPS))]
+            continue
+        if not isinstance(channels, list) or any(c not in CHANNELS for c in channels):
+            errors[group] = [_("Choose channels among: %(names)s.", names=", ".join(CHANNELS))]
+            continue
+        clean[group] = [c for c in CHANNELS if c in channels]
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def set_preferences(user: User, chosen: dict[str, list[str]]) -> None:
+    """Keep the person's choice for each group given (the others keep theirs)."""
+    rows = {row.event_group: row for row in db.session.scalars(
+        select(NotificationPreference).where(NotificationPreference.tenant_id == user.tenant_id,
+                                             NotificationPreference.user_id == user.id))}
+    for group, channels in chosen.items():
+        row = rows.get(group)
+        if row is None:
+            db.session.add(NotificationPreference(tenant_id=user.tenant_id, user_id=user.id,
+                                                  event_group=group, channels=channels))
+        else:
+            row.channels = channels
+    db.session.flush()
+
+
+def set_tenant_defaults(tenant: Tenant, chosen: dict[str, list[str]]) -> None:
+    settings = dict(tenant.settings or {})
+    settings["notification_defaults"] = {**tenant_defaults(tenant), **chosen}
+    tenant.settings = settings
+    db.session.flush()
+
+
+def clean_phone(value) -> str | None:
+    """A phone number as stored: E.164 (+, country code, number; spaces, dots, dashes and
+    parentheses typed with it are dropped); None for none; else ValidationError."""
+    text = re.sub(r"[\s().-]", "", str(value or ""))
+    if not text:
+        return None
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    if not E164.match(text):
+        raise ValidationError(_("Write the number with its country code, such as "
+                                "+57 300 123 4567."))
+    return text
+
+
+def set_phone(user: User, value) -> None:
+    user.phone = clean_phone(value)
+    db.session.flush()
