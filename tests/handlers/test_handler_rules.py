@@ -224,7 +224,8 @@ def test_each_step_announces_its_webhook_event():
 
 
 @pytest.mark.parametrize("decision,event", [
-    ("approve", "request.approved"), ("reject", "request.rejected"), ("return", "request.returned")])
+    ("approve", "request.approved"), ("reject", "request.rejected"),
+    ("return", "request.returned")])
 def test_an_evaluation_keeps_cost_and_staff_only_when_approved(decision, event):
     handler = TASK_HANDLERS["evaluate"]
     data = {"decision": decision, "estimated_cost": Decimal("150.50"),
