@@ -4,7 +4,7 @@ Predicates take the user explicitly. Anything a user may not see is answered as 
 the views, so another tenant's or unit's ids reveal nothing.
 """
 
-from sqlalchemy import any_, event, false, func, or_, select
+from sqlalchemy import any_, bindparam, event, false, func, null, or_, select
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -156,6 +156,33 @@ def is_task_candidate(user: User, task: HumanTask) -> bool:
     return task.unit_id in user.unit_ids(task.role)
 
 
+def _candidates_statements():
+    """The two statements of ``task_candidate_ids``, built once (their cache keys too): the
+    holders of roles in units, and the same with the units above a head's task's unit."""
+    tenant = bindparam("tenant_id")
+    base = (select(Membership.user_id, Membership.role, Membership.unit_id)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.tenant_id == tenant, User.tenant_id == tenant,
+                   User.active.is_(True),
+                   Membership.role.in_(bindparam("roles", expanding=True))))
+    plain = base.add_columns(null()).where(
+        Membership.unit_id.in_(bindparam("units", expanding=True)))
+    up = (select(Unit.id.label("id"), Unit.parent_id.label("parent_id"),
+                 Unit.id.label("task_unit"))
+          .where(Unit.tenant_id == tenant, Unit.id.in_(bindparam("heads_of", expanding=True)))
+          .cte("units_up", recursive=True))
+    up = up.union(select(Unit.id, Unit.parent_id, up.c.task_unit)
+                  .where(Unit.tenant_id == tenant, Unit.id == up.c.parent_id))
+    with_up = (base.add_columns(up.c.task_unit)
+               .outerjoin(up, (Membership.role == "unit_head") & (up.c.id == Membership.unit_id))
+               .where(or_(Membership.unit_id.in_(bindparam("units", expanding=True)),
+                          up.c.task_unit.is_not(None))))
+    return plain, with_up
+
+
+_CANDIDATES, _CANDIDATES_UP = _candidates_statements()
+
+
 def task_candidate_ids(tasks: list[HumanTask]) -> dict[int, list[int]]:
     """The active people each task is meant for, by task id: the same rule as
     ``is_task_candidate``, for many tasks in one query (a head's task: the heads of its unit
@@ -167,26 +194,22 @@ def task_candidate_ids(tasks: list[HumanTask]) -> dict[int, list[int]]:
             found[task.id].add(task.assigned_user_id)
         elif task.unit_id is not None:
             open_to_role.append(task)
-    if not open_to_role:
-        return {task_id: sorted(ids) for task_id, ids in found.items()}
-    tenant_id = open_to_role[0].tenant_id
-    units = {task.unit_id for task in open_to_role}
-    heads_of = {task.unit_id for task in open_to_role if task.role == "unit_head"}
-    # A head's task: the unit and every unit above it, walked up in the same statement.
-    up = (select(Unit.id.label("id"), Unit.parent_id.label("parent_id"),
-                 Unit.id.label("task_unit"))
-          .where(Unit.tenant_id == tenant_id, Unit.id.in_(heads_of or {0}))
-          .cte("units_up", recursive=True))
-    up = up.union(select(Unit.id, Unit.parent_id, up.c.task_unit)
-                  .where(Unit.tenant_id == tenant_id, Unit.id == up.c.parent_id))
-    rows = db.session.execute(
-        select(Membership.user_id, Membership.role, Membership.unit_id, up.c.task_unit)
-        .join(User, User.id == Membership.user_id)
-        .outerjoin(up, (Membership.role == "unit_head") & (up.c.id == Membership.unit_id))
-        .where(Membership.tenant_id == tenant_id, User.tenant_id == tenant_id,
-               User.active.is_(True),
-               Membership.role.in_({task.role for task in open_to_role}),
-               or_(Membership.unit_id.in_(units), up.c.task_unit.is_not(None))))
+    by_tenant: dict[int, list[HumanTask]] = {}
+    for task in open_to_role:
+        by_tenant.setdefault(task.tenant_id, []).append(task)
+    for tenant_id, of_tenant in by_tenant.items():
+        _add_candidates(found, tenant_id, of_tenant)
+    return {task_id: sorted(ids) for task_id, ids in found.items()}
+
+
+def _add_candidates(found: dict[int, set[int]], tenant_id: int,
+                    open_to_role: list[HumanTask]) -> None:
+    """The people of one tenant holding each task's role where it applies (one query)."""
+    heads_of = sorted({task.unit_id for task in open_to_role if task.role == "unit_head"})
+    rows = db.session.execute(_CANDIDATES_UP if heads_of else _CANDIDATES, {
+        "tenant_id": tenant_id,
+        "roles": sorted({task.role for task in open_to_role}),
+        "units": sorted({task.unit_id for task in open_to_role}), "heads_of": heads_of})
     for user_id, role, unit_id, task_unit in rows:
         for task in open_to_role:
             if task.role != role:
@@ -196,7 +219,6 @@ def task_candidate_ids(tasks: list[HumanTask]) -> dict[int, list[int]]:
                     found[task.id].add(user_id)
             elif unit_id == task.unit_id:
                 found[task.id].add(user_id)
-    return {task_id: sorted(ids) for task_id, ids in found.items()}
 
 
 def can_view_task(user: User, task: HumanTask | None) -> bool:

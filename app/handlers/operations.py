@@ -61,10 +61,11 @@ def create_ticket(ctx: OperationContext, params: dict, data: dict) -> dict:
     )
     db.session.add(ticket)  # before the helpers' query, whose autoflush would meet it half-made
     helper_ids = assignment.get("helper_ids") or []
-    if helper_ids:
-        ticket.helpers = list(db.session.scalars(
-            select(User).where(User.tenant_id == req.tenant_id, User.id.in_(helper_ids))
-        ))
+    # Set even when empty: who is told of the assignment reads it, and an empty list set here
+    # costs no query, where an unloaded one would.
+    ticket.helpers = list(db.session.scalars(
+        select(User).where(User.tenant_id == req.tenant_id, User.id.in_(helper_ids))
+    )) if helper_ids else []
     db.session.flush()
     history.record(req, "ticket_created", ctx.actor, ticket=ticket,
                    changes={"ticket": ticket.number})

@@ -138,10 +138,14 @@ def put_preferences(data):
     user = caller()
     try:
         chosen = service.clean_channels(data.get("channels") or {})
+    except ValidationError as exc:
+        db.session.rollback()
+        return problem(422, "Some values are not valid.", errors={"channels": exc.messages})
+    try:
         phone = service.clean_phone(data["phone"]) if "phone" in data else user.phone
     except ValidationError as exc:
         db.session.rollback()
-        return problem(422, "Some values are not valid.", errors=exc.messages)
+        return problem(422, "The phone number is not valid.", errors={"phone": exc.messages})
     wanted = {**service.preferences_of(user), **chosen}
     if not phone and any({"sms", "whatsapp"} & set(c) for c in wanted.values()):
         db.session.rollback()

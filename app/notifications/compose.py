@@ -46,9 +46,15 @@ def wording(tenant_id: int, template: str, locale: str) -> tuple[str, str, str, 
     return row.subject or subject, row.text or text, row.html or "", row.sms or sms
 
 
+def wording_key(notification) -> str:
+    """Whose wording a notice takes: a diagram's message names it, others are their event's."""
+    return (notification.params or {}).get("template") or notification.event
+
+
 def variables(notification: Notification, user: User, tenant: Tenant, locale: str) -> dict:
     base = current_app.config["PUBLIC_BASE_URL"]
     values = dict(notification.params or {})
+    values.pop("template", None)
     with force_locale(locale):
         event = EVENTS.get(notification.event)
         values.update(
@@ -74,7 +80,7 @@ def compose(notification: Notification, user: User, tenant: Tenant,
             template: str | None = None, override: dict | None = None) -> Composed:
     """The notice's messages for ``user``; ``override``: wording being edited, not saved."""
     locale = locale_of(user, tenant)
-    key = template or notification.event
+    key = template or wording_key(notification)
     if override is None:
         subject, text, html, sms = wording(tenant.id, key, locale)
     else:
@@ -113,8 +119,9 @@ def titles(notifications: list[Notification], user: User, tenant: Tenant) -> dic
                                            NotificationTemplate.locale == locale))}
     out = {}
     for notification in notifications:
-        fallback = defaults.default(notification.event, locale)[0]
+        key = wording_key(notification)
+        fallback = defaults.default(key, locale)[0]
         values = variables(notification, user, tenant, locale)
-        source = own.get(notification.event) or fallback
+        source = own.get(key) or fallback
         out[notification.id] = " ".join(_render(source, values, fallback).split())
     return out

@@ -15,12 +15,13 @@ it took. Written then, for each step:
   is sent once whatever number of runners there are.
 """
 
+import hashlib
 import uuid
 from dataclasses import dataclass, field
 
 from flask import has_app_context
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.models import (
@@ -101,10 +102,14 @@ def comment(req: ServiceRequest, actor: User, cause: HistoryEvent) -> None:
 
 @sa_event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released inside the step: the step itself has not committed
     pending = session.info.pop(_PENDING, None)
     actors = session.info.pop(_ACTORS, set())
     if pending and has_app_context():
-        session.flush()  # the ids of what the step created (tasks, history) make the keys
+        if any(n.task is not None and n.task.id is None
+               or n.cause is not None and n.cause.id is None for n in pending):
+            session.flush()  # the ids of what the step created (tasks, history) make the keys
         write(session, pending, actors)
 
 
@@ -144,12 +149,23 @@ def _plan(session: Session, notices: list[Notice], actors: set[int]) -> list[_Pl
 
 
 def write(session: Session, notices: list[Notice], actors: set[int] = frozenset()) -> None:
-    """Write the notices and their outbox messages (two inserts, whatever their number)."""
-    planned = _plan(session, notices, set(actors))
+    """Write the notices and their outbox messages: per tenant the transaction touched
+    (one, for a person's step), one query for the people and two inserts, whatever the
+    number of notices."""
+    by_tenant: dict[int, list[Notice]] = {}
+    for notice in notices:
+        by_tenant.setdefault(notice.request.tenant_id, []).append(notice)
+    for tenant_id, of_tenant in by_tenant.items():
+        _write_tenant(session, tenant_id, of_tenant, set(actors))
+
+
+def _write_tenant(session: Session, tenant_id: int, notices: list[Notice],
+                  actors: set[int]) -> None:
+    planned = _plan(session, notices, actors)
     if not planned:
         return
-    tenant_id = planned[0].notice.request.tenant_id
-    people, chosen = _people(session, tenant_id, {p.user_id for p in planned})
+    people, chosen, settings = _people(session, tenant_id, {p.user_id for p in planned})
+    defaults = settings.get("notification_defaults") or {}
     configured = message_channels.configured()
     notifications, messages = [], []
     for p in planned:
@@ -158,31 +174,32 @@ def write(session: Session, notices: list[Notice], actors: set[int] = frozenset(
             continue  # deactivated, or not of this tenant
         group = EVENTS[p.notice.event].group
         channels = chosen[(user.id, group)] if (user.id, group) in chosen \
-            else _tenant_default(session, tenant_id, group)
+            else defaults.get(group) or DEFAULT_CHANNELS[group]
         key = _key(p)
         notifications.append({
             "tenant_id": tenant_id, "user_id": user.id, "event": p.notice.event,
             "request_id": p.notice.request.id, "task_id": p.task.id if p.task else None,
-            "params": params(p.notice, p.task), "key": key, "inapp": "inapp" in channels})
+            "params": params(p.notice, p.task, people), "key": key,
+            "inapp": "inapp" in channels})
         for channel in message_channels.MESSAGE_CHANNELS:
             if channel in channels:
                 messages.append(_message(tenant_id, key, channel, p.notice, user, configured))
     if not notifications:
         return
-    # Core inserts: one statement each, whatever the rows (the ORM's would split them by
-    # which values are empty).
-    table = Notification.__table__
-    ids = dict(session.execute(
-        insert(table).returning(table.c.key, table.c.id),
-        notifications).all())
+    ids = dict(session.execute(_INSERT_NOTICES, notifications).all())
     if messages:
         for message in messages:
             message["notification_id"] = ids[message.pop("notice_key")]
-        session.execute(insert(OutboxMessage.__table__), messages)
+        session.execute(_INSERT_MESSAGES, messages)
+
+
+KEY_CHARS = 100  # a notice's key; its messages' keys add ":<channel>" (at most 120)
 
 
 def _key(p: _Planned) -> str:
-    """Unique per cause and person: the same step never notifies anyone twice."""
+    """Unique per cause and person: the same step never notifies anyone twice. A cause
+    named at length (a reminder of a long step id) is hashed, never cut: cutting could make
+    two keys one."""
     n = p.notice
     if n.key:
         base = n.key
@@ -192,7 +209,10 @@ def _key(p: _Planned) -> str:
         base = f"{n.event}:t{n.task.id}"
     else:
         base = f"{n.event}:{uuid.uuid4().hex}"
-    return f"{base}:u{p.user_id}"[:160]
+    key = f"{base}:u{p.user_id}"
+    if len(key) > KEY_CHARS:
+        key = f"{n.event[:40]}:{hashlib.sha256(key.encode()).hexdigest()}"
+    return key
 
 
 def _message(tenant_id, key, channel, notice, user, configured) -> dict:
@@ -202,24 +222,27 @@ def _message(tenant_id, key, channel, notice, user, configured) -> dict:
         reason = "No phone number on the person's profile."
     return {
         "tenant_id": tenant_id, "channel": channel, "event": notice.event,
-        "notice_key": key, "address": address, "idempotency_key": f"{key}:{channel}"[:120],
+        "notice_key": key, "address": address, "idempotency_key": f"{key}:{channel}",
         "payload": {"template": notice.template or notice.event},
         "status": "unsent" if reason else "pending", "last_error": reason, "attempts": 0,
     }
 
 
-def params(notice: Notice, task: HumanTask | None) -> dict:
-    """The values its messages are written from, as they are when it happens."""
+def params(notice: Notice, task: HumanTask | None, people: dict | None = None) -> dict:
+    """The values its messages are written from, as they are when it happens (the worker's
+    name from ``people`` when they are among them: no query)."""
     req = notice.request
     ticket = _ticket_of(req)
+    worker = (people or {}).get(ticket.worker_id) if ticket else None
     values = {
         "request_number": req.number, "request_title": req.title, "request_status": req.status,
         "ticket_number": ticket.number if ticket else "",
-        "worker_name": ticket.worker.name if ticket and ticket.worker else "",
+        "worker_name": worker.name if worker else ticket.worker.name if ticket else "",
         "step": task.name if task else "",
         "actor_name": notice.actor.name if notice.actor else "",
         "comment": notice.comment or "",
         "path": f"/tasks/{task.id}" if task else f"/requests/{req.id}",
+        "template": notice.template or "",  # a diagram's message: the tenant's own wording
     }
     return {k: v for k, v in values.items() if v}
 
@@ -231,22 +254,38 @@ def _ticket_of(req: ServiceRequest):
     return None
 
 
-def _people(session, tenant_id: int, ids: set[int]) -> tuple[dict, dict]:
-    """The active people of the tenant among ``ids``, and their channel choices by (person,
-    group): one query."""
-    people, chosen = {}, {}
-    for person, group, channels in session.execute(
-            select(User, NotificationPreference.event_group, NotificationPreference.channels)
-            .outerjoin(NotificationPreference, (NotificationPreference.user_id == User.id)
-                       & (NotificationPreference.tenant_id == tenant_id))
-            .where(User.tenant_id == tenant_id, User.active.is_(True), User.id.in_(ids))):
-        people[person.id] = person
+@dataclass(frozen=True)
+class _Person:
+    id: int
+    name: str
+    email: str
+    phone: str | None
+
+
+# Built once: a statement's cache key is then computed once, not at every step. The inserts
+# are Core's: one statement each, whatever the rows (the ORM's would split them by which
+# values are empty).
+_INSERT_NOTICES = insert(Notification.__table__).returning(
+    Notification.__table__.c.key, Notification.__table__.c.id)
+_INSERT_MESSAGES = insert(OutboxMessage.__table__)
+_PEOPLE = (
+    select(User.id, User.name, User.email, User.phone, NotificationPreference.event_group,
+           NotificationPreference.channels, Tenant.settings)
+    .join(Tenant, Tenant.id == User.tenant_id)
+    .outerjoin(NotificationPreference, (NotificationPreference.user_id == User.id)
+               & (NotificationPreference.tenant_id == bindparam("tenant_id")))
+    .where(User.tenant_id == bindparam("tenant_id"), User.active.is_(True),
+           User.id.in_(bindparam("ids", expanding=True))))
+
+
+def _people(session, tenant_id: int, ids: set[int]) -> tuple[dict, dict, dict]:
+    """The active people of the tenant among ``ids``, their channel choices by (person,
+    group), and the tenant's settings (its default channels): one query."""
+    people, chosen, settings = {}, {}, {}
+    for person_id, name, email, phone, group, channels, tenant_settings in session.execute(
+            _PEOPLE, {"tenant_id": tenant_id, "ids": sorted(ids)}):
+        people[person_id] = _Person(person_id, name, email, phone)
+        settings = tenant_settings or {}
         if group is not None:
-            chosen[(person.id, group)] = channels
-    return people, chosen
-
-
-def _tenant_default(session, tenant_id: int, group: str) -> list[str]:
-    tenant = session.get(Tenant, tenant_id)
-    defaults = (tenant.settings or {}).get("notification_defaults") or {}
-    return defaults.get(group) or DEFAULT_CHANNELS[group]
+            chosen[(person_id, group)] = channels
+    return people, chosen, settings

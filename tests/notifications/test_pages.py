@@ -54,8 +54,7 @@ def test_nobody_opens_or_marks_anothers_notice(demo, browser):
 
 def test_preferences_are_kept_per_group_and_respected(demo, browser, smtp_server):
     ana = browser(REQUESTER)
-    assert "What I receive" in html(ana.get("/notifications/preferences")) or \
-        "Qué recibo" in html(ana.get("/notifications/preferences"))
+    assert 'name="channels-requests"' in html(ana.get("/notifications/preferences"))
     form = {"channels-requests": ["inapp"], "channels-tasks": ["inapp", "email"],
             "channels-tickets": [], "channels-comments": ["email"], "channels-process": [],
             "phone": ""}

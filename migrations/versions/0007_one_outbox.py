@@ -3,7 +3,7 @@
 Webhook deliveries move into the outbox (channel "webhook"); the reminders the old outbox kept
 (never sent: it had no sender) become in-app notifications of the heads they were for.
 
-Revision ID: 0007_one_outbox_and_notifications
+Revision ID: 0007_one_outbox
 Revises: 0006_user_sessions
 Create Date: 2026-12-04 05:00:00
 
@@ -12,7 +12,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0007_one_outbox_and_notifications'
+revision = '0007_one_outbox'  # at most 32 characters: alembic_version's column
 down_revision = '0006_user_sessions'
 branch_labels = None
 depends_on = None
@@ -117,11 +117,28 @@ def upgrade():
         " SELECT id, tenant_id, 'webhook', event, endpoint_id, idempotency_key, payload, status,"
         " attempts, next_attempt_at, last_attempt_at, response_status, last_error, created_at,"
         " delivered_at FROM webhook_deliveries")
-    op.execute(
-        "INSERT INTO notifications (tenant_id, user_id, event, request_id, params, key, inapp,"
-        " created_at)"
-        " SELECT tenant_id, recipient_id, 'task.reminder', request_id, payload, idempotency_key,"
-        " TRUE, created_at FROM outbox_messages WHERE recipient_id IS NOT NULL")
+    # Each old reminder, with the values a notice is written from (its payload named them
+    # differently) and a link to its request.
+    bind = op.get_bind()
+    old_outbox = sa.table('outbox_messages', sa.column('tenant_id'), sa.column('recipient_id'),
+                          sa.column('request_id'), sa.column('payload', sa.JSON),
+                          sa.column('idempotency_key'), sa.column('created_at'))
+    notifications = sa.table('notifications', sa.column('tenant_id'), sa.column('user_id'),
+                             sa.column('event'), sa.column('request_id'),
+                             sa.column('params', sa.JSON), sa.column('key'),
+                             sa.column('inapp'), sa.column('created_at'))
+    rows = []
+    for row in bind.execute(sa.select(old_outbox).where(old_outbox.c.recipient_id.is_not(None))):
+        payload = row.payload or {}
+        params = {"request_number": payload.get("number"), "request_title": payload.get("title"),
+                  "path": f"/requests/{row.request_id}" if row.request_id else None,
+                  "reminded_step": payload.get("step")}  # kept for a downgrade
+        rows.append({"tenant_id": row.tenant_id, "user_id": row.recipient_id,
+                     "event": "task.reminder", "request_id": row.request_id,
+                     "params": {k: v for k, v in params.items() if v},
+                     "key": row.idempotency_key, "inapp": True, "created_at": row.created_at})
+    if rows:
+        op.bulk_insert(notifications, rows)
     if op.get_bind().dialect.name == "postgresql":  # ids were copied: move the sequence on
         op.execute("SELECT setval(pg_get_serial_sequence('outbox', 'id'),"
                    " COALESCE((SELECT max(id) FROM outbox), 0) + 1, false)")
@@ -191,11 +208,23 @@ def downgrade():
         " CASE WHEN status = 'unsent' THEN 'failed' ELSE status END, attempts, next_attempt_at,"
         " last_attempt_at, response_status, last_error, created_at, delivered_at"
         " FROM outbox WHERE channel = 'webhook'")
-    op.execute(
-        "INSERT INTO outbox_messages (tenant_id, kind, recipient_id, request_id, payload,"
-        " idempotency_key, attempts, created_at)"
-        " SELECT tenant_id, 'reminder', user_id, request_id, params, key, 0, created_at"
-        " FROM notifications WHERE event = 'task.reminder'")
+    bind = op.get_bind()
+    notices = sa.table('notifications', sa.column('tenant_id'), sa.column('user_id'),
+                       sa.column('event'), sa.column('request_id'),
+                       sa.column('params', sa.JSON), sa.column('key'), sa.column('created_at'))
+    old_outbox = sa.table('outbox_messages', sa.column('tenant_id'), sa.column('kind'),
+                          sa.column('recipient_id'), sa.column('request_id'),
+                          sa.column('payload', sa.JSON), sa.column('idempotency_key'),
+                          sa.column('attempts'), sa.column('created_at'))
+    rows = [{"tenant_id": n.tenant_id, "kind": "reminder", "recipient_id": n.user_id,
+             "request_id": n.request_id,
+             "payload": {"step": (n.params or {}).get("reminded_step"),
+                         "number": (n.params or {}).get("request_number"),
+                         "title": (n.params or {}).get("request_title")},
+             "idempotency_key": n.key[:120], "attempts": 0, "created_at": n.created_at}
+            for n in bind.execute(sa.select(notices).where(notices.c.event == 'task.reminder'))]
+    if rows:
+        op.bulk_insert(old_outbox, rows)
     if op.get_bind().dialect.name == "postgresql":
         op.execute("SELECT setval(pg_get_serial_sequence('webhook_deliveries', 'id'),"
                    " COALESCE((SELECT max(id) FROM webhook_deliveries), 0) + 1, false)")
@@ -212,5 +241,6 @@ def downgrade():
             for index in indexes:
                 batch_op.drop_index(index)
         op.drop_table(table)
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('phone')
+    # Not batch mode: on SQLite that copies the users table, which its foreign keys forbid
+    # once requests point at it; SQLite 3.35+ and PostgreSQL drop a plain column in place.
+    op.execute("ALTER TABLE users DROP COLUMN phone")
