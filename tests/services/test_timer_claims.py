@@ -208,3 +208,4 @@ def test_make_celery_needs_a_broker(app):
     assert not app.config["CELERY_BROKER_URL"]
     with pytest.raises(RuntimeError, match="CELERY_BROKER_URL"):
         make_celery(app)
+
