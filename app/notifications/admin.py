@@ -7,11 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app import policy
 from app.extensions import db, login_manager
 from app.models import OutboxMessage, Tenant
-from app.notifications import service, whatsapp_templates, wording
+from app.notifications import reasons, service, whatsapp_templates, wording
 from app.notifications.catalog import CHANNEL_LABELS, CHANNELS, EVENTS, GROUP_LABELS, GROUPS
 from app.notifications.channels import MESSAGE_CHANNELS, configured
 from app.notifications.defaults import LOCALES
@@ -45,7 +46,7 @@ def _key_or_404(key: str, locale: str) -> None:
         abort(404)
 
 
-def _settings_page(errors=None, status=200, sender=None):
+def _settings_page(errors=None, status=200, sender=None, typed=None):
     tenant = _tenant()
     settings = tenant.settings or {}
     page = render_template(
@@ -54,7 +55,7 @@ def _settings_page(errors=None, status=200, sender=None):
         channel_labels=CHANNEL_LABELS, events=EVENTS, locales=LOCALES,
         locale_labels=LOCALE_LABELS, customized=wording.customized(tenant.id),
         custom_keys=wording.custom_keys(tenant.id),
-        whatsapp=settings.get("whatsapp_templates") or {},
+        whatsapp={**(settings.get("whatsapp_templates") or {}), **(typed or {})},
         sender=sender if sender is not None else settings.get("mail_sender_name", ""),
         configured=configured(), errors=errors or {})
     return page, status, {"Cache-Control": "no-store"}
@@ -63,6 +64,14 @@ def _settings_page(errors=None, status=200, sender=None):
 @bp.route("")
 def index():
     return _settings_page()
+
+
+@bp.get("/defaults")
+@bp.get("/custom")
+@bp.get("/whatsapp/<key>")
+def back_to_index(key: str | None = None):
+    """A form's address opened again (a reload after an error): back to the page."""
+    return redirect(url_for("notifications_admin.index"))
 
 
 @bp.post("/defaults")
@@ -77,8 +86,8 @@ def save_defaults():
         return _settings_page(exc.messages, 422, sender)
     if len(sender) > 100 or any(c in sender for c in "\r\n<>\"@"):
         db.session.rollback()
-        return _settings_page({"sender": [_("A plain name of at most 100 characters.")]},
-                              422, sender)
+        return _settings_page({"sender": [_("Only the name, without an address: no < > \" "
+                                            "or @, at most 100 characters.")]}, 422, sender)
     service.set_tenant_defaults(tenant, chosen)
     tenant.settings = {**(tenant.settings or {}), "mail_sender_name": sender}
     db.session.commit()
@@ -93,13 +102,14 @@ def save_whatsapp(key: str):
     tenant = _tenant()
     chosen = dict((tenant.settings or {}).get("whatsapp_templates") or {})
     if request.form.get("name", "").strip():
+        typed = {"name": request.form.get("name", ""),
+                 "language": request.form.get("language", ""),
+                 "parameters": (request.form.get("parameters") or "").replace(",", " ").split()}
         try:
-            chosen[key] = whatsapp_templates.clean({
-                "name": request.form.get("name"), "language": request.form.get("language"),
-                "parameters": (request.form.get("parameters") or "").replace(",", " ").split()})
+            chosen[key] = whatsapp_templates.clean(typed)
         except ValueError as exc:
             db.session.rollback()
-            return _settings_page({f"whatsapp-{key}": [str(exc)]}, 422)
+            return _settings_page({f"whatsapp-{key}": [str(exc)]}, 422, typed={key: typed})
     else:
         chosen.pop(key, None)
     tenant.settings = {**(tenant.settings or {}), "whatsapp_templates": chosen}
@@ -123,7 +133,7 @@ def _editor(key, locale, values, errors=None, shown=None, status=200):
         "notifications/template.html", key=key, locale=locale, values=values,
         errors=errors or {}, preview=shown, events=EVENTS, locales=LOCALES,
         locale_labels=LOCALE_LABELS, variables=wording.sandbox.VARIABLES,
-        filters=sorted(wording.sandbox.FILTERS),
+        filters=sorted(f for f in wording.sandbox.FILTERS if len(f) > 1),  # not d, e
         is_custom=key.startswith("custom."),
         saved=wording.row_of(current_user.tenant_id, key, locale) is not None)
     return page, status, {"Cache-Control": "no-store"}
@@ -145,8 +155,16 @@ def save_template(key: str, locale: str):
     if action == "reset":
         wording.reset(current_user.tenant_id, key, locale)
         db.session.commit()
-        flash(_("The product's wording is back."), "success")
-        return redirect(url_for("notifications_admin.template", key=key, locale=locale))
+        if not key.startswith("custom."):
+            flash(_("The product's wording is back."), "success")
+            return redirect(url_for("notifications_admin.template", key=key, locale=locale))
+        if key in wording.custom_keys(current_user.tenant_id):
+            flash(_("This language of the message was deleted."), "success")
+            other = next(lang for lang in LOCALES if lang != locale)
+            return redirect(url_for("notifications_admin.template", key=key, locale=other))
+        flash(_("The message %(key)s was deleted; a diagram that sends it stops with an "
+                "incident.", key=key), "success")
+        return redirect(url_for("notifications_admin.index"))
     try:
         shown = wording.preview(current_user, _tenant(), key, locale, values)
     except ValidationError as exc:
@@ -169,6 +187,7 @@ def log():
     query = (select(OutboxMessage)
              .where(OutboxMessage.tenant_id == current_user.tenant_id,
                     OutboxMessage.channel.in_(MESSAGE_CHANNELS))
+             .options(selectinload(OutboxMessage.notification))
              .order_by(OutboxMessage.id.desc()).limit(LOG_PAGE + 1))
     if before and 0 < before <= MAX_ID:
         query = query.where(OutboxMessage.id < before)
@@ -190,9 +209,19 @@ def resend(message_id: int):
         OutboxMessage.channel.in_(MESSAGE_CHANNELS))) if 0 < message_id <= MAX_ID else None
     if message is None:
         abort(404)
-    if queue.resend(message):
+    back = url_for("notifications_admin.log", channel=_kept("channel", MESSAGE_CHANNELS),
+                   status=_kept("status", ("pending", "delivered", "failed", "unsent")))
+    reason = configured()[message.channel]
+    if reason:
+        flash(_("It cannot be sent: %(reason)s", reason=reasons.for_admin(reason)), "error")
+    elif queue.resend(message):
         db.session.commit()
         flash(_("Queued again; it is sent within a minute."), "success")
     else:
         flash(_("Only a failed or unsent message can be sent again."), "error")
-    return redirect(url_for("notifications_admin.log"))
+    return redirect(back)
+
+
+def _kept(name: str, allowed) -> str | None:
+    value = request.form.get(name)
+    return value if value in allowed else None

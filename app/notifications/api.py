@@ -88,7 +88,7 @@ def list_notifications(args):
         Notification.tenant_id == user.tenant_id, Notification.user_id == user.id,
         Notification.inapp.is_(True)).order_by(Notification.id.desc())
     if args["unread"]:
-        stmt = stmt.where(Notification.read_at.is_(None))
+        stmt = stmt.where(*service.unread_clause(user))
     page = paginate(stmt, args)
     page["items"] = _out(page["items"])
     return page

@@ -71,8 +71,9 @@ def _render(source: str, values: dict, fallback: str, html: bool = False) -> str
     product's (and the log says so), so a notice is never lost to a typo."""
     try:
         return sandbox.render(source, values, html=html)
-    except sandbox.TemplateRefused as exc:
-        log.warning("notification template refused (%s); the default is used", exc)
+    except Exception as exc:  # refused, or failing with these values (a filter's argument)
+        log.warning("notification template failed (%s: %s); the product's wording is used",
+                    type(exc).__name__, exc)
         return sandbox.render(fallback, values, html=html)
 
 

@@ -49,14 +49,16 @@ _ES = {
     "ticket.started": (
         "Comenzó el trabajo en {{ request_number }}",
         "Hola {{ recipient_name }}:\n\n{{ actor_name }} comenzó a trabajar en su solicitud "
-        "{{ request_number }} «{{ request_title }}».",
+        "{{ request_number }} «{{ request_title }}».{% if comment %}\n\nComentario: "
+        "{{ comment }}{% endif %}",
         "Comenzó el trabajo en {{ request_number }}. {{ link }}"),
     "ticket.on_hold": (
         "{{ request_number }} está en espera",
         "Hola {{ recipient_name }}:\n\nEl trabajo en su solicitud {{ request_number }} "
         "«{{ request_title }}» quedó en espera.{% if comment %}\n\nMotivo: {{ comment }}"
         "{% endif %}",
-        "{{ request_number }} en espera{% if comment %}: {{ comment }}{% endif %}. {{ link }}"),
+        "En espera {{ request_number }}: {{ link }}{% if comment %} Motivo: {{ comment }}"
+        "{% endif %}"),
     "ticket.resumed": (
         "Se reanudó el trabajo en {{ request_number }}",
         "Hola {{ recipient_name }}:\n\nSe reanudó el trabajo en su solicitud "
@@ -65,8 +67,8 @@ _ES = {
     "ticket.finished": (
         "{{ request_number }} está terminada: confírmela y califíquela",
         "Hola {{ recipient_name }}:\n\n{{ actor_name }} terminó el trabajo de su solicitud "
-        "{{ request_number }} «{{ request_title }}». Confirme que quedó bien y califique el "
-        "servicio.",
+        "{{ request_number }} «{{ request_title }}».{% if comment %}\n\nQué se hizo: "
+        "{{ comment }}{% endif %}\n\nConfirme que quedó bien y califique el servicio.",
         "{{ request_number }} terminada: confírmela y califíquela. {{ link }}"),
     "ticket.assigned_to_you": (
         "Se le asignó la orden {{ ticket_number }}",
@@ -133,13 +135,15 @@ _EN = {
     "ticket.started": (
         "Work on {{ request_number }} started",
         "Hello {{ recipient_name }},\n\n{{ actor_name }} started working on your request "
-        "{{ request_number }} “{{ request_title }}”.",
+        "{{ request_number }} “{{ request_title }}”.{% if comment %}\n\nComment: "
+        "{{ comment }}{% endif %}",
         "Work on {{ request_number }} started. {{ link }}"),
     "ticket.on_hold": (
         "{{ request_number }} is on hold",
         "Hello {{ recipient_name }},\n\nWork on your request {{ request_number }} "
         "“{{ request_title }}” is on hold.{% if comment %}\n\nReason: {{ comment }}{% endif %}",
-        "{{ request_number }} on hold{% if comment %}: {{ comment }}{% endif %}. {{ link }}"),
+        "On hold {{ request_number }}: {{ link }}{% if comment %} Reason: {{ comment }}"
+        "{% endif %}"),
     "ticket.resumed": (
         "Work on {{ request_number }} resumed",
         "Hello {{ recipient_name }},\n\nWork on your request {{ request_number }} "
@@ -148,8 +152,8 @@ _EN = {
     "ticket.finished": (
         "{{ request_number }} is finished: confirm and rate it",
         "Hello {{ recipient_name }},\n\n{{ actor_name }} finished the work on your request "
-        "{{ request_number }} “{{ request_title }}”. Please confirm it was done well and rate "
-        "the service.",
+        "{{ request_number }} “{{ request_title }}”.{% if comment %}\n\nWhat was done: "
+        "{{ comment }}{% endif %}\n\nPlease confirm it was done well and rate the service.",
         "{{ request_number }} finished: confirm and rate it. {{ link }}"),
     "ticket.assigned_to_you": (
         "Ticket {{ ticket_number }} was assigned to you",

@@ -10,6 +10,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import Notification, Tenant, User
+from app.notifications import reasons
 from app.notifications.channels import configured
 from app.notifications.channels.email import SmtpSettings, send_email
 from app.notifications.compose import Composed, compose
@@ -24,10 +25,10 @@ def _subject_of(claim: queue.Claim) -> tuple[Notification, User, Tenant] | Outco
         return Outcome.not_sent(reason)
     notification = db.session.get(Notification, claim.notification_id)
     if notification is None or notification.tenant_id != claim.tenant_id:
-        return Outcome.not_sent("The notice no longer exists.")
+        return Outcome.not_sent(reasons.NOTICE_GONE)
     user = db.session.get(User, notification.user_id)
     if user is None or not user.active or user.tenant_id != claim.tenant_id:
-        return Outcome.not_sent("The person's account is deactivated.")
+        return Outcome.not_sent(reasons.DEACTIVATED)
     return notification, user, db.session.get(Tenant, claim.tenant_id)
 
 
@@ -81,7 +82,7 @@ def send_sms_claim(claim: queue.Claim) -> Outcome:
         return prepared
     composed, user, _tenant = prepared
     if not user.phone:
-        return Outcome.not_sent("No phone number on the person's profile.")
+        return Outcome.not_sent(reasons.NO_PHONE)
     config = current_app.config
     db.session.rollback()
     return send_sms(TwilioSettings(
@@ -99,10 +100,10 @@ def send_whatsapp_claim(claim: queue.Claim) -> Outcome:
         return prepared
     composed, user, tenant = prepared
     if not user.phone:
-        return Outcome.not_sent("No phone number on the person's profile.")
+        return Outcome.not_sent(reasons.NO_PHONE)
     chosen = template_for(tenant, claim.payload.get("template") or claim.event)
     if chosen is None:
-        return Outcome.not_sent("No WhatsApp template is set for this event.")
+        return Outcome.not_sent(reasons.NO_WHATSAPP_TEMPLATE)
     parameters = [composed.variables.get(name, "") for name in chosen["parameters"]]
     config = current_app.config
     db.session.rollback()

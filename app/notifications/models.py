@@ -30,6 +30,7 @@ class Notification(TenantScoped, db.Model):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User")
+    task = relationship("HumanTask")
     messages = relationship("OutboxMessage", back_populates="notification",
                             order_by="OutboxMessage.id", passive_deletes=True)
 

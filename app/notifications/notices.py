@@ -35,6 +35,7 @@ from app.models import (
     User,
 )
 from app.notifications import channels as message_channels
+from app.notifications import reasons
 from app.notifications.catalog import DEFAULT_CHANNELS, EVENTS, TO_REQUESTER
 from app.policy import task_candidate_ids
 
@@ -64,12 +65,12 @@ def announce(notice: Notice, session: Session | None = None) -> None:
     (session or db.session()).info.setdefault(_PENDING, []).append(notice)
 
 
-def acted(user: User, session: Session | None = None) -> None:
-    """``user`` took this step: they are told of nothing it causes (not even a task it gives
-    them: they are on the page already)."""
+def acted(user: User, req: ServiceRequest, session: Session | None = None) -> None:
+    """``user`` took a step of ``req``: they are told of nothing it causes there (not even a
+    task it gives them: they are on the page already)."""
     from app.extensions import db
 
-    (session or db.session()).info.setdefault(_ACTORS, set()).add(user.id)
+    (session or db.session()).info.setdefault(_ACTORS, set()).add((user.id, req.id))
 
 
 def lifecycle(req: ServiceRequest, event: str, actor: User | None, cause: HistoryEvent | None,
@@ -126,29 +127,33 @@ class _Planned:
     task: HumanTask | None
 
 
-def _plan(session: Session, notices: list[Notice], actors: set[int]) -> list[_Planned]:
-    """One per person and request: the highest-ranked event, linking to a task of theirs;
-    nothing for those who took the step."""
+def _plan(session: Session, notices: list[Notice], actors: set[tuple]) -> list[_Planned]:
+    """One per person and request: the highest-ranked event (of equal ones, the latest),
+    linking to a task of theirs that still waits; nothing for those who took a step of that
+    request, and nothing of a task that no longer waits (done in the same transaction)."""
+    notices = [n for n in notices
+               if not (n.event == "task.waiting" and n.task.status != "open")]
     candidates = task_candidate_ids([n.task for n in notices if n.task and not n.to])
     best: dict[tuple[int, int], _Planned] = {}
     waiting: dict[tuple[int, int], HumanTask] = {}
     for notice in notices:
         people = notice.to or candidates.get(notice.task.id if notice.task else None, [])
         for user_id in dict.fromkeys(p for p in people if p is not None):
-            if user_id in actors or (notice.actor is not None and user_id == notice.actor.id):
-                continue  # nobody is told of what they did themselves
             slot = (user_id, notice.request.id)
+            if slot in actors or (notice.actor is not None and user_id == notice.actor.id):
+                continue  # nobody is told of what they did themselves
             if notice.event == "task.waiting":
-                waiting.setdefault(slot, notice.task)
+                waiting[slot] = notice.task
             held = best.get(slot)
-            if held is None or EVENTS[notice.event].rank > EVENTS[held.notice.event].rank:
+            if held is None or EVENTS[notice.event].rank >= EVENTS[held.notice.event].rank:
                 best[slot] = _Planned(notice, user_id, notice.task)
     for slot, planned in best.items():
-        planned.task = planned.task or waiting.get(slot)
+        if planned.task is None or planned.task.status != "open":
+            planned.task = waiting.get(slot) or planned.task
     return list(best.values())
 
 
-def write(session: Session, notices: list[Notice], actors: set[int] = frozenset()) -> None:
+def write(session: Session, notices: list[Notice], actors: set[tuple] = frozenset()) -> None:
     """Write the notices and their outbox messages: per tenant the transaction touched
     (one, for a person's step), one query for the people and two inserts, whatever the
     number of notices."""
@@ -160,7 +165,7 @@ def write(session: Session, notices: list[Notice], actors: set[int] = frozenset(
 
 
 def _write_tenant(session: Session, tenant_id: int, notices: list[Notice],
-                  actors: set[int]) -> None:
+                  actors: set[tuple]) -> None:
     planned = _plan(session, notices, actors)
     if not planned:
         return
@@ -219,7 +224,7 @@ def _message(tenant_id, key, channel, notice, user, configured) -> dict:
     address = user.email if channel == "email" else user.phone
     reason = configured.get(channel)
     if reason is None and not address:
-        reason = "No phone number on the person's profile."
+        reason = reasons.NO_PHONE
     return {
         "tenant_id": tenant_id, "channel": channel, "event": notice.event,
         "notice_key": key, "address": address, "idempotency_key": f"{key}:{channel}",

@@ -5,10 +5,11 @@ import re
 
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Notification, NotificationPreference, Tenant, User
+from app.models import HumanTask, Notification, NotificationPreference, Tenant, User
 from app.models.base import utcnow
 from app.notifications.catalog import CHANNELS, DEFAULT_CHANNELS, GROUPS
 
@@ -21,19 +22,54 @@ def _mine(user: User):
             Notification.inapp.is_(True))
 
 
+WAITING_EVENTS = ("task.waiting", "task.reminder")
+
+
+def unread_clause(user: User):
+    """Not read, and still worth reading: a notice that a task waits, once the task is done
+    (by this person or another), needs no attention any more."""
+    still_open = select(HumanTask.id).where(HumanTask.tenant_id == user.tenant_id,
+                                            HumanTask.status == "open")
+    return (Notification.read_at.is_(None),
+            or_(Notification.task_id.is_(None), Notification.event.not_in(WAITING_EVENTS),
+                Notification.task_id.in_(still_open)))
+
+
 def unread_count(user: User) -> int:
     return db.session.scalar(select(func.count(Notification.id))
-                             .where(*_mine(user), Notification.read_at.is_(None))) or 0
+                             .where(*_mine(user), *unread_clause(user))) or 0
+
+
+def settled(notification: Notification) -> bool:
+    """A notice that a task waits, whose task is done."""
+    return (notification.event in WAITING_EVENTS and notification.task_id is not None
+            and (notification.task is None or notification.task.status != "open"))
+
+
+def _about_task(user: User, task_id: int):
+    return (*_mine(user), Notification.task_id == task_id, Notification.read_at.is_(None))
+
+
+def unread_about_task(user: User, task_id: int) -> bool:
+    return db.session.scalar(select(Notification.id).where(*_about_task(user, task_id))
+                             .limit(1)) is not None
+
+
+def read_task_notices(user: User, task_id: int) -> None:
+    """The person opened the task: what told them of it is read."""
+    db.session.execute(update(Notification).where(*_about_task(user, task_id))
+                       .values(read_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def page_of(user: User, before: int | None = None, limit: int = PAGE,
             unread_only: bool = False) -> tuple[list[Notification], bool]:
     """The person's notices, newest first, ``limit`` at a time; and whether older ones exist."""
-    query = select(Notification).where(*_mine(user)).order_by(Notification.id.desc())
+    query = (select(Notification).where(*_mine(user)).order_by(Notification.id.desc())
+             .options(selectinload(Notification.messages), selectinload(Notification.task)))
     if before:
         query = query.where(Notification.id < before)
     if unread_only:
-        query = query.where(Notification.read_at.is_(None))
+        query = query.where(*unread_clause(user))
     rows = list(db.session.scalars(query.limit(limit + 1)))
     return rows[:limit], len(rows) > limit
 

@@ -3,13 +3,15 @@ to receive, with their phone number; the API is in ``app.notifications.api``."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from app.extensions import db
 from app.models import Tenant
-from app.notifications import service
+from app.notifications import reasons, service
 from app.notifications.catalog import CHANNEL_LABELS, CHANNELS, GROUP_LABELS, GROUPS
+from app.notifications.channels import configured
 from app.notifications.compose import titles
 
 bp = Blueprint("notifications", __name__, template_folder="templates")
@@ -18,7 +20,8 @@ bp = Blueprint("notifications", __name__, template_folder="templates")
 @bp.app_context_processor
 def bell():
     """``unread_notices()`` for the top bar: counted only when a page shows the bell."""
-    labels = {"channel_label": lambda code: CHANNEL_LABELS.get(code, code)}
+    labels = {"channel_label": lambda code: CHANNEL_LABELS.get(code, code),
+              "reason_for_person": reasons.for_person, "reason_for_admin": reasons.for_admin}
     if not current_user.is_authenticated:
         return labels
     return {**labels, "unread_notices": lambda: service.unread_count(current_user)}
@@ -32,7 +35,8 @@ def index():
     rows, more = service.page_of(current_user, before, unread_only=unread_only)
     tenant = db.session.get(Tenant, current_user.tenant_id)
     page = render_template("notifications/index.html", rows=rows, more=more,
-                           titles=titles(rows, current_user, tenant), unread_only=unread_only)
+                           titles=titles(rows, current_user, tenant), unread_only=unread_only,
+                           settled={n.id for n in rows if service.settled(n)})
     return page, 200, {"Cache-Control": "no-store"}
 
 
@@ -56,7 +60,7 @@ def read(notification_id: int):
         abort(404)
     service.mark_read(notification)
     db.session.commit()
-    return redirect(url_for("notifications.index"))
+    return redirect(url_for("notifications.index", unread=request.form.get("unread") or None))
 
 
 @bp.post("/notifications/read-all")
@@ -64,15 +68,30 @@ def read(notification_id: int):
 def read_all():
     count = service.mark_all_read(current_user)
     db.session.commit()
-    flash(_("%(n)s notices marked as read.", n=count) if count
+    flash(ngettext("%(num)s notification marked as read.",
+                   "%(num)s notifications marked as read.", count) if count
           else _("There was nothing unread."), "success")
     return redirect(url_for("notifications.index"))
 
 
+def _groups() -> list[str]:
+    """The groups that concern the person: requests only for who files them, tickets only
+    for workers (the others keep their channels, unseen)."""
+    shown = []
+    for group in GROUPS:
+        if group == "requests" and current_user.home_unit_id is None:
+            continue
+        if group == "tickets" and not current_user.has_role("worker"):
+            continue
+        shown.append(group)
+    return shown
+
+
 def _preferences_page(chosen, phone, errors=None, status=200):
     page = render_template("notifications/preferences.html", chosen=chosen, phone=phone,
-                           errors=errors or {}, groups=GROUPS, group_labels=GROUP_LABELS,
-                           channels=CHANNELS, channel_labels=CHANNEL_LABELS)
+                           errors=errors or {}, groups=_groups(), group_labels=GROUP_LABELS,
+                           channels=CHANNELS, channel_labels=CHANNEL_LABELS,
+                           unavailable=configured())
     return page, status, {"Cache-Control": "no-store"}
 
 
@@ -85,7 +104,7 @@ def preferences():
 @bp.post("/notifications/preferences")
 @login_required
 def save_preferences():
-    chosen = {group: request.form.getlist(f"channels-{group}") for group in GROUPS}
+    chosen = {group: request.form.getlist(f"channels-{group}") for group in _groups()}
     phone = (request.form.get("phone") or "").strip()
     errors = {}
     try:

@@ -18,8 +18,8 @@ from app.notifications.catalog import CUSTOM_PREFIX, EVENTS
 CUSTOM_KEY = re.compile(r"^custom\.[a-z0-9_]{1,40}$")
 LIMITS = {"subject": 300, "text": sandbox.MAX_SOURCE, "html": sandbox.MAX_SOURCE, "sms": 500}
 SAMPLE = {
-    "request_number": "SOL-2026-00042", "request_title": "Cambiar bombillo de la sala 3",
-    "request_status": "in_service", "ticket_number": "TKT-2026-00017",
+    "request_number": "SOL-2026-000042", "request_title": "Cambiar bombillo de la sala 3",
+    "request_status": "in_service", "ticket_number": "TKT-2026-000017",
     "step": "Autorizar solicitud", "actor_name": "Jefe de Finanzas",
     "worker_name": "Técnico Uno", "comment": "Falta el repuesto; llega el lunes.",
     "path": "/requests/42",

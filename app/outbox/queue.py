@@ -156,6 +156,7 @@ def record(claim: Claim, outcome: Outcome) -> None:
         values["reference"] = outcome.reference[:120]
     if outcome.delivered:
         values.update(status="delivered", delivered_at=now)
+        values.setdefault("last_error", None)  # an earlier attempt's error no longer applies
     elif outcome.unsent:
         values.update(status="unsent")
     elif outcome.final or claim.attempt >= MAX_ATTEMPTS:

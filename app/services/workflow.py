@@ -248,7 +248,7 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
         raise WorkflowError(str(exc)) from exc
     ctx = TaskContext(user=user, request=req, task=task)
     data = handler.load(ctx, form)
-    notices.acted(user)
+    notices.acted(user, req)
     from_status = req.status
     from_ticket_status = req.ticket.status if req.ticket else None
     # Written in one flush at the end (an operation that needs an id flushes on its own):

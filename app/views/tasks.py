@@ -9,8 +9,10 @@ from app import policy
 from app.extensions import db
 from app.handlers.base import TaskContext
 from app.handlers.registry import handler_for, handlers_for
+from app.notifications import service as notices
 from app.services import inbox, workflow
 from app.services.history import recent_comments
+from app.sqlite import writing
 from app.views.common import describe_form, form_values, task_or_404
 
 bp = Blueprint("tasks", __name__)
@@ -53,7 +55,14 @@ def _page(task, values=None, errors=None, active=None, status=200, notice=None):
 @bp.route("/tasks/<int:task_id>")
 @login_required
 def show(task_id: int):
-    return _page(task_or_404(task_id))
+    task = task_or_404(task_id)
+    if notices.unread_about_task(current_user, task.id):  # opened: what told of it is read
+        db.session.rollback()
+        with writing():  # a page view writes only then, in a short transaction of its own
+            notices.read_task_notices(current_user, task.id)
+            db.session.commit()
+        task = task_or_404(task_id)
+    return _page(task)
 
 
 @bp.post("/tasks/<int:task_id>")

@@ -145,7 +145,7 @@ def test_the_lifecycle_reaches_the_requester_by_sms_and_whatsapp_once_each(demo,
         (PHONE, sender, f"{n} fue aprobada. {page}"),
         (PHONE, sender, f"{n} asignada a Tomás Herrera (Técnico). {page}"),
         (PHONE, sender, f"Comenzó el trabajo en {n}. {page}"),
-        (PHONE, sender, f"{n} en espera: Falta el repuesto. {page}"),
+        (PHONE, sender, f"En espera {n}: {page} Motivo: Falta el repuesto"),
         (PHONE, sender, f"Se reanudó {n}. {page}"),
         (PHONE, sender, f"{n} terminada: confírmela y califíquela. {confirm_page}"),
     ]

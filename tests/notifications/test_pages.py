@@ -61,7 +61,8 @@ def test_preferences_are_kept_per_group_and_respected(demo, browser, smtp_server
     assert ana.post("/notifications/preferences", form).status_code == 302
     rows = {p.event_group: p.channels for p in db.session.scalars(
         select(NotificationPreference).where(NotificationPreference.user_id == user(REQUESTER).id))}
-    assert rows["requests"] == ["inapp"] and rows["tickets"] == []
+    assert rows["requests"] == ["inapp"] and rows["comments"] == ["email"]
+    assert "tickets" not in rows  # not a worker: not offered, not changed
     req = file(REQUESTER)
     workflow.complete(user(HEAD), open_task(req, "Task_Authorize"), "authorize",
                       {"decision": "authorize"})
@@ -98,7 +99,7 @@ def test_the_admin_rewrites_a_message_with_a_preview_and_the_sandbox_refuses_tri
             "sms": "{{ request_number }} ok"}
     shown = html(admin.post("/admin/notifications/templates/request.authorized/es",
                             {**form, "action": "preview"}))
-    assert "Aprobada: SOL-2026-00042" in shown
+    assert "Aprobada: SOL-2026-000042" in shown
     assert db.session.query(NotificationTemplate).count() == 0  # a preview saves nothing
     for trick in ("{{ ''.__class__ }}", "{{ request_title.__class__.__mro__ }}",
                   "{% for i in range(99999) %}x{% endfor %}", "{{ comment * 99999 }}",
@@ -136,14 +137,21 @@ def test_only_the_tenant_admin_reaches_the_admin_pages(demo, browser):
     assert admin.get("/admin/notifications/templates/task.waiting/fr").status_code == 404
 
 
-def test_the_log_shows_each_message_and_sends_again_what_was_not_sent(demo, browser):
+def test_the_log_shows_each_message_and_sends_again_what_was_not_sent(demo, browser, app,
+                                                                    monkeypatch):
     req = file(REQUESTER)
     message = db.session.scalars(select(OutboxMessage).join(Notification).where(
         Notification.request_id == req.id)).first()
     assert message.status == "unsent"
     admin = browser(ADMIN)
     page = html(admin.get("/admin/notifications/log"))
-    assert message.address in page
+    assert message.address in page and req.number in page
+    # Not while e-mail is not configured: it would only end "not sent" again.
+    refused = admin.post(f"/admin/notifications/log/{message.id}/resend", {"status": "unsent"})
+    assert refused.status_code == 302 and refused.headers["Location"].endswith("status=unsent")
+    db.session.rollback()
+    assert db.session.get(OutboxMessage, message.id).status == "unsent"
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
     assert admin.post(f"/admin/notifications/log/{message.id}/resend").status_code == 302
     db.session.rollback()
     message = db.session.get(OutboxMessage, message.id)

@@ -9,12 +9,13 @@ MESSAGE_CHANNELS = ("email", "sms", "whatsapp")
 
 def configured() -> dict[str, str | None]:
     """For each message channel, why it cannot send (None: it can)."""
+    from app.notifications.reasons import NOT_CONFIGURED
+
     config = current_app.config
-    return {
-        "email": None if config["SMTP_HOST"] else "E-mail is not configured (SMTP_HOST).",
-        "sms": None if config["TWILIO_ACCOUNT_SID"] and config["TWILIO_AUTH_TOKEN"]
-        and (config["TWILIO_FROM"] or config["TWILIO_MESSAGING_SERVICE_SID"])
-        else "Text messages are not configured (TWILIO_*).",
-        "whatsapp": None if config["WHATSAPP_PHONE_NUMBER_ID"] and config["WHATSAPP_TOKEN"]
-        else "WhatsApp is not configured (WHATSAPP_*).",
+    ready = {
+        "email": bool(config["SMTP_HOST"]),
+        "sms": bool(config["TWILIO_ACCOUNT_SID"] and config["TWILIO_AUTH_TOKEN"]
+                    and (config["TWILIO_FROM"] or config["TWILIO_MESSAGING_SERVICE_SID"])),
+        "whatsapp": bool(config["WHATSAPP_PHONE_NUMBER_ID"] and config["WHATSAPP_TOKEN"]),
     }
+    return {channel: None if ok else NOT_CONFIGURED[channel] for channel, ok in ready.items()}

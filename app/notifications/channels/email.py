@@ -6,6 +6,7 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from app.notifications.reasons import MAYBE_DELIVERED
 from app.outbox.outcome import Outcome
 
 TLS_MODES = ("none", "starttls", "ssl")
@@ -85,9 +86,7 @@ def _hand_over(client: smtplib.SMTP, settings: SmtpSettings, message: EmailMessa
     except smtplib.SMTPDataError as exc:
         return _refused(exc.smtp_code, exc.smtp_error)
     except (OSError, smtplib.SMTPException):
-        return Outcome.failed(
-            "No answer from the SMTP server after the message was sent; it may have been "
-            "delivered, so it is not sent again.", final=True)
+        return Outcome.failed(MAYBE_DELIVERED, final=True)
     if code != 250:  # smtplib hands back the answer to the message's end unchecked
         return _refused(code, answer)
     return Outcome.sent(code, str(message["Message-ID"]))
