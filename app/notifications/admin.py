@@ -175,7 +175,8 @@ def save_template(key: str, locale: str):
         return _editor(key, locale, values, shown=shown)
     wording.save(current_user, key, locale, values)
     db.session.commit()
-    flash(_("The wording was saved; new messages use it."), "success")
+    flash(_("The wording was saved: messages from now on use it, and so do the titles in "
+            "the bell."), "success")
     return redirect(url_for("notifications_admin.template", key=key, locale=locale))
 
 

@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from app.extensions import db
-from app.labels import STATUS, label
+from app.labels import STATUS, STEP, label
 from app.models import Notification, NotificationTemplate, Tenant, User
 from app.notifications import defaults, sandbox
 from app.notifications.catalog import EVENTS
@@ -57,6 +57,8 @@ def variables(notification: Notification, user: User, tenant: Tenant, locale: st
     values.pop("template", None)
     with force_locale(locale):
         event = EVENTS.get(notification.event)
+        if values.get("step") in STEP:  # the default diagram's steps, in the reader's language
+            values["step"] = str(STEP[values["step"]])
         values.update(
             recipient_name=user.name, tenant_name=tenant.name,
             event=str(event.label) if event else "",

@@ -3,8 +3,9 @@ channels. Each reads the notice and its person afresh (someone deactivated since
 composes the wording in their language and hands it to its channel's adapter."""
 
 import hashlib
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate
+from email.utils import formatdate
 
 from flask import current_app
 
@@ -47,9 +48,10 @@ def email_message(claim: queue.Claim, composed: Composed, user: User,
     domain = sender.rpartition("@")[2] or "localhost"
     message = EmailMessage()
     message["Subject"] = composed.subject
-    message["From"] = formataddr(((tenant.settings or {}).get("mail_sender_name")
-                                  or tenant.name, sender))
-    message["To"] = formataddr((user.name, user.email))
+    # Address objects quote a name as needed: "Julia Ríos (Jefa)" stays whole, not a comment.
+    message["From"] = Address(display_name=(tenant.settings or {}).get("mail_sender_name")
+                              or tenant.name, addr_spec=sender)
+    message["To"] = Address(display_name=user.name, addr_spec=user.email)
     message["Date"] = formatdate(localtime=False)
     # The same message keeps its id on every attempt: a mail client shows it once.
     message["Message-ID"] = f"<{hashlib.sha256(claim.key.encode()).hexdigest()[:32]}@{domain}>"

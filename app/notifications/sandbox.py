@@ -55,8 +55,9 @@ def check(source: str) -> None:
     try:
         tree = _ENVS[False].parse(source)
     except TemplateSyntaxError as exc:
-        raise TemplateRefused(_("Line %(line)s: %(error)s", line=exc.lineno,
-                                error=exc.message)) from None
+        raise TemplateRefused(_(
+            "Line %(line)s is not well written: check that each {{ … }} is closed and each "
+            "{%% if … %%} has its {%% endif %%}.", line=exc.lineno)) from None
     for node in tree.find_all(nodes.Node):
         if not isinstance(node, ALLOWED):
             raise TemplateRefused(_("%(what)s is not allowed in a message template.",
