@@ -6,7 +6,7 @@ before its first write: a failing operation is recorded as an incident of the re
 """
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
@@ -20,6 +20,7 @@ from app.models import (
     HistoryEvent,
     HumanTask,
     Membership,
+    Notification,
     Ticket,
     User,
 )
@@ -138,6 +139,7 @@ def close_request(ctx: OperationContext, params: dict, data: dict) -> dict:
 
 
 NOTIFY_RECIPIENTS = ("requester", "unit_head", "service_director", "worker")
+NOTIFY_MAX_PER_HOUR = 10  # notices a request's notify tasks may write in an hour, all told
 
 
 def _people_of(req, role: str) -> list[User]:
@@ -175,6 +177,13 @@ def notify(ctx: OperationContext, params: dict, data: dict) -> dict:
             and template not in wording.custom_keys(req.tenant_id)):
         raise OperationError(f"notify: no message '{template[:60]}' (write it under "
                              "Notifications, or name an event's)")
+    recent = db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.tenant_id == req.tenant_id, Notification.request_id == req.id,
+        Notification.event == "process.message",
+        Notification.created_at > utcnow() - timedelta(hours=1)))
+    if recent >= NOTIFY_MAX_PER_HOUR:
+        raise OperationError(f"notify: this request sent {recent} messages in the last hour; "
+                             "a diagram that loops through notify is stopped here")
     people = [u for u in _people_of(req, role) if policy.can_view_request(u, req)]
     if people:
         notices.announce(notices.Notice(

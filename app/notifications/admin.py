@@ -84,7 +84,8 @@ def save_defaults():
     except ValidationError as exc:
         db.session.rollback()
         return _settings_page(exc.messages, 422, sender)
-    if len(sender) > 100 or any(c in sender for c in "\r\n<>\"@"):
+    if len(sender) > 100 or any(c in sender for c in "\r\n<>\"@") or "=?" in sender \
+            or not sender.isprintable():
         db.session.rollback()
         return _settings_page({"sender": [_("Only the name, without an address: no < > \" "
                                             "or @, at most 100 characters.")]}, 422, sender)

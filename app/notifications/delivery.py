@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Notification, Tenant, User
 from app.notifications import reasons
 from app.notifications.channels import configured
+from app.notifications.channels import email as email_channel
 from app.notifications.channels.email import SmtpSettings, send_email
 from app.notifications.compose import Composed, compose
 from app.outbox import queue
@@ -41,17 +42,25 @@ def _composed(claim: queue.Claim) -> tuple[Composed, User, Tenant] | Outcome:
     return compose(notification, user, tenant, claim.payload.get("template")), user, tenant
 
 
+def header_text(text: str) -> str:
+    """``text`` as one header's words: one line, and no RFC 2047 encoded-word (``=?...?=``)
+    a person typed, which Python's e-mail package (before 3.11.10, CVE-2024-6923) would decode
+    into raw line breaks, that is, into headers or a body of the sender's choosing."""
+    text = " ".join(str(text).split())
+    return text.replace("=?", "=\u2060?").replace("?=", "?\u2060=")
+
+
 def email_message(claim: queue.Claim, composed: Composed, user: User,
                   tenant: Tenant) -> EmailMessage:
     config = current_app.config
     sender = config["MAIL_FROM"]
     domain = sender.rpartition("@")[2] or "localhost"
     message = EmailMessage()
-    message["Subject"] = composed.subject
+    message["Subject"] = header_text(composed.subject)
     # Address objects quote a name as needed: "Julia Ríos (Jefa)" stays whole, not a comment.
-    message["From"] = Address(display_name=(tenant.settings or {}).get("mail_sender_name")
-                              or tenant.name, addr_spec=sender)
-    message["To"] = Address(display_name=user.name, addr_spec=user.email)
+    message["From"] = Address(display_name=header_text(
+        (tenant.settings or {}).get("mail_sender_name") or tenant.name), addr_spec=sender)
+    message["To"] = Address(display_name=header_text(user.name), addr_spec=user.email)
     message["Date"] = formatdate(localtime=False)
     # The same message keeps its id on every attempt: a mail client shows it once.
     message["Message-ID"] = f"<{hashlib.sha256(claim.key.encode()).hexdigest()[:32]}@{domain}>"
@@ -116,7 +125,12 @@ def send_whatsapp_claim(claim: queue.Claim) -> Outcome:
 
 
 def _lease() -> float:
-    return current_app.config["MESSAGE_LEASE_SECONDS"]
+    """How long a claimed message is left to its runner: always longer than a send may take
+    (the SMTP deadline; the HTTP channels end within twice their timeout), so no second
+    runner takes a message that is still being sent."""
+    config = current_app.config
+    return max(config["MESSAGE_LEASE_SECONDS"],
+               config["SMTP_TIMEOUT"] * email_channel.DEADLINE_FACTOR + 30, 60)
 
 
 for _name, _send in (("email", send_email_claim), ("sms", send_sms_claim),

@@ -54,10 +54,13 @@ def check(source: str) -> None:
         raise TemplateRefused(_("The template is longer than %(n)s characters.", n=MAX_SOURCE))
     try:
         tree = _ENVS[False].parse(source)
+    except (RecursionError, ValueError, MemoryError):  # nested too deep, a number too long
+        raise TemplateRefused(_("The template is too complex.")) from None
     except TemplateSyntaxError as exc:
         raise TemplateRefused(_(
             "Line %(line)s is not well written: check that each {{ … }} is closed and each "
             "{%% if … %%} has its {%% endif %%}.", line=exc.lineno)) from None
+    _check_shape(tree)
     for node in tree.find_all(nodes.Node):
         if not isinstance(node, ALLOWED):
             raise TemplateRefused(_("%(what)s is not allowed in a message template.",
@@ -74,6 +77,33 @@ def check(source: str) -> None:
         if isinstance(node, nodes.Const) and isinstance(node.value, str) \
                 and len(node.value) > MAX_VALUE:
             raise TemplateRefused(_("A quoted text in the template is too long."))
+
+
+MAX_NAMES = 60       # values a template may show: its output stays within that many of them
+MAX_DEPTH = 24       # nested ifs and expressions
+MAX_CONCAT = 10      # operands of one ~ chain
+
+
+def _check_shape(tree) -> None:
+    """What keeps one render cheap whatever the template: few values, shallow nesting, and
+    filters only on a value (a filter over a long concatenation would copy it again)."""
+    names = 0
+    stack = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise TemplateRefused(_("The template is too complex."))
+        if isinstance(node, nodes.Name):
+            names += 1
+        if isinstance(node, nodes.Concat) and len(node.nodes) > MAX_CONCAT:
+            raise TemplateRefused(_("At most %(n)s values joined with ~.", n=MAX_CONCAT))
+        if isinstance(node, nodes.Filter) and node.node is not None and not isinstance(
+                node.node, nodes.Name | nodes.Const | nodes.Filter):
+            raise TemplateRefused(_("A filter applies to one value, such as "
+                                    "{{ request_title|upper }}."))
+        stack.extend((child, depth + 1) for child in node.iter_child_nodes())
+    if names > MAX_NAMES:
+        raise TemplateRefused(_("A template may show at most %(n)s values.", n=MAX_NAMES))
 
 
 def _what(node: nodes.Node) -> str:

@@ -15,6 +15,8 @@ from app.notifications.catalog import CHANNELS, DEFAULT_CHANNELS, GROUPS
 
 PAGE = 20
 E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+PAGE_PATH = re.compile(r"/(tasks|requests)/[0-9]{1,10}")  # the pages a notice may lead to
+MAX_ID = 2**31 - 1
 
 
 def _mine(user: User):
@@ -66,7 +68,7 @@ def page_of(user: User, before: int | None = None, limit: int = PAGE,
     """The person's notices, newest first, ``limit`` at a time; and whether older ones exist."""
     query = (select(Notification).where(*_mine(user)).order_by(Notification.id.desc())
              .options(selectinload(Notification.messages), selectinload(Notification.task)))
-    if before:
+    if before and 0 < before <= MAX_ID:
         query = query.where(Notification.id < before)
     if unread_only:
         query = query.where(*unread_clause(user))
@@ -96,9 +98,7 @@ def mark_all_read(user: User) -> int:
 def safe_path(notification: Notification) -> str:
     """Where opening the notice leads: a page of this site, never another site."""
     path = str((notification.params or {}).get("path") or "")
-    if not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return "/notifications"
-    return path
+    return path if PAGE_PATH.fullmatch(path) else "/notifications"
 
 
 # -- preferences ---------------------------------------------------------------------------------

@@ -73,8 +73,13 @@ def clean(form: dict) -> dict:
             continue
         try:
             sandbox.check(values[part])
+            for sample in (SAMPLE, {}):  # with values, and with none (a step without a ticket)
+                sandbox.render(values[part], sample, html=part == "html")
         except sandbox.TemplateRefused as exc:
             errors[part] = [str(exc)]
+        except Exception as exc:  # it parses, but fails with values (a filter's argument)
+            errors[part] = [_("This wording cannot be written out (%(error)s); check the "
+                              "filters and their arguments.", error=type(exc).__name__)]
     if errors:
         raise ValidationError(errors)
     return values

@@ -3,6 +3,7 @@
 import smtplib
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -10,6 +11,11 @@ from app.notifications.reasons import MAYBE_DELIVERED
 from app.outbox.outcome import Outcome
 
 TLS_MODES = ("none", "starttls", "ssl")
+DEADLINE_FACTOR = 4  # the whole exchange may take this many times SMTP_TIMEOUT, no longer
+
+
+def deadline(settings: "SmtpSettings") -> float:
+    return settings.timeout * DEADLINE_FACTOR
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,12 @@ def send_email(settings: SmtpSettings, message: EmailMessage) -> Outcome:
     except (OSError, smtplib.SMTPException) as exc:
         return Outcome.failed(f"Cannot connect to the SMTP server: {_reason(exc)}",
                               reachable=False)
+    # A server that answers slowly, a line at a time, each within the socket's timeout,
+    # could hold the runner for ever (and outlive the message's lease: a second runner would
+    # send it again). At the deadline the connection is cut; the read in progress fails.
+    watchdog = threading.Timer(deadline(settings), _cut, args=(client,))
+    watchdog.daemon = True
+    watchdog.start()
     try:
         return _hand_over(client, settings, message)
     except smtplib.SMTPAuthenticationError as exc:
@@ -67,6 +79,7 @@ def send_email(settings: SmtpSettings, message: EmailMessage) -> Outcome:
         return Outcome.failed(f"The SMTP server stopped answering: {_reason(exc)}",
                               reachable=False)
     finally:
+        watchdog.cancel()
         _close(client)
 
 
@@ -90,6 +103,15 @@ def _hand_over(client: smtplib.SMTP, settings: SmtpSettings, message: EmailMessa
     if code != 250:  # smtplib hands back the answer to the message's end unchecked
         return _refused(code, answer)
     return Outcome.sent(code, str(message["Message-ID"]))
+
+
+def _cut(client: smtplib.SMTP) -> None:
+    sock = client.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _close(client: smtplib.SMTP) -> None:

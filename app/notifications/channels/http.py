@@ -62,7 +62,7 @@ class Answer:
         """The body as a JSON object, or None."""
         try:
             value = json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # garbled, or nested deep
             return None
         return value if isinstance(value, dict) else None
 
