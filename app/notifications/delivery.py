@@ -2,6 +2,7 @@
 channels. Each reads the notice and its person afresh (someone deactivated since gets nothing),
 composes the wording in their language and hands it to its channel's adapter."""
 
+import dataclasses
 import hashlib
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -92,14 +93,15 @@ def send_sms_claim(claim: queue.Claim) -> Outcome:
     if isinstance(prepared, Outcome):
         return prepared
     composed, user, _tenant = prepared
-    if not user.phone:
+    phone = user.phone
+    if not phone:
         return Outcome.not_sent(reasons.NO_PHONE)
     config = current_app.config
-    db.session.rollback()
-    return send_sms(TwilioSettings(
+    db.session.rollback()  # nothing of the database stays open while the provider answers
+    return _to_current_phone(claim, phone, send_sms(TwilioSettings(
         base_url=config["TWILIO_BASE_URL"], account_sid=config["TWILIO_ACCOUNT_SID"],
         auth_token=config["TWILIO_AUTH_TOKEN"], from_number=config["TWILIO_FROM"],
-        messaging_service_sid=config["TWILIO_MESSAGING_SERVICE_SID"]), user.phone, composed.sms)
+        messaging_service_sid=config["TWILIO_MESSAGING_SERVICE_SID"]), phone, composed.sms))
 
 
 def send_whatsapp_claim(claim: queue.Claim) -> Outcome:
@@ -110,7 +112,8 @@ def send_whatsapp_claim(claim: queue.Claim) -> Outcome:
     if isinstance(prepared, Outcome):
         return prepared
     composed, user, tenant = prepared
-    if not user.phone:
+    phone = user.phone
+    if not phone:
         return Outcome.not_sent(reasons.NO_PHONE)
     chosen = template_for(tenant, claim.payload.get("template") or claim.event)
     if chosen is None:
@@ -118,10 +121,18 @@ def send_whatsapp_claim(claim: queue.Claim) -> Outcome:
     parameters = [composed.variables.get(name, "") for name in chosen["parameters"]]
     config = current_app.config
     db.session.rollback()
-    return send_template(WhatsAppSettings(
+    return _to_current_phone(claim, phone, send_template(WhatsAppSettings(
         base_url=config["WHATSAPP_BASE_URL"], phone_number_id=config["WHATSAPP_PHONE_NUMBER_ID"],
-        access_token=config["WHATSAPP_TOKEN"]), user.phone, chosen["name"], chosen["language"],
-        parameters)
+        access_token=config["WHATSAPP_TOKEN"]), phone, chosen["name"], chosen["language"],
+        parameters))
+
+
+def _to_current_phone(claim: queue.Claim, phone: str, outcome: Outcome) -> Outcome:
+    """A message goes to the person's number as it is when it is sent; the log says so when
+    they changed it since the message was written."""
+    if phone != claim.address:
+        return dataclasses.replace(outcome, address=phone)
+    return outcome
 
 
 def _lease() -> float:

@@ -21,6 +21,7 @@ class Outcome:
     reference: str | None = None  # the provider's id of the message (a Twilio SID, a wamid)
     reachable: bool = True        # False: nothing answered (connection refused, timeout)
     unsent: bool = False          # never tried: the channel is not configured, the person left
+    address: str | None = None    # where it went, when not where the message was written for
 
     @classmethod
     def sent(cls, status: int | None = None, reference: str | None = None) -> "Outcome":

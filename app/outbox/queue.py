@@ -154,6 +154,8 @@ def record(claim: Claim, outcome: Outcome) -> None:
         values["last_error"] = outcome.error[:ERROR_CHARS]
     if outcome.reference:
         values["reference"] = outcome.reference[:120]
+    if outcome.address:
+        values["address"] = outcome.address[:320]
     if outcome.delivered:
         values.update(status="delivered", delivered_at=now)
         values.setdefault("last_error", None)  # an earlier attempt's error no longer applies

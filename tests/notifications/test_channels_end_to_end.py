@@ -303,3 +303,19 @@ def test_a_phone_removed_after_the_step_sends_nothing(demo, providers):
         row = only(req, REQUESTER, channel, "request.authorized")
         assert (row.status, row.last_error) == ("unsent", NO_PHONE), channel
     assert twilio.received == [] and meta.received == []
+
+
+def test_a_phone_changed_after_the_step_gets_it_and_the_log_says_where_it_went(demo, providers):
+    twilio, meta = providers
+    choose(REQUESTER, ["sms", "whatsapp"])
+    set_templates(TEMPLATES)
+    req, _ = request_at("Task_Authorize")
+    step(HEAD, req, "Task_Authorize", "authorize", {"decision": "authorize"})
+    service.set_phone(user(REQUESTER), "+34 600 111 222")
+    db.session.commit()
+    deliver()
+    for channel in ("sms", "whatsapp"):
+        row = only(req, REQUESTER, channel, "request.authorized")
+        assert (row.status, row.address) == ("delivered", "+34600111222"), channel
+    assert [to for to, *_ in sent_sms(twilio)] == ["+34600111222"]
+    assert [to for to, *_ in sent_whatsapp(meta)] == ["+34600111222"]
