@@ -53,7 +53,7 @@ def cluster(database_url, workdir):
 
 def deliveries(stack) -> list[tuple]:
     return stack.sql("SELECT idempotency_key, status, attempts, next_attempt_at, delivered_at, "
-                     "response_status FROM webhook_deliveries")
+                     "response_status FROM outbox WHERE channel = 'webhook'")
 
 
 def test_a_worker_killed_mid_delivery_leaves_it_to_the_other(cluster):

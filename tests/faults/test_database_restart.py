@@ -201,15 +201,17 @@ def test_clients_complete_tasks_while_postgresql_restarts(pg, node, database_url
 
     # The embedded runners lived through it: every confirmation's webhook is delivered.
     def delivered() -> bool:
-        return not stack.sql("SELECT id FROM webhook_deliveries WHERE status <> 'delivered'")
+        return not stack.sql("SELECT id FROM outbox "
+                             "WHERE channel = 'webhook' AND status <> 'delivered'")
 
     confirmed = sum("confirm" in kinds for kinds in run.done.values())
     try:  # a delivery claimed as the database went away waits for its lease
         wait_until(delivered, WEBHOOK_LEASE_SECONDS + 15, "webhook deliveries", interval=0.5)
     except TimeoutError:
         late = stack.sql("SELECT id, status, attempts, next_attempt_at, last_error, now() "
-                         "FROM webhook_deliveries WHERE status <> 'delivered'")
+                         "FROM outbox WHERE channel = 'webhook' AND status <> 'delivered'")
         pytest.fail(f"webhooks not delivered after the restarts: {late}\n{stack.logs()}")
-    keys = [key for (key,) in stack.sql("SELECT idempotency_key FROM webhook_deliveries")]
+    keys = [key for (key,) in stack.sql(
+        "SELECT idempotency_key FROM outbox WHERE channel = 'webhook'")]
     assert len(keys) == confirmed and all(receiver.hits[k] >= 1 for k in keys)
 

@@ -390,8 +390,8 @@ def test_300_lifecycles_on_two_nodes_with_one_killed(stack, receiver):
     # Reminder notices in the outbox: one per head reminded, never twice.
     notices = stack.sql(
         "SELECT r.title, "
-        "  (SELECT count(*) FROM outbox_messages o WHERE o.request_id = r.id "
-        "   AND o.kind = 'reminder'), "
+        "  (SELECT count(*) FROM notifications n WHERE n.request_id = r.id "
+        "   AND n.event = 'task.reminder'), "
         "  (SELECT coalesce(sum(CAST(h.changes->>'recipients' AS integer)), 0) "
         "   FROM history_events h WHERE h.request_id = r.id AND h.action = 'reminder_sent') "
         "FROM service_requests r WHERE r.title LIKE %s", f"{RUN} lifecycle %")
@@ -411,11 +411,13 @@ def test_300_lifecycles_on_two_nodes_with_one_killed(stack, receiver):
 
     # One webhook per lifecycle (confirmed or closed), each delivered to the receiver.
     def delivered() -> bool:
-        return not stack.sql("SELECT id FROM webhook_deliveries WHERE status <> 'delivered'")
+        return not stack.sql("SELECT id FROM outbox "
+                             "WHERE channel = 'webhook' AND status <> 'delivered'")
 
     wait_until(delivered, 60, "webhook deliveries", interval=0.5)
     deliveries = stack.sql(
-        "SELECT payload->'request'->>'title', event, idempotency_key FROM webhook_deliveries")
+        "SELECT payload->'request'->>'title', event, idempotency_key FROM outbox "
+        "WHERE channel = 'webhook'")
     assert sorted(d[0] for d in deliveries) == sorted(by_title)
     assert {d[1] for d in deliveries} <= {"request.confirmed", "request.closed"}
     assert all(receiver.hits[d[2]] >= 1 for d in deliveries)
