@@ -83,12 +83,15 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_blueprints(app)
 
-    from app import notifications
+    from app import accounts, admin, notifications, tenancy
     from app.api import api, init_api
 
-    notifications.init_app(app)
+    capabilities = (notifications, accounts, admin, tenancy)
+    for capability in capabilities:
+        capability.init_app(app)
     init_api(app)
-    notifications.init_api(api)
+    for capability in capabilities:
+        capability.init_api(api)
 
     from app import labels
     from app.cli import register_cli

@@ -1,5 +1,7 @@
 """All models, imported here so Alembic and the app see every table."""
 
+from app.accounts.models import AccountLink  # noqa: E402
+from app.admin.models import AuditEntry  # noqa: E402
 from app.models.audit import HistoryEvent
 from app.models.catalog import PRIORITIES, Category
 from app.models.integration import (
@@ -32,6 +34,8 @@ from app.notifications.models import (  # noqa: E402 (a capability's own models)
 from app.outbox.models import OutboxMessage  # noqa: E402
 
 __all__ = [
+    "AccountLink",
+    "AuditEntry",
     "PRIORITIES",
     "ROLES",
     "REQUEST_STATUSES",

@@ -1,6 +1,6 @@
 """The service catalog: what can be asked for, and which service unit attends it."""
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -14,6 +14,8 @@ class Category(TenantScoped, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
+    # The name per language ({"es": ..., "en": ...}); ``name`` is the tenant's language's
+    names: Mapped[dict] = mapped_column(JSON, default=dict)
     description: Mapped[str] = mapped_column(Text, default="")
     service_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
     default_priority: Mapped[str] = mapped_column(String(10), default="normal")
@@ -23,3 +25,7 @@ class Category(TenantScoped, db.Model):
     service_unit = relationship("Unit")
 
     __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_categories_tenant_name"),)
+
+    def label(self, locale: str | None) -> str:
+        """The name in ``locale`` when the tenant gave one, else its name."""
+        return (self.names or {}).get(locale or "") or self.name

@@ -29,6 +29,8 @@ class Unit(TenantScoped, db.Model):
     name: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     is_service_unit: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An archived unit keeps its history but takes no new people, requests or children
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     parent: Mapped["Unit | None"] = relationship(remote_side="Unit.id")
 

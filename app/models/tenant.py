@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -24,6 +24,14 @@ class Tenant(db.Model):
     locale: Mapped[str] = mapped_column(String(5), default="es")
     timezone: Mapped[str] = mapped_column(String(60), default="America/Bogota")
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The plan its limits come from (app.tenancy.plans); "active" or "suspended" by an operator
+    plan: Mapped[str] = mapped_column(String(20), default="profesional")
+    status: Mapped[str] = mapped_column(String(12), default="active")
+    suspended_reason: Mapped[str | None] = mapped_column(String(500))
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The company's logo, shown in the header: PNG or JPEG, checked by content
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    logo_type: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def setting(self, key: str):

@@ -1,0 +1,11 @@
+"""Tenants as the platform sees them: plans and quotas, suspension, the operators' command
+line (``flask tenants``), provisioning a new company, and isolation by construction (every
+query of a tenant's data sees only that tenant's rows)."""
+
+
+def init_app(app) -> None:
+    pass
+
+
+def init_api(api) -> None:
+    pass
