@@ -4,7 +4,10 @@ query of a tenant's data sees only that tenant's rows)."""
 
 
 def init_app(app) -> None:
-    pass
+    from app.tenancy import errors, views
+
+    errors.register(app)
+    app.register_blueprint(views.bp)
 
 
 def init_api(api) -> None:
