@@ -10,6 +10,7 @@ from email.utils import formatdate
 
 from flask import current_app
 
+from app.accounts import mail as account_mail
 from app.extensions import db
 from app.models import Notification, Tenant, User
 from app.notifications import reasons
@@ -73,6 +74,8 @@ def email_message(claim: queue.Claim, composed: Composed, user: User,
 
 
 def send_email_claim(claim: queue.Claim) -> Outcome:
+    if claim.notification_id is None and account_mail.is_account_email(claim.event):
+        return _send_account_email(claim)
     prepared = _composed(claim)
     if isinstance(prepared, Outcome):
         return prepared
@@ -84,6 +87,27 @@ def send_email_claim(claim: queue.Claim) -> Outcome:
         host=config["SMTP_HOST"], port=config["SMTP_PORT"], username=config["SMTP_USERNAME"],
         password=config["SMTP_PASSWORD"], tls=config["SMTP_TLS"],
         timeout=config["SMTP_TIMEOUT"]), message)
+
+
+def _smtp_settings() -> SmtpSettings:
+    config = current_app.config
+    return SmtpSettings(
+        host=config["SMTP_HOST"], port=config["SMTP_PORT"], username=config["SMTP_USERNAME"],
+        password=config["SMTP_PASSWORD"], tls=config["SMTP_TLS"],
+        timeout=config["SMTP_TIMEOUT"])
+
+
+def _send_account_email(claim: queue.Claim) -> Outcome:
+    """An invitation or a password reset (``app.accounts.mail``): no notice, no preferences."""
+    reason = configured()["email"]
+    if reason:
+        return Outcome.not_sent(reason)
+    composed = account_mail.compose(claim.payload or {}, claim.tenant_id)
+    if isinstance(composed, str):
+        return Outcome.not_sent(composed)
+    message = account_mail.message_of(claim.key, composed)
+    db.session.rollback()  # nothing of the database stays open while the server answers
+    return send_email(_smtp_settings(), message)
 
 
 def send_sms_claim(claim: queue.Claim) -> Outcome:
