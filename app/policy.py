@@ -68,6 +68,12 @@ def is_tenant_admin(user: User) -> bool:
     return user.has_role("tenant_admin")
 
 
+def can_administer_tenant(user: User) -> bool:
+    """Tenant admins manage their own company: people, units, categories, settings, imports,
+    and read its audit. Everything they load is still fetched by (their tenant, id)."""
+    return user.is_authenticated and user.active and is_tenant_admin(user)
+
+
 def request_visibility(user: User):
     """A WHERE clause selecting the requests ``user`` may see (always tenant-scoped)."""
     clauses = [ServiceRequest.requester_id == user.id]
