@@ -8,8 +8,14 @@ import, and the audit of every administrative change).
 
 
 def init_app(app) -> None:
-    pass
+    from app import policy
+    from app.admin import views
+
+    app.register_blueprint(views.bp)  # people, units, audit
+    app.context_processor(lambda: {"can_administer_tenant": policy.can_administer_tenant})
 
 
 def init_api(api) -> None:
-    pass
+    from app.admin import api as admin_api
+
+    api.register_blueprint(admin_api.blp)  # people, units, audit

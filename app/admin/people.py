@@ -9,6 +9,7 @@ input raises ``marshmallow.ValidationError`` with messages by field, before anyt
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from app.accounts.passwords import UNUSABLE
 from app.admin import audit
@@ -22,6 +23,8 @@ UNIT_ROLES = tuple(role for role in ROLES if role not in UNITLESS_ROLES)
 STATUSES = ("active", "invited", "inactive")
 NAME_MAX, EMAIL_MAX = 200, 254
 AUDITED = ("email", "name", "locale", "phone", "active")
+# What a list of people shows of each: their roles with the units' names
+LIST_LOAD = (selectinload(User.memberships).joinedload(Membership.unit),)
 
 ROLE_LABELS = {
     "requester": _l("Staff (files requests)"),
@@ -43,12 +46,23 @@ def find(tenant_id: int, user_id) -> User | None:
     return db.session.scalar(select(User).where(User.tenant_id == tenant_id, User.id == user_id))
 
 
+def find_by_email(tenant_id: int, email) -> User | None:
+    """The tenant's person with this address (any case), or None."""
+    email = str(email or "").strip().lower()
+    if not email or len(email) > EMAIL_MAX:
+        return None
+    return db.session.scalar(select(User).where(User.tenant_id == tenant_id,
+                                                func.lower(User.email) == email))
+
+
 def status_of(user: User) -> str:
     """``inactive``, ``invited`` (has not set a password through the invitation yet) or
     ``active``."""
+    from app.accounts.invitations import accepted
+
     if not user.active:
         return "inactive"
-    return "invited" if user.password_hash == UNUSABLE else "active"
+    return "active" if accepted(user) else "invited"
 
 
 def search(tenant_id: int, *, q: str | None = None, unit_id: int | None = None,
@@ -73,9 +87,10 @@ def search(tenant_id: int, *, q: str | None = None, unit_id: int | None = None,
     if status == "inactive":
         stmt = stmt.where(User.active.is_(False))
     elif status == "invited":
-        stmt = stmt.where(User.active.is_(True), User.password_hash == UNUSABLE)
+        stmt = stmt.where(User.active.is_(True), User.password_hash.startswith(UNUSABLE))
     elif status == "active":
-        stmt = stmt.where(User.active.is_(True), User.password_hash != UNUSABLE)
+        stmt = stmt.where(User.active.is_(True),
+                           ~User.password_hash.startswith(UNUSABLE))
     return stmt.order_by(func.lower(User.name), User.id)
 
 

@@ -57,25 +57,36 @@ def all_units(tenant_id: int) -> list[Unit]:
         select(Unit).where(Unit.tenant_id == tenant_id).order_by(func.lower(Unit.name), Unit.id)))
 
 
-def tree(tenant_id: int) -> tuple[list[tuple[Unit, int]], list[Unit]]:
-    """(the units in use as ``(unit, depth)``, each followed by its sub-units; the archived
-    units, by name)."""
+def forest(tenant_id: int) -> tuple[list[tuple[Unit, list]], list[Unit]]:
+    """(the units in use as ``(unit, its sub-units as the same pairs)``, top units first; the
+    archived units, by name). A unit whose parent is archived shows at the top."""
     units = all_units(tenant_id)
     live = [u for u in units if u.archived_at is None]
     ids = {u.id for u in live}
     children: dict[int | None, list[Unit]] = {}
     for unit in live:
-        parent = unit.parent_id if unit.parent_id in ids else None
-        children.setdefault(parent, []).append(unit)
-    ordered: list[tuple[Unit, int]] = []
+        children.setdefault(unit.parent_id if unit.parent_id in ids else None, []).append(unit)
 
-    def walk(parent_id, depth):
-        for unit in children.get(parent_id, []):
-            ordered.append((unit, depth))
-            walk(unit.id, depth + 1)
+    def grow(parent_id, seen):
+        return [(unit, grow(unit.id, seen | {unit.id}))
+                for unit in children.get(parent_id, []) if unit.id not in seen]
 
-    walk(None, 0)
-    return ordered, [u for u in units if u.archived_at is not None]
+    return grow(None, frozenset()), [u for u in units if u.archived_at is not None]
+
+
+def tree(tenant_id: int) -> tuple[list[tuple[Unit, int]], list[Unit]]:
+    """(the units in use as ``(unit, depth)``, each followed by its sub-units; the archived
+    units, by name)."""
+    nodes, archived = forest(tenant_id)
+    flat: list[tuple[Unit, int]] = []
+
+    def walk(level, depth):
+        for unit, below in level:
+            flat.append((unit, depth))
+            walk(below, depth + 1)
+
+    walk(nodes, 0)
+    return flat, archived
 
 
 def descendant_ids(unit: Unit) -> set[int]:
