@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app import policy
 from app.extensions import db
 from app.handlers.base import FormSchema, ident, length, one_of
-from app.models import PRIORITIES, Category, ServiceRequest, User
+from app.models import PRIORITIES, Category, ServiceRequest, Unit, User
 from app.models.base import utcnow
 from app.notifications import notices
 from app.services import events, history, workflow
@@ -41,6 +41,11 @@ def file_request(user: User, form: dict) -> ServiceRequest:
     """Validate, number and store a request and start its workflow (raises ValidationError)."""
     if not policy.can_file_request(user):
         raise ValidationError({"_schema": [str(_l("You do not belong to any unit."))]})
+    home = db.session.get(Unit, user.home_unit_id)
+    if home is not None and home.archived_at is not None:
+        raise ValidationError({"_schema": [str(_l(
+            "Your unit %(name)s is archived, so it takes no new requests. Ask your company's "
+            "administrator to put you in another unit.", name=home.name))]})
     data = NewRequestSchema().load(form)
     category = db.session.scalar(
         select(Category).where(Category.tenant_id == user.tenant_id,
