@@ -115,6 +115,9 @@ def load_settings() -> dict:
         "WEBHOOK_LEASE_SECONDS": float(os.environ.get("WEBHOOK_LEASE_SECONDS", "300")),
         # Links in messages point here (the address people open the service at)
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        # Whom a suspended company's people are told to write to (an e-mail address); empty:
+        # they are told to ask their administrator
+        "OPERATOR_CONTACT": os.environ.get("OPERATOR_CONTACT", "").strip(),
         # E-mail: without SMTP_HOST, e-mails are kept as "not sent: e-mail not configured".
         # SMTP_TLS: none, starttls or ssl. MAIL_FROM: the sender address (a tenant's name is
         # shown with it)

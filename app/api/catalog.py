@@ -76,7 +76,7 @@ def update_category(data, category_id):
     if category is None:
         abort(404)
     try:
-        processes.set_category_process(category, data["process_key"])
+        processes.set_category_process(category, data["process_key"], caller())
     except processes.UnknownProcess:
         db.session.rollback()
         return problem(422, "That process has no deployed version.",

@@ -51,7 +51,9 @@ def require_token():
                        headers={"WWW-Authenticate": 'Bearer realm="api"'})
     g.api_user = user
     g.who = (user.tenant_id, user.id)  # for the request log
-    return None
+    from app.tenancy.access import api_refusal
+
+    return api_refusal(user)  # a suspended company, a plan without API access: 403
 
 
 def caller():

@@ -92,6 +92,6 @@ def revoke_current():
         return denied
     header = request.headers.get("Authorization", "")
     token = tokens_service.find(header.partition(" ")[2].strip())
-    tokens_service.revoke(token)
+    tokens_service.revoke(token, caller())
     db.session.commit()
     return ""

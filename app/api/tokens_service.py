@@ -7,10 +7,12 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from app.admin import audit
 from app.extensions import db
 from app.models import ApiToken, User
 from app.models.base import utcnow
 from app.sqlite import wants_write, writing
+from app.tenancy import quotas
 
 PREFIX = "mds_"
 
@@ -20,14 +22,21 @@ def _hash(raw: str) -> str:
 
 
 def issue(user: User, name: str, hours: int) -> tuple[str, ApiToken]:
-    """A new token for ``user``; the raw value is returned once and never stored."""
+    """A new token for ``user``; the raw value is returned once and never stored. Raises
+    QuotaExceeded when the company's plan has no API access; audited."""
+    quotas.require(user.tenant_id, "api_access")
     raw = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(tenant_id=user.tenant_id, user_id=user.id, name=name[:100],
                      token_hash=_hash(raw), prefix=raw[:12],
                      expires_at=utcnow() + timedelta(hours=hours))
     db.session.add(token)
     db.session.flush()
+    audit.record(user.tenant_id, user, "api_token.issued", "api_token", token.id,
+                 target_label=token.name, after=audit.snapshot(token, AUDITED))
     return raw, token
+
+
+AUDITED = ("name", "prefix", "expires_at", "revoked_at")  # never the hash
 
 
 TOUCH_EVERY = timedelta(hours=1)
@@ -84,6 +93,12 @@ def tokens_of(user: User) -> list[ApiToken]:
     ))
 
 
-def revoke(token: ApiToken) -> None:
+def revoke(token: ApiToken, actor: User | None = None) -> None:
+    """Revoke a token; audited when a person (``actor``) does it by itself (a revocation that
+    is part of a larger audited change passes none)."""
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        if actor is not None:
+            audit.record(token.tenant_id, actor, "api_token.revoked", "api_token", token.id,
+                         target_label=token.name, before={"revoked_at": None},
+                         after=audit.snapshot(token, AUDITED))

@@ -33,6 +33,7 @@ from app.models import OutboxMessage, WebhookEndpoint
 from app.models.base import utcnow
 from app.outbox.outcome import Outcome
 from app.sqlite import writing
+from app.tenancy.access import not_suspended
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +97,8 @@ def _due(now, channels, skip: set, endpoint_id=None):
         .outerjoin(WebhookEndpoint, WebhookEndpoint.id == OutboxMessage.endpoint_id)
         .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
                OutboxMessage.channel.in_(channels),
-               or_(OutboxMessage.endpoint_id.is_(None), WebhookEndpoint.active.is_(True)))
+               or_(OutboxMessage.endpoint_id.is_(None), WebhookEndpoint.active.is_(True)),
+               not_suspended(OutboxMessage.tenant_id))  # a suspended company's wait
     )
     skipped_endpoints = [e for _, e in skip if e is not None]
     skipped_channels = [c for c, e in skip if e is None]

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.admin import audit
 from app.engine import changes, migration
 from app.engine.runner import EngineError
 from app.extensions import db
 from app.handlers.base import OperationContext
 from app.models import ProcessDefinition, ProcessDraft, ProcessInstance, ServiceRequest, User
 from app.services import definitions, drafts, workflow
+from app.tenancy import quotas
 
 # A process key: how a tenant names a process (URLs, categories); not the diagram's own id.
 PROCESS_KEY = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
@@ -32,7 +34,9 @@ class DeployConflict(Exception):
 def deploy(tenant_id: int, process_key: str, xml: str, user: User | None,
            note: str = "", *, keep_draft: bool = False) -> ProcessDefinition:
     """Validate and deploy a diagram as the new active version, and drop the draft it came
-    from. Raises DiagramError (nothing stored) or DeployConflict."""
+    from. Raises DiagramError (nothing stored), DeployConflict, or QuotaExceeded (a new
+    process key past the plan's ``custom_processes``). The deploy is audited."""
+    quotas.require_new_process_key(tenant_id, process_key)
     try:
         with db.session.begin_nested():
             definition = definitions.deploy(tenant_id, xml, process_key=process_key,
@@ -41,6 +45,11 @@ def deploy(tenant_id: int, process_key: str, xml: str, user: User | None,
         raise DeployConflict(process_key) from None
     if not keep_draft:
         drafts.discard_draft(tenant_id, process_key)
+    audit.record(tenant_id, user, "process.deployed", "process_definition", definition.id,
+                 target_label=f"{process_key} v{definition.version}",
+                 after={"process_key": process_key, "version": definition.version,
+                        "checksum": definition.checksum, "note": note},
+                 actor_label=None if user is not None else "system")
     return definition
 
 
@@ -95,12 +104,19 @@ class UnknownProcess(ValueError):
     """A category was pointed at a process the tenant has not deployed."""
 
 
-def set_category_process(category, process_key: str) -> None:
+def set_category_process(category, process_key: str, actor: User | None = None) -> None:
     """Make a category's new requests follow another of the tenant's deployed processes.
-    Requests already filed keep the process (and version) they started with."""
+    Requests already filed keep the process (and version) they started with. A change is
+    audited (``actor`` did it; None: the system)."""
     if process_key not in deployed_keys(category.tenant_id):
         raise UnknownProcess(process_key)
+    before = category.process_key
     category.process_key = process_key
+    if before != process_key:
+        audit.record(category.tenant_id, actor, "category.process_changed", "category",
+                     category.id, target_label=category.name,
+                     before={"process_key": before}, after={"process_key": process_key},
+                     actor_label=None if actor is not None else "system")
 
 
 @dataclass
@@ -154,5 +170,13 @@ def move_all(user: User, tenant_id: int,
             except (workflow.WorkflowError, workflow.TaskConflict, EngineError) as exc:
                 check.reasons.append(str(exc))
         results.append(check)
+    moved = [c for c in results if c.movable]
+    if moved:
+        audit.record(tenant_id, user, "process.instances_migrated", "process", None,
+                     target_label=process_key,
+                     before={"versions": sorted({c.from_version for c in moved})},
+                     after={"version": moved[0].to_version,
+                            "requests": [c.request.number for c in moved],
+                            "not_moved": [c.request.number for c in results if not c.movable]})
     return results
 

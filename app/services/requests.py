@@ -12,6 +12,7 @@ from app.models.base import utcnow
 from app.notifications import notices
 from app.services import events, history, workflow
 from app.services.numbering import next_number
+from app.tenancy import quotas
 
 PRIORITY_CHOICES = [
     ("low", _l("Low")), ("normal", _l("Normal")), ("high", _l("High")), ("urgent", _l("Urgent")),
@@ -54,6 +55,7 @@ def file_request(user: User, form: dict) -> ServiceRequest:
     )
     if category is None:
         raise ValidationError({"category_id": [str(_l("Choose a category from the list."))]})
+    quotas.require(user.tenant_id, "requests_per_month")  # raises QuotaExceeded
     req = ServiceRequest(
         tenant_id=user.tenant_id,
         number=next_number(user.tenant_id, "SOL", utcnow().year),

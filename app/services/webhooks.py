@@ -31,6 +31,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validate
 from sqlalchemy import delete, func, select
 
+from app.admin import audit
 from app.extensions import db
 from app.handlers.base import FormSchema, length
 from app.models import WEBHOOK_EVENTS, OutboxMessage, User, WebhookEndpoint
@@ -275,16 +276,34 @@ def create_endpoint(user: User, form: dict) -> WebhookEndpoint:
         active=True, created_by_id=user.id)
     db.session.add(endpoint)
     db.session.flush()
+    audit.record(user.tenant_id, user, "webhook.created", "webhook_endpoint", endpoint.id,
+                 target_label=endpoint.url, after=audit.snapshot(endpoint, AUDITED))
     return endpoint
 
 
-def set_active(endpoint: WebhookEndpoint, active: bool) -> None:
-    """A disabled endpoint gets no new deliveries; those already queued wait until enabled."""
+# What an audit entry shows of an endpoint (never its secret)
+AUDITED = ("url", "description", "events", "active")
+
+
+def _audit(endpoint: WebhookEndpoint, actor: User | None, action: str, **changes) -> None:
+    audit.record(endpoint.tenant_id, actor, action, "webhook_endpoint", endpoint.id,
+                 target_label=endpoint.url, actor_label=None if actor is not None else "system",
+                 **changes)
+
+
+def set_active(endpoint: WebhookEndpoint, active: bool, actor: User | None = None) -> None:
+    """A disabled endpoint gets no new deliveries; those already queued wait until enabled.
+    A change is audited (``actor`` did it; None: the system)."""
+    before = endpoint.active
     endpoint.active = active
+    if before != active:
+        _audit(endpoint, actor, "webhook.enabled" if active else "webhook.disabled",
+               before={"active": before}, after={"active": active})
     db.session.flush()
 
 
-def delete_endpoint(endpoint: WebhookEndpoint) -> None:
+def delete_endpoint(endpoint: WebhookEndpoint, actor: User | None = None) -> None:
+    _audit(endpoint, actor, "webhook.deleted", before=audit.snapshot(endpoint, AUDITED))
     db.session.execute(delete(OutboxMessage).where(
         OutboxMessage.tenant_id == endpoint.tenant_id,
         OutboxMessage.endpoint_id == endpoint.id))
@@ -296,9 +315,17 @@ def can_retry(delivery: OutboxMessage) -> bool:
     return delivery.status in ("failed", "unsent")
 
 
-def retry(delivery: OutboxMessage) -> bool:
-    """Queue a failed delivery again, now, with a fresh retry schedule; False if not failed."""
-    return queue.resend(delivery)
+def retry(delivery: OutboxMessage, actor: User | None = None) -> bool:
+    """Queue a failed delivery again, now, with a fresh retry schedule; False if not failed.
+    A retry is audited on the endpoint."""
+    before = delivery.status
+    if not queue.resend(delivery):
+        return False
+    endpoint = db.session.get(WebhookEndpoint, delivery.endpoint_id)
+    if endpoint is not None and endpoint.tenant_id == delivery.tenant_id:
+        _audit(endpoint, actor, "webhook.delivery_retried", before={"status": before},
+               after={"delivery_id": delivery.id, "status": delivery.status})
+    return True
 
 
 def log_of(endpoint: WebhookEndpoint, before: int | None = None) -> tuple[list, bool]:

@@ -34,6 +34,7 @@ from app.models import (
 from app.models.base import utcnow
 from app.notifications import notices
 from app.services import definitions, events, history, incidents, org
+from app.tenancy.access import not_suspended
 
 
 class TaskConflict(Exception):
@@ -369,7 +370,8 @@ def claim_due_timers(lease_seconds: float, now=None, *, limit: int) -> list[Time
     now = now or utcnow()
     rows = db.session.execute(
         select(ProcessInstance.id, ProcessInstance.version, ProcessInstance.next_timer_at)
-        .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now)
+        .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now,
+               not_suspended(ProcessInstance.tenant_id))  # a suspended company's wait
         .order_by(ProcessInstance.next_timer_at, ProcessInstance.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -55,14 +55,20 @@ class QuotaExceeded(Exception):
     @property
     def message(self) -> str:
         """What to tell the person, in their language."""
-        if self.limit == "api_access":
-            return str(_l("Your company's plan does not include API access. "
-                          "Ask your administrator about changing the plan."))
-        return str(_l("Your company's plan allows %(allowed)s for '%(limit)s' and "
-                      "%(used)s are used; this would go past it. Nothing was changed. "
-                      "Ask your administrator about changing the plan.",
-                      allowed=self.allowed, used=self.used,
-                      limit=LIMIT_LABELS.get(self.limit, self.limit)))
+        text = {
+            "api_access": _l("Your company's plan does not include API access."),
+            "active_users": _l("Your company's plan allows %(allowed)s active people and "
+                               "%(used)s are active already."),
+            "requests_per_month": _l("Your company's plan allows %(allowed)s requests a month "
+                                     "and %(used)s were filed this month."),
+            "custom_processes": _l("Your company's plan allows %(allowed)s processes of its "
+                                   "own and it has %(used)s."),
+            "storage_mb": _l("Your company's plan allows %(allowed)s MB of attachments and "
+                             "%(used)s MB are used."),
+        }[self.limit]
+        return " ".join((str(text) % {"allowed": self.allowed, "used": self.used},
+                         str(_l("Nothing was changed. To go further, the company needs "
+                                "another plan: ask the service's operators."))))
 
     def problem_body(self) -> dict:
         return {"type": PROBLEM_TYPE, "title": "Plan limit reached", "status": 403,

@@ -50,7 +50,7 @@ def revoke_token(token_id: int):
     token = scoped_get(ApiToken, token_id)
     if not policy.can_manage_token(current_user, token):
         abort(404)
-    tokens_service.revoke(token)
+    tokens_service.revoke(token, current_user)
     db.session.commit()
     flash(_("Token revoked; programs using it can no longer connect."), "success")
     return redirect(url_for("account.tokens"))

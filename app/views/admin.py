@@ -103,7 +103,7 @@ def webhook_detail(endpoint_id: int):
 def webhook_active(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
     active = request.form.get("active") == "1"
-    webhooks.set_active(endpoint, active)
+    webhooks.set_active(endpoint, active, current_user)
     db.session.commit()
     flash(_("Endpoint enabled.") if active else
           _("Endpoint disabled: events are no longer queued for it."), "success")
@@ -113,7 +113,7 @@ def webhook_active(endpoint_id: int):
 @bp.post("/webhooks/<int:endpoint_id>/delete")
 def webhook_delete(endpoint_id: int):
     endpoint = _endpoint_or_404(endpoint_id)
-    webhooks.delete_endpoint(endpoint)
+    webhooks.delete_endpoint(endpoint, current_user)
     db.session.commit()
     flash(_("Endpoint deleted, with its delivery log."), "success")
     return redirect(url_for("admin.webhooks_index"))
@@ -130,7 +130,7 @@ def delivery_retry(endpoint_id: int, delivery_id: int):
         OutboxMessage.id == delivery_id))
     if delivery is None:
         abort(404)
-    if webhooks.retry(delivery):
+    if webhooks.retry(delivery, current_user):
         db.session.commit()
         flash(_("Delivery queued again; the background worker sends it on its next pass.")
               if endpoint.active else

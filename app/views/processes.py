@@ -124,7 +124,7 @@ def category_process(category_id: int):
     category = scoped_get(Category, category_id)
     key = request.form.get("process_key") or ""
     try:
-        processes.set_category_process(category, key)
+        processes.set_category_process(category, key, current_user)
     except processes.UnknownProcess:
         db.session.rollback()
         flash(_("Only a deployed process can be chosen for a category."), "error")
