@@ -94,6 +94,18 @@ def load_settings() -> dict:
         # Failed logins allowed per e-mail and address within LOGIN_WINDOW_SECONDS
         "LOGIN_MAX_ATTEMPTS": int(os.environ.get("LOGIN_MAX_ATTEMPTS", "10")),
         "LOGIN_WINDOW_SECONDS": int(os.environ.get("LOGIN_WINDOW_SECONDS", "300")),
+        # Passwords: argon2id's cost (memory in KiB, passes, lanes; RFC 9106's second choice by
+        # default), the shortest new password, how long an invitation link (hours) and a reset
+        # link (minutes) work, "forgot password" requests allowed per e-mail within
+        # LOGIN_WINDOW_SECONDS (5 times more per address), and the least time its answer takes
+        "PASSWORD_HASH_MEMORY_KIB": int(os.environ.get("PASSWORD_HASH_MEMORY_KIB", "65536")),
+        "PASSWORD_HASH_TIME_COST": int(os.environ.get("PASSWORD_HASH_TIME_COST", "3")),
+        "PASSWORD_HASH_PARALLELISM": int(os.environ.get("PASSWORD_HASH_PARALLELISM", "4")),
+        "PASSWORD_MIN_LENGTH": int(os.environ.get("PASSWORD_MIN_LENGTH", "10")),
+        "INVITE_LINK_HOURS": float(os.environ.get("INVITE_LINK_HOURS", "72")),
+        "RESET_LINK_MINUTES": float(os.environ.get("RESET_LINK_MINUTES", "30")),
+        "PASSWORD_RESET_MAX_REQUESTS": int(os.environ.get("PASSWORD_RESET_MAX_REQUESTS", "3")),
+        "PASSWORD_RESET_MIN_SECONDS": float(os.environ.get("PASSWORD_RESET_MIN_SECONDS", "0.4")),
         # Lifetime of tokens from POST /api/v1/tokens, in hours
         "API_TOKEN_TTL_HOURS": int(os.environ.get("API_TOKEN_TTL_HOURS", "168")),
         # Number of reverse proxies in front of the app whose X-Forwarded-* headers to trust

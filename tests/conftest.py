@@ -29,6 +29,9 @@ def app():
         "EMBEDDED_TIMERS": False,
         "LOGIN_MAX_ATTEMPTS": 5,
         "WEBHOOK_ALLOW_PRIVATE_NETWORKS": True,  # the test receivers listen on loopback
+        # argon2id at a cost tests can afford (production: 64 MiB, 3 passes)
+        "PASSWORD_HASH_MEMORY_KIB": 256, "PASSWORD_HASH_TIME_COST": 1,
+        "PASSWORD_HASH_PARALLELISM": 1, "PASSWORD_RESET_MIN_SECONDS": 0.05,
     })
     with application.app_context():
         from flask_migrate import downgrade, upgrade

@@ -17,4 +17,6 @@ def init_app(app) -> None:
 
 
 def init_api(api) -> None:
-    pass
+    from app.accounts import api as accounts_api
+
+    api.register_blueprint(accounts_api.blp)

@@ -5,8 +5,8 @@ from datetime import datetime
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.accounts import passwords
 from app.extensions import db
 from app.models.base import TenantScoped, UTCDateTime, utcnow
 
@@ -56,10 +56,13 @@ class User(TenantScoped, UserMixin, db.Model):
     )
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        """Store ``password`` hashed with argon2id (``app.accounts.passwords``). It does not
+        judge it: whatever lets a person choose one checks ``passwords.problems`` first."""
+        self.password_hash = passwords.hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        """Does it match? Older werkzeug hashes too; never for an invited person's UNUSABLE."""
+        return passwords.verify(self.password_hash, password)
 
     @property
     def is_active(self) -> bool:

@@ -41,7 +41,9 @@ def _finish(response):
     if current_app.config["LOG_FORMAT"] == "json" and logs.REQUEST_LOG.isEnabledFor(logging.INFO):
         tenant_id, user_id = _who()
         logs.request_line({
-            "method": request.method, "path": request.path, "status": response.status_code,
+            # a page whose address holds a secret (a reset link) names it without (g.log_path)
+            "method": request.method, "path": g.get("log_path") or request.path,
+            "status": response.status_code,
             "duration_ms": round(seconds * 1000, 2), "tenant_id": tenant_id,
             "user_id": user_id, "request_id": g.request_id,
         })

@@ -23,8 +23,9 @@ from app.models import User, UserSession
 from app.models.base import utcnow
 from app.sqlite import wants_write, writing
 
-# Ending sessions for these reasons also revokes the person's API tokens.
-REVOKES_TOKENS = {"password_changed", "deactivated"}
+# Ending sessions for these reasons also revokes the person's API tokens (a password changed
+# or reset, a person deactivated, "log out everywhere" with tokens).
+REVOKES_TOKENS = {"password_changed", "password_reset", "deactivated", "logout_all"}
 MAX_LIVE = 20  # live sessions per person; a new login ends the oldest beyond this
 KEEP_ENDED = timedelta(days=30)  # ended or expired rows are deleted after this...
 FORGET_BATCH = 200  # ...at most this many per login, so no login pays for a backlog
