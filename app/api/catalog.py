@@ -15,9 +15,15 @@ from app.services import processes
 blp = Blueprint("api_catalog", __name__, url_prefix="/api/v1", description="Catalog and people")
 
 
+def _label(category) -> str:
+    user = caller()
+    return category.label(user.locale or user.tenant.locale)
+
+
 class CategoryOut(Schema):
     id = fields.Integer()
-    name = fields.String()
+    name = fields.Function(_label, metadata={"type": "string",
+                                             "description": "In the caller's language"})
     description = fields.String()
     service_unit_id = fields.Integer()
     default_priority = fields.String()
