@@ -150,9 +150,15 @@ def _clean_phone(value) -> str | None:
 
 
 def email_taken(email: str) -> bool:
-    """Whether any account of any company has this address (logins are by e-mail alone)."""
-    return db.session.scalar(
-        select(User.id).where(func.lower(User.email) == email.lower()).limit(1)) is not None
+    """Whether any account of any company has this address (logins are by e-mail alone).
+    Looks across tenants on purpose; it answers only yes or no, never whose it is."""
+    try:
+        from app.tenancy.isolation import platform
+    except ImportError:  # isolation by construction not installed: queries are not filtered
+        from contextlib import nullcontext as platform
+    with platform():
+        return db.session.scalar(
+            select(User.id).where(func.lower(User.email) == email.lower()).limit(1)) is not None
 
 
 def _clean_membership(tenant_id: int, role, unit_id,
