@@ -38,7 +38,7 @@ def test_list_search_filters_and_pages(api):
     page = api.get("/api/v1/admin/people?per_page=5").json
     assert page["total"] == 9 and page["pages"] == 2 and len(page["items"]) == 5
     assert all(p["email"].endswith("@acme.test") for p in page["items"])
-    found = api.get("/api/v1/admin/people?q=ana").json["items"]
+    found = api.get("/api/v1/admin/people?q=ANA@").json["items"]
     assert [p["email"] for p in found] == ["ana@acme.test"]
     assert found[0]["status"] == "active"
     assert found[0]["memberships"][0]["role"] == "requester"
