@@ -12,6 +12,9 @@ DEFAULT_SETTINGS = {
     # ISO 8601 durations read by the diagram's timers
     "authorization_reminder_after": "PT48H",
     "auto_close_after": "P7D",
+    # The prefixes of request and ticket numbers (app.services.numbering)
+    "request_number_prefix": "SOL",
+    "ticket_number_prefix": "TKT",
 }
 
 
