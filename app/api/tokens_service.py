@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import ApiToken, User
 from app.models.base import utcnow
 from app.sqlite import wants_write, writing
-from app.tenancy import quotas
+from app.tenancy import access, quotas
 
 PREFIX = "mds_"
 
@@ -23,7 +23,9 @@ def _hash(raw: str) -> str:
 
 def issue(user: User, name: str, hours: int) -> tuple[str, ApiToken]:
     """A new token for ``user``; the raw value is returned once and never stored. Raises
-    QuotaExceeded when the company's plan has no API access; audited."""
+    QuotaExceeded when the company's plan has no API access, TenantSuspended when it is
+    suspended; audited."""
+    access.require_active(user.tenant)
     quotas.require(user.tenant_id, "api_access")
     raw = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(tenant_id=user.tenant_id, user_id=user.id, name=name[:100],

@@ -26,8 +26,23 @@ SUSPENDED = "suspended"
 OPEN_ENDPOINTS = {"auth.logout", "auth.language", "auth.login", "static", "pages.favicon"}
 
 
+class TenantSuspended(Exception):
+    """An action of a suspended company's person (e.g. issuing an API token): refused, and
+    answered as the suspension page or problem (``app.tenancy.errors``)."""
+
+    def __init__(self, tenant: Tenant):
+        self.tenant = tenant
+        super().__init__(f"tenant {tenant.slug} is suspended")
+
+
 def is_suspended(tenant: Tenant | None) -> bool:
     return tenant is not None and tenant.status == SUSPENDED
+
+
+def require_active(tenant: Tenant) -> None:
+    """Raise TenantSuspended when ``tenant`` is suspended."""
+    if is_suspended(tenant):
+        raise TenantSuspended(tenant)
 
 
 def not_suspended(tenant_id_column):
@@ -72,5 +87,9 @@ def page_refusal():
     tenant = current_user.tenant
     if not is_suspended(tenant):
         return None
+    return suspended_page(tenant)
+
+
+def suspended_page(tenant: Tenant):
     page = render_template("tenancy/suspended.html", tenant=tenant, contact=contact())
     return page, 403, {"Cache-Control": "no-store"}

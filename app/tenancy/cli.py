@@ -169,8 +169,8 @@ def set_plan(slug, plan, force):
 @click.option("--yes", is_flag=True, help="Do not ask to type the slug again.")
 def delete(slug, yes):
     """Delete the company SLUG and every row of it (people, requests, history, audit...).
-    This cannot be undone. Run it with the database owner's rights (DATABASE_APP_ROLE='' on
-    PostgreSQL): the app's role may not delete history."""
+    This cannot be undone. It runs as the database URL's user (the tables' owner), since the
+    app's role may not delete history."""
     try:
         tenant = operators.find(slug)
     except OperatorError as exc:
@@ -183,8 +183,7 @@ def delete(slug, yes):
         if typed.strip() != tenant.slug:
             db.session.rollback()
             raise click.ClickException("The slug typed does not match; nothing was deleted.")
-    with writing():
-        deleted = operators.delete_tenant(tenant.slug)
-        db.session.commit()
+    deleted = operators.delete_tenant(tenant.slug)
+    current_app.logger.warning("tenant %s deleted by an operator: %s", slug, deleted)
     rows = sum(deleted.values())
     click.echo(f"Deleted '{slug}': {rows} rows in {len(deleted)} tables.")

@@ -44,8 +44,18 @@ def quota_exceeded(error: QuotaExceeded):
     return render_template("tenancy/plan_limit.html", error=error, back=_back()), 403
 
 
+def tenant_suspended(error):
+    from app.tenancy import access
+
+    db.session.rollback()
+    if is_api_request() or request.is_json:
+        return problem_response(access.suspended_body(error.tenant))
+    return access.suspended_page(error.tenant)
+
+
 def register(app) -> None:
     from app.tenancy import access
 
     app.register_error_handler(QuotaExceeded, quota_exceeded)
+    app.register_error_handler(access.TenantSuspended, tenant_suspended)
     app.before_request(access.page_refusal)

@@ -234,16 +234,15 @@ def summary(tenant: Tenant) -> dict:
     return {"users": users, "requests": requests}
 
 
-def purge(tenant_id: int, session=None) -> dict:
+def purge(tenant_id: int, session) -> dict:
     """Delete every row of a company, then the company: ``{table: rows deleted}``.
 
     Table by table, children first (the metadata's dependency order): rows with the
     company's ``tenant_id``, and rows of tables without one that point at those rows. Request
     history and the audit are append-only for the app's database role on PostgreSQL (a
-    trigger refuses DELETE), so run this with the tables' owner's rights, e.g. in a session
-    bound to the owner's connection: ``purge(tenant_id, session=owner_session)``. Flushes
-    and executes; the caller commits."""
-    session = session or db.session
+    trigger refuses DELETE), so run this with the tables' owner's rights: ``session`` is a
+    connection (or session) of the database URL's user, as ``delete_tenant`` opens. The
+    caller commits."""
     counts = {}
     tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "tenants"]
     for table in tables:
@@ -271,10 +270,13 @@ def _rows_of(table, tenant_id: int):
     return None
 
 
-def delete_tenant(slug: str, session=None) -> dict:
-    """``purge`` a company by slug. Nothing of it stays, its audit included (so no entry is
-    written: the operator's terminal and the server's log keep the record)."""
-    tenant = find(slug)
-    tenant_id = tenant.id
-    db.session.expunge(tenant)
-    return purge(tenant_id, session=session)
+def delete_tenant(slug: str) -> dict:
+    """``purge`` a company by slug, in a transaction of its own on a connection outside the
+    app's session: as the database URL's user (the tables' owner), not as
+    ``DATABASE_APP_ROLE``, whose rights stop at appending to history and the audit. Nothing
+    of the company stays, its audit included (so no entry is written: the operator's
+    terminal and the server's log keep the record)."""
+    tenant_id = find(slug).id
+    db.session.rollback()
+    with db.engine.begin() as connection:
+        return purge(tenant_id, connection)

@@ -2,6 +2,7 @@
 a request through the default process, which reaches the service director's step; nothing of
 the demo companies is visible to them, on pages or over the API."""
 
+from app.admin.models import AuditEntry
 from app.extensions import db
 from app.models import (
     Category,
@@ -13,7 +14,6 @@ from app.models import (
     Unit,
     User,
 )
-from app.admin.models import AuditEntry
 
 PASSWORD = "Pradera-Azul-7391"
 
