@@ -361,7 +361,9 @@ def _unit_or_none(unit_id: int):
 
 
 def _unit_detail(unit) -> dict:
-    return {**AdminUnitOut().dump(unit), "in_use": units.in_use(unit),
+    return {"id": unit.id, "name": unit.name, "parent_id": unit.parent_id,
+            "is_service_unit": unit.is_service_unit, "archived_at": unit.archived_at,
+            "in_use": units.in_use(unit),
             "members": [{"membership_id": m.id, "role": m.role, "user_id": m.user.id,
                          "name": m.user.name, "email": m.user.email, "active": m.user.active}
                         for m in units.members(unit)]}
