@@ -33,6 +33,13 @@ class ResetConfirmIn(Schema):
     new_password = fields.String(required=True, load_only=True)
 
 
+class AcceptedOut(Schema):
+    detail = fields.String()
+
+
+ASKED = "If the address is an account's, a link to choose a new password is on its way there."
+
+
 class EndedOut(Schema):
     sessions_ended = fields.Integer()
 
@@ -78,7 +85,7 @@ def logout_everywhere():
 
 @blp.route("/password-resets", methods=["POST"])
 @blp.arguments(ResetRequestIn)
-@blp.response(202)
+@blp.response(202, AcceptedOut)
 @blp.doc(security=[])
 def request_reset(data):
     """Ask for a password reset link by e-mail. Always 202, in the same time, whether or not
@@ -92,7 +99,7 @@ def request_reset(data):
         - time.perf_counter()
     if left > 0:
         time.sleep(left)
-    return ""
+    return {"detail": ASKED}
 
 
 @blp.route("/password-resets/confirm", methods=["POST"])

@@ -15,6 +15,7 @@ needed; see the README).
 """
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from argon2 import PasswordHasher, Type
@@ -118,7 +119,9 @@ def _is_common(password: str) -> bool:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text.lower())
+    """Lower case letters and digits only, accents dropped ("Gómez 1" -> "gomez1")."""
+    plain = unicodedata.normalize("NFKD", text.lower())
+    return re.sub(r"[\W_]+", "", "".join(c for c in plain if not unicodedata.combining(c)))
 
 
 def min_length() -> int:

@@ -51,3 +51,25 @@ def newcomer(demo):
     db.session.add(person)
     db.session.commit()
     return person
+
+
+class ApiClient:
+    """A test client for the API (no cookies, no CSRF), each call in a fresh app context as in
+    production (its own ``g`` and database session)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.client = app.test_client()
+
+    def get(self, url, **kwargs):
+        with self.app.app_context():
+            return self.client.get(url, **kwargs)
+
+    def post(self, url, **kwargs):
+        with self.app.app_context():
+            return self.client.post(url, **kwargs)
+
+
+@pytest.fixture
+def client(app):
+    return ApiClient(app)
