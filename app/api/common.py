@@ -33,6 +33,11 @@ class Blueprint(SmorestBlueprint):
 
             documented = self.alt_response(401, **problem_doc,
                                            description="Missing, expired or revoked token")
+            responses = getattr(view, "_apidoc", {}).get("response", {}).get("responses", {})
+            if 403 not in responses:  # a view's own 403 keeps its description
+                view = self.alt_response(403, **problem_doc, description=(
+                    "The company is suspended (type .../tenant-suspended) or past its plan "
+                    "(type .../plan-limit): see the README"))(view)
             return register(documented(view))
 
         return decorator
