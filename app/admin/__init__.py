@@ -12,6 +12,10 @@ def init_app(app) -> None:
     from app.admin import views
 
     app.register_blueprint(views.bp)  # people, units, audit
+    from app.admin import category_views, import_views, settings_views  # noqa: I001
+
+    for bp in (category_views.bp, settings_views.bp, settings_views.logo_bp, import_views.bp):
+        app.register_blueprint(bp)  # categories, settings and the logo, CSV import
     app.context_processor(lambda: {"can_administer_tenant": policy.can_administer_tenant})
 
 
@@ -19,3 +23,7 @@ def init_api(api) -> None:
     from app.admin import api as admin_api
 
     api.register_blueprint(admin_api.blp)  # people, units, audit
+    from app.admin import category_api, import_api, settings_api  # noqa: I001
+
+    for blp in (category_api.blp, settings_api.blp, import_api.blp):
+        api.register_blueprint(blp)  # categories, settings, CSV import
