@@ -60,6 +60,9 @@ def create_app(config: dict | None = None) -> Flask:
     timers.configure(app.config["TIMER_MAX_YEARS"], app.config["TIMER_MIN_CYCLE_SECONDS"])
     runner.budget.cpu_seconds = app.config["STEP_CPU_SECONDS"]
     db.init_app(app)
+    from app.tenancy import isolation
+
+    isolation.init_app(app)  # before any hook: a web request starts seeing no tenant's rows
     from app import inputs, ops  # first hooks: the request timer wraps every other hook
 
     ops.init_app(app)

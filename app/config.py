@@ -58,6 +58,12 @@ def load_settings() -> dict:
     return {
         # Database: any SQLAlchemy URL; PostgreSQL as postgresql+psycopg://user:pw@host/db
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # PostgreSQL: the role the app's transactions run as (SET LOCAL ROLE), created by the
+        # migrations (with this same setting) and owning no table, so row-level security
+        # applies to every query even when the URL's user (who owns the tables and runs the
+        # migrations) is a superuser. "none": no switch (for a URL user that is neither owner
+        # nor superuser: the policies apply to it as they are)
+        "DATABASE_APP_ROLE": os.environ.get("DATABASE_APP_ROLE", "mesa_app"),
         "SECRET_KEY": _secret_key(),
         # Language of the interface when the user has not chosen one: es or en
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "es"),

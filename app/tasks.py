@@ -83,16 +83,16 @@ def dispatch_timers() -> int:
     claims = background.claim_due_timers(TIMER_BATCH)
     for claim in claims:
         # A message older than the lease is stale: the timer may have been claimed again.
-        fire_timer.apply_async((claim.instance_id, claim.version, claim.due_at.isoformat()),
-                               expires=lease)
+        fire_timer.apply_async((claim.instance_id, claim.version, claim.due_at.isoformat(),
+                                claim.tenant_id), expires=lease)
     return len(claims)
 
 
 @shared_task(name="mesa.fire_timer")
-def fire_timer(instance_id: int, version: int, due_at: str) -> bool:
+def fire_timer(instance_id: int, version: int, due_at: str, tenant_id: int | None = None) -> bool:
     """Fire one claimed timer (nothing happens if its instance moved on since the claim)."""
     return background.fire_claimed_timer(
-        TimerClaim(instance_id, version, datetime.fromisoformat(due_at)))
+        TimerClaim(instance_id, version, datetime.fromisoformat(due_at), tenant_id))
 
 
 @shared_task(name="mesa.dispatch_outbox")

@@ -48,12 +48,16 @@ def require_token():
 
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
-    user = authenticate(raw.strip()) if scheme.lower() == "bearer" else None
+    from app.tenancy import isolation
+
+    with isolation.platform():  # whose token is it: not known yet
+        user = authenticate(raw.strip()) if scheme.lower() == "bearer" else None
     if user is None:
         from app.api.errors import problem
 
         return problem(401, "Send a valid token: 'Authorization: Bearer <token>'.",
                        headers={"WWW-Authenticate": 'Bearer realm="api"'})
+    isolation.enter(user.tenant_id)
     g.api_user = user
     g.who = (user.tenant_id, user.id)  # for the request log
     from app.tenancy.access import api_refusal

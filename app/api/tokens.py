@@ -8,6 +8,7 @@ from app.api.common import Blueprint, caller, require_token
 from app.api.errors import problem, problem_doc
 from app.extensions import db
 from app.services.login import TooManyAttempts, check_credentials
+from app.tenancy import isolation
 
 blp = Blueprint("api_tokens", __name__, url_prefix="/api/v1", public=True,
                 description="Authentication and the caller")
@@ -51,13 +52,15 @@ class MeOut(Schema):
 def create_token(data):
     """Exchange e-mail and password for a bearer token"""
     try:
-        user = check_credentials(data["email"], data["password"], request.remote_addr)
+        with isolation.platform():  # whose e-mail is it: not known yet
+            user = check_credentials(data["email"], data["password"], request.remote_addr)
     except TooManyAttempts:
         db.session.rollback()
         return problem(429, "Too many failed attempts. Wait a few minutes.")
     if user is None:
         db.session.commit()  # the failed attempt counts
         return problem(401, "Wrong e-mail or password.")
+    isolation.enter(user.tenant_id)
     raw, token = tokens_service.issue(user, data["name"],
                                       current_app.config["API_TOKEN_TTL_HOURS"])
     db.session.commit()

@@ -44,9 +44,12 @@ AUDITED = ("name", "prefix", "expires_at", "revoked_at")  # never the hash
 TOUCH_EVERY = timedelta(hours=1)
 
 
-def _touch(token_id: int) -> None:
+def _touch(token_id: int, tenant_id: int) -> None:
     """Record use, at most hourly, in a short transaction of its own (a GET may not write)."""
+    from app.tenancy import isolation
+
     with writing(), db.engine.begin() as conn:
+        isolation.configure(conn, tenant_id)
         conn.execute(update(ApiToken).where(ApiToken.id == token_id)
                      .values(last_used_at=utcnow()))
 
@@ -84,7 +87,8 @@ def authenticate(raw: str) -> User | None:
         if wants_write():
             token.last_used_at = now  # committed with the call's own change
         else:
-            _touch(token.id)  # a read holds no write lock, so a short write of its own is safe
+            # a read holds no write lock, so a short write of its own is safe
+            _touch(token.id, token.tenant_id)
     return user
 
 

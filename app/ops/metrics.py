@@ -47,6 +47,12 @@ class QueueCollector:
     """Queue depths read from the database at scrape time (two indexed aggregate queries)."""
 
     def collect(self):
+        from app.tenancy import isolation
+
+        with isolation.platform():  # the queues of every tenant
+            yield from self._collect()
+
+    def _collect(self):
         now = utcnow()
         due, oldest = db.session.execute(
             select(func.count(), func.min(ProcessInstance.next_timer_at))

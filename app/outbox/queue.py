@@ -182,9 +182,13 @@ def record(claim: Claim, outcome: Outcome) -> None:
 
 
 def _send(claim: Claim) -> Outcome:
-    """The channel's send; whatever goes wrong in it is this row's failure, not the pass's."""
+    """The channel's send, seeing the row's tenant's data only; whatever goes wrong in it is
+    this row's failure, not the pass's."""
+    from app.tenancy import isolation
+
     try:
-        return CHANNELS[claim.channel].send(claim)
+        with isolation.tenant(claim.tenant_id):
+            return CHANNELS[claim.channel].send(claim)
     except Exception as exc:
         log.exception("outbox %s (%s): unexpected error while sending", claim.id, claim.channel)
         return Outcome.failed(f"{type(exc).__name__}; see the server's log.")

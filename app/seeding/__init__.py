@@ -26,7 +26,15 @@ CHUNK = 5000  # requests generated and written at a time
 
 def seed_scale(tenants: int, requests: int, seed: int = 42, progress: bool = True) -> dict:
     """Create ``tenants`` tenants (t001, t002...) sharing ``requests`` requests; returns counts
-    and timings. Refuses if one of those tenants exists already."""
+    and timings. Refuses if one of those tenants exists already. Written as the tables' owner
+    (PostgreSQL: COPY without the foreign-key triggers when that user may skip them)."""
+    from app.tenancy import isolation
+
+    with isolation.owner():
+        return _seed_scale(tenants, requests, seed, progress)
+
+
+def _seed_scale(tenants: int, requests: int, seed: int, progress: bool) -> dict:
     from app.seeding.org import create_tenant, password_hash, tenant_slug
     from app.seeding.plans import build_plans
     from app.seeding.rows import Counters, Ids, RowMaker, schedule

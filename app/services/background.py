@@ -32,6 +32,7 @@ from app.ops import metrics
 from app.outbox import queue
 from app.services import webhooks, workflow
 from app.sqlite import writing
+from app.tenancy import isolation
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 600  # a failing instance waits this long, so it cannot starve the others
@@ -54,11 +55,17 @@ def claim_due_timers(limit: int = 100) -> list[workflow.TimerClaim]:
     return claims
 
 
+def _scope_of(tenant_id: int | None):
+    """An item's work sees its tenant's rows only (claims made before tenants were recorded on
+    them: every tenant's, as then)."""
+    return isolation.platform() if tenant_id is None else isolation.tenant(tenant_id)
+
+
 def fire_claimed_timer(claim: workflow.TimerClaim) -> bool:
     """Fire one claimed timer in its own transaction; True if it fired (False: nothing to do,
     or it failed and was postponed by RETRY_SECONDS)."""
     try:
-        with writing():
+        with _scope_of(claim.tenant_id), writing():
             fired = workflow.fire_timers(claim)
             db.session.commit()
     except Exception:

@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import User, UserSession
 from app.models.base import utcnow
 from app.sqlite import wants_write, writing
+from app.tenancy import isolation
 
 # Ending sessions for these reasons also revokes the person's API tokens (a password changed
 # or reset, a person deactivated, "log out everywhere" with tokens).
@@ -141,6 +142,7 @@ def _record(row: UserSession, **values) -> None:
         return
     try:
         with writing(), db.engine.begin() as conn:
+            isolation.configure(conn, row.tenant_id)
             conn.execute(update(UserSession).where(UserSession.id == row.id).values(**values))
     except DBAPIError as error:
         if not db_unavailable.is_unavailable(error):

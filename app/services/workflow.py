@@ -357,6 +357,7 @@ class TimerClaim:
     instance_id: int
     version: int       # the instance's version when claimed; firing checks it
     due_at: datetime   # when the timer was due (for the timer lag)
+    tenant_id: int | None = None  # whose: firing sees that tenant's rows only (None: all)
 
 
 def claim_due_timers(lease_seconds: float, now=None, *, limit: int) -> list[TimerClaim]:
@@ -369,7 +370,8 @@ def claim_due_timers(lease_seconds: float, now=None, *, limit: int) -> list[Time
     """
     now = now or utcnow()
     rows = db.session.execute(
-        select(ProcessInstance.id, ProcessInstance.version, ProcessInstance.next_timer_at)
+        select(ProcessInstance.id, ProcessInstance.version, ProcessInstance.next_timer_at,
+               ProcessInstance.tenant_id)
         .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now,
                not_suspended(ProcessInstance.tenant_id))  # a suspended company's wait
         .order_by(ProcessInstance.next_timer_at, ProcessInstance.id)
@@ -384,7 +386,7 @@ def claim_due_timers(lease_seconds: float, now=None, *, limit: int) -> list[Time
                     updated_at=ProcessInstance.updated_at)  # a lease is not a change
             .execution_options(synchronize_session=False)
         )
-    return [TimerClaim(r.id, r.version, r.next_timer_at) for r in rows]
+    return [TimerClaim(r.id, r.version, r.next_timer_at, r.tenant_id) for r in rows]
 
 
 def fire_timers(claim: TimerClaim) -> bool:

@@ -22,6 +22,7 @@ from app.extensions import db, login_manager
 from app.inputs import same_site_path
 from app.services import sessions
 from app.services.login import TooManyAttempts, check_credentials
+from app.tenancy import isolation
 
 bp = Blueprint("auth", __name__)
 SESSION_KEY = "_sid"  # the raw id of the server-side session, in the signed cookie
@@ -37,8 +38,10 @@ def load_user(user_id: str):
 
     Flask-Login also calls this for a "remember me" cookie; such a cookie brings no session id,
     so it never logs anyone in (this app sets none)."""
-    user = sessions.load(user_id, current_session_id())
+    with isolation.platform():  # whose cookie is it: not known yet
+        user = sessions.load(user_id, current_session_id())
     if user is not None:
+        isolation.enter(user.tenant_id)
         g.who = (user.tenant_id, user.id)  # for the request log, without a query after commit
     return user
 
@@ -57,7 +60,9 @@ def login():
     if request.method == "POST":
         email = (request.form.get("email") or "").strip().lower()[:254]
         try:
-            user = check_credentials(email, request.form.get("password"), request.remote_addr)
+            with isolation.platform():  # whose e-mail is it: not known yet
+                user = check_credentials(email, request.form.get("password"),
+                                         request.remote_addr)
         except TooManyAttempts:
             db.session.rollback()
             flash(_("Too many failed attempts. Wait a few minutes and try again."), "error")
@@ -66,6 +71,7 @@ def login():
             db.session.commit()  # the failed attempt counts
             flash(_("Wrong e-mail or password."), "error")
             return render_template("auth/login.html", email=email), 401
+        isolation.enter(user.tenant_id)
         raw = sessions.start(user, request.user_agent.string, request.remote_addr)
         db.session.commit()
         session.clear()  # nothing of the anonymous visit (or an earlier login) carries over
