@@ -1,8 +1,8 @@
 """All models, imported here so Alembic and the app see every table."""
 
 from app.accounts.models import AccountLink  # noqa: E402
-from app.models import append_only  # noqa: E402, F401 (history and audit are never rewritten)
 from app.admin.models import AuditEntry  # noqa: E402
+from app.models import append_only  # noqa: E402, F401 (history and audit are never rewritten)
 from app.models.audit import HistoryEvent
 from app.models.catalog import PRIORITIES, Category
 from app.models.integration import (
