@@ -85,11 +85,13 @@ def owner() -> Iterator[None]:
         _scope.reset(token)
 
 
-def configure(connection, tenant_id: int) -> None:
-    """A connection taken straight from the engine (a short write of its own) runs as the
-    app's role in ``tenant_id``'s scope, like the session's transactions."""
+def configure(connection, scope) -> None:
+    """A connection taken straight from the engine (a short write of its own) runs in
+    ``scope`` (a tenant id, ``PLATFORM`` or ``OWNER``) like the session's transactions: as the
+    app's role, or as the tables' owner for ``OWNER`` (whom FORCE ROW LEVEL SECURITY binds too,
+    unless a superuser)."""
     if connection.dialect.name == "postgresql":
-        connection.execute(_SET, _values(int(tenant_id)))
+        connection.execute(_SET, _values(scope if scope in (PLATFORM, OWNER) else int(scope)))
 
 
 def enter(tenant_id: int) -> None:

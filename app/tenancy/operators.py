@@ -27,7 +27,7 @@ from app.extensions import db
 from app.models import Category, Membership, ServiceRequest, Tenant, Unit, User
 from app.models.base import utcnow
 from app.services import definitions
-from app.tenancy import access, quotas
+from app.tenancy import access, isolation, quotas
 from app.tenancy.plans import DEFAULT_PLAN, PLANS, plan_of
 
 OPERATOR = "operator"
@@ -279,4 +279,5 @@ def delete_tenant(slug: str) -> dict:
     tenant_id = find(slug).id
     db.session.rollback()
     with db.engine.begin() as connection:
+        isolation.configure(connection, isolation.OWNER)  # every row, history included
         return purge(tenant_id, connection)

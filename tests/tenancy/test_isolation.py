@@ -196,6 +196,10 @@ def test_a_committed_history_entry_cannot_be_changed_or_deleted_through_the_orm(
 def test_raw_sql_cannot_rewrite_history_or_audit_on_postgresql(two):
     if not postgresql():
         pytest.skip("PostgreSQL only: the database itself refuses it")
+    from app.admin import audit
+
+    acme, _globex = two
+    audit.record(acme, None, "unit.renamed", "unit", 1, before={"name": "a"}, after={"name": "b"})
     entry_id = _an_entry()
     db.session.commit()
     for sql in ("UPDATE history_events SET comment = 'x' WHERE id = :id",
@@ -203,9 +207,10 @@ def test_raw_sql_cannot_rewrite_history_or_audit_on_postgresql(two):
                 "TRUNCATE history_events",
                 "DELETE FROM audit_entries",
                 "UPDATE audit_entries SET action = 'x'"):
-        with pytest.raises(DBAPIError):
+        with pytest.raises(DBAPIError, match="append-only|permission denied"):
             db.session.execute(text(sql), {"id": entry_id})
         db.session.rollback()
+    assert db.session.scalar(text("SELECT count(*) FROM audit_entries")) == 1
 
 
 def test_an_entry_is_completed_by_the_transaction_that_wrote_it(two):
