@@ -28,19 +28,22 @@ def test_a_wrong_password_or_an_unknown_email_lets_nobody_in(demo):
 
 
 def test_an_unknown_email_costs_one_password_hash_like_a_known_one(demo, monkeypatch):
+    from app.accounts import passwords
+
     checked = []
-    real = login.check_password_hash
+    real = passwords.verify
 
     def spy(hashed, password):
         checked.append(hashed)
         return real(hashed, password)
 
-    monkeypatch.setattr(login, "check_password_hash", spy)
+    monkeypatch.setattr(passwords, "verify", spy)
     assert login.check_credentials("nadie@acme.test", "x", ADDRESS) is None
-    assert checked == [login._DUMMY_HASH]
+    assert checked == [passwords.dummy_hash()]
     checked.clear()
     assert login.check_credentials("ana@acme.test", "x", ADDRESS) is None
-    assert checked == []  # her own hash was checked instead (User.check_password)
+    ana = demo.user("ana@acme.test")
+    assert checked == [ana.password_hash]  # her own hash, once, instead of the dummy
 
 
 def test_what_a_failure_stores_fits_its_columns(demo):
