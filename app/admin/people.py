@@ -292,10 +292,13 @@ def _lock_tenant(tenant_id: int) -> None:
 
 
 def _other_active_admins(tenant_id: int, user_id: int) -> int:
+    """The company's other administrators who can log in now: active, with a password (an
+    invited one who never chose a password, perhaps at a mistyped address, is not yet one)."""
     return db.session.scalar(
         select(func.count(func.distinct(User.id)))
         .join(Membership, (Membership.user_id == User.id) & (Membership.tenant_id == tenant_id))
         .where(User.tenant_id == tenant_id, User.active.is_(True), User.id != user_id,
+               ~User.password_hash.startswith(UNUSABLE),
                Membership.role == "tenant_admin")) or 0
 
 

@@ -59,19 +59,15 @@ def all_units(tenant_id: int) -> list[Unit]:
 
 def forest(tenant_id: int) -> tuple[list[tuple[Unit, list]], list[Unit]]:
     """(the units in use as ``(unit, its sub-units as the same pairs)``, top units first; the
-    archived units, by name). A unit whose parent is archived shows at the top."""
+    archived units, by name). A unit whose parent is archived shows at the top. Built without
+    recursion: a tree thousands of levels deep (a CSV import can make one) is still shown."""
     units = all_units(tenant_id)
     live = [u for u in units if u.archived_at is None]
-    ids = {u.id for u in live}
-    children: dict[int | None, list[Unit]] = {}
-    for unit in live:
-        children.setdefault(unit.parent_id if unit.parent_id in ids else None, []).append(unit)
-
-    def grow(parent_id, seen):
-        return [(unit, grow(unit.id, seen | {unit.id}))
-                for unit in children.get(parent_id, []) if unit.id not in seen]
-
-    return grow(None, frozenset()), [u for u in units if u.archived_at is not None]
+    nodes = {unit.id: (unit, []) for unit in live}
+    top: list[tuple[Unit, list]] = []
+    for unit in live:  # by name, so every level keeps that order
+        (nodes[unit.parent_id][1] if unit.parent_id in nodes else top).append(nodes[unit.id])
+    return top, [u for u in units if u.archived_at is not None]
 
 
 def tree(tenant_id: int) -> tuple[list[tuple[Unit, int]], list[Unit]]:
@@ -79,13 +75,11 @@ def tree(tenant_id: int) -> tuple[list[tuple[Unit, int]], list[Unit]]:
     units, by name)."""
     nodes, archived = forest(tenant_id)
     flat: list[tuple[Unit, int]] = []
-
-    def walk(level, depth):
-        for unit, below in level:
-            flat.append((unit, depth))
-            walk(below, depth + 1)
-
-    walk(nodes, 0)
+    stack = [(node, 0) for node in reversed(nodes)]
+    while stack:
+        (unit, below), depth = stack.pop()
+        flat.append((unit, depth))
+        stack.extend((node, depth + 1) for node in reversed(below))
     return flat, archived
 
 

@@ -224,10 +224,9 @@ def person_role_remove(user_id: int, membership_id: int):
 # --- units -----------------------------------------------------------------------------------
 
 def _units_page(values=None, errors=None, status=200):
-    nodes, archived = units.forest(current_user.tenant_id)
-    flat, _archived = units.tree(current_user.tenant_id)
+    flat, archived = units.tree(current_user.tenant_id)
     return _no_store(render_template(
-        "admin/units.html", nodes=nodes, archived=archived, unit_choices=flat,
+        "admin/units.html", archived=archived, unit_choices=flat,
         values=values or {}, errors=errors or {}), status)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import policy
+from app.admin import audit
 from app.extensions import db, login_manager
 from app.models import OutboxMessage, Tenant
 from app.notifications import reasons, service, whatsapp_templates, wording
@@ -89,8 +90,14 @@ def save_defaults():
         db.session.rollback()
         return _settings_page({"sender": [_("Only the name, without an address: no < > \" "
                                             "or @, at most 100 characters.")]}, 422, sender)
+    before = {"channels": service.tenant_defaults(tenant),
+              "mail_sender_name": (tenant.settings or {}).get("mail_sender_name", "")}
     service.set_tenant_defaults(tenant, chosen)
     tenant.settings = {**(tenant.settings or {}), "mail_sender_name": sender}
+    after = {"channels": service.tenant_defaults(tenant), "mail_sender_name": sender}
+    if after != before:
+        audit.record(tenant.id, current_user, "notifications.defaults_changed", "tenant",
+                     tenant.id, target_label=tenant.name, before=before, after=after)
     db.session.commit()
     flash(_("The defaults were saved; each person's own choices still apply."), "success")
     return redirect(url_for("notifications_admin.index"))
@@ -113,7 +120,12 @@ def save_whatsapp(key: str):
             return _settings_page({f"whatsapp-{key}": [str(exc)]}, 422, typed={key: typed})
     else:
         chosen.pop(key, None)
+    before = ((tenant.settings or {}).get("whatsapp_templates") or {}).get(key)
     tenant.settings = {**(tenant.settings or {}), "whatsapp_templates": chosen}
+    if chosen.get(key) != before:
+        audit.record(tenant.id, current_user, "notifications.whatsapp_template_changed",
+                     "notification_template", None, target_label=key,
+                     before={"template": before}, after={"template": chosen.get(key)})
     db.session.commit()
     flash(_("The WhatsApp template was saved."), "success")
     return redirect(url_for("notifications_admin.index") + "#whatsapp")
@@ -154,7 +166,11 @@ def save_template(key: str, locale: str):
     values = {part: request.form.get(part, "") for part in wording.LIMITS}
     action = request.form.get("action")
     if action == "reset":
-        wording.reset(current_user.tenant_id, key, locale)
+        before = _wording_of(key, locale)
+        if wording.reset(current_user.tenant_id, key, locale):
+            audit.record(current_user.tenant_id, current_user, "notifications.wording_reset",
+                         "notification_template", None, target_label=f"{key} ({locale})",
+                         before=before)
         db.session.commit()
         if not key.startswith("custom."):
             flash(_("The product's wording is back."), "success")
@@ -174,11 +190,24 @@ def save_template(key: str, locale: str):
     if action == "preview":
         db.session.rollback()
         return _editor(key, locale, values, shown=shown)
-    wording.save(current_user, key, locale, values)
+    before = _wording_of(key, locale)
+    row = wording.save(current_user, key, locale, values)
+    after = {part: getattr(row, part) for part in wording.LIMITS}
+    if after != before:
+        audit.record(current_user.tenant_id, current_user, "notifications.wording_changed",
+                     "notification_template", row.id, target_label=f"{key} ({locale})",
+                     before=before, after=after)
     db.session.commit()
     flash(_("The wording was saved: messages from now on use it, and so do the titles in "
             "the bell."), "success")
     return redirect(url_for("notifications_admin.template", key=key, locale=locale))
+
+
+def _wording_of(key: str, locale: str) -> dict | None:
+    """The tenant's own wording of ``key`` in ``locale`` for an audit entry (None: the
+    product's)."""
+    row = wording.row_of(current_user.tenant_id, key, locale)
+    return {part: getattr(row, part) for part in wording.LIMITS} if row is not None else None
 
 
 @bp.route("/log")
