@@ -58,8 +58,15 @@ def _zone(tz_name: str | None):
         return UTC
 
 
-def _start_of(day: date, tz_name: str | None) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=_zone(tz_name)).astimezone(UTC)
+def _start_of(day: date, tz_name: str | None, days_after: int = 0) -> datetime | None:
+    """The instant (UTC) the day ``days_after`` days after ``day`` begins in the time zone;
+    None past the ends of the calendar (0001-01-01 east of UTC, the day after 9999-12-31):
+    no bound there, every entry is on that side of it."""
+    try:
+        return datetime.combine(day + timedelta(days=days_after), time.min,
+                                tzinfo=_zone(tz_name)).astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def entries(tenant_id: int, *, before: int | None = None, action: str | None = None,
@@ -82,10 +89,12 @@ def entries(tenant_id: int, *, before: int | None = None, action: str | None = N
         stmt = stmt.where(AuditEntry.target_type == target_type)
     if target_id is not None:
         stmt = stmt.where(AuditEntry.target_id == target_id)
-    if since is not None:
-        stmt = stmt.where(AuditEntry.created_at >= _start_of(since, tz_name))
-    if until is not None:
-        stmt = stmt.where(AuditEntry.created_at < _start_of(until + timedelta(days=1), tz_name))
+    start = _start_of(since, tz_name) if since is not None else None
+    end = _start_of(until, tz_name, days_after=1) if until is not None else None
+    if start is not None:
+        stmt = stmt.where(AuditEntry.created_at >= start)
+    if end is not None:
+        stmt = stmt.where(AuditEntry.created_at < end)
     rows = list(db.session.scalars(stmt).unique())
     more = len(rows) > limit
     rows = rows[:limit]

@@ -506,3 +506,15 @@ def test_an_invited_admin_who_never_set_a_password_does_not_count_as_the_other_a
     assert api.post(f"/api/v1/admin/people/{admin.id}/deactivate").status_code == 409
     db.session.rollback()
     assert demo.user(ADMIN).active and demo.user(ADMIN).has_role("tenant_admin")
+
+
+@pytest.mark.parametrize("query", ["until=9999-12-31", "since=9999-12-31",
+                                   "since=0001-01-01", "since=0001-01-01&until=0001-01-01"])
+@pytest.mark.parametrize("zone", ["America/Bogota", "Asia/Tokyo"])
+def test_audit_dates_at_the_ends_of_the_calendar_are_answered(app, demo, browser, query, zone):
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "acme"))
+    tenant.timezone = zone
+    db.session.commit()
+    assert browser(ADMIN).get(f"/admin/audit?{query}").status_code == 200
+    response = api_of(app, ADMIN).get(f"/api/v1/admin/audit?{query}")
+    assert response.status_code == 200, response.json
