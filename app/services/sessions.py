@@ -80,13 +80,19 @@ def start(user: User, user_agent: str | None, address: str | None) -> str:
 
 
 def _forget_old(now: datetime) -> None:
-    """Delete a bounded batch of rows ended (or expired) more than KEEP_ENDED ago, of any tenant.
-    Rows another login is deleting at the same moment are skipped (PostgreSQL), not waited on."""
+    """Delete a bounded batch of rows ended (or expired) more than KEEP_ENDED ago, of the
+    tenant of the login (row-level security: of any tenant when run in platform scope). Rows
+    another login is deleting at the same moment are skipped (PostgreSQL), not waited on.
+
+    The batch is picked once (a materialized CTE): as a plain ``IN (subquery)`` PostgreSQL may
+    run the subquery again for each row, each run skipping the rows the last one locked, and
+    delete far more than a batch."""
     old = (select(UserSession.id)
            .where(or_(UserSession.ended_at < now - KEEP_ENDED,
                       UserSession.created_at < now - _max_age() - KEEP_ENDED))
-           .limit(FORGET_BATCH).with_for_update(skip_locked=True))
-    db.session.execute(delete(UserSession).where(UserSession.id.in_(old))
+           .limit(FORGET_BATCH).with_for_update(skip_locked=True)
+           .cte("old_sessions").prefix_with("MATERIALIZED", dialect="postgresql"))
+    db.session.execute(delete(UserSession).where(UserSession.id.in_(select(old.c.id)))
                        .execution_options(synchronize_session=False))
 
 
