@@ -73,6 +73,18 @@ def issue(user: User, purpose: str, lifetime: timedelta,
     return link, nonce
 
 
+def end_live(user: User) -> None:
+    """Every usable link of the person, of any purpose, ends now: once they have a new
+    password, neither a reset asked before it nor an invitation still open may set another."""
+    now = utcnow()
+    db.session.execute(
+        update(AccountLink)
+        .where(AccountLink.tenant_id == user.tenant_id, AccountLink.user_id == user.id,
+               AccountLink.used_at.is_(None), AccountLink.expires_at > now)
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False))
+
+
 def _newer_exists(link: AccountLink) -> bool:
     return db.session.scalar(
         select(AccountLink.id).where(

@@ -49,6 +49,7 @@ def change_password(user: User, current: str, new: str, again: str | None = None
     if user.check_password(new):
         raise Refused({"new_password": [_("The new password is the one you have now.")]})
     user.set_password(new)
+    links.end_live(user)
     return sessions.end_sessions(user, "password_changed", keep=keep_session)
 
 
@@ -83,6 +84,7 @@ def reset_password(link: AccountLink, new: str, again: str | None = None) -> Use
         raise Refused(errors)
     user.set_password(new)
     links.use(link)
+    links.end_live(user)
     sessions.end_sessions(user, "password_reset")
     return user
 
@@ -96,6 +98,7 @@ def accept_invitation(link: AccountLink, new: str, again: str | None = None) -> 
         raise Refused(errors)
     user.set_password(new)
     links.use(link)
+    links.end_live(user)
     return user
 
 
