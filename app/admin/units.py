@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 
 from app.admin import audit
 from app.extensions import db
-from app.models import Category, HumanTask, Membership, ServiceRequest, Ticket, Unit
+from app.models import Category, HumanTask, Membership, ServiceRequest, Tenant, Ticket, Unit
 from app.models.base import utcnow
 
 NAME_MAX = 200
@@ -186,11 +186,20 @@ def _serves_anything(unit: Unit) -> bool:
         is not None for model in (Category, Ticket))
 
 
+def _lock_tree(tenant_id: int) -> None:
+    """Serialize the moves of a company's units (the tenant's row is locked on PostgreSQL;
+    SQLite has one writer at a time): two admins moving A under B and B under A at once
+    would each pass the cycle check, not seeing the other's uncommitted move. The second
+    waits, then sees the first and is refused."""
+    db.session.execute(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update())
+
+
 def move(actor, unit: Unit, parent_id) -> bool:
     """Put the unit under ``parent_id`` (None: at the top), never under itself or one of its
     sub-units. Returns whether it moved."""
     if unit.archived_at is not None:
         raise ValidationError({"_schema": [str(_l("Unarchive the unit to change it."))]})
+    _lock_tree(unit.tenant_id)
     parent = _parent(unit.tenant_id, parent_id, unit)
     new_parent_id = parent.id if parent is not None else None
     if new_parent_id == unit.parent_id:

@@ -564,3 +564,98 @@ def test_a_new_password_ends_every_other_link_of_the_person(app, demo, browser):
                                 "new_password_again": "caballo bateria grapa correcta"})
     assert done.status_code == 302
     assert browser().get(invitation).status_code == 410
+
+
+@pytest.mark.xfail(strict=True, reason="importing._header reports every unknown column: a 1 MB "
+                   "header of 500,000 columns answers 500,000 problems (50 MB of JSON, ~7 s)")
+def test_a_header_of_half_a_million_columns_is_a_short_answer(app, demo):
+    import time
+
+    api = api_of(app, ADMIN)
+    started = time.perf_counter()
+    response = send_import(app, api, "units", b"x," * 499_000 + b"name\nA\n")
+    assert response.status_code == 200 and not response.json["ok"]
+    assert len(response.get_data()) < 200_000
+    assert time.perf_counter() - started < 3
+
+
+def test_unscoped_counts_joins_and_updates_see_one_tenant_only(app, demo):
+    """Forms of query the isolation must catch besides a plain SELECT of a model: a count
+    over select_from, a column of a join, a bulk UPDATE; on both databases."""
+    from sqlalchemy import update
+
+    from app.tenancy import isolation
+
+    acme = db.session.scalar(select(Tenant.id).where(Tenant.slug == "acme"))
+    total = db.session.scalar(select(func.count()).select_from(User))
+    own = db.session.scalar(select(func.count()).select_from(User)
+                            .where(User.tenant_id == acme))
+    db.session.commit()
+    assert total > own
+    with app.test_request_context(), isolation.tenant(acme):
+        assert db.session.scalar(select(func.count()).select_from(User)) == own
+        assert db.session.scalar(select(func.count(User.id))) == own
+        emails = db.session.scalars(select(User.email).join(
+            Membership, Membership.user_id == User.id)).all()
+        assert emails and all(e.endswith("@acme.test") for e in emails)
+        changed = db.session.execute(update(User).values(locale="en")
+                                     .execution_options(synchronize_session=False)).rowcount
+        assert changed == own
+        db.session.rollback()
+
+
+def test_two_admins_moving_units_under_each_other_at_once_make_no_cycle(app, demo):
+    """Two admins at once: one moves A under B, the other B under A. Each cycle check alone
+    passes (neither sees the other's change before it commits); the second must wait for the
+    first and then refuse, or the two units vanish from every tree in a loop."""
+    import threading
+
+    from marshmallow import ValidationError
+
+    from app.admin import units
+    from app.tenancy import isolation
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes one writer at a time")
+    acme = db.session.scalar(select(Tenant.id).where(Tenant.slug == "acme"))
+    admin_id = demo.user(ADMIN).id
+    a = Unit(tenant_id=acme, name="Unidad A")
+    b = Unit(tenant_id=acme, name="Unidad B")
+    db.session.add_all([a, b])
+    db.session.commit()
+    a_id, b_id = a.id, b.id
+    first_flushed = threading.Event()
+    outcome = {}
+
+    def move(unit_id, parent_id, key, wait_for=None, signal=None):
+        with app.app_context(), isolation.tenant(acme):
+            try:
+                if wait_for is not None:
+                    wait_for.wait(10)
+                actor = db.session.get(User, admin_id)
+                unit = db.session.get(Unit, unit_id)
+                units.move(actor, unit, parent_id)
+                if signal is not None:
+                    signal.set()
+                    threading.Event().wait(0.5)  # the other starts meanwhile
+                db.session.commit()
+                outcome[key] = "moved"
+            except ValidationError:
+                db.session.rollback()
+                outcome[key] = "refused"
+            finally:
+                if signal is not None:
+                    signal.set()
+                db.session.remove()
+
+    one = threading.Thread(target=move, args=(a_id, b_id, "a", None, first_flushed))
+    two = threading.Thread(target=move, args=(b_id, a_id, "b", first_flushed, None))
+    one.start()
+    two.start()
+    one.join(20)
+    two.join(20)
+    assert outcome == {"a": "moved", "b": "refused"}, outcome
+    db.session.rollback()
+    parents = dict(db.session.execute(select(Unit.id, Unit.parent_id)
+                                      .where(Unit.id.in_([a_id, b_id]))).all())
+    assert parents == {a_id: b_id, b_id: None}
