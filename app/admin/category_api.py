@@ -17,7 +17,7 @@ blp = Blueprint("api_admin_categories", __name__, url_prefix="/api/v1/admin/cate
 @blp.before_request
 def _tenant_admins_only():
     if not policy.can_administer_tenant(caller()):
-        return problem(403, "Only the company's administrators manage its categories.")
+        return problem(404, "Not found.")  # as the pages: nothing here for others
     return None
 
 
@@ -82,7 +82,7 @@ def _refused(exc: ValidationError):
 @blp.route("")
 @blp.arguments(AdminCategoryArgs, location="query")
 @blp.response(200, page_schema(AdminCategoryOut, "AdminCategoryPage"))
-@blp.alt_response(403, **problem_doc, description="Not a tenant admin")
+@blp.alt_response(404, **problem_doc, description="Not a tenant admin")
 def list_categories(args):
     """The company's categories, active and not, by name"""
     return paginate(categories.of_tenant(caller().tenant_id, active=args.get("active")), args)
@@ -91,7 +91,7 @@ def list_categories(args):
 @blp.route("", methods=["POST"])
 @blp.arguments(CategoryCreate)
 @blp.response(201, AdminCategoryOut)
-@blp.alt_response(403, **problem_doc, description="Not a tenant admin")
+@blp.alt_response(404, **problem_doc, description="Not a tenant admin")
 @blp.alt_response(422, **problem_doc, description="A name taken or missing, a unit that is not "
                   "a service unit of the company, a process not deployed")
 def create_category(data):

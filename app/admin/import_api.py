@@ -22,7 +22,7 @@ blp = Blueprint("api_admin_imports", __name__, url_prefix="/api/v1/admin/imports
 @blp.before_request
 def _tenant_admins_only():
     if not policy.can_administer_tenant(caller()):
-        return problem(403, "Only the company's administrators import units and people.")
+        return problem(404, "Not found.")  # as the pages: nothing here for others
     return None
 
 
@@ -40,7 +40,9 @@ class ImportArgs(Schema):
 class ImportFile(Schema):
     file = Upload(required=True, metadata={
         "description": "A CSV file, UTF-8 (with or without BOM), separated by , or ;; at "
-                       f"most {importing.MAX_ROWS} rows and {importing.MAX_BYTES} bytes"})
+                       f"most {importing.MAX_ROWS['units']} rows of units or "
+                       f"{importing.MAX_ROWS['people']} of people, and {importing.MAX_BYTES} "
+                       "bytes"})
 
 
 class ProblemRow(Schema):
@@ -76,7 +78,7 @@ def _refused(report: importing.Report, detail: str):
 @blp.response(200, ImportReport, description="The dry run's report (problems listed, nothing "
               "changed)")
 @blp.alt_response(201, schema=ImportReport, description="Applied: everything was created")
-@blp.alt_response(403, **problem_doc, description="Not a tenant admin")
+@blp.alt_response(404, **problem_doc, description="Not a tenant admin")
 @blp.alt_response(422, **problem_doc, description="Not applied: the report's problems, or a "
                   "digest missing or of another file; nothing changed")
 def import_file(args, files):

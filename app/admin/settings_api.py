@@ -18,7 +18,7 @@ blp = Blueprint("api_admin_settings", __name__, url_prefix="/api/v1/admin/settin
 @blp.before_request
 def _tenant_admins_only():
     if not policy.can_administer_tenant(caller()):
-        return problem(403, "Only the company's administrators manage its settings.")
+        return problem(404, "Not found.")  # as the pages: nothing here for others
     return None
 
 
@@ -62,7 +62,7 @@ def _out(tenant: Tenant) -> dict:
 
 @blp.route("")
 @blp.response(200, SettingsOut)
-@blp.alt_response(403, **problem_doc, description="Not a tenant admin")
+@blp.alt_response(404, **problem_doc, description="Not a tenant admin")
 def get_settings():
     """The company's settings"""
     return _out(_tenant())
@@ -71,7 +71,7 @@ def get_settings():
 @blp.route("", methods=["PUT"])
 @blp.arguments(SettingsIn)
 @blp.response(200, SettingsOut)
-@blp.alt_response(403, **problem_doc, description="Not a tenant admin")
+@blp.alt_response(404, **problem_doc, description="Not a tenant admin")
 @blp.alt_response(422, **problem_doc, description="Invalid values; nothing changed")
 def put_settings(data):
     """Change the settings given (an audit entry records the before and after)"""

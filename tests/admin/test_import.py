@@ -359,6 +359,9 @@ def test_a_100000_row_file_is_refused_quickly(demo, browser):
     status, html = problems(admin, "people", big)
     assert status == 422 and "larger than 1000 KB" in html
     assert time.perf_counter() - started < 3
+    people = ("email,name\n" + "".join(f"p{n}@acme.test,P\n" for n in range(2001))).encode()
+    status, html = problems(admin, "people", people)
+    assert status == 422 and "more than 2,000 rows" in html
     assert unit_named("U1") is None
 
 
@@ -425,10 +428,10 @@ def test_the_api_lists_every_problem_and_applies_nothing(demo, app):
 def test_the_api_refuses_non_admins(demo, app):
     before = world()
     for email in (REQUESTER, "director@acme.test"):
-        assert Api(app, email).send("units", UNITS.encode()).status_code == 403
+        assert Api(app, email).send("units", UNITS.encode()).status_code == 404
         assert Api(app, email).send("units", UNITS.encode(), dry_run=False,
                                     digest=importing.digest_of(UNITS.encode())).status_code \
-            == 403
+            == 404
     assert world() == before
 
 
