@@ -42,6 +42,27 @@ def scope(tenant_id):
     return tenant(tenant_id)
 
 
+def switch_isolation(on: bool) -> None:
+    """Tenant isolation's session hooks in place (the product) or removed (for --isolation-ab).
+    Removed on PostgreSQL: no statement per transaction, and the URL's user (here a superuser)
+    is not switched to the app's role, so no policy is evaluated."""
+    try:
+        from app.tenancy import isolation
+    except ImportError:
+        return
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    for name, hook in (("after_begin", isolation._begin),
+                       ("do_orm_execute", isolation._scoped),
+                       ("before_flush", isolation._before_flush),
+                       ("before_flush", isolation._own_rows_only)):
+        if on and not event.contains(Session, name, hook):
+            event.listen(Session, name, hook)
+        elif not on and event.contains(Session, name, hook):
+            event.remove(Session, name, hook)
+
+
 def percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -51,6 +72,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--isolation-ab", action="store_true",
+                        help="alternate lifecycles with tenant isolation on and off (its hooks "
+                             "removed: no SET LOCAL, no role switch, no ORM filter) and print "
+                             "both and their ratio: what isolation costs a completion")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='mesa-bench-')}/bench.db"
 
@@ -76,19 +101,25 @@ def main() -> None:
         people = {u.email: u.id for u in db.session.query(User)}
         tenant_id = db.session.query(User).filter_by(email="ana@acme.test").one().tenant_id
         timings = {spec: [] for spec, *_ in STEPS}
+        by_mode = {True: [], False: []}
         started = time.perf_counter()
-        for _ in range(args.requests):
+        for n in range(args.requests):
+            isolated = not args.isolation_ab or n % 2 == 0
+            switch_isolation(isolated)
             req_id = file("ana@acme.test").id
             for spec_id, email, handler, form in STEPS:
                 form = assignment_form() if form is None else form
                 t0 = time.perf_counter()
-                with scope(tenant_id):
+                with scope(tenant_id) if isolated else contextlib.nullcontext():
                     actor = db.session.get(User, people[email])
                     task = db.session.query(HumanTask).filter_by(
                         request_id=req_id, spec_id=spec_id, status="open").one()
                     workflow.complete(actor, task, handler, dict(form))
                     db.session.commit()
-                timings[spec_id].append((time.perf_counter() - t0) * 1000)
+                elapsed_ms = (time.perf_counter() - t0) * 1000
+                timings[spec_id].append(elapsed_ms)
+                by_mode[isolated].append(elapsed_ms)
+        switch_isolation(True)
         elapsed = time.perf_counter() - started
         dialect = db.engine.dialect.name
 
@@ -101,6 +132,10 @@ def main() -> None:
     print(f"{'all completions':<16}{statistics.median(everything):>11.2f}"
           f"{percentile(everything, .95):>9.2f}")
     print(f"lifecycles/s (filing + 6 completions, one process): {args.requests / elapsed:.1f}")
+    if args.isolation_ab:
+        on, off = statistics.median(by_mode[True]), statistics.median(by_mode[False])
+        print(f"isolation on: median {on:.2f} ms; off: {off:.2f} ms; ratio {on / off:.3f} "
+              f"({len(by_mode[True])} and {len(by_mode[False])} completions, alternating)")
 
 
 if __name__ == "__main__":

@@ -27,12 +27,14 @@ How the scope is enforced:
   filtered there: write queries with the models.
 """
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import current_app, g, has_app_context
-from sqlalchemy import event, text
+from sqlalchemy import event, func, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, with_loader_criteria
 
 from app.models import Tenant
@@ -169,11 +171,36 @@ def _scoped(state) -> None:
     if scope in (PLATFORM, OWNER) or not (state.is_select or state.is_update
                                            or state.is_delete):
         return
-    tenant_id = int(scope)
-    state.statement = state.statement.options(
-        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id,
-                             include_aliases=True),
-        with_loader_criteria(Tenant, lambda cls: cls.id == tenant_id, include_aliases=True))
+    state.statement = state.statement.options(*_CRITERIA)
+
+
+# The filter reads the scope through an SQL function, as the policies read ``mesa.tenant``: the
+# options are then the same for every tenant, built once, and every statement's cached SQL
+# serves every tenant (a lambda closing over the tenant's id made SQLAlchemy track it at each
+# statement: twice the cost). Rows loaded with the filter keep it for their lazy loads, even
+# when those run later in platform scope: there ``mesa_tenant()`` is NULL and the criterion
+# admits every row.
+def _own(column):
+    return column == func.coalesce(func.mesa_tenant(), column)
+
+
+_CRITERIA = (
+    with_loader_criteria(TenantScoped, lambda cls: _own(cls.tenant_id), include_aliases=True),
+    with_loader_criteria(Tenant, lambda cls: _own(cls.id), include_aliases=True),
+)
+
+
+def _sqlite_tenant() -> int | None:
+    scope = _scope.get()
+    return None if scope in (PLATFORM, OWNER) else int(scope)
+
+
+@event.listens_for(Engine, "connect")
+def _register_function(dbapi_connection, _record) -> None:
+    """SQLite connections answer ``mesa_tenant()`` with the scope of the work at hand. Not
+    declared deterministic: a prepared statement is reused for the next tenant."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("mesa_tenant", 0, _sqlite_tenant)
 
 
 class OtherTenantsRow(Exception):

@@ -224,3 +224,20 @@ def test_an_entry_is_completed_by_the_transaction_that_wrote_it(two):
     db.session.flush()
     db.session.commit()
     assert db.session.get(HistoryEvent, entry.id).to_status == "in_service"
+
+
+def test_a_row_loaded_in_a_tenants_scope_still_loads_its_relations_in_platform_scope(two):
+    """The filter travels with the rows it loaded (their lazy loads); in platform scope it
+    admits every row, as platform scope does."""
+    acme, _globex = two
+    db.session.expunge_all()
+    with isolation.tenant(acme):
+        ana = db.session.scalar(select(User).where(User.email == "ana@acme.test"))
+        db.session.commit()  # expires her: her memberships load again later
+    with isolation.platform():
+        assert ana.memberships and ana.tenant.id == acme
+        db.session.commit()
+    with isolation.tenant(isolation.NOBODY):
+        db.session.expire(ana)
+        assert db.session.scalar(select(User).where(User.email == "ana@acme.test")) is None
+        db.session.rollback()
