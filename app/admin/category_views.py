@@ -60,7 +60,8 @@ def _form_values() -> dict:
     return {
         "names": {lang: form.get(f"name_{lang}", "") for lang in categories.LOCALES},
         "description": form.get("description", ""),
-        "service_unit_id": int(unit) if unit.isdigit() and len(unit) < 11 else None,
+        "service_unit_id": int(unit) if unit.isascii() and unit.isdigit() and len(unit) < 11
+        else None,  # "²" is a digit to isdigit(), not to int()
         "default_priority": form.get("default_priority", ""),
         "process_key": form.get("process_key", ""),
         "active": form.get("active") == "yes",

@@ -47,6 +47,7 @@ MAX_BYTES = 1_000_000
 # 30 s); units cost less than 1.5 ms each.
 MAX_ROWS = {"units": 5_000, "people": 2_000}
 MAX_CELL = 1_000
+HEADER_PROBLEMS = 20  # at most this many problems said of the header line
 EMAIL_CHUNK = 500
 TOKEN_MAX_AGE = 3600  # seconds a dry run's confirmation stays valid
 NAME_MAX, EMAIL_MAX = 200, 254
@@ -143,7 +144,9 @@ def _header(kind: str, cells: list[str], report: Report) -> list[str]:
              for c in cells]
     known = COLUMNS[kind]
     for position, name in enumerate(names):
-        original = cells[position].strip()
+        if len(report.problems) >= HEADER_PROBLEMS:
+            break  # a header of half a million columns: a few are enough to say what is wrong
+        original = cells[position].strip()[:60]
         if name not in known:
             report.add(1, original, _l("Unknown column '%(column)s'. The columns are: "
                                        "%(columns)s.", column=original[:60],
@@ -375,11 +378,16 @@ def _role(item: str, units: dict[str, Unit], number: int, report: Report):
 def _taken_emails(seen: dict[str, int], report: Report) -> None:
     """Addresses of the file that already have an account (any company's: logins are by
     e-mail alone), looked up in chunks."""
+    from app.tenancy.isolation import platform
+
     emails = sorted(seen)
     for start in range(0, len(emails), EMAIL_CHUNK):
         chunk = emails[start:start + EMAIL_CHUNK]
-        for taken in db.session.scalars(select(func.lower(User.email)).where(
-                func.lower(User.email).in_(chunk))):
+        with platform():  # every company's addresses, on purpose (the admin's scope sees
+            # only their own): answered as "taken", never whose, as an invitation does
+            taken_ones = list(db.session.scalars(select(func.lower(User.email)).where(
+                func.lower(User.email).in_(chunk))))
+        for taken in taken_ones:
             report.add(seen[taken], "email", _l("The address %(email)s already has an "
                                                 "account.", email=taken))
 

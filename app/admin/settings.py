@@ -79,6 +79,8 @@ def clean(tenant: Tenant, data: dict) -> dict:
         if not name or len(name) > NAME_MAX:
             errors["name"] = [str(_l("Give the company's name, at most %(n)s characters.",
                                      n=NAME_MAX))]
+        elif not name.isprintable():  # a line break, a direction override: as people's names
+            errors["name"] = [str(_l("At most %(n)s characters, on one line.", n=NAME_MAX))]
         out["name"] = name
     if "locale" in data:
         if data["locale"] not in LOCALES:
