@@ -46,6 +46,7 @@ NOBODY = 0  # no tenant has id 0: in SQL, "tenant_id = 0" matches nothing
 
 _scope: ContextVar = ContextVar("mesa_tenant_scope", default=PLATFORM)
 _SYNCED = "mesa_scope_synced"  # the scope the session's transaction was told, in session.info
+_DIALECT = "mesa_on_postgresql"
 _SET = text("SELECT set_config('role', :role, true), set_config('mesa.tenant', :tenant, true), "
             "set_config('mesa.platform', :platform, true)")
 
@@ -119,7 +120,11 @@ def init_app(app) -> None:
 # -- enforcement --------------------------------------------------------------------------------
 
 def _on_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+    """Asked at every statement: remembered by the session (finding its bind is not free)."""
+    found = session.info.get(_DIALECT)
+    if found is None:
+        found = session.info[_DIALECT] = session.get_bind().dialect.name == "postgresql"
+    return found
 
 
 def _values(scope) -> dict:
