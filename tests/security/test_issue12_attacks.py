@@ -648,3 +648,40 @@ def test_two_admins_moving_units_under_each_other_at_once_make_no_cycle(app, dem
     parents = dict(db.session.execute(select(Unit.id, Unit.parent_id)
                                       .where(Unit.id.in_([a_id, b_id]))).all())
     assert parents == {a_id: b_id, b_id: None}
+
+
+def test_links_of_a_deactivated_person_or_a_suspended_company_open_nothing(app, demo, browser):
+    ana = demo.user(REQUESTER)
+    reset = _link(app, ana, "reset")
+    ana.active = False
+    db.session.commit()
+    assert browser().get(reset).status_code == 404
+    ana = demo.user(REQUESTER)
+    ana.active = True
+    maria = demo.user("maria@acme.test")
+    db.session.commit()
+    reset = _link(app, maria, "reset")
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "acme"))
+    tenant.status = "suspended"
+    db.session.commit()
+    assert browser().get(reset).status_code == 404
+    response = ApiClient(app).post("/api/v1/password-resets/confirm", {
+        "token": reset.rsplit("/", 1)[1], "new_password": "caballo bateria grapa correcta"})
+    assert response.status_code == 404
+
+
+def test_a_demoted_admins_token_and_session_lose_the_admin_pages_at_once(app, demo, browser):
+    second = demo.user("jefe.finanzas@acme.test")
+    db.session.add(Membership(tenant_id=second.tenant_id, user_id=second.id,
+                              role="tenant_admin"))
+    db.session.commit()
+    api, page = api_of(app, "jefe.finanzas@acme.test"), browser("jefe.finanzas@acme.test")
+    assert api.get("/api/v1/admin/people").status_code == 200
+    assert page.get("/admin/people").status_code == 200
+    role = next(m for m in demo.user("jefe.finanzas@acme.test").memberships
+                if m.role == "tenant_admin")
+    admin = api_of(app, ADMIN)
+    assert admin.delete(f"/api/v1/admin/people/{second.id}/memberships/{role.id}"
+                        ).status_code == 200
+    assert api.get("/api/v1/admin/people").status_code == 404
+    assert page.get("/admin/people").status_code == 404
