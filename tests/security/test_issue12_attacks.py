@@ -685,3 +685,47 @@ def test_a_demoted_admins_token_and_session_lose_the_admin_pages_at_once(app, de
                         ).status_code == 200
     assert api.get("/api/v1/admin/people").status_code == 404
     assert page.get("/admin/people").status_code == 404
+
+
+ODD_VALUES = [None, [], {}, True, -1, 0, 2**63, 1.5, "", " ", "x" * 5000, "²", ["a"],
+              {"es": None}, {"es": {"es": "x"}}]
+
+
+def test_odd_json_values_in_every_admin_write_are_never_a_500(app, demo):
+    """Each field of each admin write gets values of every wrong type and size: a 4xx (or a
+    2xx where the value happens to be acceptable), never a 500."""
+    ana = demo.user(REQUESTER)
+    unit = acme_unit_id()
+    api = api_of(app, ADMIN)
+    writes = [
+        ("POST", "/api/v1/admin/people", {"email": "odd@acme.test", "name": "Odd",
+                                          "locale": None, "phone": None, "memberships": []}),
+        ("PATCH", f"/api/v1/admin/people/{ana.id}", {"name": "Ana", "locale": "es",
+                                                     "phone": None}),
+        ("POST", f"/api/v1/admin/people/{ana.id}/memberships", {"role": "requester",
+                                                                "unit_id": unit}),
+        ("POST", "/api/v1/admin/units", {"name": "Odd", "parent_id": None,
+                                         "is_service_unit": False}),
+        ("PATCH", f"/api/v1/admin/units/{unit}", {"name": "Finanzas", "is_service_unit": False}),
+        ("POST", f"/api/v1/admin/units/{unit}/move", {"parent_id": None}),
+        ("POST", f"/api/v1/admin/units/{unit}/members", {"user_id": ana.id, "role": "requester"}),
+        ("POST", "/api/v1/admin/categories", {"names": {"es": "Odd"}, "description": "",
+                                              "service_unit_id": globex_service_unit_id(),
+                                              "default_priority": "normal",
+                                              "process_key": "service_request",
+                                              "active": True}),
+        ("PUT", "/api/v1/admin/settings", {"name": "Acme", "locale": "es",
+                                           "timezone": "America/Bogota",
+                                           "request_number_prefix": "SOL",
+                                           "ticket_number_prefix": "TKT",
+                                           "authorization_reminder_after": "PT48H",
+                                           "auto_close_after": "P7D"}),
+    ]
+    for method, url, good in writes:
+        for key in good:
+            for value in ODD_VALUES:
+                response = api.request(method, url, json={**good, key: value})
+                assert response.status_code < 500, (method, url, key, value)
+        for body in ([], "x", 1, None):
+            response = api.request(method, url, json=body)
+            assert response.status_code < 500, (method, url, body)
