@@ -729,3 +729,22 @@ def test_odd_json_values_in_every_admin_write_are_never_a_500(app, demo):
         for body in ([], "x", 1, None):
             response = api.request(method, url, json=body)
             assert response.status_code < 500, (method, url, body)
+
+
+def test_the_units_tree_drawn_without_recursion_nests_each_unit_under_its_parent(
+        demo, browser):
+    import re
+
+    admin = browser(ADMIN)
+    for name, parent in (("Raíz", ""), ("Hija", "Raíz"), ("Nieta", "Hija"), ("Otra", "")):
+        db.session.rollback()  # see the unit the page just created
+        parent_id = acme_unit_id(parent) if parent else ""
+        assert admin.post("/admin/units", {"name": name, "parent_id": parent_id}
+                          ).status_code == 302
+    html = admin.get("/admin/units").get_data(as_text=True)
+    tree = '<ul class="unit-tree">' + html.split('<ul class="unit-tree">', 1)[1] \
+        .split("</section>", 1)[0].split("<h3>", 1)[0]
+    assert tree.count("<ul") == tree.count("</ul>") and tree.count("<li") == tree.count("</li>")
+    # Nieta inside Hija's list, inside Raíz's; Otra back at the top
+    shape = re.sub(r"\s+", "", re.sub(r"<a [^>]*>([^<]*)</a>", r"\1", tree))
+    assert "Raíz<ul><li>Hija<ul><li>Nieta</li></ul></li></ul></li>" in shape, shape
