@@ -243,9 +243,14 @@ def resend(message_id: int):
     back = url_for("notifications_admin.log", channel=_kept("channel", MESSAGE_CHANNELS),
                    status=_kept("status", ("pending", "delivered", "failed", "unsent")))
     reason = configured()[message.channel]
+    status = message.status
     if reason:
         flash(_("It cannot be sent: %(reason)s", reason=reasons.for_admin(reason)), "error")
     elif queue.resend(message):
+        audit.record(current_user.tenant_id, current_user, "notifications.message_resent",
+                     "outbox_message", message.id,
+                     target_label=f"{message.channel}: {message.address}",
+                     before={"status": status}, after={"status": message.status})
         db.session.commit()
         flash(_("Queued again; it is sent within a minute."), "success")
     else:

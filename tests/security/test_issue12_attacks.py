@@ -748,3 +748,24 @@ def test_the_units_tree_drawn_without_recursion_nests_each_unit_under_its_parent
     # Nieta inside Hija's list, inside Raíz's; Otra back at the top
     shape = re.sub(r"\s+", "", re.sub(r"<a [^>]*>([^<]*)</a>", r"\1", tree))
     assert "Raíz<ul><li>Hija<ul><li>Nieta</li></ul></li></ul></li>" in shape, shape
+
+
+def test_sending_a_message_again_from_the_log_leaves_an_audit_entry(app, demo, browser,
+                                                                   monkeypatch):
+    """As retrying a webhook delivery does: an admin's action on the company's outbox."""
+    from app.models import Notification, OutboxMessage
+    from tests.factories import file
+
+    req = file(REQUESTER)
+    message = db.session.scalars(select(OutboxMessage).join(Notification).where(
+        Notification.request_id == req.id)).first()
+    assert message.status == "unsent"
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    count = snapshot()[4]
+    admin = browser(ADMIN)
+    assert admin.post(f"/admin/notifications/log/{message.id}/resend").status_code == 302
+    assert snapshot()[4] == count + 1
+    entry = db.session.scalar(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(1))
+    assert (entry.action, entry.target_id, entry.before, entry.after) == (
+        "notifications.message_resent", message.id, {"status": "unsent"},
+        {"status": "pending"})
