@@ -42,6 +42,16 @@ def _select_locale():
     return None  # Spanish first: DEFAULT_LOCALE, whatever the browser asks
 
 
+def _select_timezone():
+    """Times on pages and in API texts are the company's (its time zone setting)."""
+    if not has_request_context():
+        return None
+    person = g.get("api_user")
+    if person is None and current_user and current_user.is_authenticated:
+        person = current_user
+    return person.tenant.timezone if person is not None else None
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(load_settings())
@@ -71,7 +81,7 @@ def create_app(config: dict | None = None) -> Flask:
                      render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=_select_timezone)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Log in to continue.")
     login_manager.login_message_category = "info"

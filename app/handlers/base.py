@@ -32,8 +32,10 @@ _translate_field_messages()
 class Amount(fields.Decimal):
     """A decimal typed by a person: "150,50", "1.500,50", "150.50" and "1,500.50" all work.
 
-    With both separators, the last one is the decimal mark; a lone comma is a decimal mark;
-    several dots (or commas) are thousands separators.
+    With both separators, the last one is the decimal mark; several dots (or commas) are
+    thousands separators. A lone mark followed by exactly three digits is read as the page's
+    language writes numbers: "35.000" is 35000 in Spanish (as the pages show amounts), "35,000"
+    is 35000 in English; otherwise a lone mark is the decimal mark ("2,5", "2.5").
     """
 
     def __init__(self, **kwargs):
@@ -55,7 +57,21 @@ def _normalize_amount(text: str) -> str:
     for mark in (",", "."):
         if text.count(mark) > 1:
             return text.replace(mark, "")
+    thousands = "," if _language() == "en" else "."
+    whole, mark, decimals = text.partition(thousands)
+    digits = whole.lstrip("-")
+    if (mark and len(decimals) == 3 and decimals.isdigit() and digits.isdigit()
+            and not digits.startswith("0")):  # "0.250" is a fraction in any language
+        return whole + decimals
     return text.replace(",", ".")
+
+
+def _language() -> str:
+    from flask import has_request_context
+    from flask_babel import get_locale
+
+    locale = get_locale() if has_request_context() else None
+    return locale.language if locale is not None else "es"
 
 
 MAX_ID = 2**31 - 1

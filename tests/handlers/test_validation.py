@@ -148,6 +148,8 @@ def test_every_message_is_a_list_of_strings(demo, app):
 @pytest.mark.parametrize("typed,stored", [
     ("150,50", "150.50"), ("150.50", "150.50"), ("1.500.000", "1500000.00"),
     ("1.500,50", "1500.50"), ("1,500.50", "1500.50"), ("$ 2 000", "2000.00"),
+    ("35.000", "35000.00"), ("120.000", "120000.00"), ("2,5", "2.50"), ("1.5", "1.50"),
+    ("1.5000", "1.50"), ("0.250", "0.25"),
 ])
 def test_amounts_as_people_type_them(demo, typed, stored):
     req, task = request_at("Task_Evaluate")
@@ -155,6 +157,28 @@ def test_amounts_as_people_type_them(demo, typed, stored):
                       {"decision": "approve", "estimated_cost": typed, "staff_available": "true"})
     db.session.commit()
     assert str(req.estimated_cost) == stored
+
+
+@pytest.mark.parametrize("language,typed,stored", [
+    ("es", "35.000", "35000.00"), ("es", "1,500", "1.50"), ("en", "35,000", "35000.00"),
+    ("en", "35.000", "35.00"), ("en", "2,5", "2.50"), ("es", "-1.000", "-1000.00"),
+])
+def test_a_lone_mark_before_three_digits_is_read_as_the_page_language_writes_it(
+        app, language, typed, stored):
+    from decimal import Decimal
+
+    from app.handlers.base import Amount
+
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        from flask import session
+
+        from flask_babel import refresh
+
+        session["locale"] = language
+        refresh()  # the language is remembered by the app context, shared with other tests
+        assert Amount().deserialize(typed) == Decimal(stored)
+        session.pop("locale")
+        refresh()
 
 
 def test_a_plan_that_already_ended_is_refused(demo):
