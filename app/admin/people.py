@@ -161,6 +161,9 @@ def email_taken(email: str) -> bool:
             select(User.id).where(func.lower(User.email) == email.lower()).limit(1)) is not None
 
 
+SERVICE_ROLES = ("service_director", "worker")  # held in a service unit only
+
+
 def _clean_membership(tenant_id: int, role, unit_id,
                       field: str = "role") -> tuple[str, Unit | None]:
     """(role, unit) once checked: a known role; a unit of this tenant, not archived, where the
@@ -174,7 +177,12 @@ def _clean_membership(tenant_id: int, role, unit_id,
         return role, None
     if unit_id in (None, ""):
         raise ValidationError({"unit_id": [str(_l("This role is held in a unit: choose one."))]})
-    return role, usable_unit(tenant_id, unit_id)
+    unit = usable_unit(tenant_id, unit_id)
+    if role in SERVICE_ROLES and not unit.is_service_unit:
+        raise ValidationError({"unit_id": [str(_l(
+            "Service directors and workers belong to a service unit: %(unit)s is not one.",
+            unit=unit.name))]})
+    return role, unit
 
 
 # --- changing --------------------------------------------------------------------------------

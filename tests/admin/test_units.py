@@ -315,3 +315,23 @@ def test_create_for_the_import(demo):
     assert "name" in refused.value.messages
     db.session.rollback()
     assert db.session.scalar(select(func.count(User.id))) > 0
+
+
+@pytest.mark.parametrize("role", ["service_director", "worker"])
+def test_service_roles_are_held_in_a_service_unit_only(demo, role):
+    """A director or worker of a unit that attends nobody's requests would do nothing: refused,
+    as the CSV import refuses it."""
+    from marshmallow import ValidationError
+
+    from app.admin import people
+    from app.models import Membership, Unit
+
+    admin = demo.user("admin@acme.test")
+    finanzas = db.session.query(Unit).filter_by(tenant_id=admin.tenant_id, name="Finanzas").one()
+    before = db.session.query(Membership).count()
+    with pytest.raises(ValidationError) as refused:
+        people.invite(admin, email=f"{role}@acme.test", name="Nadie", memberships=[
+            (role, finanzas.id)])
+    assert "Finanzas" in str(refused.value.messages)
+    db.session.rollback()
+    assert db.session.query(Membership).count() == before

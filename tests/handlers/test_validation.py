@@ -171,7 +171,6 @@ def test_a_lone_mark_before_three_digits_is_read_as_the_page_language_writes_it(
 
     with app.test_request_context("/", headers={"Accept-Language": language}):
         from flask import session
-
         from flask_babel import refresh
 
         session["locale"] = language
