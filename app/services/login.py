@@ -52,7 +52,10 @@ def check_credentials(email, password, address) -> User | None:
     user = db.session.scalar(select(User).where(func.lower(User.email) == email))
     if user is None:
         passwords.verify(passwords.dummy_hash(), password)  # an unknown e-mail costs the same
-    if user is None or not user.active or not user.check_password(password):
+    # A deactivated person's password is checked too, so their e-mail costs the same hash
+    # (refused before it, it would answer at once: who has left, told by timing).
+    matches = user is not None and user.check_password(password)
+    if user is None or not user.active or not matches:
         db.session.add(LoginAttempt(email=email, address=address))
         db.session.flush()
         return None
