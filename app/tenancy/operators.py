@@ -156,7 +156,7 @@ def create(slug: str, *, name: str, admin_email: str, admin_name: str,
                                             unit_id=unit.id if unit else None))
     db.session.add(admin)
     db.session.flush()
-    url = invitations.invite(admin, None, actor_label=OPERATOR)
+    url = invitations.invite(admin, None)  # signed "the service desk team", in their language
     audit.record(tenant.id, None, "tenant.created", "tenant", tenant.id, target_label=slug,
                  after={**audit.snapshot(tenant, TENANT_FIELDS), "admin": admin_email},
                  actor_label=OPERATOR)
