@@ -118,3 +118,25 @@ def test_the_public_account_pages_fit_a_phone(chromium, live_server, url):
         assert not page.http_errors, page.http_errors
     finally:
         context.close()
+
+
+def test_the_directors_pages_and_the_assignment_fit_a_phone(person, tmp_path):
+    """Tables scroll inside themselves on a phone; the page never does."""
+    from tests.factories import request_at
+
+    _req, task = request_at("Task_Assign")
+    task_id = task.id
+    db.session.commit()
+    page = person("director@acme.test")
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url in (f"/tasks/{task_id}", "/director/tickets", "/director/requests",
+                "/director/workload", "/inbox"):
+        page.goto(url)
+        wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .map(e => e.tagName + '.' + e.className).slice(0, 6)""")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), \
+            f"horizontal scrollbar at 390 px on {url}: {wide}"
+        page.screenshot(path=str(tmp_path / (url.strip("/").replace("/", "_") + ".png")),
+                        full_page=True)
+        assert not page.http_errors, (url, page.http_errors)

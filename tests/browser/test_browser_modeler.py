@@ -11,7 +11,6 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app import labels
 from app.extensions import db
 from app.models import HumanTask, ProcessDefinition, ProcessDraft, ProcessInstance, ServiceRequest
 from tests.factories import user
@@ -571,8 +570,14 @@ def test_dates_read_as_elsewhere_and_unexpected_errors_are_not_shown_raw(person,
     expect(owner.locator("#modeler-message")).to_have_class(re.compile(r"\bsuccess\b"))
     db.session.rollback()
     draft = db.session.scalar(select(ProcessDraft))
-    with app.test_request_context():  # Spanish and the app's time zone, as the page
-        when = labels.when(draft.updated_at)
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+
+    from app.models import Tenant
+
+    zone = ZoneInfo(db.session.get(Tenant, draft.tenant_id).timezone)  # the company's, as the page
+    when = format_datetime(draft.updated_at, "d MMM y, HH:mm", tzinfo=zone, locale="es")
     assert re.search(r", \d{2}:\d{2}$", when), when
     expect(owner.locator("#modeler-message-text")).to_contain_text(when)
     expect(owner.locator("#modeler-source")).to_contain_text(when)
