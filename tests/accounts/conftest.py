@@ -15,6 +15,13 @@ LINK_RE = re.compile(r"http://mesa\.test(/(?:account/welcome|password/reset)/[A-
 GOOD = "caballo bateria grapa correcta"  # long, personal to nobody, not common
 
 
+def english(browser):
+    """``browser`` (a conftest Browser) reading the pages in English: the fragments these tests
+    look for are the product's English source texts (the pages are Spanish first)."""
+    browser.post("/language", {"code": "en", "next": "/login"})
+    return browser
+
+
 def deliver() -> int:
     return background.deliver_messages(limit=100)
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from app.api import tokens_service
 from app.extensions import db
 from app.models import User, UserSession
-from tests.accounts.conftest import GOOD
+from tests.accounts.conftest import GOOD, english
 
 ANA = "ana@acme.test"
 
@@ -21,6 +21,7 @@ def test_change_password_page(demo, browser):
     here, elsewhere = browser(ANA), browser(ANA)
     raw, _ = tokens_service.issue(demo.user(ANA), "script", 24)
     db.session.commit()
+    english(here)
     page = here.get("/account/password")
     assert page.status_code == 200 and 'href="/account/password"' in here.get(
         "/account/sessions").get_data(as_text=True)

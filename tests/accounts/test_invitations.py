@@ -14,7 +14,7 @@ from app.accounts.models import AccountLink
 from app.extensions import db
 from app.models import OutboxMessage, User, UserSession
 from app.models.base import utcnow
-from tests.accounts.conftest import GOOD, deliver, html_of, last_mail_to, link_in, text_of
+from tests.accounts.conftest import GOOD, deliver, english, html_of, last_mail_to, link_in, text_of
 
 
 def path_of(url: str) -> str:
@@ -61,7 +61,7 @@ def test_invite_by_email_then_set_password_then_log_in(newcomer, smtp_server, br
     assert newcomer.password_hash.startswith("$argon2id$")
     assert db.session.scalar(select(UserSession).where(UserSession.user_id == newcomer.id))
 
-    again = browser().get(path)                                 # the link worked once
+    again = english(browser()).get(path)                                 # the link worked once
     assert again.status_code == 410 and "used" in again.get_data(as_text=True)
     browser().login("nueva@acme.test", GOOD)                   # the password logs in
 
@@ -84,7 +84,7 @@ def test_a_new_invitation_ends_the_older_one_and_an_accepted_person_is_not_invit
     first = invite("nueva@acme.test")
     second = invite("nueva@acme.test")
     old_path, new_path = path_of(first), path_of(second)
-    page = browser().get(old_path)
+    page = english(browser()).get(old_path)
     assert page.status_code == 410 and "newer link" in page.get_data(as_text=True)
     assert deliver() >= 2
     # the superseded invitation's e-mail is not sent with a dead link
@@ -106,12 +106,12 @@ def test_an_expired_invitation_is_refused(newcomer, browser, app):
     path = path_of(invite("nueva@acme.test"))
     hours = app.config["INVITE_LINK_HOURS"]
     with time_machine.travel(utcnow() + timedelta(hours=hours, minutes=1), tick=False):
-        page = browser().get(path)
+        page = english(browser()).get(path)
         assert page.status_code == 410 and "expired" in page.get_data(as_text=True)
         refused = browser().post(path, {"new_password": GOOD, "new_password_again": GOOD})
         assert refused.status_code == 410
     with time_machine.travel(utcnow() + timedelta(hours=hours - 1), tick=False):
-        assert browser().get(path).status_code == 200
+        assert english(browser()).get(path).status_code == 200
 
 
 def test_unknown_malformed_and_other_purposes_links(newcomer, browser):
@@ -132,7 +132,7 @@ def test_a_deactivated_persons_invitation_does_not_open(newcomer, browser, smtp_
     person = db.session.get(User, newcomer.id)
     person.active = False
     db.session.commit()
-    assert browser().get(path).status_code == 404
+    assert english(browser()).get(path).status_code == 404
     assert deliver() == 1
     assert smtp_server.to("nueva@acme.test") == []                # not sent to them either
 

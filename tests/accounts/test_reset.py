@@ -14,7 +14,7 @@ from app.api import tokens_service
 from app.extensions import db
 from app.models import ApiToken, OutboxMessage, User, UserSession
 from app.models.base import utcnow
-from tests.accounts.conftest import GOOD, deliver, last_mail_to, link_in, text_of
+from tests.accounts.conftest import GOOD, deliver, english, last_mail_to, link_in, text_of
 
 ANA = "ana@acme.test"
 SAID = ("If the address is an account's, a link to choose a new password is on its way "
@@ -61,7 +61,7 @@ def test_reset_by_email_end_to_end(demo, smtp_server, browser):
                              ) is None
     assert tokens_service.authenticate(token_raw) is None              # tokens revoked
     browser().login(ANA, GOOD)
-    again = browser().get(path)                                        # used once
+    again = english(browser()).get(path)                                        # used once
     assert again.status_code == 410 and "used already" in again.get_data(as_text=True)
     assert "/password/forgot" in again.get_data(as_text=True)          # offers a new one
 
@@ -70,19 +70,19 @@ def test_expired_superseded_unknown_and_malformed_links(demo, smtp_server, brows
     first = reset_link(browser, smtp_server)
     minutes = app.config["RESET_LINK_MINUTES"]
     with time_machine.travel(utcnow() + timedelta(minutes=minutes + 1), tick=False):
-        page = browser().get(first)
+        page = english(browser()).get(first)
         assert page.status_code == 410 and "expired" in page.get_data(as_text=True)
-    assert browser().get(first).status_code == 200                     # still within its time
+    assert english(browser()).get(first).status_code == 200  # still within its time
     second = reset_link(browser, smtp_server)
     assert second != first
-    page = browser().get(first)
+    page = english(browser()).get(first)
     assert page.status_code == 410 and "newer link" in page.get_data(as_text=True)
     refused = browser().post(first, {"new_password": GOOD, "new_password_again": GOOD})
     assert refused.status_code == 410
-    assert browser().get(second).status_code == 200
+    assert english(browser()).get(second).status_code == 200
     for bad in ("/password/reset/" + "x" * 43, "/password/reset/short",
                 "/password/reset/" + "%00" * 10, "/password/reset/" + "a" * 300):
-        response = browser().get(bad)
+        response = english(browser()).get(bad)
         assert response.status_code in (400, 404), bad
     db.session.rollback()
     assert demo.user(ANA).check_password("demo1234")                   # nothing changed
