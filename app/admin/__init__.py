@@ -17,6 +17,11 @@ def init_app(app) -> None:
     for bp in (category_views.bp, settings_views.bp, settings_views.logo_bp, import_views.bp):
         app.register_blueprint(bp)  # categories, settings and the logo, CSV import
     app.context_processor(lambda: {"can_administer_tenant": policy.can_administer_tenant})
+    from app.admin import audit_labels
+
+    app.add_template_global(audit_labels.action_label, "audit_action")
+    app.add_template_global(audit_labels.target_label, "audit_target")
+    app.add_template_global(audit_labels.field_label, "audit_field")
 
 
 def init_api(api) -> None:

@@ -119,6 +119,8 @@ def changes(entry: AuditEntry) -> list[Change]:
     found = []
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
+        if old in (None, "", []) and new in (None, "", []):
+            continue  # nothing on either side (a creation's empty fields)
         if old != new or not (entry.before and entry.after):
             found.append(Change(key, old, new))
     return found

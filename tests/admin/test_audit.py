@@ -138,3 +138,22 @@ def test_other_tenants_and_non_admins_see_nothing(app, filled, browser):
     raw, _ = tokens_service.issue(factories.user("jefe@globex.test"), "t", 1)
     db.session.commit()
     assert ApiClient(app, raw).get("/api/v1/admin/audit").status_code == 404
+
+
+def test_the_page_names_actions_targets_and_fields_in_the_readers_language(filled, browser):
+    """No stored codes on the page: "Unit moved", not "unit.moved"; "Parent unit", not
+    "parent_id"; a creation shows only the fields it set."""
+    from app.admin import units
+
+    admin = factories.user("admin@acme.test")
+    unit = units.create(admin, name="Archivo central")
+    db.session.commit()
+    page = browser("admin@acme.test")
+    page.post("/language", {"code": "en", "next": "/admin/audit"})
+    html = page.get("/admin/audit").get_data(as_text=True)
+    assert "Unit created" in html and ">unit.created<" not in html
+    assert "Archivo central" in html
+    assert "archived_at" not in html and "Archived</dt>" not in html  # empty on creation
+    page.post("/language", {"code": "es", "next": "/admin/audit"})
+    html = page.get(f"/admin/audit?target_type=unit&target_id={unit.id}").get_data(as_text=True)
+    assert "Unidad" in html
