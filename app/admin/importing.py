@@ -157,9 +157,12 @@ def _header(kind: str, cells: list[str], report: Report) -> list[str]:
     missing = [name for name, required in known.items() if required and name not in names]
     if missing:
         report.add(1, "", _l("Missing columns: %(columns)s.", columns=", ".join(missing)))
-    if report.problems:
-        raise _Refused
-    return names
+    unknown_only = all(name not in known or names.index(name) == position
+                       for position, name in enumerate(names))
+    if report.problems and (missing or not unknown_only
+                            or len(report.problems) >= HEADER_PROBLEMS):
+        raise _Refused  # the rows cannot be read as the columns they should be
+    return names  # an unknown column is a problem, and the rows are still checked
 
 
 def _rows(kind: str, data: bytes, report: Report):

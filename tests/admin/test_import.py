@@ -304,6 +304,19 @@ def test_each_problem_is_said_and_nothing_changes(demo, browser, kind, text, say
     assert world() == before
 
 
+def test_an_unknown_column_does_not_hide_the_rows_problems(demo, browser):
+    """The dry run lists every problem of the file at once: an unknown column too, and the
+    rows are still checked by the columns that are known."""
+    text = "name,parent,colour\nNueva,Inexistente,red\nFinanzas,,blue\n"
+    before = world()
+    status, html = problems(browser(ADMIN), "units", text.encode())
+    html = html.replace("&#39;", "'")
+    assert status == 422
+    assert "Unknown column" in html
+    assert "neither in the company nor in the file" in html and "already exists" in html
+    assert world() == before
+
+
 def test_every_rows_problems_are_listed_at_once(demo, browser):
     text = ("email;name;language;roles\n"
             "bad;Uno;es;requester@Finanzas\n"
