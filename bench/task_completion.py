@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ISOLATION = Path(__file__).resolve().parent.parent / "app" / "tenancy" / "isolation.py"
 
 STEPS = [
     ("Task_Authorize", "jefe.finanzas@acme.test", "authorize", {"decision": "authorize"}),
@@ -34,11 +35,12 @@ STEPS = [
 def scope(tenant_id):
     """A person's step runs in their tenant's scope, as in a web request (row-level security
     on PostgreSQL, the session's filter on SQLite); code from before tenant isolation has
-    none."""
-    try:
-        from app.tenancy.isolation import tenant
-    except ImportError:
+    none (checked by file: a venv with this project installed editable would import today's
+    module into an older tree)."""
+    if not ISOLATION.exists():
         return contextlib.nullcontext()
+    from app.tenancy.isolation import tenant
+
     return tenant(tenant_id)
 
 
@@ -46,12 +48,12 @@ def switch_isolation(on: bool) -> None:
     """Tenant isolation's session hooks in place (the product) or removed (for --isolation-ab).
     Removed on PostgreSQL: no statement per transaction, and the URL's user (here a superuser)
     is not switched to the app's role, so no policy is evaluated."""
-    try:
-        from app.tenancy import isolation
-    except ImportError:
+    if not ISOLATION.exists():
         return
     from sqlalchemy import event
     from sqlalchemy.orm import Session
+
+    from app.tenancy import isolation
 
     for name, hook in (("after_begin", isolation._begin),
                        ("do_orm_execute", isolation._scoped),
