@@ -109,6 +109,7 @@ def init_app(app) -> None:
     @app.before_request
     def _nobody_yet():
         g.mesa_scope_token = _scope.set(NOBODY)
+        g.pop("api_user", None)  # an app context shared with an earlier request (tests) forgets it
 
     @app.teardown_request
     def _restore(_exc=None):

@@ -388,7 +388,7 @@ def test_signatures_check_body_secret_and_time():
 def test_tenant_admin_registers_an_endpoint_and_reads_its_log(demo, browser, receivers):
     acme = receivers()
     admin = browser("admin@acme.test")
-    assert "/admin/webhooks" in html(admin.get("/inbox"))
+    assert "/admin/webhooks" in html(admin.get("/admin/people"))  # in the administration menu
     assert admin.get("/admin/webhooks/new").status_code == 200
     response = admin.post("/admin/webhooks/new", {
         "url": acme.url, "description": "ERP", "events": ["request.filed", "ticket.assigned"]})

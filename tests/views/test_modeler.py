@@ -8,7 +8,6 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from app import labels
 from app.engine.forms import HOST_DATA_NAMES
 from app.engine.vocabulary import ANY
 from app.extensions import db
@@ -236,8 +235,15 @@ def test_opens_the_active_version_when_there_is_no_draft(owner, app):
     assert data["source"] == "version" and data["version"] == 1
     assert 'id="Task_Authorize"' in data["xml"]
     # The date as the other pages show it (labels.when), not left to the browser's locale.
-    with app.test_request_context():  # the default language and time zone, as the owner's
-        expected = labels.when(versions()[0].created_at)
+    from zoneinfo import ZoneInfo
+
+    from babel.dates import format_datetime
+
+    from app.models import Tenant
+
+    version = versions()[0]  # in the default language and the company's time zone
+    zone = ZoneInfo(db.session.get(Tenant, version.tenant_id).timezone)
+    expected = format_datetime(version.created_at, "d MMM y, HH:mm", tzinfo=zone, locale="es")
     assert data["saved_when"] == expected and WHEN_RE.match(expected), data["saved_when"]
 
 
