@@ -6,10 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from app import policy
-from app.admin import categories
+from app.admin import access, categories
 from app.api.common import paginate
-from app.extensions import db, login_manager
+from app.extensions import db
 from app.models import PRIORITIES, Category, Tenant
 from app.services.requests import PRIORITY_CHOICES
 
@@ -20,13 +19,7 @@ MAX_ID = 2**31 - 1
 STATES = ("active", "inactive")
 
 
-@bp.before_request
-def _tenant_admins_only():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not policy.can_administer_tenant(current_user):
-        abort(404)
-    return None
+bp.before_request(access.tenant_admins_only)
 
 
 def _tenant() -> Tenant:

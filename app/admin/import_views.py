@@ -2,13 +2,12 @@
 dry run that shows every row's problems and changes nothing); the confirmation carries the
 checked bytes back, signed, and applies exactly them, all or nothing."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import policy
-from app.admin import importing
-from app.extensions import db, login_manager
+from app.admin import access, importing
+from app.extensions import db
 from app.models import ROLES
 
 bp = Blueprint("admin_import", __name__, url_prefix="/admin/import",
@@ -25,13 +24,7 @@ def _larger_fields(_endpoint, _values):
     request.max_form_memory_size = FORM_MEMORY
 
 
-@bp.before_request
-def _tenant_admins_only():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not policy.can_administer_tenant(current_user):
-        abort(404)
-    return None
+bp.before_request(access.tenant_admins_only)
 
 
 def _page(report=None, token=None, kind=None, status=200):

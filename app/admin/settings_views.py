@@ -9,9 +9,8 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from app import policy
-from app.admin import settings
-from app.extensions import db, login_manager
+from app.admin import access, settings
+from app.extensions import db
 from app.models import Tenant
 
 bp = Blueprint("admin_settings", __name__, url_prefix="/admin/settings",
@@ -20,13 +19,7 @@ logo_bp = Blueprint("company", __name__, url_prefix="/company")
 _ZONES: list[str] = []
 
 
-@bp.before_request
-def _tenant_admins_only():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not policy.can_administer_tenant(current_user):
-        abort(404)
-    return None
+bp.before_request(access.tenant_admins_only)
 
 
 def _tenant() -> Tenant:

@@ -8,10 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from app import policy
-from app.admin import audit_log, people, units
+from app.admin import access, audit_log, people, units
 from app.api.common import paginate
-from app.extensions import db, login_manager
+from app.extensions import db
 from app.models import ROLES, Tenant
 
 bp = Blueprint("tenant_admin", __name__, url_prefix="/admin", template_folder="templates")
@@ -19,13 +18,7 @@ PER_PAGE = 25
 MAX_ID = 2**31 - 1
 
 
-@bp.before_request
-def _tenant_admins_only():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not policy.can_administer_tenant(current_user):
-        abort(404)
-    return None
+bp.before_request(access.tenant_admins_only)
 
 
 @bp.context_processor
