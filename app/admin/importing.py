@@ -31,6 +31,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from flask import current_app
+from flask_babel import format_number
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, TimestampSigner
 from marshmallow import ValidationError, fields
@@ -179,7 +180,7 @@ def _rows(kind: str, data: bytes, report: Report):
             report.rows += 1
             if report.rows > MAX_ROWS[kind]:
                 report.add(number, "", _l("The file has more than %(n)s rows: split it into "
-                                          "smaller files.", n=f"{MAX_ROWS[kind]:,}"))
+                                          "smaller files.", n=format_number(MAX_ROWS[kind])))
                 raise _Refused
             if len(cells) != len(names):
                 report.add(number, "", _l("This row has %(found)s values; the header has "
