@@ -74,6 +74,41 @@ def can_administer_tenant(user: User) -> bool:
     return user.is_authenticated and user.active and is_tenant_admin(user)
 
 
+def can_manage_budgets(user: User, service_unit_id: int | None = None) -> bool:
+    """Tenant admins set every service unit's budgets; a director those of the units they
+    direct (``service_unit_id`` None: of any unit they direct)."""
+    if not (user.is_authenticated and user.active):
+        return False
+    if is_tenant_admin(user):
+        return True
+    directs = directed_unit_ids(user)
+    return bool(directs) if service_unit_id is None else service_unit_id in directs
+
+
+def can_view_budget(user: User, budget) -> bool:
+    """Whoever manages it, and the heads of the unit a budget is set for (never another
+    unit's figures). Requesters and workers see no budget."""
+    if budget is None or budget.tenant_id != user.tenant_id:
+        return False
+    if can_manage_budgets(user, budget.service_unit_id):
+        return True
+    return (budget.requesting_unit_id is not None
+            and budget.requesting_unit_id in headed_unit_ids(user))
+
+
+def can_set_rates(user: User) -> bool:
+    """Hourly rates of workers and service units are the tenant admin's."""
+    return can_administer_tenant(user)
+
+
+def can_view_viability(user: User, req: ServiceRequest | None) -> bool:
+    """The budget, similar requests and staff picture of a request: for the directors of its
+    service unit and tenant admins."""
+    if req is None or req.tenant_id != user.tenant_id:
+        return False
+    return is_tenant_admin(user) or req.service_unit_id in directed_unit_ids(user)
+
+
 def request_visibility(user: User):
     """A WHERE clause selecting the requests ``user`` may see (always tenant-scoped)."""
     clauses = [ServiceRequest.requester_id == user.id]

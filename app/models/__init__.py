@@ -33,10 +33,12 @@ from app.notifications.models import (  # noqa: E402 (a capability's own models)
     NotificationTemplate,
 )
 from app.outbox.models import OutboxMessage  # noqa: E402
+from app.viability.models import Budget  # noqa: E402
 
 __all__ = [
     "AccountLink",
     "AuditEntry",
+    "Budget",
     "PRIORITIES",
     "ROLES",
     "REQUEST_STATUSES",

@@ -1,9 +1,10 @@
 """Units, people and the roles they hold in a tenant."""
 
 from datetime import datetime
+from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts import passwords
@@ -31,6 +32,8 @@ class Unit(TenantScoped, db.Model):
     is_service_unit: Mapped[bool] = mapped_column(Boolean, default=False)
     # An archived unit keeps its history but takes no new people, requests or children
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A service unit's cost of an hour of work, for workers without a rate of their own
+    hourly_rate: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
     parent: Mapped["Unit | None"] = relationship(remote_side="Unit.id")
 
@@ -48,6 +51,8 @@ class User(TenantScoped, UserMixin, db.Model):
     # E.164 (+ and 8 to 15 digits), for SMS and WhatsApp notices
     phone: Mapped[str | None] = mapped_column(String(16))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # What an hour of this person's work costs (workers); else their service unit's rate
+    hourly_rate: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tenant = relationship("Tenant")

@@ -1,9 +1,9 @@
 """A service request filed by an employee."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -37,7 +37,12 @@ class ServiceRequest(TenantScoped, db.Model):
     service_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     status: Mapped[str] = mapped_column(String(30), default="pending_authorization")
     estimated_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    estimated_hours: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     staff_available: Mapped[bool | None] = mapped_column()
+    # The company's date the director approved it: the budget period its cost falls in
+    # (app.viability.budgets); empty until approved and again when a re-evaluation does not
+    # approve. A ticket finished without an approval takes its finishing date.
+    committed_on: Mapped[date | None] = mapped_column(Date)
     rating: Mapped[int | None] = mapped_column(Integer)
     rating_comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -56,6 +61,7 @@ class ServiceRequest(TenantScoped, db.Model):
         Index("ix_service_requests_requester", "tenant_id", "requester_id", "created_at"),
         Index("ix_service_requests_unit", "tenant_id", "unit_id", "status"),
         Index("ix_service_requests_service_unit", "tenant_id", "service_unit_id", "status"),
+        Index("ix_service_requests_committed", "tenant_id", "service_unit_id", "committed_on"),
     )
 
 

@@ -47,6 +47,10 @@ class Ticket(TenantScoped, db.Model):
     actual_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hours_spent: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
     materials_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    # At finish: the hourly rate that applied (the worker's, else the service unit's) and
+    # hours x rate + materials (app.viability.costs)
+    hourly_rate: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    actual_cost: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     resolution: Mapped[str | None] = mapped_column(Text)
     hold_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

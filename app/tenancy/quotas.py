@@ -20,7 +20,6 @@ and ``limit``, ``allowed``, ``used``; on pages, the message flashed and the prev
 """
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -28,6 +27,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import ProcessDefinition, ServiceRequest, Tenant, User
 from app.models.base import utcnow
+from app.tenancy import clock
 from app.tenancy.plans import COUNTED_LIMITS, plan_of
 
 PROBLEM_TYPE = "https://mesa-de-servicios.org/problems/plan-limit"
@@ -85,11 +85,7 @@ def builtin_process_keys() -> set[str]:
 
 def month_start(tenant: Tenant, now: datetime | None = None) -> datetime:
     """Midnight of the first day of the current month in the tenant's time zone (aware)."""
-    try:
-        zone = ZoneInfo(tenant.timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    local = (now or utcnow()).astimezone(zone)
+    local = (now or utcnow()).astimezone(clock.zone(tenant))
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
