@@ -6,18 +6,16 @@
 - ``availability``: who is free when (pure, no database); ``staff``: its inputs read from the
   database; ``similar``: what past requests of the category cost; ``assessment``: all of it for
   one request, as the evaluation page and ``GET /api/v1/requests/{id}/viability`` show it;
+- ``budget_edits``: who manages which budgets, the form, audited create/change/delete;
+  ``rates``: hourly rates as the tenant admin sets them; ``labels``: periods and scopes on pages;
 - ``views`` (pages under /budgets) and ``api`` (/api/v1/admin/budgets, hourly rates).
 """
 
 
 def init_app(app) -> None:
-    from app.viability import money
+    from app.viability import money, views
 
     money.register(app)
-    try:
-        from app.viability import views
-    except ImportError:  # pages not built yet
-        return
     views.init_app(app)
 
 

@@ -25,7 +25,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, not_, or_, select
 
 from app.extensions import db
 from app.models import Category, ServiceRequest, Ticket, Unit
@@ -201,6 +201,33 @@ def figures(budgets: list[Budget]) -> dict[int, Figures]:
         totals = allot(everyone, _row_positions(tenant_id, service_unit_id, starts, ends))
         out.update({b.id: totals[b.id] for b in own})
     return out
+
+
+def covered_requests(budget: Budget):
+    """A SELECT of the requests ``budget`` holds, as ``allot`` gives them to it: a budget date
+    in its period, of its service unit and scope, and not taken by a budget of the unit that
+    is more specific for them. Newest budget date first."""
+    stmt = select(ServiceRequest).where(
+        ServiceRequest.tenant_id == budget.tenant_id,
+        ServiceRequest.service_unit_id == budget.service_unit_id,
+        *_within(budget))
+    rank = (specificity(budget), -budget.id)
+    for other in budgets_of(budget.tenant_id, budget.service_unit_id, budget.starts_on,
+                            budget.ends_on):
+        if other.id != budget.id and (specificity(other), -other.id) > rank:
+            stmt = stmt.where(not_(and_(*_within(other))))
+    return stmt.order_by(ServiceRequest.committed_on.desc(), ServiceRequest.id.desc())
+
+
+def _within(budget: Budget) -> list:
+    """The conditions of a request ``budget`` covers (``covers``, in SQL)."""
+    clauses = [ServiceRequest.committed_on >= budget.starts_on,
+               ServiceRequest.committed_on <= budget.ends_on]
+    if budget.category_id is not None:
+        clauses.append(ServiceRequest.category_id == budget.category_id)
+    if budget.requesting_unit_id is not None:
+        clauses.append(ServiceRequest.unit_id == budget.requesting_unit_id)
+    return clauses
 
 
 def figures_of(budget: Budget) -> Figures:
