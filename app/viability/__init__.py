@@ -20,8 +20,6 @@ def init_app(app) -> None:
 
 
 def init_api(api) -> None:
-    try:
-        from app.viability import api as viability_api
-    except ImportError:
-        return
+    from app.viability import api as viability_api
+
     viability_api.init_api(api)
