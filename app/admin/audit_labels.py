@@ -6,6 +6,9 @@ from flask_babel import lazy_gettext as _l
 ACTIONS = {
     "api_token.issued": _l("API token created"),
     "api_token.revoked": _l("API token revoked"),
+    "budget.created": _l("Budget created"),
+    "budget.updated": _l("Budget changed"),
+    "budget.deleted": _l("Budget deleted"),
     "category.created": _l("Category created"),
     "category.updated": _l("Category changed"),
     "category.process_changed": _l("Category's process changed"),
@@ -32,11 +35,13 @@ ACTIONS = {
     "unit.archived": _l("Unit archived"),
     "unit.unarchived": _l("Unit back in use"),
     "unit.deleted": _l("Unit deleted"),
+    "unit.rate_changed": _l("Service unit's hourly rate changed"),
     "user.invited": _l("Person invited"),
     "user.invitation_resent": _l("Invitation sent again"),
     "user.updated": _l("Person changed"),
     "user.deactivated": _l("Person deactivated"),
     "user.reactivated": _l("Person reactivated"),
+    "user.rate_changed": _l("Worker's hourly rate changed"),
     "webhook.created": _l("Webhook endpoint registered"),
     "webhook.enabled": _l("Webhook endpoint enabled"),
     "webhook.disabled": _l("Webhook endpoint disabled"),
@@ -45,7 +50,8 @@ ACTIONS = {
 }
 
 TARGETS = {
-    "api_token": _l("API token"), "category": _l("Category"), "import": _l("Import"),
+    "api_token": _l("API token"), "budget": _l("Budget"), "category": _l("Category"),
+    "import": _l("Import"),
     "process": _l("Process"), "settings": _l("Settings"), "tenant": _l("Company"),
     "unit": _l("Unit"), "user": _l("Person"), "webhook": _l("Webhook endpoint"),
     "webhook_endpoint": _l("Webhook endpoint"), "notifications": _l("Notifications"),
@@ -66,6 +72,11 @@ FIELDS = {
     "auto_close_after": _l("Automatic close after"),
     "url": _l("Address"), "events": _l("Events"), "expires_at": _l("Expires"),
     "revoked_at": _l("Revoked"), "prefix": _l("Beginning"), "version": _l("Version"),
+    "currency": _l("Currency"),
+    "over_budget_approval": _l("Second approval over budget"),
+    "category_id": _l("Category"), "requesting_unit_id": _l("Requesting unit"),
+    "period": _l("Period"), "starts_on": _l("Starts"), "ends_on": _l("Ends"),
+    "amount": _l("Amount"), "note": _l("Note"), "hourly_rate": _l("Hourly rate"),
 }
 
 

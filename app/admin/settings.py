@@ -1,5 +1,6 @@
 """A company's settings: its name, logo, default language, time zone, the prefixes of its
-request and ticket numbers, and the timer durations its diagrams read.
+request and ticket numbers, the timer durations its diagrams read, the currency of its budgets
+and costs, and whether a request approved over budget needs a tenant admin's approval too.
 
 ``clean`` checks what an admin typed (raises ``marshmallow.ValidationError``, field -> messages)
 and ``apply`` writes it with an audit entry; ``check_logo`` reads an uploaded logo's bytes
@@ -22,6 +23,7 @@ from app.engine import timers
 from app.extensions import db
 from app.models import Category, Tenant
 from app.models.tenant import DEFAULT_SETTINGS
+from app.viability import money
 
 LOCALES = ("es", "en")
 LOCALE_LABELS = {"es": "Español", "en": "English"}
@@ -35,7 +37,12 @@ TIMER_LABELS = {
     "auto_close_after": _l("Close a finished request the requester has not confirmed after"),
 }
 MIN_TIMER_SECONDS = 60
-FIELDS = ("name", "locale", "timezone", *PREFIXES, *TIMERS)
+VIABILITY = ("currency", "over_budget_approval")
+# Offered on the page (the API takes any ISO 4217 code Babel knows)
+CURRENCIES = ("COP", "USD", "EUR", "MXN", "PEN", "CLP", "ARS", "BRL", "UYU", "BOB", "PYG",
+              "VES", "GTQ", "CRC", "DOP", "HNL", "NIO", "PAB", "CAD", "GBP")
+FIELDS = ("name", "locale", "timezone", *PREFIXES, *TIMERS, *VIABILITY)
+KEPT = (*PREFIXES, *TIMERS, *VIABILITY)  # held in ``Tenant.settings``
 LOGO_MAX_BYTES = 256 * 1024
 LOGO_MAX_SIDE = 4096
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -46,8 +53,10 @@ _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 
 def current(tenant: Tenant) -> dict:
     """The settings as the page and the API show them."""
     values = {"name": tenant.name, "locale": tenant.locale, "timezone": tenant.timezone}
-    for key in (*PREFIXES, *TIMERS):
+    for key in KEPT:
         values[key] = tenant.setting(key)
+    values["over_budget_approval"] = bool(values["over_budget_approval"])
+    values["currency"] = values["currency"] or money.DEFAULT_CURRENCY
     return values
 
 
@@ -105,6 +114,17 @@ def clean(tenant: Tenant, data: dict) -> dict:
             if problems:
                 errors[key] = problems
             out[key] = (data[key] or "").strip().upper()
+    if "currency" in data:
+        code = (data["currency"] or "").strip().upper() \
+            if isinstance(data["currency"], str) else ""
+        if not money.is_currency(code):
+            errors["currency"] = [str(_l("Choose a currency, or give its ISO 4217 code of "
+                                         "three letters (such as COP, USD or EUR)."))]
+        out["currency"] = code
+    if "over_budget_approval" in data:
+        if not isinstance(data["over_budget_approval"], bool):
+            errors["over_budget_approval"] = [str(_l("Yes or no."))]
+        out["over_budget_approval"] = data["over_budget_approval"]
     prefixes = [out.get(k, tenant.setting(k)) for k in PREFIXES]
     if not errors.keys() & set(PREFIXES) and prefixes[0].upper() == prefixes[1].upper():
         errors["ticket_number_prefix"] = [str(_l("Requests and tickets need different "
@@ -145,7 +165,7 @@ def apply(actor, tenant: Tenant, values: dict) -> bool:
     for key in ("name", "locale", "timezone"):
         if key in changed:
             setattr(tenant, key, changed[key])
-    kept = {k: changed[k] for k in (*PREFIXES, *TIMERS) if k in changed}
+    kept = {k: changed[k] for k in KEPT if k in changed}
     if kept:
         tenant.settings = {**(tenant.settings or {}), **kept}
     if "locale" in changed:
@@ -254,4 +274,4 @@ def remove_logo(actor, tenant: Tenant) -> bool:
 
 
 def defaults() -> dict:
-    return {k: DEFAULT_SETTINGS[k] for k in (*PREFIXES, *TIMERS)}
+    return {k: DEFAULT_SETTINGS.get(k) for k in KEPT}

@@ -34,6 +34,11 @@ class SettingsBase(Schema):
         "description": "ISO 8601 duration before the unit head is reminded, e.g. PT48H"})
     auto_close_after = fields.String(metadata={
         "description": "ISO 8601 duration before an unconfirmed finished request closes"})
+    currency = fields.String(metadata={
+        "description": "ISO 4217 code of budgets, rates and costs, e.g. COP, USD, EUR"})
+    over_budget_approval = fields.Boolean(metadata={
+        "description": "The default process sends a request the director approves over its "
+                       "budget to a tenant admin for a second approval"})
 
 
 class SettingsOut(SettingsBase):

@@ -3,7 +3,9 @@
 
 from zoneinfo import available_timezones
 
+from babel.numbers import get_currency_name
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -39,9 +41,20 @@ def _page(values=None, errors=None, status=200):
         errors=errors or {}, zones=zones(), locales=settings.LOCALES,
         locale_labels=settings.LOCALE_LABELS, timer_labels=settings.TIMER_LABELS,
         timers=settings.TIMERS, defaults=settings.defaults(),
+        currencies=_currencies(tenant),
         logo_version=tenant.setting("logo_version"),
         logo_kb=settings.LOGO_MAX_BYTES // 1024)
     return page, status, {"Cache-Control": "no-store"}
+
+
+def _currencies(tenant: Tenant) -> list[tuple[str, str]]:
+    """(code, name in the page's language) of the currencies offered, the company's first
+    when it is not a common one."""
+    codes = list(settings.CURRENCIES)
+    if tenant.setting("currency") and tenant.setting("currency") not in codes:
+        codes.insert(0, tenant.setting("currency"))
+    locale = get_locale() or "es"
+    return [(code, get_currency_name(code, locale=locale)) for code in codes]
 
 
 @bp.route("")
@@ -53,6 +66,7 @@ def index():
 def save():
     tenant = _tenant()
     typed = {key: request.form.get(key, "") for key in settings.FIELDS}
+    typed["over_budget_approval"] = request.form.get("over_budget_approval") == "yes"
     try:
         values = settings.clean(tenant, typed)
     except ValidationError as exc:

@@ -15,6 +15,10 @@ DEFAULT_SETTINGS = {
     # The prefixes of request and ticket numbers (app.services.numbering)
     "request_number_prefix": "SOL",
     "ticket_number_prefix": "TKT",
+    # Budgets, rates and costs are in this currency (ISO 4217)
+    "currency": "COP",
+    # The default process sends a request approved over budget to a tenant admin
+    "over_budget_approval": False,
 }
 
 

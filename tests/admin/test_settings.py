@@ -86,7 +86,8 @@ def audit(action: str | None = None) -> list[AuditEntry]:
 def form(**over) -> dict:
     values = {"name": "Acme Industrial S.A.", "locale": "es", "timezone": "America/Bogota",
               "request_number_prefix": "SOL", "ticket_number_prefix": "TKT",
-              "authorization_reminder_after": "PT48H", "auto_close_after": "P7D"}
+              "authorization_reminder_after": "PT48H", "auto_close_after": "P7D",
+              "currency": "COP"}  # the checkbox over_budget_approval: unticked, so absent
     values.update(over)
     return values
 
@@ -339,7 +340,8 @@ def test_the_api_reads_and_changes_the_settings(demo, app):
     assert got == {"name": "Acme Industrial S.A.", "locale": "es",
                    "timezone": "America/Bogota", "request_number_prefix": "SOL",
                    "ticket_number_prefix": "TKT", "authorization_reminder_after": "PT48H",
-                   "auto_close_after": "P7D", "logo_url": None}
+                   "auto_close_after": "P7D", "currency": "COP",
+                   "over_budget_approval": False, "logo_url": None}
     put = api.call("PUT", "/api/v1/admin/settings", {"timezone": "America/Lima",
                                                      "ticket_number_prefix": "ORD"})
     assert put.status_code == 200 and put.json["timezone"] == "America/Lima"
@@ -358,6 +360,10 @@ def test_the_api_reads_and_changes_the_settings(demo, app):
     ({"request_number_prefix": "TKT"}, "ticket_number_prefix"),
     ({"locale": "de"}, "locale"),
     ({"name": 42}, "name"),
+    ({"currency": "XYZ"}, "currency"),
+    ({"currency": "EURO"}, "currency"),
+    ({"currency": ""}, "currency"),
+    ({"over_budget_approval": "maybe"}, "over_budget_approval"),
     ({"plan": "empresa"}, "plan"),
 ])
 def test_the_api_refuses_bad_settings_and_changes_nothing(demo, app, body, field):
