@@ -143,7 +143,8 @@ def seed() -> None:
     _step(p["jefe.produccion@acme.test"], r3, "Task_Authorize", "authorize",
           {"decision": "authorize"})
     _step(p["director@acme.test"], r3, "Task_Evaluate", "evaluate",
-          {"decision": "approve", "estimated_cost": "350000", "staff_available": "true"})
+          {"decision": "approve", "estimated_cost": "350000",
+              "estimated_hours": "8", "staff_available": "true"})
     _step(p["director@acme.test"], r3, "Task_Assign", "assign", {
         "worker_id": str(p["tecnico1@acme.test"].id),
         "planned_start": today.isoformat(),
@@ -158,7 +159,8 @@ def seed() -> None:
     _step(p["jefe.finanzas@acme.test"], r4, "Task_Authorize", "authorize",
           {"decision": "authorize"})
     _step(p["director@acme.test"], r4, "Task_Evaluate", "evaluate",
-          {"decision": "approve", "estimated_cost": "120000", "staff_available": "true"})
+          {"decision": "approve", "estimated_cost": "120000",
+              "estimated_hours": "8", "staff_available": "true"})
     _step(p["director@acme.test"], r4, "Task_Assign", "assign", {
         "worker_id": str(p["tecnico2@acme.test"].id),
         "planned_start": today.isoformat(),
@@ -178,7 +180,8 @@ def seed() -> None:
     _step(p["jefe.produccion@acme.test"], r6, "Task_Authorize", "authorize",
           {"decision": "authorize"})
     _step(p["director@acme.test"], r6, "Task_Evaluate", "evaluate",
-          {"decision": "approve", "estimated_cost": "60000", "staff_available": "true"})
+          {"decision": "approve", "estimated_cost": "60000",
+              "estimated_hours": "8", "staff_available": "true"})
     _step(p["director@acme.test"], r6, "Task_Assign", "assign", {
         "worker_id": str(p["tecnico2@acme.test"].id),
         "planned_start": today.isoformat(),

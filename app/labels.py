@@ -1,6 +1,7 @@
 """Human labels for codes shown in pages (statuses, roles, history actions), translatable."""
 
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import format_date, format_datetime
 from flask_babel import lazy_gettext as _l
@@ -34,6 +35,7 @@ ACTION = {
     "filed": _l("Filed the request"),
     "authorize": _l("Authorization decision"),
     "evaluate": _l("Viability evaluation"),
+    "approve_over_budget": _l("Second approval over budget"),
     "resubmit": _l("Provided more information"),
     "assign": _l("Assigned a worker"),
     "ticket_created": _l("Ticket created"),
@@ -76,6 +78,11 @@ FIELD = {
     "ticket": _l("Ticket"), "worker": _l("Worker"), "recipients": _l("Recipients"),
     "helpers": _l("Helpers"), "from_version": _l("From version"),
     "to_version": _l("To version"), "ticket_status": _l("Ticket"), "step": _l("Step"),
+    "estimated_hours": _l("Estimated hours"), "justification": _l("Justification"),
+    "staff_computed": _l("Staff available (computed)"), "over_budget": _l("Over budget"),
+    "earliest_start": _l("Earliest start"), "committed_on": _l("Budget date"),
+    "budget_left_after": _l("Budget left after it"), "budget_decision": _l("Decision"),
+    "hourly_rate": _l("Hourly rate"), "actual_cost": _l("Actual cost"),
 }
 
 
@@ -84,6 +91,7 @@ FIELD = {
 STEP = {
     "Autorizar solicitud": _l("Authorize request"),
     "Evaluar viabilidad": _l("Evaluate viability"),
+    "Aprobar sobre el presupuesto": _l("Approve over budget"),
     "Completar información": _l("Provide more information"),
     "Asignar trabajador": _l("Assign worker"),
     "Iniciar trabajo": _l("Start work"),
@@ -132,6 +140,7 @@ def register(app) -> None:
     app.jinja_env.filters.update(when=when, day=day)
     app.jinja_env.globals.update(
         parse_date=date.fromisoformat,
+        parse_decimal=lambda v: Decimal(str(v)),
         status_label=lambda c: label(STATUS, c),
         role_label=lambda c: label(ROLE, c),
         action_label=lambda c: label(ACTION, c),

@@ -7,6 +7,7 @@ the views, so another tenant's or unit's ids reveal nothing.
 from sqlalchemy import any_, bindparam, event, false, func, null, or_, select
 from sqlalchemy.orm import Session
 
+from app.engine.validation import COMPANY_ROLES
 from app.extensions import db
 from app.models import (
     HumanTask,
@@ -194,6 +195,8 @@ def is_task_candidate(user: User, task: HumanTask) -> bool:
         return task.assigned_user_id == user.id
     if task.role == "unit_head":  # nobody authorizes their own request
         return task.unit_id in headed_unit_ids(user) and task.request.requester_id != user.id
+    if task.role in COMPANY_ROLES:  # e.g. a tenant admin's second approval over budget
+        return user.has_role(task.role)
     return task.unit_id in user.unit_ids(task.role)
 
 
@@ -230,17 +233,30 @@ def task_candidate_ids(tasks: list[HumanTask]) -> dict[int, list[int]]:
     and of the units above it, never the requester)."""
     found: dict[int, set[int]] = {task.id: set() for task in tasks}
     open_to_role = []
+    company_wide = []
     for task in tasks:
         if task.assigned_user_id is not None:
             found[task.id].add(task.assigned_user_id)
+        elif task.role in COMPANY_ROLES:
+            company_wide.append(task)
         elif task.unit_id is not None:
             open_to_role.append(task)
+    for task in company_wide:
+        found[task.id].update(_company_role_holders(task.tenant_id, task.role))
     by_tenant: dict[int, list[HumanTask]] = {}
     for task in open_to_role:
         by_tenant.setdefault(task.tenant_id, []).append(task)
     for tenant_id, of_tenant in by_tenant.items():
         _add_candidates(found, tenant_id, of_tenant)
     return {task_id: sorted(ids) for task_id, ids in found.items()}
+
+
+def _company_role_holders(tenant_id: int, role: str) -> frozenset[int]:
+    """The active holders of a company-wide role (one query per role and request)."""
+    return session_cached(("company_role", tenant_id, role), lambda: frozenset(db.session.scalars(
+        select(Membership.user_id).join(User, User.id == Membership.user_id)
+        .where(Membership.tenant_id == tenant_id, User.tenant_id == tenant_id,
+               User.active.is_(True), Membership.role == role))))
 
 
 def _add_candidates(found: dict[int, set[int]], tenant_id: int,
@@ -306,6 +322,9 @@ def task_inbox_filter(user: User):
         units = user.unit_ids(role)
         if units:
             role_clauses.append((HumanTask.role == role) & HumanTask.unit_id.in_(units))
+    for role in COMPANY_ROLES:
+        if user.has_role(role):
+            role_clauses.append(HumanTask.role == role)
     pooled = (
         HumanTask.assigned_user_id.is_(None)
         & or_(*role_clauses)

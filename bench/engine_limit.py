@@ -7,7 +7,9 @@ from bench.common import ROOT, median
 
 STEPS = [
     ("Task_Authorize", {"decision": "authorize"}),
-    ("Task_Evaluate", {"decision": "approve", "estimated_cost": 100.0, "staff_available": True}),
+    ("Task_Evaluate", {"decision": "approve", "estimated_cost": 100.0, "estimated_hours": 8.0,
+                       "staff_available": True, "over_budget": False,
+                       "over_budget_approval": False}),
     ("Task_Assign", {"assignment": {"worker_id": 1, "helper_ids": [],
                                     "planned_start": "2026-01-05", "planned_end": "2026-01-07"}}),
     ("Task_Start", {}),

@@ -28,7 +28,9 @@ START = {"authorization_reminder_after": "PT48H", "auto_close_after": "P7D",
          "priority": "normal", "requester_is_head": False}
 TO_WORK = [
     ("Task_Authorize", {"decision": "authorize"}),
-    ("Task_Evaluate", {"decision": "approve", "estimated_cost": 100.0, "staff_available": True}),
+    ("Task_Evaluate", {"decision": "approve", "estimated_cost": 100.0, "estimated_hours": 8.0,
+                       "staff_available": True, "over_budget": False,
+                       "over_budget_approval": False}),
     ("Task_Assign", {"assignment": {"worker_id": 1, "helper_ids": [],
                                     "planned_start": "2026-01-01",
                                     "planned_end": "2026-01-02"}}),

@@ -57,7 +57,7 @@ def lifecycle(client, tenant: dict, n: int, record) -> None:
     bodies = {
         "authorize": (tokens["head"], {"decision": "authorize"}),
         "evaluate": (tokens["director"], {"decision": "approve", "estimated_cost": 100,
-                                          "staff_available": True}),
+                                          "estimated_hours": 8, "staff_available": True}),
         "assign": (tokens["director"], {"worker_id": worker_id,
                                         "planned_start": today.isoformat(),
                                         "planned_end": (today + timedelta(days=2)).isoformat()}),

@@ -23,7 +23,8 @@ ISOLATION = Path(__file__).resolve().parent.parent / "app" / "tenancy" / "isolat
 STEPS = [
     ("Task_Authorize", "jefe.finanzas@acme.test", "authorize", {"decision": "authorize"}),
     ("Task_Evaluate", "director@acme.test", "evaluate",
-     {"decision": "approve", "estimated_cost": "100", "staff_available": "true"}),
+     {"decision": "approve", "estimated_cost": "100",
+         "estimated_hours": "8", "staff_available": "true"}),
     ("Task_Assign", "director@acme.test", "assign", None),
     ("Task_Start", "tecnico1@acme.test", "start", {}),
     ("Task_Work", "tecnico1@acme.test", "finish",

@@ -46,7 +46,8 @@ def request_at(step: str, requester="ana@acme.test", head="jefe.finanzas@acme.te
     moves = [
         ("Task_Authorize", head, "authorize", {"decision": "authorize"}),
         ("Task_Evaluate", director, "evaluate",
-         {"decision": "approve", "estimated_cost": "100", "staff_available": "true"}),
+         {"decision": "approve", "estimated_cost": "100",
+             "estimated_hours": "8", "staff_available": "true"}),
         ("Task_Assign", director, "assign", None),
         ("Task_Start", worker, "start", {}),
         ("Task_Work", worker, "hold", {"reason": "Falta material"}),

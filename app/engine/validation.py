@@ -25,8 +25,11 @@ LANE_ROLES = {
     "UnitHead": "unit_head",
     "ServiceDirector": "service_director",
     "Worker": "worker",
+    "TenantAdmin": "tenant_admin",
 }
-TASK_ROLES = {"requester", "unit_head", "service_director", "worker"}
+TASK_ROLES = {"requester", "unit_head", "service_director", "worker", "tenant_admin"}
+# Roles held in the whole company, not in a unit: their tasks have no unit.
+COMPANY_ROLES = {"tenant_admin"}
 
 
 # Elements whose text the engine evaluates, and how to name them in a problem.

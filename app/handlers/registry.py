@@ -5,7 +5,17 @@ import itertools
 from app.engine.forms import FORM_KIND
 from app.engine.pathdata import HostData
 from app.engine.vocabulary import ANY, Vocabulary
-from app.handlers import assign, authorize, confirm, evaluate, form, operations, resubmit, work
+from app.handlers import (
+    assign,
+    authorize,
+    confirm,
+    evaluate,
+    form,
+    operations,
+    over_budget,
+    resubmit,
+    work,
+)
 from app.handlers.base import TaskHandler
 from app.models import PRIORITIES, HumanTask
 from app.models.tenant import DEFAULT_SETTINGS
@@ -15,6 +25,7 @@ TASK_HANDLERS: dict[str, TaskHandler] = {
     for h in (
         authorize.AuthorizeHandler(),
         evaluate.EvaluateHandler(),
+        over_budget.OverBudgetApprovalHandler(),
         resubmit.ResubmitHandler(),
         assign.AssignHandler(),
         work.StartHandler(),
@@ -38,7 +49,12 @@ DATA_VOCABULARY = Vocabulary({
     "decision": tuple(dict.fromkeys(
         d for d, _ in (*authorize.DECISIONS, *evaluate.DECISIONS))),
     "estimated_cost": ANY,
+    "estimated_hours": ANY,
     "staff_available": (True, False),
+    "over_budget": (True, False),
+    "earliest_start": ANY,
+    "over_budget_approval": (True, False),
+    "budget_decision": tuple(d for d, _ in over_budget.DECISIONS),
     "action": ("hold", "finish"),
     "rating": ANY,
     "assignment": ANY,
@@ -50,8 +66,10 @@ HOST_DATA = HostData(
     start=tuple(
         {"requester_is_head": head, "priority": priority,
          "authorization_reminder_after": DEFAULT_SETTINGS["authorization_reminder_after"],
-         "auto_close_after": DEFAULT_SETTINGS["auto_close_after"]}
-        for head, priority in itertools.product((False, True), PRIORITIES)),
+         "auto_close_after": DEFAULT_SETTINGS["auto_close_after"],
+         "over_budget": False, "over_budget_approval": approval}
+        for head, priority, approval in itertools.product((False, True), PRIORITIES,
+                                                          (False, True))),
     handlers={name: handler.samples for name, handler in TASK_HANDLERS.items()},
     operations={name: samples for name, samples in operations.RESULT_SAMPLES.items()},
 )

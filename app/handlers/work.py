@@ -96,11 +96,27 @@ class FinishHandler(TaskHandler):
 
     samples = ({"action": "finish"},)
 
+    def check(self, ctx, data):
+        """The actual cost, hours x the rate that applies + materials, known before the
+        history entry is written so that it records it (``app.viability.ledger`` reads it)."""
+        from app.tenancy import clock
+        from app.viability import costs
+
+        req = ctx.request
+        data["hourly_rate"], data["actual_cost"] = costs.ticket_cost(
+            req.ticket, data["hours_spent"], data["materials_cost"])
+        if req.committed_on is None:  # never approved (a diagram without an evaluation)
+            data["committed_on"] = clock.today(clock.tenant_of(req))
+
     def apply(self, ctx, data):
         ticket = ctx.request.ticket
         ticket.resolution = data["resolution"]
         ticket.hours_spent = data["hours_spent"]
         ticket.materials_cost = data["materials_cost"]
+        ticket.hourly_rate = data.get("hourly_rate")
+        ticket.actual_cost = data.get("actual_cost")
+        if data.get("committed_on") is not None:
+            ctx.request.committed_on = data["committed_on"]
         ticket.actual_end = utcnow()
         return {"action": "finish"}
 

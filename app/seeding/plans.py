@@ -29,13 +29,20 @@ AUTHORIZE = ("Task_Authorize", "authorize", {"decision": "authorize"}, None,
 REJECT_HEAD = ("Task_Authorize", "authorize", {"decision": "reject"},
                "No se justifica este gasto.", {"decision": "reject"})
 APPROVE = ("Task_Evaluate", "evaluate",
-           {"decision": "approve", "estimated_cost": 150000.0, "staff_available": True}, None,
-           {"decision": "approve", "estimated_cost": "150000.00", "staff_available": True})
+           {"decision": "approve", "estimated_cost": 150000.0, "estimated_hours": 8.0,
+            "staff_available": True, "over_budget": False, "earliest_start": None,
+            "over_budget_approval": False}, None,
+           {"decision": "approve", "estimated_cost": "150000.00", "estimated_hours": "8.00",
+            "staff_available": True})
 REJECT_DIRECTOR = ("Task_Evaluate", "evaluate",
-                   {"decision": "reject", "estimated_cost": None, "staff_available": None},
+                   {"decision": "reject", "estimated_cost": None, "estimated_hours": None,
+                    "staff_available": None, "over_budget": False, "earliest_start": None,
+                    "over_budget_approval": False},
                    "Fuera del presupuesto del trimestre.", {"decision": "reject"})
 RETURN = ("Task_Evaluate", "evaluate",
-          {"decision": "return", "estimated_cost": None, "staff_available": None},
+          {"decision": "return", "estimated_cost": None, "estimated_hours": None,
+           "staff_available": None, "over_budget": False, "earliest_start": None,
+           "over_budget_approval": False},
           "Indique el lugar exacto, por favor.", {"decision": "return"})
 ASSIGN = ("Task_Assign", "assign",
           {"assignment": {"worker_id": WORKER_SENTINEL, "helper_ids": [],

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import policy
 from app.engine import migration
 from app.engine.runner import EngineError, Instance, StepFailed, TaskNotReady
-from app.engine.validation import lane_role
+from app.engine.validation import COMPANY_ROLES, lane_role
 from app.engine.xml import DiagramError
 from app.extensions import db
 from app.handlers.base import OperationContext, TaskContext
@@ -92,6 +92,8 @@ def _scope(req: ServiceRequest, role: str) -> tuple[int | None, int | None]:
         return org.authorizing_unit_id(req), None
     if role == "worker":
         return req.service_unit_id, req.ticket.worker_id if req.ticket else None
+    if role in COMPANY_ROLES:
+        return None, None
     return req.service_unit_id, None
 
 
@@ -183,6 +185,9 @@ def start(req: ServiceRequest, actor: User) -> ProcessInstance:
         "priority": req.priority,
         "authorization_reminder_after": tenant.setting("authorization_reminder_after"),
         "auto_close_after": tenant.setting("auto_close_after"),
+        # Until the evaluation says otherwise (it writes both afresh)
+        "over_budget": False,
+        "over_budget_approval": bool(tenant.setting("over_budget_approval")),
     }
     failure = None
     try:

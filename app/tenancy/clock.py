@@ -7,6 +7,14 @@ from app.models import Tenant
 from app.models.base import utcnow
 
 
+def tenant_of(row) -> Tenant:
+    """The company a tenant-scoped row belongs to: from the session's identity map when
+    already loaded (the signed-in person's company always is), so no query."""
+    from app.extensions import db
+
+    return db.session.get(Tenant, row.tenant_id)
+
+
 def zone(tenant: Tenant | None) -> ZoneInfo:
     """The tenant's time zone (UTC when it has none, or one this machine does not know)."""
     try:

@@ -64,7 +64,7 @@ def _literals(values) -> list[str]:
 
 def _data_names() -> list[dict]:
     """[{name, description, sources: [{step, values}]}], translated for the page."""
-    from app.handlers import authorize, evaluate
+    from app.handlers import authorize, evaluate, over_budget
     from app.handlers.registry import TASK_HANDLERS
 
     def by(handler: str, values=()) -> dict:
@@ -87,6 +87,25 @@ def _data_names() -> list[dict]:
         {"name": "staff_available",
          "description": _("Whether staff is available (None unless approved)"),
          "sources": [by("evaluate", (True, False))]},
+        {"name": "estimated_hours",
+         "description": _("Estimated hours of work, a number (None unless approved)"),
+         "sources": [by("evaluate")]},
+        {"name": "over_budget",
+         "description": _("True when the approval leaves its budget below zero"),
+         "sources": [{"step": filed, "values": _literals((False,))},
+                     by("evaluate", (True, False))]},
+        {"name": "earliest_start",
+         "description": _("The earliest day a worker could start, as text YYYY-MM-DD "
+                          "(None when nobody can within a year)"),
+         "sources": [by("evaluate")]},
+        {"name": "over_budget_approval",
+         "description": _("The company's setting: approvals over budget need a tenant "
+                          "admin's approval too"),
+         "sources": [{"step": filed, "values": _literals((True, False))},
+                     by("evaluate", (True, False))]},
+        {"name": "budget_decision", "description": _("The tenant admin's decision on an "
+                                                     "approval over budget"),
+         "sources": [by("approve_over_budget", [d for d, _label in over_budget.DECISIONS])]},
         {"name": "action", "description": _("What the worker did"),
          "sources": [by("hold", ["hold"]), by("finish", ["finish"])]},
         {"name": "rating", "description": _("The requester's rating"),

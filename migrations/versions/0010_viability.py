@@ -53,16 +53,22 @@ def upgrade():
     op.create_index('ix_service_requests_committed', 'service_requests', ['tenant_id', 'service_unit_id', 'committed_on'], unique=False)
     op.add_column('tickets', sa.Column('hourly_rate', sa.Numeric(precision=12, scale=2), nullable=True))
     op.add_column('tickets', sa.Column('actual_cost', sa.Numeric(precision=14, scale=2), nullable=True))
-    # Requests approved before budgets existed fall in the period of their approval: its date
-    # is not kept apart from the history, so the ticket's creation (else the request's last
-    # change) stands for it. Tickets finished before rates existed cost their materials.
-    day = 'date({})' if op.get_bind().dialect.name == 'sqlite' else 'CAST({} AS DATE)'
-    approved = ("COALESCE((SELECT t.created_at FROM tickets t WHERE t.request_id = "
-                "service_requests.id), service_requests.updated_at)")
-    op.execute(f"UPDATE service_requests SET committed_on = {day.format(approved)} "
-               f"WHERE estimated_cost IS NOT NULL")
+    # Requests approved before budgets existed fall in the (UTC) date of their last approving
+    # evaluation, as app.viability.ledger reads such history; tickets finished before rates
+    # existed cost their materials.
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    day = "date(h.created_at)" if sqlite else "CAST(h.created_at AT TIME ZONE 'UTC' AS DATE)"
+    op.execute(f"UPDATE service_requests SET committed_on = (SELECT {day} FROM history_events h "
+               f"WHERE h.request_id = service_requests.id AND h.action = 'evaluate' "
+               f"ORDER BY h.id DESC LIMIT 1) WHERE estimated_cost IS NOT NULL "
+               f"AND status NOT IN ('returned', 'pending_evaluation')")
     op.execute("UPDATE tickets SET actual_cost = materials_cost WHERE materials_cost IS NOT NULL "
                "AND hours_spent IS NOT NULL")
+    op.execute("UPDATE service_requests SET committed_on = (SELECT "
+               + ("date(t.actual_end)" if sqlite else "CAST(t.actual_end AT TIME ZONE 'UTC' AS DATE)")
+               + " FROM tickets t WHERE t.request_id = service_requests.id) "
+               "WHERE committed_on IS NULL AND EXISTS (SELECT 1 FROM tickets t WHERE "
+               "t.request_id = service_requests.id AND t.actual_cost IS NOT NULL)")
 
     if op.get_bind().dialect.name == 'postgresql':
         op.execute('ALTER TABLE budgets ENABLE ROW LEVEL SECURITY')

@@ -50,7 +50,8 @@ def test_request_to_rated_ticket_through_the_api(demo, api):
     bad = director.post(f"/api/v1/tasks/{task['id']}/complete", {"decision": "approve"})
     assert bad.status_code == 422 and "estimated_cost" in bad.json["errors"]
     assert director.post(f"/api/v1/tasks/{task['id']}/complete", {
-        "decision": "approve", "estimated_cost": 120000, "staff_available": True}
+        "decision": "approve", "estimated_cost": 120000,
+            "estimated_hours": 8, "staff_available": True}
     ).json["status"] == "pending_assignment"
     workers = director.get("/api/v1/users?role=worker").json["items"]
     tecnico = first(workers, email="tecnico1@acme.test")
@@ -210,7 +211,7 @@ def test_each_answer_names_the_step_that_comes_next(demo, api):
         (head, "authorize", "unit_head", {"decision": "authorize"}),
         (director, "evaluate", "service_director", {"decision": "approve",
                                                     "estimated_cost": 10,
-                                                    "staff_available": True}),
+                                                    "estimated_hours": 8, "staff_available": True}),
         (director, "assign", "service_director", {"worker_id": tecnico["id"],
                                                   "planned_start": today, "planned_end": today}),
         (worker, "start", "worker", {}),

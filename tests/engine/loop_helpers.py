@@ -5,7 +5,8 @@ parallel and inclusive gateways, subprocesses and boundary timers, and a summary
 from app.engine.runner import Instance
 
 DEFAULT_START = {"authorization_reminder_after": "PT48H", "auto_close_after": "P7D",
-                 "priority": "normal", "requester_is_head": False}
+                 "priority": "normal", "requester_is_head": False,
+                 "over_budget": False, "over_budget_approval": False}
 ASSIGNMENT = {"assignment": {"worker_id": 1, "helper_ids": [], "planned_start": "2026-01-01",
                              "planned_end": "2026-01-02"}}
 TO_WORK = [("Task_Authorize", {"decision": "authorize"}),

@@ -212,7 +212,7 @@ def test_a_diagram_that_loops_forever_stops_with_an_error(monkeypatch):
     monkeypatch.setattr(validation, "_check_loops", lambda problems, process: None)
     compiled = compile_xml(looping)
     start = {"requester_is_head": True, "authorization_reminder_after": "PT1H",
-             "auto_close_after": "P7D"}
+             "auto_close_after": "P7D", "over_budget": False, "over_budget_approval": False}
     calls = []
     instance = Instance.start(compiled, start, lambda *a: calls.append(a) or {"ok": True})
     for spec_id, data in (("Task_Evaluate", {"decision": "approve"}), ("Task_Assign", {})):

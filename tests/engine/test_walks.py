@@ -11,7 +11,8 @@ from app.handlers.operations import OPERATIONS
 from app.handlers.registry import TASK_HANDLERS
 from app.services.definitions import default_diagram
 
-START = {"authorization_reminder_after": "PT48H", "auto_close_after": "P7D", "priority": "normal"}
+START = {"authorization_reminder_after": "PT48H", "auto_close_after": "P7D", "priority": "normal",
+         "over_budget": False, "over_budget_approval": False}
 
 
 @pytest.fixture(scope="module")

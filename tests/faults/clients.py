@@ -99,7 +99,8 @@ def step(kind: str, requester: str, worker: str, refs: dict) -> tuple[str, dict]
     if kind == "authorize":
         return HEADS[requester], {"decision": "authorize", "comment": "Adelante"}
     if kind == "evaluate":
-        return DIRECTOR, {"decision": "approve", "estimated_cost": 1000, "staff_available": True}
+        return DIRECTOR, {"decision": "approve", "estimated_cost": 1000,
+            "estimated_hours": 8, "staff_available": True}
     if kind == "assign":
         return DIRECTOR, {"worker_id": refs["workers"][worker],
                           "planned_start": date.today().isoformat(),

@@ -21,7 +21,8 @@ from tests.factories import open_task, request_at, user
 TODAY = date.today().isoformat()
 BASE = {
     "authorize": {"decision": "authorize"},
-    "evaluate": {"decision": "approve", "estimated_cost": "1", "staff_available": "true"},
+    "evaluate": {"decision": "approve", "estimated_cost": "1", "estimated_hours": "8",
+                 "staff_available": "true"},
     "assign": {"worker_id": "7", "planned_start": TODAY, "planned_end": TODAY},
     "start": {},
     "hold": {"reason": "Falta material"},
@@ -199,7 +200,11 @@ def test_the_workers_steps_record_what_they_say(demo):
     finish = history_of(req.id, "finish")
     assert finish.comment == "Cambiado"
     # What the history lists as changed leaves out the comment, and a value equal to it.
-    assert set(finish.changes) == {"hours_spent", "materials_cost", "ticket_status"}
+    # With its cost: hours x the rate that applies (none set here) + materials.
+    assert set(finish.changes) == {"hours_spent", "materials_cost", "hourly_rate", "actual_cost",
+                                   "ticket_status"}
+    assert finish.changes["actual_cost"] == "30000.00" and finish.changes["hourly_rate"] is None
+    assert ticket.actual_cost == Decimal("30000.00")
 
 
 def test_the_work_step_tells_the_diagram_how_it_ended():
@@ -226,22 +231,32 @@ def test_each_step_announces_its_webhook_event():
 @pytest.mark.parametrize("decision,event", [
     ("approve", "request.approved"), ("reject", "request.rejected"),
     ("return", "request.returned")])
-def test_an_evaluation_keeps_cost_and_staff_only_when_approved(decision, event):
+def test_an_evaluation_keeps_cost_and_staff_only_when_approved(decision, event, monkeypatch):
     handler = TASK_HANDLERS["evaluate"]
     data = {"decision": decision, "estimated_cost": Decimal("150.50"),
-            "staff_available": True, "comment": "Revisado"}
-    req = SimpleNamespace(estimated_cost=None, staff_available=None)
+            "estimated_hours": Decimal("12.50"), "staff_available": True, "comment": "Revisado",
+            "over_budget": False, "earliest_start": date(2026, 12, 7),
+            "committed_on": date(2026, 12, 4)}
+    tenant = SimpleNamespace(setting=lambda key: key == "over_budget_approval")
+    req = SimpleNamespace(estimated_cost=None, estimated_hours=None, staff_available=None,
+                          committed_on=date(2026, 1, 1))
+    monkeypatch.setattr("app.handlers.evaluate.tenant_of", lambda row: tenant)
     ctx = TaskContext(None, req, None)
     approved = decision == "approve"
     assert handler.event(data) == event
     assert handler.apply(ctx, data) == {
         "decision": decision, "estimated_cost": 150.5 if approved else None,
-        "staff_available": True}
-    assert (req.estimated_cost, req.staff_available) == (
-        (Decimal("150.50"), True) if approved else (None, None))
-    expected = {"decision": decision}
+        "estimated_hours": 12.5 if approved else None,
+        "staff_available": True if approved else None, "over_budget": False,
+        "earliest_start": "2026-12-07", "over_budget_approval": True}
+    assert (req.estimated_cost, req.estimated_hours, req.staff_available, req.committed_on) == (
+        (Decimal("150.50"), Decimal("12.50"), True, date(2026, 12, 4)) if approved
+        else (None, None, None, None))
+    expected = {"decision": decision, "over_budget": False, "earliest_start": date(2026, 12, 7),
+                "committed_on": date(2026, 12, 4)}
     if approved:
-        expected.update(estimated_cost=Decimal("150.50"), staff_available=True)
+        expected.update(estimated_cost=Decimal("150.50"), estimated_hours=Decimal("12.50"),
+                        staff_available=True)
     assert handler.describe(ctx, data) == expected
 
 

@@ -39,13 +39,15 @@ def test_authorize(demo, form, field):
 
 @pytest.mark.parametrize("form,field", [
     ({}, "decision"),
-    ({"decision": "approve", "staff_available": "true"}, "estimated_cost"),
-    ({"decision": "approve", "estimated_cost": "abc", "staff_available": "true"},
-     "estimated_cost"),
-    ({"decision": "approve", "estimated_cost": "-5", "staff_available": "true"},
-     "estimated_cost"),
-    ({"decision": "approve", "estimated_cost": "10"}, "staff_available"),
-    ({"decision": "approve", "estimated_cost": "10", "staff_available": "perhaps"},
+    ({"decision": "approve", "estimated_hours": "8"}, "estimated_cost"),
+    ({"decision": "approve", "estimated_cost": "abc", "estimated_hours": "8"}, "estimated_cost"),
+    ({"decision": "approve", "estimated_cost": "-5", "estimated_hours": "8"}, "estimated_cost"),
+    ({"decision": "approve", "estimated_cost": "10"}, "estimated_hours"),
+    ({"decision": "approve", "estimated_cost": "10", "estimated_hours": "-1"}, "estimated_hours"),
+    ({"decision": "approve", "estimated_cost": "10", "estimated_hours": "10001"},
+     "estimated_hours"),
+    ({"decision": "approve", "estimated_cost": "10", "estimated_hours": "8",
+      "staff_available": "perhaps"},
      "staff_available"),
     ({"decision": "reject"}, "comment"),
     ({"decision": "return"}, "comment"),
@@ -154,7 +156,8 @@ def test_every_message_is_a_list_of_strings(demo, app):
 def test_amounts_as_people_type_them(demo, typed, stored):
     req, task = request_at("Task_Evaluate")
     workflow.complete(user(DIRECTOR), task, "evaluate",
-                      {"decision": "approve", "estimated_cost": typed, "staff_available": "true"})
+                      {"decision": "approve", "estimated_cost": typed, "estimated_hours": "8",
+                       "staff_available": "true"})
     db.session.commit()
     assert str(req.estimated_cost) == stored
 
@@ -189,7 +192,7 @@ def test_cost_typed_when_returning_is_not_recorded(demo):
     req, task = request_at("Task_Evaluate")
     workflow.complete(user(DIRECTOR), task, "evaluate", {
         "decision": "return", "comment": "¿Qué piso?", "estimated_cost": "10",
-        "staff_available": "true"})
+        "estimated_hours": "8", "staff_available": "true"})
     db.session.commit()
     event = db.session.query(HistoryEvent).filter_by(request_id=req.id,
                                                      action="evaluate").one()

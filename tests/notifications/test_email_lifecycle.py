@@ -69,7 +69,8 @@ def test_the_lifecycle_mails_each_person_once_with_links_that_open(demo, smtp_se
          {(REQUESTER, f"{req.number} fue autorizada")}
          | {(d, f"{req.number}: «Evaluar viabilidad» le espera") for d in [DIRECTOR]}),
         (DIRECTOR, "Task_Evaluate", "evaluate",
-         {"decision": "approve", "estimated_cost": "100", "staff_available": "true"},
+         {"decision": "approve", "estimated_cost": "100",
+             "estimated_hours": "8", "staff_available": "true"},
          {(REQUESTER, f"{req.number} fue aprobada")}),
         (DIRECTOR, "Task_Assign", "assign", None,
          {(REQUESTER, f"{req.number} fue asignada a Tomás Herrera (Técnico)"),

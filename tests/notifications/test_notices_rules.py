@@ -40,7 +40,8 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WALK = [
     (HEAD, "Task_Authorize", "authorize", {"decision": "authorize"}),
     (DIRECTOR, "Task_Evaluate", "evaluate",
-     {"decision": "approve", "estimated_cost": "100", "staff_available": "true"}),
+     {"decision": "approve", "estimated_cost": "100",
+         "estimated_hours": "8", "staff_available": "true"}),
     (DIRECTOR, "Task_Assign", "assign", None),
     (WORKER, "Task_Start", "start", {}),
     (WORKER, "Task_Work", "hold", {"reason": "Falta el repuesto"}),

@@ -211,7 +211,7 @@ def test_an_operation_failing_for_the_hosts_own_reasons_is_not_an_incident(demo,
     director = user("director@acme.test")
     workflow.complete(director, open_task(req, "Task_Evaluate"), "evaluate",
                       {"decision": "approve", "estimated_cost": "100",
-                       "staff_available": "true"})
+                       "estimated_hours": "8", "staff_available": "true"})
     db.session.commit()
 
     def failing(ctx, params, data):

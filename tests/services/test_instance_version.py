@@ -15,7 +15,8 @@ from tests.factories import request_at, user
 from tests.form_diagrams import request_state
 
 DIRECTOR = "director@acme.test"
-APPROVE = {"decision": "approve", "estimated_cost": "100", "staff_available": "true"}
+APPROVE = {"decision": "approve", "estimated_cost": "100",
+    "estimated_hours": "8", "staff_available": "true"}
 
 
 def instance_row(req_id: int) -> ProcessInstance:

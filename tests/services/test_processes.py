@@ -17,7 +17,8 @@ def without_viability_step() -> str:
     """The default diagram with Task_Evaluate removed (and the step that answered its
     questions): authorized requests go to assignment."""
     root = etree.fromstring(definitions.default_diagram().encode())
-    gone = {"Task_Evaluate", "Gateway_Viability", "Task_ProvideInformation"}
+    gone = {"Task_Evaluate", "Gateway_Viability", "Task_ProvideInformation",
+            "Gateway_OverBudget", "Task_ApproveOverBudget", "Gateway_OverBudgetDecision"}
     for el in list(root.iter()):
         ids = {el.get("id"), el.get("sourceRef"), el.get("targetRef"), el.get("bpmnElement")}
         if el.tag == f"{B}flowNodeRef" and (el.text or "").strip() in gone:

@@ -135,7 +135,7 @@ def test_seeded_requests_are_walked_to_the_end_through_the_api(app, seeded):
     rest of the lifecycle goes on as for any request."""
     steps = {
         "Task_Authorize": {"decision": "authorize"},
-        "Task_Evaluate": {"decision": "approve", "estimated_cost": 100,
+        "Task_Evaluate": {"decision": "approve", "estimated_cost": 100, "estimated_hours": 4,
                           "staff_available": True},
         "Task_ProvideInformation": {"comment": "Piso 3, oficina 301"},
         "Task_Assign": None,

@@ -18,7 +18,7 @@ HEAD, DIRECTOR, WORKER = "jefe.finanzas@acme.test", "director@acme.test", "tecni
 
 FILED = {"Start_Filed", "Gateway_NeedsAuthorization"}
 AUTHORIZED = FILED | {"Task_Authorize", "Gateway_Authorized", "Gateway_MergeEvaluate"}
-APPROVED = AUTHORIZED | {"Task_Evaluate", "Gateway_Viability"}
+APPROVED = AUTHORIZED | {"Task_Evaluate", "Gateway_Viability", "Gateway_OverBudget"}
 TICKET = APPROVED | {"Task_Assign", "Service_CreateTicket"}
 STARTED = TICKET | {"Task_Start", "Gateway_MergeWork"}
 HELD = STARTED | {"Task_Work", "Gateway_WorkOutcome"}
@@ -27,7 +27,7 @@ FINISHED = HELD | {"Task_OnHold"}
 FLOWS_AUTHORIZED = {"Flow_Start", "Flow_ToAuthorize", "Flow_AuthorizeToDecision",
                     "Flow_Authorized", "Flow_ToEvaluate"}
 FLOWS_TICKET = FLOWS_AUTHORIZED | {"Flow_EvaluateToDecision", "Flow_Approve",
-                                   "Flow_ToCreateTicket", "Flow_ToStart"}
+                                   "Flow_WithinBudget", "Flow_ToCreateTicket", "Flow_ToStart"}
 FLOWS_LOOP = FLOWS_TICKET | {"Flow_StartToWork", "Flow_ToWork", "Flow_WorkToOutcome",
                              "Flow_Hold", "Flow_Resume"}
 

@@ -14,11 +14,13 @@ from tests.factories import open_task, request_at, user
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WORKER = "tecnico1@acme.test"
 HELD = {"Start_Filed", "Gateway_NeedsAuthorization", "Task_Authorize", "Gateway_Authorized",
-        "Gateway_MergeEvaluate", "Task_Evaluate", "Gateway_Viability", "Task_Assign",
+        "Gateway_MergeEvaluate", "Task_Evaluate", "Gateway_Viability", "Gateway_OverBudget",
+        "Task_Assign",
         "Service_CreateTicket", "Task_Start", "Gateway_MergeWork", "Task_Work",
         "Gateway_WorkOutcome", "Task_OnHold"}
 LOOP_FLOWS = {"Flow_Start", "Flow_ToAuthorize", "Flow_AuthorizeToDecision", "Flow_Authorized",
-              "Flow_ToEvaluate", "Flow_EvaluateToDecision", "Flow_Approve", "Flow_ToCreateTicket",
+              "Flow_ToEvaluate", "Flow_EvaluateToDecision", "Flow_Approve", "Flow_WithinBudget",
+              "Flow_ToCreateTicket",
               "Flow_ToStart", "Flow_StartToWork", "Flow_ToWork", "Flow_WorkToOutcome",
               "Flow_Hold", "Flow_Resume"}
 

@@ -30,7 +30,7 @@ def test_two_simultaneous_completions_one_succeeds(demo, browser):
         version = db.session.query(ProcessInstance).filter_by(request_id=req.id).one().version
         results = race(browser, task.id, "director@acme.test", {
             "handler": "evaluate", "decision": "approve", "estimated_cost": "10",
-            "staff_available": "true"})
+            "estimated_hours": "8", "staff_available": "true"})
         codes = sorted(r.status_code for r in results)
         assert codes == [302, 409], codes
         loser = next(r for r in results if r.status_code == 409)

@@ -40,7 +40,7 @@ def test_request_to_rated_ticket_through_the_pages(demo, browser):
     task = open_task(req.id, "Task_Evaluate")
     assert director.post(f"/tasks/{task.id}", {
         "handler": "evaluate", "decision": "approve", "estimated_cost": "250000",
-        "staff_available": "true"}).status_code == 302
+        "estimated_hours": "8", "staff_available": "true"}).status_code == 302
     assert reload(req.id).status == "pending_assignment"
     task = open_task(req.id, "Task_Assign")
     page = html(director.get(f"/tasks/{task.id}"))
