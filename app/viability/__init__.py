@@ -8,6 +8,8 @@
   one request, as the evaluation page and ``GET /api/v1/requests/{id}/viability`` show it;
 - ``budget_edits``: who manages which budgets, the form, audited create/change/delete;
   ``rates``: hourly rates as the tenant admin sets them; ``labels``: periods and scopes on pages;
+- ``panel``: the evaluation page's viability panel (``GET /tasks/<id>/viability`` refreshes
+  it as the director types); ``request_api``: ``GET /api/v1/requests/{id}/viability``;
 - ``views`` (pages under /budgets) and ``api`` (/api/v1/admin/budgets, hourly rates).
 """
 
@@ -21,5 +23,7 @@ def init_app(app) -> None:
 
 def init_api(api) -> None:
     from app.viability import api as viability_api
+    from app.viability import request_api
 
     viability_api.init_api(api)
+    request_api.init_api(api)

@@ -150,13 +150,15 @@ def _row_positions(tenant_id: int, service_unit_id: int, starts: date, ends: dat
                    extra=()) -> list[Position]:
     """The requests of a service unit with a budget date in ``starts``..``ends``, summed per
     (date, category, unit): one query, whatever the number of requests."""
-    committed = case(
-        ((ServiceRequest.status.in_(RELEASED)) | Ticket.actual_cost.is_not(None), 0),
-        else_=func.coalesce(ServiceRequest.estimated_cost, 0))
+    released = ServiceRequest.status.in_(RELEASED)
+    committed = case((released | Ticket.actual_cost.is_not(None), 0),
+                     else_=func.coalesce(ServiceRequest.estimated_cost, 0))
+    # A request counts while it holds anything: committed, or spent
+    holding = case((released & Ticket.actual_cost.is_(None), 0), else_=1)
     rows = db.session.execute(
         select(ServiceRequest.committed_on, ServiceRequest.category_id, ServiceRequest.unit_id,
                func.sum(committed), func.sum(func.coalesce(Ticket.actual_cost, 0)),
-               func.count(ServiceRequest.id))
+               func.sum(holding))
         .outerjoin(Ticket, (Ticket.request_id == ServiceRequest.id)
                    & (Ticket.tenant_id == ServiceRequest.tenant_id))
         .where(ServiceRequest.tenant_id == tenant_id,
@@ -165,7 +167,7 @@ def _row_positions(tenant_id: int, service_unit_id: int, starts: date, ends: dat
                *extra)
         .group_by(ServiceRequest.committed_on, ServiceRequest.category_id,
                   ServiceRequest.unit_id))
-    return [Position(day, category_id, unit_id, _money(c), _money(s), n)
+    return [Position(day, category_id, unit_id, _money(c), _money(s), int(n or 0))
             for day, category_id, unit_id, c, s, n in rows]
 
 
@@ -183,7 +185,7 @@ def allot(budgets: list[Budget], positions: Iterable[Position]) -> dict[int, Fig
         fig = totals[chosen.id]
         fig.committed += p.committed
         fig.spent += p.spent
-        fig.requests += p.requests if (p.committed or p.spent) else 0
+        fig.requests += p.requests
     return totals
 
 

@@ -93,8 +93,9 @@ def positions_from_history(tenant_id: int, service_unit_id: int | None = None) -
         if held.committed_on is None:
             continue
         row = scope[request_id]
+        holds = not held.released or held.actual is not None
         out.append(Position(held.committed_on, row.category_id, row.unit_id, held.committed,
-                            held.spent))
+                            held.spent, int(holds)))
     return out
 
 
@@ -125,5 +126,5 @@ def check(tenant_id: int) -> list[Mismatch]:
                                       .order_by(Budget.id)))
     rows, history = figures(budgets), from_history(budgets)
     return [Mismatch(b.id, rows[b.id], history[b.id]) for b in budgets
-            if (rows[b.id].committed, rows[b.id].spent)
-            != (history[b.id].committed, history[b.id].spent)]
+            if (rows[b.id].committed, rows[b.id].spent, rows[b.id].requests)
+            != (history[b.id].committed, history[b.id].spent, history[b.id].requests)]

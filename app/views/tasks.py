@@ -1,6 +1,17 @@
 """One page per task: its form(s), completion, claim and release."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -13,6 +24,7 @@ from app.notifications import service as notices
 from app.services import inbox, workflow
 from app.services.history import recent_comments
 from app.sqlite import writing
+from app.viability import panel
 from app.views.common import describe_form, form_values, task_or_404
 
 bp = Blueprint("tasks", __name__)
@@ -27,9 +39,15 @@ CONFLICT_MESSAGES = {
 def _page(task, values=None, errors=None, active=None, status=200, notice=None):
     handlers = handlers_for(task)
     ctx = TaskContext(user=current_user, request=task.request, task=task)
+    viability = None
+    if panel.shows_panel(current_user, task):
+        viability = panel.context(current_user, task, values)
+        g.page_scripts = True  # the panel follows the estimate as it is typed
     forms = []
     for handler in handlers:
         prefill = handler.prefill(ctx) if hasattr(handler, "prefill") else {}
+        if handler.name == "evaluate" and viability is not None:  # the computed fact
+            prefill = {**prefill, "staff_available": viability["assessed"].staff_available}
         mine = active == handler.name
         data = {**prefill, **(values or {})} if mine else prefill
         forms.append({
@@ -49,7 +67,22 @@ def _page(task, values=None, errors=None, active=None, status=200, notice=None):
         can_release=policy.can_release_task(current_user, task),
         notice=notice,
         comments=recent_comments(task.request),
+        viability=viability,
     ), status
+
+
+@bp.route("/tasks/<int:task_id>/viability")
+@login_required
+def viability_panel(task_id: int):
+    """The evaluation page's viability panel for the estimate typed so far (fetched by
+    ``frontend/viability.js`` as the director types); 404 for whoever may not see it."""
+    task = task_or_404(task_id)
+    if not panel.shows_panel(current_user, task):
+        abort(404)
+    response = make_response(render_template(
+        "viability/_panel.html", **panel.context(current_user, task, request.args)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/tasks/<int:task_id>")
