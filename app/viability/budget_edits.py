@@ -9,6 +9,7 @@ Everything only flushes: the view commits.
 
 import re
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
@@ -166,13 +167,16 @@ def _label(budget: Budget) -> str:
            f"{budget.starts_on.isoformat()}"
 
 
-def _check_unit(actor: User, data: budgets.BudgetInput) -> None:
+def _check(actor: User, data: budgets.BudgetInput) -> None:
+    """The actor's own rule (a director's units only); "-0" typed is 0."""
     if not policy.can_manage_budgets(actor, data.service_unit_id):
         raise budgets.BudgetError({"service_unit_id": [str(NOT_YOURS)]})
+    if isinstance(data.amount, Decimal) and data.amount.is_zero():
+        data.amount = Decimal("0.00")
 
 
 def create(actor: User, data: budgets.BudgetInput) -> Budget:
-    _check_unit(actor, data)
+    _check(actor, data)
     budget = budgets.save(actor.tenant_id, data)
     audit.record(actor.tenant_id, actor, "budget.created", "budget", budget.id,
                  target_label=_label(budget), after=audit.snapshot(budget, AUDITED))
@@ -181,7 +185,7 @@ def create(actor: User, data: budgets.BudgetInput) -> Budget:
 
 def update(actor: User, budget: Budget, data: budgets.BudgetInput) -> bool:
     """Save ``data`` over ``budget``; False (and no audit entry) when nothing changed."""
-    _check_unit(actor, data)
+    _check(actor, data)
     before = audit.snapshot(budget, AUDITED)
     budgets.save(actor.tenant_id, data, budget)
     after = audit.snapshot(budget, AUDITED)

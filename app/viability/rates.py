@@ -82,7 +82,7 @@ def apply(actor: User, tenant_id: int, unit_rates: dict[int, Decimal | None],
                                          (worker_rates, people, "user.rate_changed", "user")):
         for row_id, rate in rates.items():
             row = found[row_id]
-            rate = rate.quantize(CENT) if rate is not None else None
+            rate = rate.quantize(CENT) + 0 if rate is not None else None  # "-0" is 0
             if row.hourly_rate == rate:
                 continue
             before = {"hourly_rate": row.hourly_rate}

@@ -228,3 +228,10 @@ def test_the_openapi_document_lists_budgets_and_rates(app):
 def test_the_tenant_model_defaults(demo):
     acme = db.session.get(Tenant, tenant().id)
     assert acme.setting("currency") == "COP" and acme.setting("over_budget_approval") is False
+
+
+def test_a_zero_budget_is_allowed_and_minus_zero_is_zero(demo, app):
+    created = api_as(app, ADMIN).post(URL, body(amount="-0"))
+    assert created.status_code == 201, created.json
+    assert created.json["amount"] == "0.00" and created.json["left"] == "0.00"
+    assert entries("budget.")[0].after["amount"] == "0.00"
