@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask import abort
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields
 
 from app import policy
 from app.api.common import Blueprint, caller, scoped_or_404
@@ -21,15 +21,25 @@ blp = Blueprint("api_viability", __name__, url_prefix="/api/v1/requests",
                 description="Viability of a request: budget, similar requests, staff")
 
 
+def _between(most: int):
+    """0..most; a plain function, not ``validate.Range``, which apispec writes into the
+    document as strings for a Decimal field (the limits are given as numbers instead)."""
+    def check(value):
+        if not 0 <= value <= most:
+            raise ValidationError(f"Must be between 0 and {most}.")
+    return check
+
+
 class ViabilityArgs(Schema):
     estimated_cost = fields.Decimal(
-        validate=validate.Range(min=0, max=MAX_COST),
-        metadata={"description": "The cost to weigh (decimal, the company's currency); "
-                                 "default: the request's estimate, if any", "type": "string"})
+        validate=_between(int(MAX_COST)),
+        metadata={"minimum": 0, "maximum": int(MAX_COST),
+                  "description": "The cost to weigh (decimal, the company's currency); "
+                                 "default: the request's estimate, if any"})
     estimated_hours = fields.Decimal(
-        validate=validate.Range(min=0, max=MAX_HOURS),
-        metadata={"description": "Hours of work to place; default: the request's estimate",
-                  "type": "string"})
+        validate=_between(MAX_HOURS),
+        metadata={"minimum": 0, "maximum": MAX_HOURS,
+                  "description": "Hours of work to place; default: the request's estimate"})
     start = fields.Date(metadata={"description": "No earlier than this day (default: today "
                                                  "in the company's time zone)"})
 
