@@ -1,6 +1,7 @@
 """Demo data: two tenants, their people, a catalog, and requests at different stages."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 from functools import lru_cache
 
 from werkzeug.security import generate_password_hash
@@ -119,12 +120,32 @@ def _category(tenant, name) -> int:
     return db.session.query(Category).filter_by(tenant_id=tenant.id, name=name).one().id
 
 
-def seed() -> None:
-    """Create both demo tenants and walk some requests through the lifecycle."""
+def _rates_and_budget(acme: dict) -> None:
+    """Acme's service unit charges 35.000 an hour, Teresa 40.000; this month it may commit
+    1.500.000 (its requests then use part of it)."""
+    from app.tenancy import clock
+    from app.viability import budgets
+
+    tenant, people = acme["tenant"], acme["people"]
+    unit = db.session.query(Unit).filter_by(tenant_id=tenant.id, is_service_unit=True).one()
+    unit.hourly_rate = Decimal("35000")
+    people["tecnico2@acme.test"].hourly_rate = Decimal("40000")
+    budgets.save(tenant.id, budgets.BudgetInput(
+        service_unit_id=unit.id, period="month", amount=Decimal("1500000"),
+        starts_on=budgets.period_start("month", clock.today(tenant)),
+        note="Mantenimiento y servicios del mes"))
+
+
+def seed(budgets: bool = False) -> None:
+    """Create both demo tenants and walk some requests through the lifecycle. ``budgets``
+    (``flask seed-demo``, the quick start): acme also gets hourly rates and this month's
+    budget of its service unit, so an evaluation shows them (the tests set their own)."""
     acme = _tenant(TENANTS[0])
     globex = _tenant(TENANTS[1])
     p, t = acme["people"], acme["tenant"]
     today = date.today()
+    if budgets:
+        _rates_and_budget(acme)
 
     def file(email, title, description, category, location=""):
         return requests.file_request(p[email], {
@@ -143,8 +164,7 @@ def seed() -> None:
     _step(p["jefe.produccion@acme.test"], r3, "Task_Authorize", "authorize",
           {"decision": "authorize"})
     _step(p["director@acme.test"], r3, "Task_Evaluate", "evaluate",
-          {"decision": "approve", "estimated_cost": "350000",
-              "estimated_hours": "8", "staff_available": "true"})
+          {"decision": "approve", "estimated_cost": "350000", "estimated_hours": "12"})
     _step(p["director@acme.test"], r3, "Task_Assign", "assign", {
         "worker_id": str(p["tecnico1@acme.test"].id),
         "planned_start": today.isoformat(),
@@ -159,8 +179,7 @@ def seed() -> None:
     _step(p["jefe.finanzas@acme.test"], r4, "Task_Authorize", "authorize",
           {"decision": "authorize"})
     _step(p["director@acme.test"], r4, "Task_Evaluate", "evaluate",
-          {"decision": "approve", "estimated_cost": "120000",
-              "estimated_hours": "8", "staff_available": "true"})
+          {"decision": "approve", "estimated_cost": "120000", "estimated_hours": "3"})
     _step(p["director@acme.test"], r4, "Task_Assign", "assign", {
         "worker_id": str(p["tecnico2@acme.test"].id),
         "planned_start": today.isoformat(),
@@ -180,8 +199,7 @@ def seed() -> None:
     _step(p["jefe.produccion@acme.test"], r6, "Task_Authorize", "authorize",
           {"decision": "authorize"})
     _step(p["director@acme.test"], r6, "Task_Evaluate", "evaluate",
-          {"decision": "approve", "estimated_cost": "60000",
-              "estimated_hours": "8", "staff_available": "true"})
+          {"decision": "approve", "estimated_cost": "60000", "estimated_hours": "4"})
     _step(p["director@acme.test"], r6, "Task_Assign", "assign", {
         "worker_id": str(p["tecnico2@acme.test"].id),
         "planned_start": today.isoformat(),

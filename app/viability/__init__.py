@@ -15,10 +15,11 @@
 
 
 def init_app(app) -> None:
-    from app.viability import money, views
+    from app.viability import cli, money, views
 
     money.register(app)
     views.init_app(app)
+    app.cli.add_command(cli.group)
 
 
 def init_api(api) -> None:

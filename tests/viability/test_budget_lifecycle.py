@@ -196,3 +196,20 @@ def test_the_most_specific_budget_takes_the_request(demo):
     approve(req, "150")
     assert figures_now(per_category.id).committed == D("150")
     assert figures_now(general.id) == general_before  # the category's budget took it
+
+
+def test_the_check_command_replays_the_history_and_finds_a_tampered_row(demo, app):
+    budget = this_month_budget("1000")
+    approve(authorized("Tampered"), "300")
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["budgets", "check", "--tenant", "acme"])
+    assert result.exit_code == 0 and "Every budget adds up" in result.output
+    db.session.rollback()
+    req = db.session.scalars(select(ServiceRequest).where(
+        ServiceRequest.title == "Solicitud Tampered")).one()
+    req.estimated_cost = D("999")  # a row changed behind the history's back
+    db.session.commit()
+    result = runner.invoke(args=["budgets", "check"])
+    assert result.exit_code == 1
+    assert f"acme: budget {budget.id}: rows committed" in result.output
+    assert runner.invoke(args=["budgets", "check", "--tenant", "nadie"]).exit_code == 1
