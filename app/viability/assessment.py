@@ -64,8 +64,9 @@ def assess(req: ServiceRequest, *, cost: Decimal | None = None, hours: Decimal |
     against it take turns and each sees the others' commitments."""
     tenant = clock.tenant_of(req)
     today = clock.today(tenant)
-    budget = budgets.budget_for(req, today, lock=lock)
-    figures = budgets.figures_of(budget) if budget is not None else None
+    nearby = budgets.around(req.tenant_id, req.service_unit_id, today)
+    budget = budgets.budget_for(req, today, lock=lock, nearby=nearby)
+    figures = budgets.figures_of(budget, nearby) if budget is not None else None
     pictures = staff.picture(req.tenant_id, req.service_unit_id, hours, start or today, today)
     return Assessment(
         on=today,

@@ -21,7 +21,7 @@ can never double count (each request holds one estimate and its ticket one actua
 import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
@@ -95,17 +95,28 @@ def budgets_of(tenant_id: int, service_unit_id: int, starts: date | None = None,
     return list(db.session.scalars(stmt.order_by(Budget.starts_on, Budget.id)))
 
 
-def budget_for(req: ServiceRequest, day: date, *, lock: bool = False) -> Budget | None:
-    """The budget ``req`` would draw on if approved on ``day``; ``lock``: its row is locked
-    until the transaction ends, so approvals against one budget take turns and each sees the
-    others' commitments."""
-    candidates = db.session.scalars(
-        select(Budget).where(
+YEAR = timedelta(days=366)  # no period is longer
+
+
+def around(tenant_id: int, service_unit_id: int, day: date) -> list[Budget]:
+    """The service unit's budgets within a year of ``day``: every budget that could hold it
+    and every budget overlapping one that does (one query)."""
+    return budgets_of(tenant_id, service_unit_id, day - YEAR, day + YEAR)
+
+
+def budget_for(req: ServiceRequest, day: date, *, lock: bool = False,
+               nearby: list[Budget] | None = None) -> Budget | None:
+    """The budget ``req`` would draw on if approved on ``day`` (chosen among ``nearby``, from
+    ``around``, when given); ``lock``: its row is locked until the transaction ends, so
+    approvals against one budget take turns and each sees the others' commitments."""
+    if nearby is None:
+        nearby = list(db.session.scalars(select(Budget).where(
             Budget.tenant_id == req.tenant_id, Budget.service_unit_id == req.service_unit_id,
             Budget.starts_on <= day, Budget.ends_on >= day,
             or_(Budget.category_id.is_(None), Budget.category_id == req.category_id),
-            or_(Budget.requesting_unit_id.is_(None), Budget.requesting_unit_id == req.unit_id)))
-    chosen = most_specific(list(candidates), req.category_id, req.unit_id, day)
+            or_(Budget.requesting_unit_id.is_(None),
+                Budget.requesting_unit_id == req.unit_id))))
+    chosen = most_specific(nearby, req.category_id, req.unit_id, day)
     if chosen is not None and lock:
         db.session.scalars(select(Budget.id).where(Budget.id == chosen.id).with_for_update()).all()
     return chosen
@@ -232,8 +243,9 @@ def _within(budget: Budget) -> list:
     return clauses
 
 
-def figures_of(budget: Budget) -> Figures:
-    """One budget's figures; only the requests of its scope and period are read."""
+def figures_of(budget: Budget, nearby: list[Budget] | None = None) -> Figures:
+    """One budget's figures; only the requests of its scope and period are read. ``nearby``:
+    the unit's budgets from ``around`` a day the budget holds (saves reading them again)."""
     extra = []
     if budget.category_id is not None:
         extra.append(ServiceRequest.category_id == budget.category_id)
@@ -241,8 +253,12 @@ def figures_of(budget: Budget) -> Figures:
         extra.append(ServiceRequest.unit_id == budget.requesting_unit_id)
     positions = _row_positions(budget.tenant_id, budget.service_unit_id, budget.starts_on,
                                budget.ends_on, extra)
-    everyone = budgets_of(budget.tenant_id, budget.service_unit_id, budget.starts_on,
-                          budget.ends_on)
+    if nearby is None:
+        everyone = budgets_of(budget.tenant_id, budget.service_unit_id, budget.starts_on,
+                              budget.ends_on)
+    else:
+        everyone = [b for b in nearby
+                    if b.ends_on >= budget.starts_on and b.starts_on <= budget.ends_on]
     return allot(everyone, positions)[budget.id]
 
 

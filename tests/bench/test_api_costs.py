@@ -23,9 +23,9 @@ def test_counts_every_call_of_a_lifecycle(tmp_path, capsys):
 # Notifications (issue 11) added, to a call that notifies someone: the people and their
 # channel choices (one query), the notices and their outbox messages (one insert each), and,
 # when the step opens a task for a role, its candidates (one query): 3 or 4 statements.
-# Viability (issue 13) added to an approval the budget it falls in, the service unit's workers
-# and their open tickets (3; 2 more when a budget exists: its requests summed, and the unit's
-# other budgets), and to a finish the worker's row, for their hourly rate (1).
+# Viability (issue 13) added to an approval the service unit's budgets around today, its
+# workers and their open tickets (3; 2 more when a budget covers it: its row locked, its
+# requests summed), and to a finish the worker's row, for their hourly rate (1).
 STATEMENTS = {
     "file request": 24, "complete: authorize": 18, "complete: evaluate": 19,
     "complete: assign": 23, "complete: start": 15, "complete: finish": 17,
