@@ -99,6 +99,7 @@ def test_request_to_rated_ticket_in_a_browser(person, tmp_path):
     form = director.locator("form#form-evaluate")
     form.locator("input[name=decision][value=approve]").check()
     form.locator("input[name=estimated_cost]").fill("250000")
+    form.locator("input[name=estimated_hours]").fill("6")
     form.locator("input[name=staff_available][value=true]").check()
     assert submit(director, form) == request_id
     expect(status_badge(director)).to_have_class(re.compile(r"\bst-pending_assignment\b"))
