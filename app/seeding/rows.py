@@ -4,7 +4,7 @@ writes them when people walk a request to a stage (see plans.py for where they c
 import json
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from app.seeding.org import TITLES, TenantOrg
@@ -13,11 +13,11 @@ from app.seeding.plans import STAGES, Plan
 REQUEST_COLUMNS = ("id", "tenant_id", "number", "title", "description", "category_id",
                    "priority", "location", "requester_id", "unit_id", "service_unit_id", "status",
                    "estimated_cost", "staff_available", "rating", "rating_comment", "created_at",
-                   "updated_at", "closed_at")
+                   "updated_at", "closed_at", "estimated_hours", "committed_on")
 TICKET_COLUMNS = ("id", "tenant_id", "number", "request_id", "service_unit_id", "worker_id",
                   "status", "planned_start", "planned_end", "actual_start", "actual_end",
                   "hours_spent", "materials_cost", "resolution", "hold_reason", "created_at",
-                  "closed_at")
+                  "closed_at", "actual_cost")
 INSTANCE_COLUMNS = ("id", "tenant_id", "definition_id", "request_id", "state", "version",
                     "status", "next_timer_at", "updated_at")
 TASK_COLUMNS = ("id", "tenant_id", "instance_id", "request_id", "task_uuid", "spec_id", "name",
@@ -168,6 +168,11 @@ class RowMaker:
         confirmed = "Task_Confirm" in moves
         evaluated = "Task_Evaluate" in moves and plan.moves[moves.index("Task_Evaluate")][2].get(
             "decision") == "approve"
+        # The budget date: the (UTC) day of the approving evaluation, as the history tells it
+        # (app.viability.ledger reads an approval recorded without one that way)
+        approvals = [i for i, m in enumerate(plan.moves) if not isinstance(m, str)
+                     and m[0] == "Task_Evaluate" and m[2].get("decision") == "approve"]
+        committed_on = at(approvals[-1]).astimezone(UTC).date() if evaluated else None
 
         self.rows["service_requests"].append((
             request_id, org.tenant_id, number, rng.choice(TITLES[category]),
@@ -176,7 +181,8 @@ class RowMaker:
             plan.request_status, Decimal("150000.00") if evaluated else None,
             True if evaluated else None, 5 if confirmed else None,
             "Muy bien." if confirmed else None, filed_at, last,
-            last if plan.closed else None))
+            last if plan.closed else None, Decimal("8.00") if evaluated else None,
+            committed_on))
         if plan.has_ticket:
             started = "Task_Start" in moves
             finished = plan.ticket_status in ("finished", "closed")
@@ -189,7 +195,8 @@ class RowMaker:
                 Decimal("35000.00") if finished else None,
                 "Trabajo terminado." if finished else None,
                 "Falta un repuesto." if plan.ticket_status == "on_hold" else None,
-                at(moves.index("Task_Assign")), last if plan.ticket_status == "closed" else None))
+                at(moves.index("Task_Assign")), last if plan.ticket_status == "closed" else None,
+                Decimal("35000.00") if finished else None))  # no rate: the materials
         waiting = plan.waits_on_timer
         self.rows["process_instances"].append((
             instance_id, org.tenant_id, org.definition_id, request_id,

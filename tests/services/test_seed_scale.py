@@ -227,3 +227,30 @@ def test_the_command(app):
 
 def test_stage_shares_add_up():
     assert abs(sum(share for _, share in STAGES.values()) - 1) < 1e-9
+
+
+def test_seeded_budget_figures_agree_with_the_seeded_history(app, seeded):
+    """The seeded rows hold what their history says: a year's budget for every service unit
+    of a tenant, for each year the requests span, adds up by both ways of counting."""
+    from app.models import Budget, Tenant, Unit
+    from app.tenancy import isolation
+    from app.viability import budgets, ledger
+
+    tenant = db.session.scalars(select(Tenant).order_by(Tenant.id)).first()
+    with isolation.tenant(tenant.id):
+        first, last = db.session.execute(select(
+            func.min(ServiceRequest.committed_on), func.max(ServiceRequest.committed_on))
+            .where(ServiceRequest.tenant_id == tenant.id)).one()
+        assert first is not None
+        for unit in db.session.scalars(select(Unit).where(Unit.tenant_id == tenant.id,
+                                                          Unit.is_service_unit.is_(True))):
+            for year in range(first.year, last.year + 1):
+                budgets.save(tenant.id, budgets.BudgetInput(
+                    service_unit_id=unit.id, period="year", starts_on=first.replace(
+                        year=year, month=1, day=1), amount=budgets.MAX_AMOUNT))
+        db.session.flush()
+        assert ledger.check(tenant.id) == []
+        figures = budgets.figures(list(db.session.scalars(select(Budget))))
+        assert sum(f.requests for f in figures.values()) > 0
+        assert sum(f.spent for f in figures.values()) > 0
+        db.session.rollback()
