@@ -56,8 +56,9 @@ def lifecycle(client, tenant: dict, n: int, record) -> None:
     steps = created["current_steps"]
     bodies = {
         "authorize": (tokens["head"], {"decision": "authorize"}),
+        # (a justification: concurrent lifecycles book every worker, and the budget if set)
         "evaluate": (tokens["director"], {"decision": "approve", "estimated_cost": 100,
-                                          "estimated_hours": 8, "staff_available": True}),
+                                          "estimated_hours": 8, "justification": "Bench"}),
         "assign": (tokens["director"], {"worker_id": worker_id,
                                         "planned_start": today.isoformat(),
                                         "planned_end": (today + timedelta(days=2)).isoformat()}),

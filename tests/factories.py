@@ -46,8 +46,10 @@ def request_at(step: str, requester="ana@acme.test", head="jefe.finanzas@acme.te
     moves = [
         ("Task_Authorize", head, "authorize", {"decision": "authorize"}),
         ("Task_Evaluate", director, "evaluate",
-         {"decision": "approve", "estimated_cost": "100",
-             "estimated_hours": "8", "staff_available": "true"}),
+         # Staff availability as computed; the justification is kept only when a test's
+         # budget or its many open tickets ask for one
+         {"decision": "approve", "estimated_cost": "100", "estimated_hours": "8",
+          "justification": "Aprobada en una prueba"}),
         ("Task_Assign", director, "assign", None),
         ("Task_Start", worker, "start", {}),
         ("Task_Work", worker, "hold", {"reason": "Falta material"}),

@@ -99,8 +99,10 @@ def step(kind: str, requester: str, worker: str, refs: dict) -> tuple[str, dict]
     if kind == "authorize":
         return HEADS[requester], {"decision": "authorize", "comment": "Adelante"}
     if kind == "evaluate":
-        return DIRECTOR, {"decision": "approve", "estimated_cost": 1000,
-            "estimated_hours": 8, "staff_available": True}
+        # Hundreds of approvals at once outrun the demo's budget and book every worker: the
+        # director says why (kept only when the budget or the staff picture asks for it)
+        return DIRECTOR, {"decision": "approve", "estimated_cost": 1000, "estimated_hours": 8,
+                          "justification": "Prueba de carga"}
     if kind == "assign":
         return DIRECTOR, {"worker_id": refs["workers"][worker],
                           "planned_start": date.today().isoformat(),

@@ -160,7 +160,7 @@ def test_overlapping_periods_of_one_scope_are_refused_other_scopes_are_not(demo,
     before = budget_rows()
     overlap = api.post(URL, body())
     assert overlap.status_code == 422
-    assert "already covers part of this period" in overlap.json["errors"]["starts_on"][0]
+    assert "ya cubre parte de este periodo" in overlap.json["errors"]["starts_on"][0]
     assert budget_rows() == before
     split = api.post(URL, body(category_id=category("Plomería").id))
     assert split.status_code == 201
