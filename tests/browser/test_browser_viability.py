@@ -4,15 +4,11 @@ justification before it goes through. At a laptop's width and a phone's."""
 
 import os
 import re
-from decimal import Decimal
 
 import pytest
 
-from app.extensions import db
-from app.tenancy import clock
-from app.viability import budgets
 from tests.factories import request_at
-from tests.viability.budget_helpers import SERVICES, tenant, unit
+from tests.viability.budget_helpers import budget_with_left
 
 try:
     from playwright.sync_api import expect
@@ -22,21 +18,10 @@ except ImportError:  # pragma: no cover - skipped locally, an error in CI
     pytest.skip("the playwright Python package is not installed", allow_module_level=True)
 
 
-def budget_left(left: str) -> None:
-    acme = tenant()
-    data = budgets.BudgetInput(service_unit_id=unit(SERVICES).id, period="month",
-                               starts_on=budgets.period_start("month", clock.today(acme)),
-                               amount=Decimal(0))
-    budget = budgets.save(acme.id, data)
-    data.amount = budgets.figures_of(budget).used + Decimal(left)
-    budgets.save(acme.id, data, budget)
-    db.session.commit()
-
-
 @pytest.mark.parametrize("width,height", [(1280, 900), (390, 844)])
 def test_the_panel_follows_the_estimate_and_over_budget_needs_a_justification(
         person, tmp_path, width, height):
-    budget_left("500000")
+    budget_with_left("500000")
     req, task = request_at("Task_Evaluate")
     director = person("director@acme.test")
     director.set_viewport_size({"width": width, "height": height})

@@ -125,3 +125,22 @@ def budget_form(**over) -> dict:
               "amount": "1.500.000,50", "note": "Mantenimiento de fin de año"}
     values.update({k: v for k, v in over.items()})
     return values
+
+
+def budget_with_left(left: str, *, category_id: int | None = None,
+                     period: str = "month") -> Budget:
+    """This month's (quarter's...) budget of acme's service unit (of one category), holding
+    ``left`` beyond what the demo's own requests (approved today) already use; the setting
+    of over-budget approvals untouched."""
+    from app.tenancy import clock
+
+    su = unit(SERVICES)
+    acme = tenant()
+    data = budgets.BudgetInput(service_unit_id=su.id, period=period, amount=Decimal(0),
+                               starts_on=budgets.period_start(period, clock.today(acme)),
+                               category_id=category_id)
+    budget = budgets.save(acme.id, data)
+    data.amount = budgets.figures_of(budget).used + Decimal(left)
+    budgets.save(acme.id, data, budget)
+    db.session.commit()
+    return budget

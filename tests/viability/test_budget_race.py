@@ -7,10 +7,9 @@ from decimal import Decimal
 
 from app.extensions import db
 from app.models import Membership, ServiceRequest, User
-from app.tenancy import clock
 from app.viability import budgets, ledger
 from tests.factories import request_at
-from tests.viability.budget_helpers import DIRECTOR, SERVICES, tenant, unit
+from tests.viability.budget_helpers import DIRECTOR, SERVICES, budget_with_left, tenant, unit
 
 D = Decimal
 SECOND_DIRECTOR = "subdirector@acme.test"
@@ -28,21 +27,9 @@ def second_director() -> None:
     db.session.commit()
 
 
-def budget_left(left: str) -> budgets.Budget:
-    acme = tenant()
-    data = budgets.BudgetInput(service_unit_id=unit(SERVICES).id, period="month",
-                               starts_on=budgets.period_start("month", clock.today(acme)),
-                               amount=D(0))
-    budget = budgets.save(acme.id, data)
-    data.amount = budgets.figures_of(budget).used + D(left)
-    budgets.save(acme.id, data, budget)
-    db.session.commit()
-    return budget
-
-
 def test_simultaneous_approvals_against_one_budget_take_turns(demo, browser):
     second_director()
-    budget = budget_left("600")
+    budget = budget_with_left("600")
     used_before = budgets.figures_of(budget).used
     tasks = [request_at("Task_Evaluate"), request_at("Task_Evaluate")]
     task_ids = [task.id for _req, task in tasks]

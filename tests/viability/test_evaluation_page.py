@@ -5,8 +5,6 @@ from decimal import Decimal
 
 from app.extensions import db
 from app.models import HistoryEvent, ServiceRequest, Ticket
-from app.tenancy import clock
-from app.viability import budgets
 from tests.accounts.conftest import english
 from tests.factories import request_at
 from tests.viability.budget_helpers import (
@@ -14,28 +12,13 @@ from tests.viability.budget_helpers import (
     DIRECTOR,
     HEAD,
     REQUESTER,
-    SERVICES,
     WORKER,
     api_as,
-    tenant,
-    unit,
+    budget_with_left,
 )
 from tests.views.helpers import html, open_task, reload
 
 D = Decimal
-
-
-def month_budget(left: str) -> budgets.Budget:
-    """This month's budget of the service unit with ``left`` still free."""
-    acme = tenant()
-    data = budgets.BudgetInput(service_unit_id=unit(SERVICES).id, period="month",
-                               starts_on=budgets.period_start("month", clock.today(acme)),
-                               amount=D(0))
-    budget = budgets.save(acme.id, data)
-    data.amount = budgets.figures_of(budget).used + D(left)
-    budgets.save(acme.id, data, budget)
-    db.session.commit()
-    return budget
 
 
 def finished_similar(req_id: int, cost: str, hours: str) -> None:
@@ -49,7 +32,7 @@ def finished_similar(req_id: int, cost: str, hours: str) -> None:
 def test_the_page_shows_budget_similar_requests_and_staff_before_the_decision(demo, browser):
     done, _ = request_at("Task_Confirm")
     finished_similar(done.id, "420", "6")
-    month_budget("1000")
+    budget_with_left("1000")
     req, task = request_at("Task_Evaluate")
     director = english(browser(DIRECTOR))
     page = html(director.get(f"/tasks/{task.id}"))
@@ -76,7 +59,7 @@ def test_the_page_shows_budget_similar_requests_and_staff_before_the_decision(de
 
 
 def test_nobody_else_sees_the_panel_or_its_figures(demo, browser):
-    month_budget("1000")
+    budget_with_left("1000")
     _req, task = request_at("Task_Evaluate")
     for email in (REQUESTER, HEAD, WORKER, "director@globex.test"):
         other = browser(email)
@@ -87,7 +70,7 @@ def test_nobody_else_sees_the_panel_or_its_figures(demo, browser):
 
 
 def test_approving_over_budget_or_without_staff_needs_a_justification(demo, browser):
-    month_budget("100")
+    budget_with_left("100")
     req, task = request_at("Task_Evaluate")
     director = english(browser(DIRECTOR))
     cases = [
@@ -118,7 +101,7 @@ def test_approving_over_budget_or_without_staff_needs_a_justification(demo, brow
 
 
 def test_within_budget_with_staff_no_justification_is_kept(demo, browser):
-    month_budget("1000")
+    budget_with_left("1000")
     req, task = request_at("Task_Evaluate")
     director = browser(DIRECTOR)
     assert director.post(f"/tasks/{task.id}", {
@@ -131,7 +114,7 @@ def test_within_budget_with_staff_no_justification_is_kept(demo, browser):
 
 
 def test_the_api_gives_the_same_figures_to_whom_the_page_gives_them(demo, app):
-    budget = month_budget("1000")
+    budget = budget_with_left("1000")
     req, _ = request_at("Task_Evaluate")
     director = api_as(app, DIRECTOR)
     body = director.get(f"/api/v1/requests/{req.id}/viability?estimated_cost=1200.50"

@@ -8,11 +8,10 @@ import pytest
 from app.extensions import db
 from app.models import HumanTask, Notification, OutboxMessage, Tenant
 from app.services import inbox, workflow
-from app.tenancy import clock
 from app.viability import budgets, ledger
 from tests.engine.test_walks import ASSIGNMENT, Walk, compiled  # noqa: F401 (fixture)
 from tests.factories import open_task, request_at, user
-from tests.viability.budget_helpers import ADMIN, DIRECTOR, SERVICES, tenant, unit
+from tests.viability.budget_helpers import ADMIN, DIRECTOR, budget_with_left, tenant
 
 D = Decimal
 APPROVED = {"decision": "approve", "estimated_cost": 500.0, "estimated_hours": 4.0,
@@ -50,13 +49,9 @@ def test_otherwise_the_approval_goes_straight_to_assignment(compiled, over_budge
 
 
 def small_budget(left: str) -> budgets.Budget:
+    """A budget with ``left`` to spare, and the company's over-budget approval on."""
+    budget = budget_with_left(left)
     acme = tenant()
-    data = budgets.BudgetInput(service_unit_id=unit(SERVICES).id, period="month",
-                               starts_on=budgets.period_start("month", clock.today(acme)),
-                               amount=D(0))
-    budget = budgets.save(acme.id, data)
-    data.amount = budgets.figures_of(budget).used + D(left)
-    budgets.save(acme.id, data, budget)
     db.session.get(Tenant, acme.id).settings = {**(acme.settings or {}),
                                                 "over_budget_approval": True}
     db.session.commit()
