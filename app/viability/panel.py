@@ -7,11 +7,14 @@ left after this request and who could do it from when follow the figures in the 
 from decimal import Decimal
 
 from marshmallow import ValidationError
+from sqlalchemy import select
 
 from app import policy
+from app.extensions import db
 from app.handlers.base import Amount
 from app.handlers.evaluate import MAX_HOURS
-from app.models import HumanTask, User
+from app.models import HistoryEvent, HumanTask, User
+from app.tenancy import clock
 from app.viability import assessment, budgets
 
 PANEL_HANDLERS = ("evaluate", "approve_over_budget")
@@ -46,13 +49,27 @@ def context(user: User, task: HumanTask, values: dict | None = None) -> dict:
     if "approve_over_budget" in task.handler_list and cost is None:
         cost, hours = req.estimated_cost, req.estimated_hours  # what the director approved
     assessed = assessment.assess(req, cost=cost, hours=hours)
+    second = "approve_over_budget" in task.handler_list
     return {
         "assessed": assessed,
+        # The tenant admin's second approval: what the director decided, and why
+        "approval": _director_approval(req) if second else None,
+        "second_approval_on": not second and bool(
+            clock.tenant_of(req).setting("over_budget_approval")),
         "can_manage_budgets": policy.can_manage_budgets(user, req.service_unit_id),
         "similar_visible": _visible_similar(user, assessed),
         "zero": budgets.ZERO,
         "task": task,
     }
+
+
+def _director_approval(req) -> HistoryEvent | None:
+    """The evaluation that approved ``req`` (the latest), with its actor."""
+    return db.session.scalars(
+        select(HistoryEvent).where(HistoryEvent.tenant_id == req.tenant_id,
+                                   HistoryEvent.request_id == req.id,
+                                   HistoryEvent.action == "evaluate")
+        .order_by(HistoryEvent.id.desc()).limit(1)).first()
 
 
 def _visible_similar(user: User, assessed) -> list:

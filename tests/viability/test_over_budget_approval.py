@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import HumanTask, Notification, OutboxMessage, Tenant
 from app.services import inbox, workflow
 from app.viability import budgets, ledger
+from tests.accounts.conftest import english
 from tests.engine.test_walks import ASSIGNMENT, Walk, compiled  # noqa: F401 (fixture)
 from tests.factories import open_task, request_at, user
 from tests.viability.budget_helpers import ADMIN, DIRECTOR, budget_with_left, tenant
@@ -118,3 +119,18 @@ def test_a_rejection_needs_a_comment(demo):
     db.session.rollback()
     assert db.session.query(HumanTask).filter_by(
         request_id=req.id, spec_id="Task_ApproveOverBudget", status="open").count() == 1
+
+
+def test_the_admin_reads_the_directors_justification_on_the_task_page(demo, browser):
+    small_budget("100")
+    req, task = request_at("Task_Evaluate")
+    director = english(browser(DIRECTOR))
+    page = director.get(f"/tasks/{task.id}/viability?estimated_cost=800&estimated_hours=4")
+    assert "Then a tenant admin approves it or rejects it." in page.get_data(as_text=True)
+    db.session.rollback()  # a fresh snapshot: SQLite refuses a write from an older one
+    approve_over(req, task)
+    db.session.rollback()
+    second = open_task(req, "Task_ApproveOverBudget")
+    shown = english(browser(ADMIN)).get(f"/tasks/{second.id}").get_data(as_text=True)
+    assert "approved it over budget on" in shown and "Urgente" in shown
+    assert "a justification is required" not in shown
