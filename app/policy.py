@@ -110,6 +110,16 @@ def can_view_viability(user: User, req: ServiceRequest | None) -> bool:
     return is_tenant_admin(user) or req.service_unit_id in directed_unit_ids(user)
 
 
+# History fields that give a budget's figures (what it kept after an approval)
+BUDGET_HISTORY_FIELDS = frozenset({"budget_left_after"})
+
+
+def hidden_history_fields(user: User, req: ServiceRequest) -> frozenset[str]:
+    """The fields of ``req``'s history entries ``user`` may not read: a budget's figures,
+    unless they see the request's viability (never its requester, heads or workers)."""
+    return frozenset() if can_view_viability(user, req) else BUDGET_HISTORY_FIELDS
+
+
 def request_visibility(user: User):
     """A WHERE clause selecting the requests ``user`` may see (always tenant-scoped)."""
     clauses = [ServiceRequest.requester_id == user.id]

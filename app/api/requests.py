@@ -157,7 +157,13 @@ def get_request(request_id):
 def get_history(args, request_id):
     """Every step of the request, oldest first: who, when, what changed, comment"""
     req = visible_or_404(request_id)
-    return paginate(history.events_query(req), args)
+    page = paginate(history.events_query(req), args)
+    hidden = policy.hidden_history_fields(caller(), req)
+    if hidden:  # a budget's figures: for its managers only
+        page["items"] = [{**{name: getattr(e, name) for name in EventOut().fields},
+                          "changes": {k: v for k, v in e.changes.items() if k not in hidden}}
+                         for e in page["items"]]
+    return page
 
 
 @blp.route("/<int:request_id>/comments", methods=["POST"])

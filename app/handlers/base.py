@@ -1,6 +1,7 @@
 """What every user-task handler and service operation has in common."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
@@ -75,6 +76,7 @@ def _language() -> str:
 
 
 MAX_ID = 2**31 - 1
+MAX_AMOUNT = Decimal("999999999999.99")  # what an amount of money's column holds (14, 2)
 
 
 def ident(**kwargs) -> fields.Integer:

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError, fields, validates_schema
 
 from app.handlers.base import (
+    MAX_AMOUNT,
     Amount,
     FormSchema,
     TaskHandler,
@@ -37,7 +38,7 @@ class EvaluateSchema(FormSchema):
         metadata={"label": _l("Decision"), "choices": DECISIONS, "widget": "radio"},
     )
     estimated_cost = Amount(
-        validate=in_range(min=0, max=10**12),
+        validate=in_range(min=0, max=MAX_AMOUNT),
         metadata={"label": _l("Estimated cost"), "help": _l("Required when approving.")},
     )
     estimated_hours = Amount(

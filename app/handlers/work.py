@@ -1,9 +1,9 @@
 """The worker starts, holds, resumes and finishes the ticket."""
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import fields
+from marshmallow import ValidationError, fields
 
-from app.handlers.base import Amount, FormSchema, TaskHandler, in_range, length
+from app.handlers.base import MAX_AMOUNT, Amount, FormSchema, TaskHandler, in_range, length
 from app.models.base import utcnow
 
 
@@ -33,7 +33,7 @@ class FinishSchema(FormSchema):
         metadata={"label": _l("Hours spent")},
     )
     materials_cost = Amount(
-        required=True, validate=in_range(min=0, max=10**12),
+        required=True, validate=in_range(min=0, max=MAX_AMOUNT),
         metadata={"label": _l("Materials cost")},
     )
 
@@ -105,6 +105,10 @@ class FinishHandler(TaskHandler):
         req = ctx.request
         data["hourly_rate"], data["actual_cost"] = costs.ticket_cost(
             req.ticket, data["hours_spent"], data["materials_cost"])
+        if data["actual_cost"] > MAX_AMOUNT:  # an absurd rate or hours: no amount holds it
+            raise ValidationError({"hours_spent": [str(_l(
+                "These hours at the hourly rate plus the materials cost more than %(max)s; "
+                "check the hours and the materials.", max=MAX_AMOUNT))]})
         if req.committed_on is None:  # never approved (a diagram without an evaluation)
             data["committed_on"] = clock.today(clock.tenant_of(req))
 

@@ -28,12 +28,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, not_, or_, select
 
 from app.extensions import db
+from app.handlers import base
 from app.models import Category, ServiceRequest, Ticket, Unit
 from app.viability.models import PERIODS, Budget
 
 ZERO = Decimal("0.00")
 RELEASED = ("rejected", "cancelled")
-MAX_AMOUNT = Decimal("999999999999.99")  # what the column holds (14 digits, 2 decimals)
+MAX_AMOUNT = base.MAX_AMOUNT  # what the column holds (14 digits, 2 decimals)
 
 
 def period_end(period: str, start: date) -> date:
@@ -347,10 +348,16 @@ def _overlapping(tenant_id: int, data: BudgetInput, budget_id: int | None) -> bo
 
 
 def lock_scope(tenant_id: int) -> None:
-    """Serialize budget edits of a company (the overlap check then sees every other edit)."""
+    """Serialize budget edits of a company (the overlap check then sees every other edit).
+
+    FOR NO KEY UPDATE, not FOR UPDATE: the company's row is what every insert of the company
+    refers to, and a foreign key check takes a KEY SHARE lock on it, which FOR UPDATE would
+    block. An approval holding a budget's row and writing its history would then wait on an
+    edit waiting on that budget: a deadlock."""
     from app.models import Tenant
 
-    db.session.scalars(select(Tenant.id).where(Tenant.id == tenant_id).with_for_update()).all()
+    db.session.scalars(select(Tenant.id).where(Tenant.id == tenant_id)
+                       .with_for_update(key_share=True)).all()
 
 
 def save(tenant_id: int, data: BudgetInput, budget: Budget | None = None) -> Budget:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from app.admin import audit
 from app.extensions import db
+from app.handlers.base import MAX_ID
 from app.models import Membership, Unit, User
 from app.viability.costs import CENT, MAX_RATE
 
@@ -55,6 +56,7 @@ def valid_rate(value) -> bool:
 
 
 def _rows(model, tenant_id: int, ids, stmt=None) -> dict:
+    ids = [i for i in ids if 0 < i <= MAX_ID]  # no row has another id (none is found)
     if not ids:
         return {}
     stmt = stmt if stmt is not None else select(model).where(model.tenant_id == tenant_id)

@@ -222,3 +222,6 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     labels.register(app)
     app.context_processor(lambda: {"can_manage_budgets": policy.can_manage_budgets})
+    # A request's timeline leaves out the budget figures its reader may not see
+    app.add_template_global(lambda req: policy.hidden_history_fields(current_user, req),
+                            "hidden_history_fields")

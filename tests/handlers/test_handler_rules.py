@@ -12,7 +12,7 @@ from marshmallow import ValidationError
 
 from app.extensions import db
 from app.handlers.assign import workers_of
-from app.handlers.base import TaskContext, normalize_messages
+from app.handlers.base import MAX_AMOUNT, TaskContext, normalize_messages
 from app.handlers.registry import TASK_HANDLERS
 from app.models import WEBHOOK_EVENTS, HistoryEvent, Membership, ServiceRequest, Unit, User
 from app.services import workflow
@@ -42,8 +42,8 @@ TEXTS = [
 ]
 # (handler, field, lowest, highest)
 NUMBERS = [
-    ("evaluate", "estimated_cost", 0, 10**12), ("finish", "hours_spent", 0, 10000),
-    ("finish", "materials_cost", 0, 10**12), ("confirm", "rating", 1, 5),
+    ("evaluate", "estimated_cost", 0, MAX_AMOUNT), ("finish", "hours_spent", 0, 10000),
+    ("finish", "materials_cost", 0, MAX_AMOUNT), ("confirm", "rating", 1, 5),
 ]
 
 
