@@ -118,9 +118,28 @@ def budget_for(req: ServiceRequest, day: date, *, lock: bool = False,
             or_(Budget.requesting_unit_id.is_(None),
                 Budget.requesting_unit_id == req.unit_id))))
     chosen = most_specific(nearby, req.category_id, req.unit_id, day)
-    if chosen is not None and lock:
-        db.session.scalars(select(Budget.id).where(Budget.id == chosen.id).with_for_update()).all()
-    return chosen
+    if not lock:
+        return chosen
+    # Read again once locked: an edit we waited for may have changed the budget's amount or
+    # scope, or deleted it; then the choice is made again among the budgets as they are now.
+    for _attempt in range(3):
+        if chosen is None:
+            return None
+        fresh = _locked(chosen.id)
+        if fresh is not None and most_specific(nearby, req.category_id, req.unit_id,
+                                               day) is fresh:
+            return fresh
+        for budget in nearby:  # read as they are now, not as first loaded
+            db.session.expire(budget)
+        nearby[:] = around(req.tenant_id, req.service_unit_id, day)
+        chosen = most_specific(nearby, req.category_id, req.unit_id, day)
+    return _locked(chosen.id) if chosen is not None else None
+
+
+def _locked(budget_id: int) -> Budget | None:
+    """The budget, its row locked until the transaction ends, as it is now (None: gone)."""
+    return db.session.scalars(select(Budget).where(Budget.id == budget_id).with_for_update()
+                              .execution_options(populate_existing=True)).one_or_none()
 
 
 @dataclass

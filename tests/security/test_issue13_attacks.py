@@ -3,6 +3,7 @@ the over-budget second approval): each test is one class of attempt, with its va
 passes when every attempt is refused cleanly (a clear 4xx, nothing changed, no figure seen by
 whoever may not see it) and the budget figures still equal their replay from the history."""
 
+import os
 import threading
 import time
 from datetime import date, timedelta
@@ -699,3 +700,47 @@ def test_html_in_names_notes_and_justifications_is_shown_as_text(app, browser, d
     assert "&lt;script&gt;" in html(pages[1]) and "&lt;script&gt;" in html(pages[-1])
     api = api_as(app, ADMIN).get(f"/api/v1/admin/budgets/{budget.id}").json
     assert api["note"] == f"Nota {IMG} {SCRIPT}"  # JSON carries the text as it was typed
+
+
+POSTGRESQL_ONLY = pytest.mark.skipif(
+    "postgresql" not in (os.environ.get("TEST_DATABASE_URL") or ""),
+    reason="SQLite takes one writer at a time: the approval would start after the edit")
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.parametrize("edit,status", [
+    ("lower", 422),    # 500 is over the 10 left now: a justification is asked for
+    ("delete", 302),   # no budget holds it any more
+    ("rescope", 302),  # the budget is now another category's
+])
+def test_an_approval_waiting_on_a_budget_edit_weighs_the_budget_the_edit_left(
+        app, browser, demo, edit, status):
+    budget = this_month_budget("1000")
+    table = Budget.__table__
+    budget_id, lowered = budget.id, budgets.figures_of(budget).used + D("10")
+    other_category = db.session.scalar(select(Category.id).where(
+        Category.tenant_id == budget.tenant_id, Category.name == "Limpieza"))
+    req, task = request_at("Task_Evaluate")
+    director = browser(DIRECTOR)
+    statement = {
+        "lower": table.update().values(amount=lowered),
+        "delete": table.delete(),
+        "rescope": table.update().values(category_id=other_category),
+    }[edit].where(table.c.id == budget_id)
+    with db.engine.connect() as editing:  # the edit holds the budget's row, not committed
+        editing.execute(statement)
+        results = []
+        approval = threading.Thread(target=lambda: results.append(
+            approve(director, task.id, estimated_cost="500").status_code))
+        approval.start()
+        time.sleep(1.5)  # the approval has read the budget and waits for its row
+        editing.commit()
+    approval.join(timeout=60)
+    assert results == [status]
+    if status == 302:
+        db.session.rollback()
+        event = db.session.scalar(select(HistoryEvent).where(
+            HistoryEvent.request_id == req.id, HistoryEvent.action == "evaluate"))
+        assert "budget_left_after" not in event.changes
+        assert event.changes["over_budget"] is False
+    consistent()
