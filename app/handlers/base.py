@@ -46,7 +46,10 @@ class Amount(fields.Decimal):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
             value = _normalize_amount(value)
-        return super()._deserialize(value, attr, data, **kwargs)
+        amount = super()._deserialize(value, attr, data, **kwargs)
+        if amount is not None and amount.is_zero():
+            amount = abs(amount)  # "-0" typed is 0 (not "-0.00" in the history)
+        return amount
 
 
 def _normalize_amount(text: str) -> str:

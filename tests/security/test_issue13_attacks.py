@@ -451,6 +451,26 @@ def test_amounts_no_column_holds_are_refused_at_evaluation_and_finish(app, brows
     consistent()
 
 
+def test_minus_zero_typed_at_evaluation_and_finish_is_recorded_as_zero(app, browser, demo):
+    req, task = request_at("Task_Evaluate")
+    assert approve(browser(DIRECTOR), task.id, estimated_cost="-0",
+                   estimated_hours="-0,00").status_code == 302
+    working, work = request_at("Task_Work")
+    assert api_as(app, WORKER).post(f"/api/v1/tasks/{work.id}/complete", {
+        "kind": "finish", "resolution": "Listo", "hours_spent": "-0",
+        "materials_cost": "-0.00"}).status_code == 200
+    db.session.rollback()
+    for request_id, action, names in ((req.id, "evaluate", ("estimated_cost", "estimated_hours")),
+                                      (working.id, "finish", ("hours_spent", "materials_cost",
+                                                              "actual_cost"))):
+        event = db.session.scalar(select(HistoryEvent).where(
+            HistoryEvent.request_id == request_id, HistoryEvent.action == action))
+        assert [event.changes[name] for name in names] == ["0.00"] * len(names), action
+    page = html(browser(DIRECTOR).get(f"/requests/{req.id}"))
+    assert "-$0" not in page and "-0,00" not in page and "-0 h" not in page
+    consistent()
+
+
 # --- the justification rule ------------------------------------------------------------------
 
 SPOOFED = {"over_budget": False, "staff_computed": True, "budget_left_after": "999999",
@@ -666,6 +686,7 @@ def test_html_in_names_notes_and_justifications_is_shown_as_text(app, browser, d
     finance = db.session.scalar(select(Unit).where(Unit.name == "Finanzas"))
     finance.name = f"Finanzas {IMG}"
     category = db.session.scalar(select(Category).where(Category.name == "Electricidad"))
+    category.name = f"Electricidad {IMG}"
     db.session.commit()
     worker = user(WORKER)
     worker.name = f"Tomás {SCRIPT}"
@@ -688,7 +709,8 @@ def test_html_in_names_notes_and_justifications_is_shown_as_text(app, browser, d
     admin = browser(ADMIN)
     pages = [admin.get(url) for url in (
         "/budgets", f"/budgets/{budget.id}", f"/budgets/{budget.id}/edit",
-        f"/budgets/{budget.id}/delete", "/budgets/rates", f"/requests/{req.id}")]
+        f"/budgets/{budget.id}/delete", "/budgets/rates", f"/requests/{req.id}",
+        "/admin/audit", f"/budgets?unit={services.id}")]
     other, evaluation = request_at("Task_Evaluate")
     pages += [director.get(f"/tasks/{evaluation.id}"),
               director.get(f"/tasks/{evaluation.id}/viability?estimated_cost=1&"
