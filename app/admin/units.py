@@ -13,7 +13,16 @@ from sqlalchemy import func, or_, select
 
 from app.admin import audit
 from app.extensions import db
-from app.models import Category, HumanTask, Membership, ServiceRequest, Tenant, Ticket, Unit
+from app.models import (
+    Budget,
+    Category,
+    HumanTask,
+    Membership,
+    ServiceRequest,
+    Tenant,
+    Ticket,
+    Unit,
+)
 from app.models.base import utcnow
 
 NAME_MAX = 200
@@ -219,7 +228,7 @@ def _name_of(unit_id, tenant_id) -> str | None:
 
 def in_use(unit: Unit) -> dict[str, int]:
     """What points to the unit, counted: requests (filed from it or served by it), people,
-    sub-units, categories, tasks."""
+    sub-units, categories, tasks, budgets (its own or split for it)."""
     tenant_id = unit.tenant_id
 
     def count(stmt):
@@ -237,6 +246,9 @@ def in_use(unit: Unit) -> dict[str, int]:
             Category.tenant_id == tenant_id, Category.service_unit_id == unit.id)),
         "tasks": count(select(func.count(HumanTask.id)).where(
             HumanTask.tenant_id == tenant_id, HumanTask.unit_id == unit.id)),
+        "budgets": count(select(func.count(Budget.id)).where(
+            Budget.tenant_id == tenant_id,
+            or_(Budget.service_unit_id == unit.id, Budget.requesting_unit_id == unit.id))),
     }
 
 
@@ -245,8 +257,8 @@ def delete(actor, unit: Unit) -> None:
     used = in_use(unit)
     if any(used.values()):
         raise ValidationError({"_schema": [str(_l(
-            "This unit has requests, people, sub-units or categories, so it cannot be "
-            "deleted; archive it instead."))]})
+            "This unit has requests, people, sub-units, categories or budgets, so it cannot "
+            "be deleted; archive it instead."))]})
     before = audit.snapshot(unit, AUDITED)
     _record(actor, "unit.deleted", unit, before=before)
     db.session.delete(unit)

@@ -766,3 +766,28 @@ def test_an_approval_waiting_on_a_budget_edit_weighs_the_budget_the_edit_left(
         assert "budget_left_after" not in event.changes
         assert event.changes["over_budget"] is False
     consistent()
+
+
+def test_a_unit_a_budget_refers_to_cannot_be_deleted_from_under_it(app, browser, demo):
+    acme = tenant()
+    purchasing = Unit(tenant_id=acme.id, name="Compras")
+    workshop = Unit(tenant_id=acme.id, name="Taller", is_service_unit=True)
+    db.session.add_all([purchasing, workshop])
+    db.session.commit()
+    add_budget(requesting_unit="Compras")
+    add_budget("Taller")
+    admin, api = browser(ADMIN), api_as(app, ADMIN)
+    before = budget_rows()
+    for unit_id in (purchasing.id, workshop.id):
+        page = admin.get(f"/admin/units/{unit_id}")
+        assert f"/admin/units/{unit_id}/delete" not in html(page)  # no button offered
+        response = admin.post(f"/admin/units/{unit_id}/delete")
+        assert response.status_code == 422, response.status_code
+        assert api.delete(f"/api/v1/admin/units/{unit_id}").status_code == 409  # in use
+        assert reload_unit(unit_id) is not None
+    assert budget_rows() == before
+
+
+def reload_unit(unit_id: int) -> Unit | None:
+    db.session.rollback()
+    return db.session.get(Unit, unit_id)
