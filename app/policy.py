@@ -86,17 +86,6 @@ def can_manage_budgets(user: User, service_unit_id: int | None = None) -> bool:
     return bool(directs) if service_unit_id is None else service_unit_id in directs
 
 
-def can_view_budget(user: User, budget) -> bool:
-    """Whoever manages it, and the heads of the unit a budget is set for (never another
-    unit's figures). Requesters and workers see no budget."""
-    if budget is None or budget.tenant_id != user.tenant_id:
-        return False
-    if can_manage_budgets(user, budget.service_unit_id):
-        return True
-    return (budget.requesting_unit_id is not None
-            and budget.requesting_unit_id in headed_unit_ids(user))
-
-
 def can_set_rates(user: User) -> bool:
     """Hourly rates of workers and service units are the tenant admin's."""
     return can_administer_tenant(user)
@@ -111,7 +100,11 @@ def can_view_viability(user: User, req: ServiceRequest | None) -> bool:
 
 
 # History fields that give a budget's figures (what it kept after an approval)
-BUDGET_HISTORY_FIELDS = frozenset({"budget_left_after"})
+# What a request's history says of its budget and of what people cost: whether the approval
+# went over budget, what the budget kept, why the director approved anyway, the worker's
+# hourly rate, the budget date and the staff fact the director overrode.
+BUDGET_HISTORY_FIELDS = frozenset({"budget_left_after", "over_budget", "justification",
+                                   "hourly_rate", "committed_on", "staff_computed"})
 
 
 def hidden_history_fields(user: User, req: ServiceRequest) -> frozenset[str]:

@@ -156,6 +156,13 @@ def test_budgets_of_another_unit_or_company_are_not_found_on_pages_or_api(app, b
         assert api.delete(url).status_code == 404
         listed = api.get(f"/api/v1/admin/budgets?service_unit_id={hidden.service_unit_id}")
         assert hidden.id not in [b["id"] for b in listed.json["items"]]
+    # A budget split for the head's own unit is still not theirs to see (nor the requester's)
+    split = add_budget(requesting_unit="Finanzas", starts_on=date(2027, 1, 1))
+    for email in (HEAD, REQUESTER):
+        assert browser(email).get(f"/budgets/{split.id}").status_code == 404
+        assert api_as(app, email).get(f"/api/v1/admin/budgets/{split.id}").status_code == 403
+        assert api_as(app, email).get("/api/v1/admin/budgets").status_code == 403
+    before = budget_rows()
     # Giving a budget to a unit one does not manage, or moving one there
     services, it = unit(SERVICES).id, outsiders.id
     for email, target, own in ((IT_DIRECTOR, services, theirs),
@@ -587,6 +594,7 @@ def test_only_a_tenant_admin_sees_and_completes_the_second_approval(app, browser
     assert counts() == before and reload(req.id).status == "pending_evaluation"
     # The director's own evaluation task cannot be sent again to skip it
     assert approve(browser(DIRECTOR), task.id, estimated_cost="1").status_code == 409
+    assert f"/tasks/{second.id}\"" in html(browser(ADMIN).get("/inbox"))
     admin = api_as(app, ADMIN)
     assert second.id in [t["id"] for t in admin.get("/api/v1/tasks").json["items"]]
     assert admin.post(f"/api/v1/tasks/{second.id}/complete", {
