@@ -160,3 +160,24 @@ def test_costs_show_on_the_ticket_and_request_pages(demo, browser):
         page = html(director.get(url))
         assert "35.000,00" in page, url
     assert open_task(req.id, "Task_Confirm") is not None
+
+
+def test_why_and_what_it_cost_stay_with_those_who_see_budgets(demo, browser, app):
+    """Over budget, the justification, the budget date and the worker's hourly rate are in the
+    history for the directors and admins; the requester, heads and workers do not read them."""
+    budget_with_left("50")
+    req, task = request_at("Task_Evaluate")
+    db.session.rollback()
+    assert browser(DIRECTOR).post(f"/tasks/{task.id}", {
+        "handler": "evaluate", "decision": "approve", "estimated_cost": "80",
+        "estimated_hours": "2", "justification": "Secreto de gerencia"}).status_code == 302
+    db.session.rollback()
+    hidden = {"over_budget", "justification", "committed_on", "budget_left_after"}
+    for email in (REQUESTER, HEAD):
+        items = api_as(app, email).get(f"/api/v1/requests/{req.id}/history").json["items"]
+        evaluation = next(e for e in items if e["action"] == "evaluate")
+        assert not hidden & set(evaluation["changes"]), email
+        assert "Secreto de gerencia" not in html(browser(email).get(f"/requests/{req.id}"))
+    items = api_as(app, DIRECTOR).get(f"/api/v1/requests/{req.id}/history").json["items"]
+    assert hidden <= set(next(e for e in items if e["action"] == "evaluate")["changes"])
+    assert "Secreto de gerencia" in html(browser(DIRECTOR).get(f"/requests/{req.id}"))
