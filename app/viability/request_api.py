@@ -15,6 +15,7 @@ from app.api.errors import problem, problem_doc
 from app.handlers.evaluate import MAX_HOURS
 from app.models import ServiceRequest
 from app.viability import assessment, staff
+from app.viability.costs import CENT
 from app.viability.panel import MAX_COST
 
 blp = Blueprint("api_viability", __name__, url_prefix="/api/v1/requests",
@@ -30,13 +31,30 @@ def _between(most: int):
     return check
 
 
+class Estimate(fields.Decimal):
+    """An estimate in the query: a decimal with at most 2 decimals, as the forms take it
+    (e.g. "1e-999999999" or "0.001" is refused, not echoed back with its 999999999 places)."""
+
+    default_error_messages = {"places": "At most 2 decimals."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        number = super()._deserialize(value, attr, data, **kwargs)  # finite, or refused
+        if abs(number) > MAX_COST:
+            return number  # _between refuses it
+        cents = number.quantize(CENT)
+        if cents != number:
+            raise self.make_error("places")
+        # As typed ("10", "12.5"), unless written with an exponent ("0E-1000", "1E+5")
+        return number if -2 <= number.as_tuple().exponent <= 0 else cents
+
+
 class ViabilityArgs(Schema):
-    estimated_cost = fields.Decimal(
+    estimated_cost = Estimate(
         validate=_between(int(MAX_COST)),
         metadata={"minimum": 0, "maximum": int(MAX_COST),
                   "description": "The cost to weigh (decimal, the company's currency); "
                                  "default: the request's estimate, if any"})
-    estimated_hours = fields.Decimal(
+    estimated_hours = Estimate(
         validate=_between(MAX_HOURS),
         metadata={"minimum": 0, "maximum": MAX_HOURS,
                   "description": "Hours of work to place; default: the request's estimate"})

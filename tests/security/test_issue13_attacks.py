@@ -394,9 +394,14 @@ def test_the_viability_api_refuses_bad_estimates_and_starts_and_stays_bounded(ap
                   "estimated_hours=10000.01", "start=9999-12-31", "start=0001-01-01",
                   f"start={today + timedelta(days=400)}", f"start={today - timedelta(days=400)}",
                   "start=2026-02-30", "start=today", "start=", "estimated_cost=",
-                  "start=%2B10000-01-01"):
+                  "start=%2B10000-01-01", "estimated_cost=0.001", "estimated_cost=1.005",
+                  "estimated_hours=1e-999999999", "estimated_cost=1e-999999999"):
         response = director.get(f"{url}?{query}")
         assert response.status_code == 422, (query, response.status_code)
+    # Read as the forms read them: in cents, whatever the notation
+    echoed = director.get(f"{url}?estimated_cost=0E-1000&estimated_hours=0E%2B1000").json
+    assert (echoed["estimated_cost"], echoed["estimated_hours"]) == ("0.00", "0.00")
+    assert echoed["budget"]["left_after"] == "1000.00"
     # The farthest start with the most hours: the staff walk is bounded
     far = today + timedelta(days=360)
     started = time.monotonic()
