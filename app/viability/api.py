@@ -3,7 +3,7 @@ The same rules (``budget_edits``, ``rates``) and policy as the pages: budgets fo
 (every service unit) and directors (their units); rates for tenant admins. Amounts are decimal
 strings in the company's currency; numbers are accepted on input, never stored as floats."""
 
-from flask import abort
+from flask import abort, request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from app import policy
@@ -152,7 +152,7 @@ def _managers_only():
 
 def _budget_or_404(budget_id: int) -> Budget:
     _managers_only()
-    budget = budget_edits.find(caller(), budget_id)
+    budget = budget_edits.find(caller(), budget_id, to_change=request.method != "GET")
     if budget is None:
         abort(404, "No such budget.")
     return budget

@@ -61,11 +61,17 @@ def categories(user: User) -> list[Category]:
         .options(selectinload(Category.service_unit)).order_by(Category.name, Category.id)))
 
 
-def find(user: User, budget_id) -> Budget | None:
+def find(user: User, budget_id, *, to_change: bool = False) -> Budget | None:
     """The budget ``budget_id`` of ``user``'s company when they manage it, else None (another
-    company's, another service unit's, or a bad id: all the same, not found)."""
+    company's, another service unit's, or a bad id: all the same, not found).
+
+    ``to_change``: it is read after taking the company's budget lock, so an edit or delete
+    that waited for another one sees what that one left (its overlap check then holds, and a
+    budget deleted meanwhile is not found)."""
     if not isinstance(budget_id, int) or not 0 < budget_id <= 2**31 - 1:
         return None
+    if to_change:
+        budgets.lock_scope(user.tenant_id)
     budget = db.session.scalar(select(Budget).where(Budget.tenant_id == user.tenant_id,
                                                     Budget.id == budget_id))
     if budget is None or not policy.can_manage_budgets(user, budget.service_unit_id):

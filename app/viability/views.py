@@ -52,7 +52,7 @@ def _page_arg() -> int:
 
 
 def _budget_or_404(budget_id: int) -> Budget:
-    budget = budget_edits.find(current_user, budget_id)
+    budget = budget_edits.find(current_user, budget_id, to_change=request.method == "POST")
     if budget is None:
         abort(404)
     return budget

@@ -19,6 +19,7 @@ from app.models import (
     HistoryEvent,
     HumanTask,
     Membership,
+    Tenant,
     Unit,
     User,
 )
@@ -804,3 +805,36 @@ def test_a_unit_a_budget_refers_to_cannot_be_deleted_from_under_it(app, browser,
 def reload_unit(unit_id: int) -> Unit | None:
     db.session.rollback()
     return db.session.get(Unit, unit_id)
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.parametrize("meanwhile,status", [
+    ("delete", 404),   # the budget is gone once the other edit commits: not found
+    ("move", 422),     # moved meanwhile to March, where the category's own budget is
+])
+def test_an_edit_waiting_on_another_edit_of_the_budget_sees_what_it_left(app, demo, meanwhile,
+                                                                         status):
+    budget = add_budget(starts_on=date(2028, 1, 1))
+    add_budget(category_name="Limpieza", starts_on=date(2028, 3, 1))
+    budget_id, acme_id = budget.id, budget.tenant_id
+    cleaning = db.session.scalar(select(Category.id).where(Category.name == "Limpieza"))
+    api = api_as(app, ADMIN)
+    table = Budget.__table__
+    change = {"delete": table.delete(),
+              "move": table.update().values(starts_on=date(2028, 3, 1),
+                                            ends_on=date(2028, 3, 31))}[meanwhile]
+    with db.engine.connect() as other:  # another edit holding the company's budgets
+        other.execute(select(Tenant.id).where(Tenant.id == acme_id)
+                      .with_for_update(key_share=True))
+        other.execute(change.where(table.c.id == budget_id))
+        results = []
+        patch = threading.Thread(target=lambda: results.append(api.patch(
+            f"/api/v1/admin/budgets/{budget_id}", {"category_id": cleaning}).status_code))
+        patch.start()
+        time.sleep(1.5)  # the patch has read the budget and waits for its turn
+        other.commit()
+    patch.join(timeout=60)
+    assert results == [status]
+    db.session.rollback()
+    rows = db.session.scalars(select(Budget).where(Budget.category_id == cleaning)).all()
+    assert len(rows) == 1  # never two budgets of one scope over one period
