@@ -3,7 +3,6 @@ the request would draw on (and what is left after it), similar past requests, an
 picture for an estimate of cost and hours. For the directors of its service unit and tenant
 admins; amounts are decimal strings in the company's currency."""
 
-from datetime import date
 from decimal import Decimal
 
 from flask import abort
@@ -14,6 +13,7 @@ from app.api.common import Blueprint, caller, scoped_or_404
 from app.api.errors import problem, problem_doc
 from app.handlers.evaluate import MAX_HOURS
 from app.models import ServiceRequest
+from app.tenancy import clock
 from app.viability import assessment, staff
 from app.viability.costs import CENT
 from app.viability.panel import MAX_COST
@@ -207,7 +207,8 @@ def viability(args, request_id: int):
         return problem(403, "Only the directors of the request's service unit and tenant "
                             "admins see its budget and staff.")
     start = args.get("start")
-    if start is not None and abs((start - date.today()).days) > MAX_START_AHEAD_DAYS:
+    today = clock.today(clock.tenant_of(req))
+    if start is not None and abs((start - today).days) > MAX_START_AHEAD_DAYS:
         return problem(422, "The data sent is not valid.",
                        {"start": ["Within a year of today."]})
     cost = args.get("estimated_cost", req.estimated_cost)

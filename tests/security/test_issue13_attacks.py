@@ -838,3 +838,19 @@ def test_an_edit_waiting_on_another_edit_of_the_budget_sees_what_it_left(app, de
     db.session.rollback()
     rows = db.session.scalars(select(Budget).where(Budget.category_id == cleaning)).all()
     assert len(rows) == 1  # never two budgets of one scope over one period
+
+
+def test_the_viability_start_is_bounded_by_the_companys_today(app, demo):
+    req_id = request_at("Task_Evaluate")[0].id
+    director = api_as(app, DIRECTOR)
+    # At any hour, at least one of these zones is on another date than UTC
+    for zone_name in ("Pacific/Kiritimati", "Pacific/Pago_Pago"):
+        acme = tenant()
+        acme.timezone = zone_name
+        db.session.commit()
+        today = clock.today(tenant())
+        url = f"/api/v1/requests/{req_id}/viability?start="
+        assert director.get(f"{url}{today + timedelta(days=366)}").status_code == 200
+        assert director.get(f"{url}{today - timedelta(days=366)}").status_code == 200
+        for far in (today + timedelta(days=367), today - timedelta(days=367)):
+            assert director.get(f"{url}{far}").status_code == 422, (zone_name, far)
