@@ -1,5 +1,6 @@
 """What every user-task handler and service operation has in common."""
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -37,6 +38,9 @@ class Amount(fields.Decimal):
     thousands separators. A lone mark followed by exactly three digits is read as the page's
     language writes numbers: "35.000" is 35000 in Spanish (as the pages show amounts), "35,000"
     is 35000 in English; otherwise a lone mark is the decimal mark ("2,5", "2.5").
+
+    Anything else is refused, never guessed: letters (an exponent: "1e9", "NaN"), thousands
+    groups that are not of three digits ("1,5,5", "1.2.3"), two decimal marks.
     """
 
     def __init__(self, **kwargs):
@@ -45,28 +49,48 @@ class Amount(fields.Decimal):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
+            if "_" in value:
+                raise self.make_error("invalid")
             value = _normalize_amount(value)
+            if not _PLAIN.fullmatch(value) or not _grouped_well(value):
+                raise self.make_error("invalid")
+            value = value.replace("_", "")
         amount = super()._deserialize(value, attr, data, **kwargs)
         if amount is not None and amount.is_zero():
             amount = abs(amount)  # "-0" typed is 0 (not "-0.00" in the history)
         return amount
 
 
+_PLAIN = re.compile(r"-?[0-9_]+(\.[0-9]+)?")  # after normalizing; "_" marks where groups were
+
+
+def _grouped_well(text: str) -> bool:
+    """Thousands groups (kept as "_") of three digits after a first of one to three."""
+    whole = text.lstrip("-").partition(".")[0]
+    if "_" not in whole:
+        return True
+    first, *rest = whole.split("_")
+    return 1 <= len(first) <= 3 and all(len(group) == 3 for group in rest)
+
+
 def _normalize_amount(text: str) -> str:
+    """``text`` with "." as the decimal mark and "_" where thousands separators were."""
     text = text.strip().replace(" ", "").replace("\u00a0", "").replace("$", "")
     if "," in text and "." in text:
         decimal = "," if text.rfind(",") > text.rfind(".") else "."
         thousands = "." if decimal == "," else ","
-        return text.replace(thousands, "").replace(decimal, ".")
+        if text.count(decimal) > 1:
+            return "invalid"
+        return text.replace(thousands, "_").replace(decimal, ".")
     for mark in (",", "."):
         if text.count(mark) > 1:
-            return text.replace(mark, "")
+            return text.replace(mark, "_")
     thousands = "," if _language() == "en" else "."
     whole, mark, decimals = text.partition(thousands)
     digits = whole.lstrip("-")
     if (mark and len(decimals) == 3 and decimals.isdigit() and digits.isdigit()
             and not digits.startswith("0")):  # "0.250" is a fraction in any language
-        return whole + decimals
+        return whole + "_" + decimals
     return text.replace(",", ".")
 
 

@@ -198,3 +198,17 @@ def test_cost_typed_when_returning_is_not_recorded(demo):
                                                      action="evaluate").one()
     assert event.changes == {"decision": "return"}
     assert req.estimated_cost is None
+
+
+@pytest.mark.parametrize("typed", [
+    "1,5,5", "1e9", "1E3", "NaN", "Infinity", "1.2.3", "12.34.5", "1_000", "1,500.5.0",
+    "1.5,2,3", "1.50.000", "12,3456,789", "0x10", "١٢٣",
+])
+def test_amounts_that_could_be_misread_are_refused_not_guessed(app, typed):
+    """A mistyped figure gets an error on its field; the form never stores a guess."""
+    from app.handlers.base import Amount
+
+    with app.test_request_context("/"), pytest.raises(ValidationError) as refused:
+        Amount().deserialize(typed)
+    text = str(refused.value.messages)
+    assert "número" in text or "number" in text, (typed, text)
