@@ -4,9 +4,9 @@ justification it takes, and who may see any of it."""
 from decimal import Decimal
 
 from app.extensions import db
-from app.models import HistoryEvent, ServiceRequest, Ticket
+from app.models import HistoryEvent, ServiceRequest, Ticket, User
 from tests.accounts.conftest import english
-from tests.factories import request_at
+from tests.factories import request_at, user
 from tests.viability.budget_helpers import (
     ADMIN,
     DIRECTOR,
@@ -181,3 +181,20 @@ def test_why_and_what_it_cost_stay_with_those_who_see_budgets(demo, browser, app
     items = api_as(app, DIRECTOR).get(f"/api/v1/requests/{req.id}/history").json["items"]
     assert hidden <= set(next(e for e in items if e["action"] == "evaluate")["changes"])
     assert "Secreto de gerencia" in html(browser(DIRECTOR).get(f"/requests/{req.id}"))
+
+
+def test_the_workers_rate_is_on_the_ticket_only_for_those_who_see_budgets(demo, browser):
+    db.session.rollback()
+    db.session.get(User, user(WORKER).id).hourly_rate = D("41000")
+    db.session.commit()
+    req, task = request_at("Task_Work")
+    assert browser(WORKER).post(f"/tasks/{task.id}", {
+        "handler": "finish", "resolution": "Listo", "hours_spent": "1",
+        "materials_cost": "500"}).status_code == 302
+    db.session.rollback()
+    ticket_id = db.session.query(Ticket).filter_by(request_id=req.id).one().id
+    for email, sees_rate in ((DIRECTOR, True), (ADMIN, True), (WORKER, False),
+                             (REQUESTER, False)):
+        page = html(browser(email).get(f"/tickets/{ticket_id}"))
+        assert "41.500,00" in page, email  # the actual cost: everyone who sees the ticket
+        assert ("41.000,00" in page) is sees_rate, email  # the rate: budget managers only
