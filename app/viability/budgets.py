@@ -220,8 +220,10 @@ def allot(budgets: list[Budget], positions: Iterable[Position]) -> dict[int, Fig
     return totals
 
 
-def figures(budgets: list[Budget]) -> dict[int, Figures]:
-    """Committed and spent per budget, from the rows: one query per service unit."""
+def figures(budgets: list[Budget], read=None) -> dict[int, Figures]:
+    """Committed and spent per budget, from the rows (one query per service unit), or from
+    what ``read(tenant_id, service_unit_id, starts, ends)`` gives (``ledger``: the history)."""
+    read = read or _row_positions
     out: dict[int, Figures] = {}
     by_unit: dict[tuple[int, int], list[Budget]] = {}
     for b in budgets:
@@ -231,7 +233,7 @@ def figures(budgets: list[Budget]) -> dict[int, Figures]:
         ends = max(b.ends_on for b in own)
         # Budgets of the unit not listed still take the requests they are more specific for
         everyone = budgets_of(tenant_id, service_unit_id, starts, ends)
-        totals = allot(everyone, _row_positions(tenant_id, service_unit_id, starts, ends))
+        totals = allot(everyone, read(tenant_id, service_unit_id, starts, ends))
         out.update({b.id: totals[b.id] for b in own})
     return out
 

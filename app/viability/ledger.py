@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import HistoryEvent, ServiceRequest
-from app.viability.budgets import RELEASED, ZERO, Budget, Figures, Position, allot, figures
+from app.viability.budgets import RELEASED, ZERO, Budget, Figures, Position, figures
 
 
 @dataclass
@@ -72,8 +72,10 @@ def _day(recorded: str | None, event) -> date:
     return date.fromisoformat(recorded) if recorded else event.created_at.astimezone(UTC).date()
 
 
-def positions_from_history(tenant_id: int, service_unit_id: int | None = None) -> list[Position]:
-    """One position per request of the company (of one service unit) that holds anything."""
+def positions_from_history(tenant_id: int, service_unit_id: int | None = None,
+                           starts: date | None = None, ends: date | None = None) -> list[Position]:
+    """One position per request of the company (of one service unit) that holds anything
+    (with a budget date in ``starts``..``ends`` when given)."""
     requests = select(ServiceRequest.id, ServiceRequest.category_id, ServiceRequest.unit_id,
                       ServiceRequest.service_unit_id).where(
         ServiceRequest.tenant_id == tenant_id)
@@ -90,7 +92,8 @@ def positions_from_history(tenant_id: int, service_unit_id: int | None = None) -
     out = []
     for request_id, own in events.items():
         held = replay(own)
-        if held.committed_on is None:
+        if held.committed_on is None or not (
+                (starts or held.committed_on) <= held.committed_on <= (ends or held.committed_on)):
             continue
         row = scope[request_id]
         holds = not held.released or held.actual is not None
@@ -100,17 +103,9 @@ def positions_from_history(tenant_id: int, service_unit_id: int | None = None) -
 
 
 def from_history(budgets: list[Budget]) -> dict[int, Figures]:
-    """The figures of ``budgets``, recomputed from the history of every request."""
-    out: dict[int, Figures] = {}
-    by_unit: dict[tuple[int, int], list[Budget]] = {}
-    for b in budgets:
-        by_unit.setdefault((b.tenant_id, b.service_unit_id), []).append(b)
-    for (tenant_id, service_unit_id), own in by_unit.items():
-        everyone = list(db.session.scalars(select(Budget).where(
-            Budget.tenant_id == tenant_id, Budget.service_unit_id == service_unit_id)))
-        totals = allot(everyone, positions_from_history(tenant_id, service_unit_id))
-        out.update({b.id: totals[b.id] for b in own})
-    return out
+    """The figures of ``budgets``, recomputed from the history of every request and allotted
+    exactly as ``budgets.figures`` allots the rows."""
+    return figures(budgets, read=positions_from_history)
 
 
 @dataclass(frozen=True)
