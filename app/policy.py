@@ -91,6 +91,17 @@ def can_set_rates(user: User) -> bool:
     return can_administer_tenant(user)
 
 
+def can_manage_sla(user: User) -> bool:
+    """Business calendars and SLA targets are set by the tenant admin."""
+    return can_administer_tenant(user)
+
+
+def can_view_sla_settings(user: User) -> bool:
+    """Directors read the calendars and targets their units are measured by."""
+    return can_manage_sla(user) or (user.is_authenticated and user.active
+                                    and bool(directed_unit_ids(user)))
+
+
 def can_view_viability(user: User, req: ServiceRequest | None) -> bool:
     """The budget, similar requests and staff picture of a request: for the directors of its
     service unit and tenant admins."""

@@ -48,6 +48,11 @@ class ServiceRequest(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The most pressing open SLA clock (app.sla), cached for sorting and filtering lists:
+    # its state, when it is due (empty while paused) and when it reaches its warning
+    sla_state: Mapped[str | None] = mapped_column(String(12))
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     category = relationship("Category")
     requester = relationship("User", foreign_keys=[requester_id])
@@ -55,6 +60,8 @@ class ServiceRequest(TenantScoped, db.Model):
     service_unit = relationship("Unit", foreign_keys=[service_unit_id])
     ticket = relationship("Ticket", back_populates="request", uselist=False)
     instance = relationship("ProcessInstance", back_populates="request", uselist=False)
+    sla_clocks = relationship("SlaClock", back_populates="request", order_by="SlaClock.id",
+                              passive_deletes=True)
 
     __table_args__ = (
         UniqueConstraint("tenant_id", "number", name="uq_service_requests_tenant_number"),
@@ -62,6 +69,7 @@ class ServiceRequest(TenantScoped, db.Model):
         Index("ix_service_requests_unit", "tenant_id", "unit_id", "status"),
         Index("ix_service_requests_service_unit", "tenant_id", "service_unit_id", "status"),
         Index("ix_service_requests_committed", "tenant_id", "service_unit_id", "committed_on"),
+        Index("ix_service_requests_sla_due", "tenant_id", "sla_due_at"),
     )
 
 

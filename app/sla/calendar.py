@@ -1,0 +1,197 @@
+"""Business calendars as plain values: working shifts per weekday in a time zone, holidays on
+single dates and yearly ones. No database access (the rows in app.sla.models become these).
+
+Shifts are local wall-clock times. Each is turned into an instant with the zone's rules of that
+day, so a shift on a daylight-saving day lasts what the clock on the wall says it lasts (a
+02:00-06:00 shift the night clocks go forward holds 3 real hours). All arithmetic is exact
+(``timedelta``): no rounding, and a long range costs one cached sum per day, not per shift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DAY_MINUTES = 24 * 60
+ZERO = timedelta(0)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Adding business time walks day by day; a calendar always has working time within a week, so
+# this bounds only what no real target reaches (about 30 years of searching).
+MAX_DAYS_WALKED = 11_000
+
+Shift = tuple[int, int]  # minutes from local midnight: start < end <= 1440
+
+
+class CalendarError(ValueError):
+    """A calendar that cannot be used, with the field it is about."""
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(message)
+        self.field = field_name
+        self.message = message
+
+
+def parse_hhmm(text: str) -> int:
+    """'08:30' -> 510; '24:00' is the end of the day. Raises ValueError."""
+    hours, sep, minutes = text.strip().partition(":")
+    if not sep or not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2 \
+            or len(hours) > 2:
+        raise ValueError(text)
+    value = int(hours) * 60 + int(minutes)
+    if int(minutes) > 59 or value > DAY_MINUTES:
+        raise ValueError(text)
+    return value
+
+
+def format_hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def known_zone(name: str) -> ZoneInfo:
+    """The zone named ``name``; CalendarError when this machine does not know it."""
+    try:
+        if not name or name != name.strip() or len(name) > 64:
+            raise ValueError(name)
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise CalendarError("time_zone", f"unknown time zone '{name}'") from None
+
+
+def check_day(shifts: list[Shift], day_name: str = "") -> tuple[Shift, ...]:
+    """The day's shifts in order; CalendarError on an empty, reversed or overlapping one."""
+    ordered = sorted(shifts)
+    for start, end in ordered:
+        if not (0 <= start < end <= DAY_MINUTES):
+            raise CalendarError(day_name, f"a shift must end after it starts "
+                                          f"({format_hhmm(start)}-{format_hhmm(end)})")
+    for (_s1, end1), (start2, _e2) in zip(ordered, ordered[1:], strict=False):
+        if start2 < end1:
+            raise CalendarError(day_name, "shifts of one day overlap")
+    return tuple(ordered)
+
+
+@dataclass(frozen=True, eq=False)
+class Calendar:
+    """Working shifts per weekday (Monday first) in ``zone``; ``holidays`` are dates off,
+    ``yearly`` (month, day) pairs off every year."""
+
+    zone: str
+    week: tuple[tuple[Shift, ...], ...]
+    holidays: frozenset[date] = frozenset()
+    yearly: frozenset[tuple[int, int]] = frozenset()
+    _tz: ZoneInfo = field(init=False, repr=False)
+    _days: dict = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_tz", known_zone(self.zone))
+        if len(self.week) != 7:
+            raise CalendarError("week", "a calendar has seven weekdays")
+        week = tuple(check_day(list(day), WEEKDAYS[i]) for i, day in enumerate(self.week))
+        if not any(week):
+            raise CalendarError("week", "a calendar needs some working time in the week")
+        object.__setattr__(self, "week", week)
+        object.__setattr__(self, "holidays", frozenset(self.holidays))
+        object.__setattr__(self, "yearly", frozenset(self.yearly))
+        object.__setattr__(self, "_days", {})
+
+    # -- one day -------------------------------------------------------------------------
+    def is_holiday(self, day: date) -> bool:
+        return day in self.holidays or (day.month, day.day) in self.yearly
+
+    def intervals_on(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """The day's working intervals as UTC instants (empty on a holiday), cached."""
+        cached = self._days.get(day)
+        if cached is None:
+            cached = () if self.is_holiday(day) else tuple(
+                (a, b) for a, b in (self._span(day, s, e) for s, e in self.week[day.weekday()])
+                if b > a)
+            self._days[day] = cached
+        return cached
+
+    def _span(self, day: date, start: int, end: int) -> tuple[datetime, datetime]:
+        return self._instant(day, start), self._instant(day, end)
+
+    def _instant(self, day: date, minutes: int) -> datetime:
+        if minutes == DAY_MINUTES:
+            day, minutes = day + timedelta(days=1), 0
+        local = datetime.combine(day, time(minutes // 60, minutes % 60), self._tz)
+        # A wall time skipped by a clock change (02:30 the night clocks go forward) is the
+        # instant the change happened: normalise through UTC and back.
+        instant = local.astimezone(UTC)
+        if instant.astimezone(self._tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+            instant = _gap_end(local, self._tz)
+        return instant
+
+    def day_total(self, day: date) -> timedelta:
+        return sum((b - a for a, b in self.intervals_on(day)), ZERO)
+
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(self._tz).date()
+
+    # -- ranges --------------------------------------------------------------------------
+    def business_time(self, start: datetime, end: datetime) -> timedelta:
+        """Working time between two instants (zero when ``end <= start``)."""
+        if end <= start:
+            return ZERO
+        first, last = self.local_date(start) - timedelta(days=1), self.local_date(end)
+        total = ZERO
+        day = first
+        while day <= last:
+            intervals = self.intervals_on(day)
+            if intervals and intervals[0][0] >= start and intervals[-1][1] <= end:
+                total += self.day_total(day)
+            else:
+                for a, b in intervals:
+                    lo, hi = max(a, start), min(b, end)
+                    if hi > lo:
+                        total += hi - lo
+            day += timedelta(days=1)
+        return total
+
+    def add(self, start: datetime, amount: timedelta) -> datetime:
+        """The instant when ``amount`` of working time has passed since ``start``. Zero (or
+        less) is ``start`` itself; otherwise the result always lies within a working interval's
+        end (a target of 4 h met at a shift's last minute is due then, not at the next
+        shift's start)."""
+        if amount <= ZERO:
+            return start
+        left = amount
+        day = self.local_date(start) - timedelta(days=1)
+        for _ in range(MAX_DAYS_WALKED):
+            for a, b in self.intervals_on(day):
+                lo = max(a, start)
+                if b <= lo:
+                    continue
+                if b - lo >= left:
+                    return lo + left
+                left -= b - lo
+            day += timedelta(days=1)
+        raise CalendarError("week", "the calendar has no working time left to reach the target")
+
+    def working_hours(self, day: date) -> float:
+        """Hours of work on ``day`` (for staff availability)."""
+        return self.day_total(day).total_seconds() / 3600
+
+
+def _gap_end(local: datetime, tz: ZoneInfo) -> datetime:
+    """The instant a forward clock change happened, for a wall time inside its gap: between
+    the wall time read with the offset after the change (earlier) and with the one before
+    (later), the first second that carries the new offset."""
+    lo = local.replace(fold=1).astimezone(UTC)
+    hi = local.replace(fold=0).astimezone(UTC)
+    lo, hi = min(lo, hi), max(lo, hi)
+    after = hi.astimezone(tz).utcoffset()
+    while hi - lo > timedelta(seconds=1):
+        mid = lo + (hi - lo) / 2
+        if mid.astimezone(tz).utcoffset() == after:
+            hi = mid
+        else:
+            lo = mid
+    return hi.replace(microsecond=0) if hi.microsecond else hi
+
+
+def weekdays(start: str = "08:00", end: str = "18:00") -> tuple[tuple[Shift, ...], ...]:
+    """Monday to Friday from ``start`` to ``end``, weekends off."""
+    shift = ((parse_hhmm(start), parse_hhmm(end)),)
+    return (shift,) * 5 + ((), ())
