@@ -78,7 +78,8 @@ class Target:
 class Clock:
     """One target's clock as of ``now``. ``remaining`` is negative once overdue. ``due_at`` is
     when the target is (or was) reached while running: None before the clock starts, while it
-    is paused short of it, and once it stopped short of it (met). ``pauses`` are (from, to) spans, ``to`` None while it lasts."""
+    is paused short of it, and once it stopped short of it (met). ``pauses`` are (from, to)
+    spans, ``to`` None while it lasts."""
 
     kind: str
     state: str
