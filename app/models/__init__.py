@@ -33,8 +33,8 @@ from app.notifications.models import (  # noqa: E402 (a capability's own models)
     NotificationTemplate,
 )
 from app.outbox.models import OutboxMessage  # noqa: E402
-from app.viability.models import Budget  # noqa: E402
 from app.sla.models import BusinessCalendar, SlaClock, SlaTarget  # noqa: E402
+from app.viability.models import Budget  # noqa: E402
 
 __all__ = [
     "AccountLink",

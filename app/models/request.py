@@ -53,6 +53,9 @@ class ServiceRequest(TenantScoped, db.Model):
     sla_state: Mapped[str | None] = mapped_column(String(12))
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a target edit is applied to open requests: the background runner matches its
+    # targets again and recomputes its clocks, a few at a time
+    sla_stale: Mapped[bool] = mapped_column(default=False)
 
     category = relationship("Category")
     requester = relationship("User", foreign_keys=[requester_id])
@@ -70,6 +73,7 @@ class ServiceRequest(TenantScoped, db.Model):
         Index("ix_service_requests_service_unit", "tenant_id", "service_unit_id", "status"),
         Index("ix_service_requests_committed", "tenant_id", "service_unit_id", "committed_on"),
         Index("ix_service_requests_sla_due", "tenant_id", "sla_due_at"),
+        Index("ix_service_requests_sla_stale", "sla_stale"),
     )
 
 

@@ -12,6 +12,7 @@ from app.models.base import utcnow
 from app.notifications import notices
 from app.services import events, history, workflow
 from app.services.numbering import next_number
+from app.sla import service as sla
 from app.tenancy import quotas
 
 PRIORITY_CHOICES = [
@@ -75,6 +76,7 @@ def file_request(user: User, form: dict) -> ServiceRequest:
                            changes={"category": category.name, "priority": req.priority})
     workflow.start(req, user)
     event.to_status = req.status  # pending_evaluation when no authorization is needed
+    sla.open_clocks(req)  # the targets it is filed under, its clocks started
     events.emit(req, "request.filed", user)
     return req
 

@@ -29,11 +29,13 @@ from app.models import (
     ProcessIncident,
     ProcessInstance,
     ServiceRequest,
+    SlaClock,
     User,
 )
 from app.models.base import utcnow
 from app.notifications import notices
 from app.services import definitions, events, history, incidents, org
+from app.sla import service as sla
 from app.tenancy.access import not_suspended
 
 
@@ -228,9 +230,12 @@ def _lock_instance(task: HumanTask) -> ProcessInstance:
     ).one()
     db.session.scalars(
         select(HumanTask).where(HumanTask.id == task.id)
-        .options(joinedload(HumanTask.request).joinedload(ServiceRequest.ticket))
+        .options(joinedload(HumanTask.request).joinedload(ServiceRequest.ticket),
+                 # the step refreshes them (app.sla): read in the same statement
+                 joinedload(HumanTask.request).joinedload(ServiceRequest.sla_clocks)
+                 .joinedload(SlaClock.calendar))
         .execution_options(populate_existing=True)
-    ).one()
+    ).unique().one()
     return row
 
 
@@ -292,6 +297,7 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
         if lifecycle_event:
             events.emit(req, lifecycle_event, user)
             notices.lifecycle(req, lifecycle_event, user, event, handler.comment(data))
+    sla.refresh(req)  # the clocks as this step leaves them, in its transaction
     db.session.flush()
     return Completion(req, from_status, req.status, sorted(open_tasks, key=lambda t: t.id),
                       stopped)
@@ -328,6 +334,7 @@ def cancel_request(user: User, req: ServiceRequest, reason: str) -> None:
     _save(row, instance, expected_version)
     history.record(req, "cancelled", user, comment=reason, from_status=from_status,
                    to_status="cancelled")
+    sla.refresh(req)
     db.session.flush()
 
 
@@ -423,6 +430,7 @@ def fire_timers(claim: TimerClaim) -> bool:
     _sync(row, instance, req)
     stopped = _stopped(row, instance, req, failure, "timer", None)
     _save(row, instance, claim.version, stopped)
+    sla.refresh(req)
     db.session.flush()
     return True
 
@@ -462,6 +470,7 @@ def migrate_instance(user: User, req: ServiceRequest, to_version: int) -> None:
                        .execution_options(synchronize_session=False))
     history.record(req, "migrated", user, from_status=from_status, to_status=req.status,
                    changes={"from_version": old.version, "to_version": target.version})
+    sla.refresh(req)
     db.session.flush()
 
 
@@ -493,6 +502,7 @@ def retry_incident(user: User, incident: ProcessIncident) -> bool:
         incidents.resolve(incident, "retried", user)
     stopped = incidents.after_step(row, instance, req, failure, "retry", user)
     _save(row, instance, expected_version, stopped)
+    sla.refresh(req)
     db.session.flush()
     return failure is None
 

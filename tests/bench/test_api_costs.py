@@ -26,8 +26,10 @@ def test_counts_every_call_of_a_lifecycle(tmp_path, capsys):
 # Viability (issue 13) added to an approval the service unit's budgets around today, its
 # workers and their open tickets (3; 2 more when a budget covers it: its row locked, its
 # requests summed), and to a finish the worker's row, for their hourly rate (1).
+# SLA clocks (issue 14) added to a filing the company's targets for it (1); a company with
+# targets pays more: see bench/api_costs.py --sla.
 STATEMENTS = {
-    "file request": 24, "complete: authorize": 18, "complete: evaluate": 19,
+    "file request": 25, "complete: authorize": 18, "complete: evaluate": 19,
     "complete: assign": 23, "complete: start": 15, "complete: finish": 17,
     "complete: confirm": 12, "read request": 9,
 }

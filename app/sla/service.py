@@ -1,0 +1,303 @@
+"""SLA clocks kept with the requests: opened at filing, refreshed in the transaction of every
+step, recomputed on demand. Only flushes; the caller commits.
+
+A clock row carries the terms it runs under (copied from the matching target at filing, or
+when an admin applies a target's edit to open requests) and a cache of what
+``app.sla.clock.compute`` gives from the request's history. The request itself caches its most
+pressing open clock (``sla_state``, ``sla_due_at``, ``sla_warn_at``) for lists to sort and
+filter by with one indexed query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from app.extensions import db
+from app.models import HistoryEvent, ServiceRequest
+from app.models.base import utcnow
+from app.models.request import OPEN_REQUEST_STATUSES
+from app.sla import calendar as cal
+from app.sla import clock as clk
+from app.sla.models import BusinessCalendar, SlaClock, SlaTarget
+
+# The order lists show a request's clocks in, and which open one is the most pressing when
+# two are due at once.
+KIND_ORDER = {kind: i for i, kind in enumerate(clk.KINDS)}
+OPEN_STATES = ("running", "warning", "paused", "breached")
+BATCH = 500
+
+
+# -- rows -> pure values ---------------------------------------------------------------
+def calendar_of(row: BusinessCalendar) -> cal.Calendar:
+    """The pure calendar of a row (cached per row version: its day sums are kept across
+    requests). Raises CalendarError for a row that is not a valid calendar."""
+    return _calendar(row.tenant_id, row.id, _stamp(row.updated_at), row.time_zone,
+                     _frozen_week(row.week), _frozen_holidays(row.holidays))
+
+
+def _stamp(value: datetime | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def _frozen_week(week: dict | None) -> tuple:
+    week = week or {}
+    return tuple(tuple((cal.parse_hhmm(a), cal.parse_hhmm(b)) for a, b in week.get(day) or ())
+                 for day in cal.WEEKDAYS)
+
+
+def _frozen_holidays(holidays: list | None) -> tuple:
+    days, yearly = set(), set()
+    for item in holidays or ():
+        day = date.fromisoformat(item["date"])
+        (yearly.add((day.month, day.day)) if item.get("yearly") else days.add(day))
+    return frozenset(days), frozenset(yearly)
+
+
+@lru_cache(maxsize=256)
+def _calendar(_tenant_id, _id, _stamp, zone, week, holidays) -> cal.Calendar:
+    return cal.Calendar(zone, week, holidays[0], holidays[1])
+
+
+def target_of(row: SlaClock | SlaTarget, kind: str | None = None) -> clk.Target:
+    return clk.Target(kind or row.kind, timedelta(minutes=row.minutes), row.warn_percent,
+                      frozenset(row.pause_statuses or ()))
+
+
+# -- which targets a request runs under ------------------------------------------------
+def _specificity(target: SlaTarget) -> int:
+    return (2 if target.category_id is not None else 0) + (1 if target.priority else 0)
+
+
+def matching_targets(req: ServiceRequest) -> dict[str, SlaTarget]:
+    """Per kind, the most specific of the tenant's targets for the request's category and
+    priority (category and priority > category > priority > any). One query."""
+    rows = db.session.scalars(
+        select(SlaTarget)
+        .where(SlaTarget.tenant_id == req.tenant_id,
+               or_(SlaTarget.category_id.is_(None), SlaTarget.category_id == req.category_id),
+               or_(SlaTarget.priority.is_(None), SlaTarget.priority == req.priority))
+        .options(selectinload(SlaTarget.calendar))
+    )
+    best: dict[str, SlaTarget] = {}
+    for row in rows:
+        if row.kind not in best or _specificity(row) > _specificity(best[row.kind]):
+            best[row.kind] = row
+    return best
+
+
+def _take_terms(clock: SlaClock, target: SlaTarget) -> None:
+    clock.target_id = target.id
+    clock.calendar_id = target.calendar_id
+    clock.calendar = target.calendar
+    clock.minutes = target.minutes
+    clock.warn_percent = target.warn_percent
+    clock.pause_statuses = list(target.pause_statuses or [])
+
+
+def open_clocks(req: ServiceRequest, now: datetime | None = None,
+                events: list | None = None) -> list[SlaClock]:
+    """At filing: a clock for each target the request matches, computed at once."""
+    clocks = []
+    for kind, target in sorted(matching_targets(req).items(), key=lambda kv: KIND_ORDER[kv[0]]):
+        clock = SlaClock(tenant_id=req.tenant_id, request=req, kind=kind)
+        _take_terms(clock, target)
+        db.session.add(clock)
+        clocks.append(clock)
+    if clocks:
+        refresh(req, now, events)
+    return clocks
+
+
+def rematch(req: ServiceRequest, now: datetime | None = None) -> None:
+    """Apply the tenant's current targets to an open request: clocks that have not stopped
+    take the terms of the target that now matches; a kind with no target any more loses a
+    clock that never started; new kinds get a clock."""
+    targets = matching_targets(req)
+    have = {c.kind: c for c in req.sla_clocks}
+    for kind, target in targets.items():
+        clock = have.get(kind)
+        if clock is None:
+            clock = SlaClock(tenant_id=req.tenant_id, request=req, kind=kind)
+            db.session.add(clock)
+        elif clock.stopped_at is not None:
+            continue
+        _take_terms(clock, target)
+    for kind, clock in have.items():
+        if kind not in targets and clock.started_at is None:
+            db.session.delete(clock)
+    req.sla_stale = False
+    db.session.flush()
+    db.session.expire(req, ["sla_clocks"])
+    refresh(req, now)
+
+
+# -- computing --------------------------------------------------------------------------
+def clocks_of(req: ServiceRequest, events: Iterable[HistoryEvent], now: datetime
+              ) -> list[tuple[SlaClock, clk.Clock]]:
+    """Each clock row of the request with its computed clock at ``now`` (pure after the
+    rows are loaded)."""
+    moments = clk.timeline(events)
+    out = []
+    for row in sorted(req.sla_clocks, key=lambda c: KIND_ORDER.get(c.kind, 9)):
+        out.append((row, clk.compute(target_of(row), calendar_of(row.calendar), moments, now)))
+    return out
+
+
+def _events(req: ServiceRequest) -> list[HistoryEvent]:
+    return list(db.session.scalars(
+        select(HistoryEvent)
+        .where(HistoryEvent.tenant_id == req.tenant_id, HistoryEvent.request_id == req.id)
+        .order_by(HistoryEvent.id)))
+
+
+def refresh(req: ServiceRequest, now: datetime | None = None,
+            events: list | None = None) -> list[tuple[SlaClock, clk.Clock]]:
+    """Recompute the request's clocks from its history and store the cache on each clock row
+    and on the request. Nothing to do (and no query) for a request without clocks."""
+    if not req.sla_clocks:
+        return []
+    now = now or utcnow()
+    computed = clocks_of(req, events if events is not None else _events(req), now)
+    for row, result in computed:
+        _store(row, result, now)
+    _store_pressing(req, [result for _row, result in computed])
+    return computed
+
+
+def _store(row: SlaClock, result: clk.Clock, now: datetime) -> None:
+    values = {
+        "state": result.state, "started_at": result.started_at,
+        "stopped_at": result.stopped_at, "due_at": result.due_at, "warn_at": result.warn_at,
+        "paused_since": result.paused_since,
+        "elapsed_seconds": int(result.elapsed.total_seconds()),
+    }
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    if changed or row.computed_at is None:
+        row.computed_at = now
+
+
+def pressing(results: Iterable[clk.Clock]) -> clk.Clock | None:
+    """The open clock that needs attention first: the earliest due among those running (a
+    breached one is due in the past), else a paused one; None when none is open."""
+    open_ = [r for r in results if r.open]
+    if not open_:
+        return None
+    running = [r for r in open_ if r.due_at is not None]
+    if running:
+        return min(running, key=lambda r: (r.due_at, KIND_ORDER[r.kind]))
+    return min(open_, key=lambda r: (r.remaining, KIND_ORDER[r.kind]))
+
+
+def _store_pressing(req: ServiceRequest, results: list[clk.Clock]) -> None:
+    top = pressing(results)
+    if top is not None:
+        state, due, warn = top.state, top.due_at, top.warn_at
+    else:  # all stopped: how they ended, breached first
+        ended = {r.state for r in results}
+        state = next((s for s in ("breached", "met", "cancelled") if s in ended), None)
+        due = warn = None
+    for name, value in (("sla_state", state), ("sla_due_at", due), ("sla_warn_at", warn)):
+        if getattr(req, name) != value:
+            setattr(req, name, value)
+
+
+# -- after an admin's edit --------------------------------------------------------------
+def mark_target_applied(target: SlaTarget) -> int:
+    """Flag the open requests ``target`` could match: the background runner (or ``flask sla
+    recompute``) matches their targets again. One UPDATE; returns how many were flagged."""
+    conditions = [ServiceRequest.tenant_id == target.tenant_id,
+                  ServiceRequest.status.in_(OPEN_REQUEST_STATUSES)]
+    if target.category_id is not None:
+        conditions.append(ServiceRequest.category_id == target.category_id)
+    if target.priority:
+        conditions.append(ServiceRequest.priority == target.priority)
+    result = db.session.execute(update(ServiceRequest).where(*conditions)
+                                .values(sla_stale=True)
+                                .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+def mark_calendar_changed(calendar: BusinessCalendar) -> int:
+    """Flag the clocks that run on ``calendar`` and have not stopped for recomputing. One
+    UPDATE; returns how many."""
+    result = db.session.execute(
+        update(SlaClock)
+        .where(SlaClock.tenant_id == calendar.tenant_id, SlaClock.calendar_id == calendar.id,
+               SlaClock.stopped_at.is_(None))
+        .values(computed_at=None)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+# -- in batches (the runner and `flask sla recompute`) ----------------------------------
+def stale_request_ids(limit: int = BATCH, tenant_id: int | None = None) -> list[int]:
+    """Requests flagged by an applied target, or with a clock a calendar change left to
+    recompute."""
+    flagged = select(ServiceRequest.id).where(ServiceRequest.sla_stale.is_(True))
+    uncomputed = (select(SlaClock.request_id).where(SlaClock.computed_at.is_(None))
+                  .distinct())
+    if tenant_id is not None:
+        flagged = flagged.where(ServiceRequest.tenant_id == tenant_id)
+        uncomputed = uncomputed.where(SlaClock.tenant_id == tenant_id)
+    ids = list(db.session.scalars(flagged.order_by(ServiceRequest.id).limit(limit)))
+    if len(ids) < limit:
+        ids += [i for i in db.session.scalars(uncomputed.limit(limit - len(ids)))
+                if i not in ids]
+    return ids
+
+
+def recompute_requests(ids: list[int], now: datetime | None = None) -> int:
+    """Recompute (and, when flagged, re-match) the given requests: three queries for the
+    batch, then one UPDATE per changed row. Returns how many requests were recomputed."""
+    if not ids:
+        return 0
+    now = now or utcnow()
+    requests = list(db.session.scalars(
+        select(ServiceRequest).where(ServiceRequest.id.in_(ids))
+        .options(selectinload(ServiceRequest.sla_clocks).joinedload(SlaClock.calendar))))
+    by_request: dict[int, list[HistoryEvent]] = {r.id: [] for r in requests}
+    for event in db.session.scalars(
+            select(HistoryEvent).where(HistoryEvent.request_id.in_(list(by_request)))
+            .order_by(HistoryEvent.request_id, HistoryEvent.id)):
+        by_request[event.request_id].append(event)
+    for req in requests:
+        if req.sla_stale:
+            rematch(req, now)
+        else:
+            refresh(req, now, by_request[req.id])
+    db.session.flush()
+    return len(requests)
+
+
+def open_request_ids(tenant_id: int | None = None, include_closed: bool = False,
+                     after_id: int = 0, limit: int = BATCH) -> list[int]:
+    """The next ``limit`` requests with clocks (open ones unless ``include_closed``), by id."""
+    query = (select(ServiceRequest.id)
+             .where(ServiceRequest.id > after_id,
+                    or_(ServiceRequest.sla_stale.is_(True),
+                        exists().where(SlaClock.request_id == ServiceRequest.id)))
+             .order_by(ServiceRequest.id).limit(limit))
+    if not include_closed:
+        query = query.where(ServiceRequest.status.in_(OPEN_REQUEST_STATUSES))
+    if tenant_id is not None:
+        query = query.where(ServiceRequest.tenant_id == tenant_id)
+    return list(db.session.scalars(query))
+
+
+def due_clock_ids(now: datetime, limit: int = BATCH) -> list[int]:
+    """Open clocks whose warning or breach has come and was not sent yet."""
+    return list(db.session.scalars(
+        select(SlaClock.id).where(
+            SlaClock.stopped_at.is_(None),
+            or_(and_(SlaClock.warning_sent_at.is_(None), SlaClock.warn_at <= now),
+                and_(SlaClock.breach_sent_at.is_(None), SlaClock.due_at < now)))
+        .order_by(SlaClock.id).limit(limit)))

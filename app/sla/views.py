@@ -1,0 +1,5 @@
+"""Pages under /sla (being written)."""
+
+
+def init_app(app) -> None:
+    return None
