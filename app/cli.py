@@ -21,14 +21,15 @@ def register_cli(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="Do nothing when a tenant already exists.")
     def seed_demo(if_empty):
         """Create the demo tenants acme and globex (password demo1234 for everyone), with
-        hourly rates and this month's budget for acme's service unit."""
+        hourly rates, this month's budget, office hours and SLA targets for acme's service
+        unit."""
         from app.demo import seed
 
         if if_empty and db.session.scalar(select(Tenant.id).limit(1)) is not None:
             click.echo("Demo data already present; nothing to do.")
             return
         with writing():
-            seed(budgets=True)
+            seed(budgets=True, service_levels=True)
             db.session.commit()
         click.echo("Demo data created: tenants acme and globex, password demo1234.")
 

@@ -136,16 +136,47 @@ def _rates_and_budget(acme: dict) -> None:
         note="Mantenimiento y servicios del mes"))
 
 
-def seed(budgets: bool = False) -> None:
+def _service_levels(acme: dict) -> None:
+    """Acme's office hours (Monday to Friday, 08:00-12:00 and 14:00-18:00, Colombian holidays
+    of December and January) and its targets: a decision within a working day, a start within
+    another, a resolution within a working week; urgent requests within half a day."""
+    from app.sla.models import BusinessCalendar, SlaTarget
+
+    tenant = acme["tenant"]
+    office = [["08:00", "12:00"], ["14:00", "18:00"]]
+    calendar = BusinessCalendar(
+        tenant_id=tenant.id, name="Horario de oficina", is_default=True,
+        time_zone=tenant.timezone or "America/Bogota",
+        week={"mon": office, "tue": office, "wed": office, "thu": office, "fri": office,
+              "sat": [], "sun": []},
+        holidays=[{"date": "2026-12-08", "yearly": False, "name": "Inmaculada Concepción"},
+                  {"date": "2026-12-25", "yearly": True, "name": "Navidad"},
+                  {"date": "2027-01-01", "yearly": True, "name": "Año Nuevo"},
+                  {"date": "2027-01-11", "yearly": False, "name": "Reyes Magos"}])
+    db.session.add(calendar)
+    db.session.flush()
+    for kind, minutes, priority in (("decision", 8 * 60, None), ("start", 8 * 60, None),
+                                    ("resolution", 40 * 60, None),
+                                    ("resolution", 4 * 60, "urgent")):
+        db.session.add(SlaTarget(tenant_id=tenant.id, kind=kind, minutes=minutes,
+                                 priority=priority, calendar_id=calendar.id, warn_percent=75,
+                                 pause_statuses=["returned", "on_hold"]))
+    db.session.flush()
+
+
+def seed(budgets: bool = False, service_levels: bool = False) -> None:
     """Create both demo tenants and walk some requests through the lifecycle. ``budgets``
-    (``flask seed-demo``, the quick start): acme also gets hourly rates and this month's
-    budget of its service unit, so an evaluation shows them (the tests set their own)."""
+    and ``service_levels`` (``flask seed-demo``, the quick start): acme also gets hourly rates
+    and this month's budget of its service unit, so an evaluation shows them, and office
+    hours with SLA targets, so its requests run clocks (the tests set their own)."""
     acme = _tenant(TENANTS[0])
     globex = _tenant(TENANTS[1])
     p, t = acme["people"], acme["tenant"]
     today = date.today()
     if budgets:
         _rates_and_budget(acme)
+    if service_levels:
+        _service_levels(acme)
 
     def file(email, title, description, category, location=""):
         return requests.file_request(p[email], {

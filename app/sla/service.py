@@ -161,8 +161,9 @@ def refresh(req: ServiceRequest, now: datetime | None = None,
     and on the request. Nothing to do (and no query) for a request without clocks."""
     if not req.sla_clocks:
         return []
-    now = now or utcnow()
-    computed = clocks_of(req, events if events is not None else _events(req), now)
+    events = events if events is not None else _events(req)  # flushes this step's entry
+    now = now or utcnow()  # read after: the entry's time is set when it is written
+    computed = clocks_of(req, events, now)
     for row, result in computed:
         _store(row, result, now)
     _store_pressing(req, [result for _row, result in computed])
