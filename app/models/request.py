@@ -64,7 +64,7 @@ class ServiceRequest(TenantScoped, db.Model):
     ticket = relationship("Ticket", back_populates="request", uselist=False)
     instance = relationship("ProcessInstance", back_populates="request", uselist=False)
     sla_clocks = relationship("SlaClock", back_populates="request", order_by="SlaClock.id",
-                              passive_deletes=True)
+                              cascade="all, delete-orphan", passive_deletes=True)
 
     __table_args__ = (
         UniqueConstraint("tenant_id", "number", name="uq_service_requests_tenant_number"),

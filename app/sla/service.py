@@ -73,21 +73,35 @@ def _specificity(target: SlaTarget) -> int:
     return (2 if target.category_id is not None else 0) + (1 if target.priority else 0)
 
 
-def matching_targets(req: ServiceRequest) -> dict[str, SlaTarget]:
+def matching_targets(req: ServiceRequest, targets: list[SlaTarget] | None = None
+                     ) -> dict[str, SlaTarget]:
     """Per kind, the most specific of the tenant's targets for the request's category and
-    priority (category and priority > category > priority > any). One query."""
-    rows = db.session.scalars(
-        select(SlaTarget)
-        .where(SlaTarget.tenant_id == req.tenant_id,
-               or_(SlaTarget.category_id.is_(None), SlaTarget.category_id == req.category_id),
-               or_(SlaTarget.priority.is_(None), SlaTarget.priority == req.priority))
-        .options(selectinload(SlaTarget.calendar))
-    )
+    priority (category and priority > category > priority > any). One query, none when the
+    tenant's ``targets`` are given."""
+    if targets is None:
+        targets = db.session.scalars(
+            select(SlaTarget)
+            .where(SlaTarget.tenant_id == req.tenant_id,
+                   or_(SlaTarget.category_id.is_(None),
+                       SlaTarget.category_id == req.category_id),
+                   or_(SlaTarget.priority.is_(None), SlaTarget.priority == req.priority))
+            .options(selectinload(SlaTarget.calendar)))
     best: dict[str, SlaTarget] = {}
-    for row in rows:
+    for row in targets:
+        if row.tenant_id != req.tenant_id \
+                or row.category_id not in (None, req.category_id) \
+                or row.priority not in (None, req.priority):
+            continue
         if row.kind not in best or _specificity(row) > _specificity(best[row.kind]):
             best[row.kind] = row
     return best
+
+
+def targets_of(tenant_ids: Iterable[int]) -> list[SlaTarget]:
+    """Every target of these tenants, with its calendar: one query."""
+    return list(db.session.scalars(
+        select(SlaTarget).where(SlaTarget.tenant_id.in_(set(tenant_ids)))
+        .options(selectinload(SlaTarget.calendar))))
 
 
 def _take_terms(clock: SlaClock, target: SlaTarget) -> None:
@@ -113,11 +127,12 @@ def open_clocks(req: ServiceRequest, now: datetime | None = None,
     return clocks
 
 
-def rematch(req: ServiceRequest, now: datetime | None = None) -> None:
+def rematch(req: ServiceRequest, now: datetime | None = None,
+            targets: list[SlaTarget] | None = None, events: list | None = None) -> None:
     """Apply the tenant's current targets to an open request: clocks that have not stopped
     take the terms of the target that now matches; a kind with no target any more loses a
     clock that never started; new kinds get a clock."""
-    targets = matching_targets(req)
+    targets = matching_targets(req, targets)
     have = {c.kind: c for c in req.sla_clocks}
     for kind, target in targets.items():
         clock = have.get(kind)
@@ -129,11 +144,9 @@ def rematch(req: ServiceRequest, now: datetime | None = None) -> None:
         _take_terms(clock, target)
     for kind, clock in have.items():
         if kind not in targets and clock.started_at is None:
-            db.session.delete(clock)
+            req.sla_clocks.remove(clock)  # deleted as an orphan
     req.sla_stale = False
-    db.session.flush()
-    db.session.expire(req, ["sla_clocks"])
-    refresh(req, now)
+    refresh(req, now, events)
 
 
 # -- computing --------------------------------------------------------------------------
@@ -270,9 +283,11 @@ def recompute_requests(ids: list[int], now: datetime | None = None) -> int:
             select(HistoryEvent).where(HistoryEvent.request_id.in_(list(by_request)))
             .order_by(HistoryEvent.request_id, HistoryEvent.id)):
         by_request[event.request_id].append(event)
+    stale = [r for r in requests if r.sla_stale]
+    targets = targets_of(r.tenant_id for r in stale) if stale else []
     for req in requests:
         if req.sla_stale:
-            rematch(req, now)
+            rematch(req, now, targets, by_request[req.id])
         else:
             refresh(req, now, by_request[req.id])
     db.session.flush()
