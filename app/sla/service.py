@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import selectinload
@@ -34,10 +33,22 @@ BATCH = 500
 
 # -- rows -> pure values ---------------------------------------------------------------
 def calendar_of(row: BusinessCalendar) -> cal.Calendar:
-    """The pure calendar of a row (cached per row version: its day sums are kept across
-    requests). Raises CalendarError for a row that is not a valid calendar."""
-    return _calendar(row.tenant_id, row.id, _stamp(row.updated_at), row.time_zone,
-                     _frozen_week(row.week), _frozen_holidays(row.holidays))
+    """The pure calendar of a row, kept per row version (its id and when it was last
+    written): its day sums then serve every request. Raises CalendarError for a row that is
+    not a valid calendar."""
+    key = (row.id, _stamp(row.updated_at), row.time_zone)
+    found = _CALENDARS.get(key) if row.id is not None else None
+    if found is None:
+        found = cal.Calendar(row.time_zone, _frozen_week(row.week),
+                             *_frozen_holidays(row.holidays))
+        if row.id is not None and row.updated_at is not None:
+            if len(_CALENDARS) >= 256:
+                _CALENDARS.clear()
+            _CALENDARS[key] = found
+    return found
+
+
+_CALENDARS: dict[tuple, cal.Calendar] = {}
 
 
 def _stamp(value: datetime | None) -> str:
@@ -56,11 +67,6 @@ def _frozen_holidays(holidays: list | None) -> tuple:
         day = date.fromisoformat(item["date"])
         (yearly.add((day.month, day.day)) if item.get("yearly") else days.add(day))
     return frozenset(days), frozenset(yearly)
-
-
-@lru_cache(maxsize=256)
-def _calendar(_tenant_id, _id, _stamp, zone, week, holidays) -> cal.Calendar:
-    return cal.Calendar(zone, week, holidays[0], holidays[1])
 
 
 def target_of(row: SlaClock | SlaTarget, kind: str | None = None) -> clk.Target:
@@ -161,9 +167,14 @@ def clocks_of(req: ServiceRequest, events: Iterable[HistoryEvent], now: datetime
     return out
 
 
-def _events(req: ServiceRequest) -> list[HistoryEvent]:
-    return list(db.session.scalars(
-        select(HistoryEvent)
+# What a clock reads of the history: plain rows, not entities (a recompute reads many).
+EVENT_COLUMNS = (HistoryEvent.request_id, HistoryEvent.created_at, HistoryEvent.action,
+                 HistoryEvent.to_status, HistoryEvent.changes)
+
+
+def _events(req: ServiceRequest) -> list:
+    return list(db.session.execute(
+        select(*EVENT_COLUMNS)
         .where(HistoryEvent.tenant_id == req.tenant_id, HistoryEvent.request_id == req.id)
         .order_by(HistoryEvent.id)))
 
@@ -279,8 +290,8 @@ def recompute_requests(ids: list[int], now: datetime | None = None) -> int:
         select(ServiceRequest).where(ServiceRequest.id.in_(ids))
         .options(selectinload(ServiceRequest.sla_clocks).joinedload(SlaClock.calendar))))
     by_request: dict[int, list[HistoryEvent]] = {r.id: [] for r in requests}
-    for event in db.session.scalars(
-            select(HistoryEvent).where(HistoryEvent.request_id.in_(list(by_request)))
+    for event in db.session.execute(
+            select(*EVENT_COLUMNS).where(HistoryEvent.request_id.in_(list(by_request)))
             .order_by(HistoryEvent.request_id, HistoryEvent.id)):
         by_request[event.request_id].append(event)
     stale = [r for r in requests if r.sla_stale]
