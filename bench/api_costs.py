@@ -75,7 +75,7 @@ def _by_package(stats: pstats.Stats) -> Counter:
     return found
 
 
-def _database(url: str | None) -> str:
+def _database(url: str | None, sla: bool = False) -> str:
     from flask_migrate import upgrade
     from sqlalchemy import func, select
 
@@ -90,7 +90,7 @@ def _database(url: str | None) -> str:
     with app.app_context(), writing():
         upgrade()
         if not db.session.scalar(select(func.count(Tenant.id))):
-            seed()
+            seed(service_levels=True) if sla else seed()
             db.session.commit()
     return url
 
@@ -99,6 +99,9 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--lifecycles", type=int, default=20)
+    parser.add_argument("--sla", action="store_true",
+                        help="acme with office hours and SLA targets: every call keeps "
+                             "three clocks (a fresh database only)")
     parser.add_argument("--kind", default="complete: start",
                         help="the kind of call whose Python calls are split by package")
     args = parser.parse_args(argv)
@@ -106,7 +109,7 @@ def main(argv=None) -> None:
     from app import create_app
     from app.extensions import db
 
-    url = _database(args.database_url)
+    url = _database(args.database_url, args.sla)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "EMBEDDED_TIMERS": False})
     with app.app_context():
         engine = db.engine

@@ -45,6 +45,15 @@ def scope(tenant_id):
     return tenant(tenant_id)
 
 
+def sla_options(seed, wanted: bool) -> dict:
+    """``service_levels=True`` for the demo seed when asked and when this tree has it."""
+    import inspect
+
+    if wanted and "service_levels" in inspect.signature(seed).parameters:
+        return {"service_levels": True}
+    return {}
+
+
 def switch_isolation(on: bool) -> None:
     """Tenant isolation's session hooks in place (the product) or removed (for --isolation-ab).
     Removed on PostgreSQL: no statement per transaction, and the URL's user (here a superuser)
@@ -75,6 +84,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--sla", action="store_true",
+                        help="acme with office hours and SLA targets (every step refreshes "
+                             "three clocks); ignored by code from before SLA clocks")
     parser.add_argument("--isolation-ab", action="store_true",
                         help="alternate lifecycles with tenant isolation on and off (its hooks "
                              "removed: no SET LOCAL, no role switch, no ORM filter) and print "
@@ -99,7 +111,7 @@ def main() -> None:
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
-        seed()
+        seed(**sla_options(seed, args.sla))
         db.session.commit()
         people = {u.email: u.id for u in db.session.query(User)}
         tenant_id = db.session.query(User).filter_by(email="ana@acme.test").one().tenant_id

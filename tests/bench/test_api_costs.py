@@ -41,3 +41,22 @@ def test_no_call_takes_a_statement_more(tmp_path, capsys):
     more = {call: (int(rows[call]), most) for call, most in STATEMENTS.items()
             if int(rows[call]) > most}
     assert more == {}, f"statements (counted, allowed) per call: {more}"
+
+
+# The same lifecycle in a company with office hours and three SLA targets (issue 14): filing
+# reads its targets, inserts its clocks and reads its history (5 more); a step that changes a
+# clock reads the request's history and updates the clock rows it changed (1 or 2 more).
+STATEMENTS_SLA = {
+    "file request": 30, "complete: authorize": 18, "complete: evaluate": 21,
+    "complete: assign": 22, "complete: start": 17, "complete: finish": 18,
+    "complete: confirm": 12, "read request": 9,
+}
+
+
+def test_clocks_cost_no_statement_more(tmp_path, capsys):
+    api_costs.main(["--database-url", f"sqlite:///{tmp_path}/costs.db", "--lifecycles", "1",
+                    "--sla"])
+    rows = dict(re.findall(r"^\| ([a-z:* ]+?) \| (\d+) \|", capsys.readouterr().out, re.M))
+    more = {call: (int(rows[call]), most) for call, most in STATEMENTS_SLA.items()
+            if int(rows[call]) > most}
+    assert more == {}, f"statements (counted, allowed) per call: {more}"
