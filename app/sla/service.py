@@ -70,6 +70,13 @@ def _frozen_holidays(holidays: list | None) -> tuple:
     return frozenset(days), frozenset(yearly)
 
 
+def default_calendar(tenant_id: int) -> BusinessCalendar | None:
+    """The tenant's default business calendar (None until the admin makes one): one query."""
+    return db.session.scalar(
+        select(BusinessCalendar).where(BusinessCalendar.tenant_id == tenant_id)
+        .order_by(BusinessCalendar.is_default.desc(), BusinessCalendar.id).limit(1))
+
+
 def target_of(row: SlaClock | SlaTarget, kind: str | None = None) -> clk.Target:
     return clk.Target(kind or row.kind, timedelta(minutes=row.minutes), row.warn_percent,
                       frozenset(row.pause_statuses or ()))
