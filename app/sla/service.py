@@ -309,10 +309,14 @@ def recompute_requests(ids: list[int], now: datetime | None = None) -> int:
     stale = [r for r in requests if r.sla_stale]
     targets = targets_of(r.tenant_id for r in stale) if stale else []
     for req in requests:
+        updated_at = req.updated_at
         if req.sla_stale:
             rematch(req, now, targets, by_request[req.id])
         else:
             refresh(req, now, by_request[req.id])
+        # a recompute is not an update of the request: its "last updated" stays
+        req.updated_at = updated_at
+        flag_modified(req, "updated_at")
     db.session.flush()
     return len(requests)
 

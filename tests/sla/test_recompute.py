@@ -97,8 +97,14 @@ def test_recompute_changes_nothing_when_nothing_changed(demo):
     req = file_at(MONDAY_9)
     authorize_at(req, MONDAY_9 + timedelta(minutes=30))
     before = snapshot(req)
-    recompute_at(MONDAY_9 + timedelta(minutes=30), tenant_id, include_closed=True)
-    assert snapshot(req) == before
+    updated_at = db.session.get(ServiceRequest, req).updated_at
+    recompute_at(MONDAY_9 + timedelta(days=1), tenant_id, include_closed=True)
+    after = snapshot(req)
+    assert after["decision"]["elapsed_seconds"] > before["decision"]["elapsed_seconds"]
+    for clock in (*before.values(), *after.values()):  # what time passing changes
+        del clock["elapsed_seconds"], clock["state"]
+    assert after == before  # the due times did not move
+    assert db.session.get(ServiceRequest, req).updated_at == updated_at
 
 
 def test_the_command(demo, app):
