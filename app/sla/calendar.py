@@ -132,6 +132,7 @@ class Calendar:
     # -- ranges --------------------------------------------------------------------------
     def business_time(self, start: datetime, end: datetime) -> timedelta:
         """Working time between two instants (zero when ``end <= start``)."""
+        start, end = as_utc(start), as_utc(end)
         if end <= start:
             return ZERO
         first, last = self.local_date(start) - timedelta(days=1), self.local_date(end)
@@ -156,6 +157,7 @@ class Calendar:
         shift's start)."""
         if amount <= ZERO:
             return start
+        start = as_utc(start)
         left = amount
         day = self.local_date(start) - timedelta(days=1)
         for _ in range(MAX_DAYS_WALKED):
@@ -172,6 +174,15 @@ class Calendar:
     def working_hours(self, day: date) -> float:
         """Hours of work on ``day`` (for staff availability)."""
         return self.day_total(day).total_seconds() / 3600
+
+
+def as_utc(instant: datetime) -> datetime:
+    """``instant`` in UTC. Arithmetic and comparisons between two datetimes of one zone are
+    wall-clock ones (00:30 + 3 h on the night clocks go forward would be 03:30, two real hours
+    later), so ranges are measured in UTC. A naive datetime is refused: it has no instant."""
+    if instant.utcoffset() is None:
+        raise TypeError("business time needs time-zone-aware datetimes")
+    return instant.astimezone(UTC)
 
 
 def _gap_end(local: datetime, tz: ZoneInfo) -> datetime:

@@ -22,10 +22,10 @@ and neither does time outside the calendar's working intervals.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
-from app.sla.calendar import ZERO, Calendar
+from app.sla.calendar import ZERO, Calendar, as_utc
 
 KINDS = ("decision", "start", "resolution")
 STATES = ("not_started", "running", "warning", "paused", "breached", "met", "cancelled")
@@ -117,7 +117,7 @@ def timeline(events: Iterable) -> list[Moment]:
         if moments and (new_request, new_ticket) == (request_status, ticket_status):
             continue
         request_status, ticket_status = new_request, new_ticket
-        at = event.created_at
+        at = as_utc(event.created_at)
         if moments and at < moments[-1].at:  # clocks of two servers: never backwards
             at = moments[-1].at
         moments.append(Moment(at, request_status, ticket_status))
@@ -153,7 +153,12 @@ def _paused(target: Target, m: Moment) -> bool:
 def compute(target: Target, calendar: Calendar, moments: list[Moment],
             now: datetime) -> Clock:
     """The clock of ``target`` at ``now`` over ``moments`` (from ``timeline``). Moments after
-    ``now`` are ignored."""
+    ``now`` are ignored. Instants may be in any zone (naive ones are refused); the clock's
+    are in UTC."""
+    # In UTC: two datetimes of one zone compare by wall time, so in the hour a clock change
+    # repeats 02:30 CET would come "before" 02:30 CEST, and equal to it.
+    now = as_utc(now)
+    moments = [m if m.at.tzinfo is UTC else replace(m, at=as_utc(m.at)) for m in moments]
     moments = [m for m in moments if m.at <= now]
     kind = target.kind
     started_at = stopped_at = None
