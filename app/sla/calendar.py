@@ -48,10 +48,16 @@ def format_hhmm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+# Names the zone database has that are not places: the server's own setting and a
+# placeholder zone.
+NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+
+
 def known_zone(name: str) -> ZoneInfo:
-    """The zone named ``name``; CalendarError when this machine does not know it."""
+    """The zone named ``name``; CalendarError when this machine does not know it (or it is
+    not a place: ``localtime`` would follow the server's own setting)."""
     try:
-        if not name or name != name.strip() or len(name) > 64:
+        if not name or name != name.strip() or len(name) > 64 or name in NOT_PLACES:
             raise ValueError(name)
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):

@@ -350,3 +350,10 @@ def test_parse_hhmm_refuses(text):
 def test_weekdays_helper():
     assert weekdays() == ((((480, 1080),),) * 5) + ((), ())
     assert weekdays("09:00", "17:30") == ((((540, 1050),),) * 5) + ((), ())
+
+
+@pytest.mark.parametrize("name", ["localtime", "Factory", "posixrules"])
+def test_zones_that_are_not_places_are_refused(name):
+    with pytest.raises(CalendarError) as refused:
+        Calendar(name, weekdays())
+    assert refused.value.field == "time_zone"
