@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from app.sla.calendar import ZERO, Calendar, as_utc
+from app.sla.calendar import ZERO, Calendar, CalendarError, as_utc
 
 KINDS = ("decision", "start", "resolution")
 STATES = ("not_started", "running", "warning", "paused", "breached", "met", "cancelled")
@@ -190,7 +190,10 @@ def compute(target: Target, calendar: Calendar, moments: list[Moment],
         part = calendar.business_time(start, stop)
         for threshold in (target.warn_after, target.length):
             if elapsed < threshold <= elapsed + part or (end is None and elapsed < threshold):
-                crossing = calendar.add(start, threshold - elapsed)
+                try:
+                    crossing = calendar.add(start, threshold - elapsed)
+                except CalendarError:  # beyond decades of this calendar's working time
+                    crossing = None
                 if threshold is target.length:
                     due_at = crossing
                 else:

@@ -506,3 +506,14 @@ def test_target_defaults():
     assert target.pauses == frozenset({"returned"})
     assert Target("start", H).pauses == frozenset({"returned", "on_hold"})
     assert Target("start", 4 * H).warn_after == 3 * H
+
+
+def test_a_target_beyond_decades_of_working_time_is_never_due():
+    # One working minute a week: 60 days of minutes would take 1,600 years
+    sparse = Calendar("UTC", (((600, 601),),) + ((),) * 6)
+    target = Target("resolution", timedelta(days=60))
+    filed = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    clock = compute(target, sparse, [Moment(filed, "pending_authorization")],
+                    filed + timedelta(days=14))
+    assert clock.state == "running" and clock.due_at is None and clock.warn_at is None
+    assert clock.elapsed == timedelta(minutes=2)
