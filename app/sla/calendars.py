@@ -413,9 +413,10 @@ def create(actor: User, data: CalendarInput) -> BusinessCalendar:
     return row
 
 
-def update(actor: User, row: BusinessCalendar, data: CalendarInput) -> bool:
-    """Save ``data`` over ``row`` (found ``to_change``); False when nothing changed. The
-    clocks running on it are marked for recomputing when its time changed."""
+def update(actor: User, row: BusinessCalendar, data: CalendarInput) -> list[str]:
+    """Save ``data`` over ``row`` (found ``to_change``); the fields that changed (none: an
+    empty list). The clocks running on it are marked for recomputing when its time
+    changed."""
     values = check(actor.tenant_id, data, row)
     before = audit.snapshot(row, AUDITED)
     for name, value in values.items():
@@ -424,13 +425,13 @@ def update(actor: User, row: BusinessCalendar, data: CalendarInput) -> bool:
     after = audit.snapshot(row, AUDITED)
     changed = [key for key in AUDITED if before[key] != after[key]]
     if not changed:
-        return False
+        return changed
     if any(key in CLOCK_FIELDS for key in changed):
         service.mark_calendar_changed(row)
     audit.record(actor.tenant_id, actor, "sla_calendar.updated", "business_calendar", row.id,
                  target_label=row.name, before={k: before[k] for k in changed},
                  after={k: after[k] for k in changed})
-    return True
+    return changed
 
 
 def make_default(actor: User, row: BusinessCalendar) -> bool:

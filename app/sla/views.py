@@ -130,8 +130,13 @@ def calendar_edit(calendar_id: int):
     except Refused as exc:
         return _calendar_refused(row, exc)
     db.session.commit()
-    flash(_("The calendar was saved; the open requests measured by it will be recomputed.")
-          if changed else _("Nothing changed."), "success")
+    if not changed:
+        flash(_("Nothing changed."), "success")
+    elif any(name in calendars.CLOCK_FIELDS for name in changed):
+        flash(_("The calendar was saved; the clocks of the open requests measured by it "
+                "will be recomputed."), "success")
+    else:
+        flash(_("The calendar was saved."), "success")
     return redirect(url_for("sla.calendar_detail", calendar_id=row.id))
 
 

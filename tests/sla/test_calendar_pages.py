@@ -91,7 +91,7 @@ def test_editing_records_only_what_changed_and_recomputes_clocks_only_for_time(d
     req = factories.file(REQUESTER)
     [clock] = clocks_of(req)
     assert clock.computed_at is not None
-    admin = browser(ADMIN)
+    admin = english(browser(ADMIN))
     same = calendar_form(holidays="")
     assert admin.post(f"/sla/calendars/{cal.id}/edit", same).status_code == 302
     assert entries("sla_calendar.") == entries("sla_calendar.created")  # nothing new
@@ -101,6 +101,8 @@ def test_editing_records_only_what_changed_and_recomputes_clocks_only_for_time(d
     assert (entry.before, entry.after) == ({"name": "Oficina"},
                                            {"name": "Horario de oficina"})
     assert clocks_of(req)[0].computed_at is not None  # a name moves no clock
+    saved = admin.get(f"/sla/calendars/{cal.id}").get_data(as_text=True)
+    assert "The calendar was saved." in saved and "recomputed" not in saved
     longer = calendar_form(name="Horario de oficina", holidays="",
                            week_fri="08:00-12:00, 14:00-17:00")
     assert admin.post(f"/sla/calendars/{cal.id}/edit", longer).status_code == 302
@@ -108,6 +110,7 @@ def test_editing_records_only_what_changed_and_recomputes_clocks_only_for_time(d
     assert set(last.before) == {"week"} and last.after["week"]["fri"] == [
         ["08:00", "12:00"], ["14:00", "17:00"]]
     assert clocks_of(req)[0].computed_at is None  # marked for the runner
+    assert "will be recomputed" in admin.get(f"/sla/calendars/{cal.id}").get_data(as_text=True)
 
 
 def field_block(html: str, field: str) -> str:
