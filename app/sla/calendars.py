@@ -289,9 +289,6 @@ def _check_holidays(holidays: list[dict], errors: dict) -> list[dict]:
              .isoformat(), "yearly": h["yearly"], "name": h["name"].strip()} for h in ordered]
 
 
-_CALENDAR_FIELDS = {"time_zone": "time_zone", "week": "week", "holidays": "holidays"}
-
-
 def check(tenant_id: int, data: CalendarInput, row: BusinessCalendar | None = None) -> dict:
     """The row's values for ``data``, or Refused with every field's messages."""
     errors = {key: list(messages) for key, messages in data.errors.items()}
@@ -308,7 +305,7 @@ def check(tenant_id: int, data: CalendarInput, row: BusinessCalendar | None = No
                      frozenset((int(h["date"][5:7]), int(h["date"][8:10])) for h in holidays
                                if h["yearly"]))
         except CalendarError as exc:
-            key = exc.field if exc.field in _CALENDAR_FIELDS else (
+            key = exc.field if exc.field in CLOCK_FIELDS else (
                 f"week.{exc.field}" if exc.field in WEEKDAYS else "week")
             _add(errors, key, exc.message)
     if errors:
