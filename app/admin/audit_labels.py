@@ -23,6 +23,13 @@ ACTIONS = {
     "process.deployed": _l("Process deployed"),
     "process.instances_migrated": _l("Requests moved to another version"),
     "settings.changed": _l("Settings changed"),
+    "sla_calendar.created": _l("Business calendar created"),
+    "sla_calendar.updated": _l("Business calendar changed"),
+    "sla_calendar.deleted": _l("Business calendar deleted"),
+    "sla_target.created": _l("SLA target created"),
+    "sla_target.updated": _l("SLA target changed"),
+    "sla_target.deleted": _l("SLA target deleted"),
+    "sla_target.applied": _l("SLA target applied to open requests"),
     "settings.logo_changed": _l("Logo changed"),
     "settings.logo_removed": _l("Logo removed"),
     "tenant.created": _l("Company created"),
@@ -56,6 +63,7 @@ TARGETS = {
     "unit": _l("Unit"), "user": _l("Person"), "webhook": _l("Webhook endpoint"),
     "webhook_endpoint": _l("Webhook endpoint"), "notifications": _l("Notifications"),
     "outbox": _l("Message"), "notification_template": _l("Message wording"),
+    "business_calendar": _l("Business calendar"), "sla_target": _l("SLA target"),
 }
 
 FIELDS = {
@@ -77,6 +85,11 @@ FIELDS = {
     "category_id": _l("Category"), "requesting_unit_id": _l("Requesting unit"),
     "period": _l("Period"), "starts_on": _l("Starts"), "ends_on": _l("Ends"),
     "amount": _l("Amount"), "note": _l("Note"), "hourly_rate": _l("Hourly rate"),
+    "time_zone": _l("Time zone"), "week": _l("Working hours"), "holidays": _l("Holidays"),
+    "is_default": _l("Default"), "kind": _l("Target"), "priority": _l("Priority"),
+    "minutes": _l("Length (business minutes)"), "warn_percent": _l("Warning at (%)"),
+    "pause_statuses": _l("Paused while"), "calendar_id": _l("Calendar"),
+    "applied_to_open": _l("Applied to open requests"),
 }
 
 
