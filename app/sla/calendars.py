@@ -11,7 +11,7 @@ never deleted while a target is being given it. Everything only flushes: the vie
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import available_timezones
 
@@ -36,6 +36,8 @@ from app.sla.models import BusinessCalendar, SlaClock, SlaTarget
 
 MAX_SHIFTS = 6
 MAX_HOLIDAYS = 400
+MAX_LINE_MESSAGES = 10          # unreadable holiday lines named one by one, then no more
+WORK_HORIZON_DAYS = 4 * 366 + 7  # a leap day and every weekday come within it
 NAME_CHARS = 120
 DAY_TEXT_CHARS = 200            # one weekday's line on the page
 HOLIDAYS_TEXT_CHARS = 64_000    # the holidays' textarea
@@ -67,6 +69,9 @@ MESSAGES = {
     "holiday_date": _l("%(date)s is not a date."),
     "holiday_name": _l("A holiday's name has at most 120 characters (%(date)s)."),
     "holiday_twice": _l("%(date)s is listed twice."),
+    "holidays_more": _l("The lines after these were not read: correct these first."),
+    "no_work_days": _l("The holidays leave the calendar no working day in the next four "
+                       "years."),
     "is_default": _l("A company always has a default calendar: make another one the "
                      "default instead."),
     "default": _l("The default calendar cannot be deleted: make another calendar the "
@@ -154,6 +159,9 @@ def _read_holidays(text: str, errors: dict) -> list[dict]:
         line = line.strip()
         if not line:
             continue
+        if len(errors.get("holidays", ())) >= MAX_LINE_MESSAGES:
+            _add(errors, "holidays", MESSAGES["holidays_more"])  # the page stays a page
+            break
         match = HOLIDAY_RE.match(line)
         if match is None:
             _add(errors, "holidays", _format("holiday_line", line=number))
@@ -289,6 +297,13 @@ def _check_holidays(holidays: list[dict], errors: dict) -> list[dict]:
              .isoformat(), "yearly": h["yearly"], "name": h["name"].strip()} for h in ordered]
 
 
+def _works_within(calendar: Calendar, today: date) -> bool:
+    """Whether a day of the next four years has shifts and is no holiday: yearly holidays on
+    every date of the year would leave a week with shifts no working time at all."""
+    return any(calendar.week[day.weekday()] and not calendar.is_holiday(day)
+               for day in (today + timedelta(days=n) for n in range(WORK_HORIZON_DAYS)))
+
+
 def check(tenant_id: int, data: CalendarInput, row: BusinessCalendar | None = None) -> dict:
     """The row's values for ``data``, or Refused with every field's messages."""
     errors = {key: list(messages) for key, messages in data.errors.items()}
@@ -299,15 +314,18 @@ def check(tenant_id: int, data: CalendarInput, row: BusinessCalendar | None = No
     holidays = _check_holidays(data.holidays, errors) if "holidays" not in errors else []
     if not errors:
         try:  # what the clocks will run on: the last word
-            Calendar(data.time_zone, minutes,
-                     frozenset(date.fromisoformat(h["date"]) for h in holidays
-                               if not h["yearly"]),
-                     frozenset((int(h["date"][5:7]), int(h["date"][8:10])) for h in holidays
-                               if h["yearly"]))
+            built = Calendar(data.time_zone, minutes,
+                             frozenset(date.fromisoformat(h["date"]) for h in holidays
+                                       if not h["yearly"]),
+                             frozenset((int(h["date"][5:7]), int(h["date"][8:10]))
+                                       for h in holidays if h["yearly"]))
         except CalendarError as exc:
             key = exc.field if exc.field in CLOCK_FIELDS else (
                 f"week.{exc.field}" if exc.field in WEEKDAYS else "week")
             _add(errors, key, exc.message)
+        else:
+            if not _works_within(built, datetime.now(UTC).date()):
+                _add(errors, "holidays", MESSAGES["no_work_days"])
     if errors:
         raise Refused(errors)
     return {"name": name, "time_zone": data.time_zone, "week": week, "holidays": holidays}

@@ -1,0 +1,548 @@
+"""Attacks on issue 14's new code (business calendars, SLA targets, the clocks kept with the
+requests, their recompute): each test is one class of attempt by a malicious or careless
+tenant user, with its variants; it passes when every attempt is refused cleanly (a clear 4xx,
+never a 500, nothing changed, no audit entry), when nobody reads or changes another company's
+service levels, and when no input makes a step, a page or the recompute do unbounded work."""
+
+import os
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import (
+    BusinessCalendar,
+    Membership,
+    SlaClock,
+    SlaTarget,
+    User,
+)
+from app.sla import calendars
+from tests import factories
+from tests.sla.admin_helpers import (
+    add_calendar,
+    add_target,
+    calendar_form,
+    calendar_rows,
+    target_form,
+    target_rows,
+    with_pauses,
+)
+from tests.viability.budget_helpers import (
+    ADMIN,
+    DIRECTOR,
+    GLOBEX_DIRECTOR,
+    HEAD,
+    REQUESTER,
+    WORKER,
+    api_as,
+    category,
+    entries,
+    tenant,
+)
+from tests.views.helpers import html, reload
+
+CALENDARS = "/api/v1/admin/sla/calendars"
+TARGETS = "/api/v1/admin/sla/targets"
+GLOBEX_ADMIN = "admin@globex.test"
+SECOND_ADMIN = "admin2@acme.test"
+MAX_ID = 2**31 - 1
+SCRIPT = '<script>alert("x")</script>'
+IMG = '"><img src=x onerror=alert(1)>'
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Monday 2026-12-07 09:00 in Bogotá (UTC-5, no daylight saving)
+MONDAY_9 = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
+POSTGRESQL_ONLY = pytest.mark.skipif(
+    "postgresql" not in (os.environ.get("TEST_DATABASE_URL") or ""),
+    reason="SQLite takes one writer at a time: the interleaving cannot happen")
+
+
+# --- people and snapshots --------------------------------------------------------------------
+
+def person(email: str, slug: str, role: str, unit_id: int | None = None) -> None:
+    """A new person of company ``slug`` holding ``role`` (in ``unit_id``)."""
+    company = tenant(slug)
+    someone = User(tenant_id=company.id, email=email, name=email.split("@")[0])
+    someone.set_password("demo1234")
+    db.session.add(someone)
+    db.session.flush()
+    db.session.add(Membership(tenant_id=company.id, user_id=someone.id, role=role,
+                              unit_id=unit_id))
+    db.session.commit()
+
+
+@pytest.fixture
+def admins(demo):
+    """A tenant admin of globex, and a second tenant admin of acme."""
+    person(GLOBEX_ADMIN, "globex", "tenant_admin")
+    person(SECOND_ADMIN, "acme", "tenant_admin")
+
+
+def audited() -> list[tuple]:
+    return [(e.action, e.target_id) for e in entries("sla_")]
+
+
+def snapshot() -> tuple:
+    """Everything an SLA edit could change: equal before and after means nothing changed."""
+    return calendar_rows(), target_rows(), audited()
+
+
+def clock_rows() -> list[tuple]:
+    db.session.rollback()
+    return sorted((c.request_id, c.kind, c.target_id, c.calendar_id, c.minutes, c.warn_percent,
+                   repr(c.pause_statuses), c.state, c.due_at, c.elapsed_seconds)
+                  for c in db.session.scalars(select(SlaClock)))
+
+
+def globex_calendar() -> BusinessCalendar:
+    return add_calendar("Globex", slug="globex", zone="America/Lima")
+
+
+def week_json(**days) -> dict:
+    return {day: days.get(day, [["08:00", "18:00"]] if day not in ("sat", "sun") else [])
+            for day in WEEKDAYS}
+
+
+def calendar_body(**over) -> dict:
+    return {"name": "Planta", "time_zone": "America/Bogota", "week": week_json(),
+            "holidays": [], **over}
+
+
+def calendar_writes(api, row: BusinessCalendar, **change):
+    """``change`` sent as a new calendar, a replacement of ``row`` and a patch of it."""
+    yield api.post(CALENDARS, calendar_body(**change))
+    yield api.put(f"{CALENDARS}/{row.id}", calendar_body(**change))
+    yield api.patch(f"{CALENDARS}/{row.id}", change)
+
+
+def assert_clean(response, *allowed: int, what=None) -> None:
+    """A refusal the caller can read: one of ``allowed`` (never a 500)."""
+    assert response.status_code in allowed, (what, response.status_code,
+                                              response.get_data(as_text=True)[:300])
+
+
+# --- another company's ids -------------------------------------------------------------------
+
+def test_another_companys_calendars_targets_and_categories_are_never_reached(app, browser,
+                                                                             admins):
+    mine = add_calendar("Oficina")
+    my_target = add_target(mine, "decision", 480)
+    theirs = globex_calendar()
+    their_target = add_target(theirs, "resolution", 600, slug="globex")
+    their_category = category("Aire acondicionado", "globex")
+    before = snapshot()
+    # Each admin finds nothing of the other company, on pages or the API
+    for email, cal_id, target_id in ((ADMIN, theirs.id, their_target.id),
+                                     (GLOBEX_ADMIN, mine.id, my_target.id)):
+        page, api = browser(email), api_as(app, email)
+        for path in (f"/sla/calendars/{cal_id}", f"/sla/calendars/{cal_id}/edit",
+                     f"/sla/calendars/{cal_id}/delete", f"/sla/targets/{target_id}/edit",
+                     f"/sla/targets/{target_id}/delete"):
+            assert page.get(path).status_code == 404, (email, path)
+        for path, form in ((f"/sla/calendars/{cal_id}/edit", calendar_form(name="Robado")),
+                           (f"/sla/calendars/{cal_id}/default", {}),
+                           (f"/sla/calendars/{cal_id}/delete", {}),
+                           (f"/sla/targets/{target_id}/edit", target_form(hours="1")),
+                           (f"/sla/targets/{target_id}/delete", {})):
+            assert page.post(path, form).status_code == 404, (email, path)
+        assert api.get(f"{CALENDARS}/{cal_id}").status_code == 404
+        assert api.put(f"{CALENDARS}/{cal_id}", calendar_body()).status_code == 404
+        assert api.patch(f"{CALENDARS}/{cal_id}", {"is_default": True}).status_code == 404
+        assert api.delete(f"{CALENDARS}/{cal_id}").status_code == 404
+        assert api.get(f"{TARGETS}/{target_id}").status_code == 404
+        assert api.put(f"{TARGETS}/{target_id}", {"kind": "start", "minutes": 1}) \
+            .status_code == 404
+        assert api.patch(f"{TARGETS}/{target_id}", {"minutes": 1}).status_code == 404
+        assert api.delete(f"{TARGETS}/{target_id}").status_code == 404
+        listed = api.get(CALENDARS).json["items"] + api.get(TARGETS).json["items"]
+        assert cal_id not in [c["id"] for c in listed if "time_zone" in c]
+        assert target_id not in [t["id"] for t in listed if "kind" in t]
+        for url in ("/sla/calendars", "/sla/targets", "/sla/targets/new"):
+            text = html(page.get(url))
+            assert ("Globex" in text) == (email == GLOBEX_ADMIN), url
+    assert snapshot() == before
+    # acme's admin gives its own target globex's calendar or category, on a new or old one
+    page, api = browser(ADMIN), api_as(app, ADMIN)
+    for field, value in (("calendar_id", theirs.id), ("category_id", their_category.id)):
+        form = target_form(kind="start", **{field: str(value)})
+        assert page.post("/sla/targets/new", form).status_code == 422, field
+        assert page.post(f"/sla/targets/{my_target.id}/edit",
+                         target_form(kind="decision", **{field: str(value)})).status_code == 422
+        assert api.post(TARGETS, {"kind": "start", "minutes": 60, field: value}) \
+            .status_code == 422, field
+        assert api.patch(f"{TARGETS}/{my_target.id}", {field: value}).status_code == 422
+        assert api.put(f"{TARGETS}/{my_target.id}", {"kind": "decision", "minutes": 60,
+                                                      field: value}).status_code == 422
+    # Ids no row has, or no column holds, in forms and JSON
+    for bad in ("0", "-1", str(MAX_ID + 1), "9" * 30, "1.5", "1e3", "x", " 1 2", "١",
+                "0x10", "+1"):
+        for field in ("calendar_id", "category_id"):
+            assert page.post("/sla/targets/new", target_form(
+                kind="start", **{field: bad})).status_code == 422, (field, bad)
+    for bad in (0, -1, MAX_ID + 1, 2**63, "x", True, [1], {"id": 1}):
+        for field in ("calendar_id", "category_id"):
+            assert api.post(TARGETS, {"kind": "start", "minutes": 60, field: bad}) \
+                .status_code == 422, (field, bad)
+    for bad in (0, MAX_ID, MAX_ID + 1, 10**40):
+        for path in (f"/sla/calendars/{bad}", f"/sla/targets/{bad}/edit"):
+            assert page.get(path).status_code == 404, path
+        assert api.get(f"{CALENDARS}/{bad}").status_code == 404
+        assert api.delete(f"{TARGETS}/{bad}").status_code == 404
+    assert snapshot() == before
+    # The row-level security of the database agrees: globex's rows are not acme's to read
+    assert theirs.id not in [c.id for c in calendars.all_of(factories.user(ADMIN).tenant_id)]
+
+
+def test_a_target_never_runs_a_request_on_another_companys_calendar(app, admins):
+    """Even written straight to the rows (an import gone wrong), globex's target does not
+    measure acme's requests, and acme's requests never get globex's calendar."""
+    theirs = globex_calendar()
+    add_target(theirs, "resolution", 600, slug="globex")
+    req = factories.file()
+    assert reload(req.id).sla_clocks == []
+    assert api_as(app, REQUESTER).get(f"/api/v1/requests/{req.id}").status_code == 200
+    mine = add_calendar("Oficina")
+    add_target(mine, "resolution", 60)
+    req = factories.file()
+    assert {c.calendar_id for c in reload(req.id).sla_clocks} == {mine.id}
+
+
+# --- roles -----------------------------------------------------------------------------------
+
+def test_only_tenant_admins_change_service_levels_and_directors_only_read(app, browser,
+                                                                          admins):
+    cal_row = add_calendar("Oficina")
+    add_calendar("Planta")
+    target = add_target(cal_row, "decision", 480)
+    before = snapshot()
+    posts = (("/sla/calendars/new", calendar_form(name="Nueva")),
+             (f"/sla/calendars/{cal_row.id}/edit", calendar_form(name="Cambiada")),
+             (f"/sla/calendars/{cal_row.id}/default", {}),
+             (f"/sla/calendars/{cal_row.id}/delete", {}),
+             ("/sla/targets/new", target_form(kind="start")),
+             (f"/sla/targets/{target.id}/edit", target_form(kind="decision", hours="1")),
+             (f"/sla/targets/{target.id}/delete", {}))
+    api_writes = (("post", CALENDARS, calendar_body(name="Nueva")),
+                  ("put", f"{CALENDARS}/{cal_row.id}", calendar_body(name="Cambiada")),
+                  ("patch", f"{CALENDARS}/{cal_row.id}", {"is_default": True}),
+                  ("delete", f"{CALENDARS}/{cal_row.id}", None),
+                  ("post", TARGETS, {"kind": "start", "minutes": 60}),
+                  ("put", f"{TARGETS}/{target.id}", {"kind": "decision", "minutes": 1}),
+                  ("patch", f"{TARGETS}/{target.id}", {"apply_to_open": True}),
+                  ("delete", f"{TARGETS}/{target.id}", None))
+    # Directors read (pages and API) and change nothing: 403
+    for email in (DIRECTOR, GLOBEX_DIRECTOR):
+        page, api = browser(email), api_as(app, email)
+        mine = email == DIRECTOR
+        assert page.get("/sla/calendars").status_code == 200
+        assert page.get(f"/sla/calendars/{cal_row.id}").status_code == (200 if mine else 404)
+        for url, form in posts:
+            expected = (403,) if mine or url.endswith("/new") else (403, 404)
+            assert_clean(page.post(url, form), *expected)
+        for method, url, body in api_writes:
+            expected = (403,) if mine or url in (CALENDARS, TARGETS) else (403, 404)
+            args = (url, body) if body is not None else (url,)
+            assert_clean(getattr(api, method)(*args), *expected)
+        for url in ("/sla/calendars/new", f"/sla/calendars/{cal_row.id}/edit",
+                    "/sla/targets/new", f"/sla/targets/{target.id}/edit",
+                    f"/sla/targets/{target.id}/delete"):
+            assert page.get(url).status_code in (403, 404), (email, url)
+        shown = html(page.get("/sla/targets"))
+        assert f"/sla/targets/{target.id}/edit" not in shown
+    # Requesters, heads and workers: the pages are not there (404), the API refuses (403)
+    for email in (REQUESTER, HEAD, WORKER):
+        page, api = browser(email), api_as(app, email)
+        for url in ("/sla", "/sla/calendars", "/sla/targets", f"/sla/calendars/{cal_row.id}"):
+            assert page.get(url).status_code in (302, 404), (email, url)
+        for url, form in posts:
+            assert page.post(url, form).status_code == 404, (email, url)
+        for method, url, body in api_writes:
+            args = (url, body) if body is not None else (url,)
+            assert getattr(api, method)(*args).status_code == 403, (email, method, url)
+        assert api.get(CALENDARS).status_code == 403 and api.get(TARGETS).status_code == 403
+        assert api.get(f"{TARGETS}/{target.id}").status_code == 403
+    # An admin whose membership was removed meanwhile, and a deactivated one
+    page, api = browser(SECOND_ADMIN), api_as(app, SECOND_ADMIN)
+    db.session.rollback()
+    second = factories.user(SECOND_ADMIN)
+    db.session.query(Membership).filter_by(user_id=second.id).delete()
+    db.session.commit()
+    for url, form in posts:
+        assert page.post(url, form).status_code in (302, 403, 404), url
+    for method, url, body in api_writes:
+        args = (url, body) if body is not None else (url,)
+        assert getattr(api, method)(*args).status_code in (401, 403), (method, url)
+    assert snapshot() == before
+
+
+def test_every_sla_form_refuses_missing_forged_or_another_sessions_csrf_token(app, browser,
+                                                                                admins):
+    cal_row = add_calendar("Oficina")
+    other = add_calendar("Planta")
+    target = add_target(cal_row, "decision", 480)
+    admin, second = browser(ADMIN), browser(SECOND_ADMIN)
+    before = snapshot()
+    posts = (("/sla/calendars/new", calendar_form(name="Nueva")),
+             (f"/sla/calendars/{cal_row.id}/edit", calendar_form(name="Cambiada")),
+             (f"/sla/calendars/{other.id}/default", {}),
+             (f"/sla/calendars/{other.id}/delete", {}),
+             ("/sla/targets/new", target_form(kind="start")),
+             (f"/sla/targets/{target.id}/edit", target_form(kind="decision", hours="1")),
+             (f"/sla/targets/{target.id}/delete", {}))
+    for url, form in posts:
+        for token in ("", "forged", admin.token[:-2] + "xx", second.token, " " + admin.token):
+            response = admin.post(url, {**form, "csrf_token": token})
+            assert response.status_code == 400, (url, token[:8])
+        with app.app_context():
+            missing = admin.client.post(url, data=form)
+        assert missing.status_code == 400, url
+        # A cross-site JSON post to a page is no way around it either
+        with app.app_context():
+            as_json = admin.client.post(url, json={**form, "csrf_token": admin.token})
+        assert as_json.status_code in (400, 415, 422), url
+    # The API takes no cookie: a logged-in browser's session is not a token
+    with app.app_context():
+        for method, url in (("post", CALENDARS), ("patch", f"{CALENDARS}/{cal_row.id}"),
+                            ("delete", f"{TARGETS}/{target.id}")):
+            response = getattr(admin.client, method)(url, json=calendar_body(name="Cookie"))
+            assert response.status_code == 401, (method, url)
+    assert snapshot() == before
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+BAD_DAYS = [
+    "8-12", "08:00", "08:00-", "-12:00", "08:00-12:00-14:00", "08:00--12:00", "25:00-26:00",
+    "08:00-25:00", "23:60-24:00", "08:60-09:00", "24:01-24:02", "12:00-08:00", "08:00-08:00",
+    "08:00-12:00, 11:00-13:00", "08:00-12:00, 08:00-12:00", "00:00-24:00, 23:59-24:00",
+    "8h-12h", "08.00-12.00", "08:00:00-12:00:00", "+8:00-12:00", "-8:00-12:00", "0x8:00-9:00",
+    "٠٨:٠٠-١٢:٠٠x", "08:0-12:00", "008:00-12:00", "08:000-12:00", "²:00-3:00",
+    "08:00 12:00", "08:00-12:00 14:00-18:00", "08:00/12:00", "1e1:00-12:00", "nan:00-12:00",
+    ", ".join(f"{h:02d}:00-{h:02d}:30" for h in range(7)),  # 7 shifts: at most 6
+    "08:00-12:00," * 30,  # longer than a day's line holds
+    "0" * 5000, SCRIPT, "\u202e08:00-12:00", "08:00\u200b-12:00",
+]
+BAD_HOLIDAYS = [
+    "2026-02-30 Nunca", "2026-13-01 Nunca", "0000-01-01 Cero", "10000-01-01 Lejos",
+    "2026-00-10 Nada", "02-30 Nunca", "13-01 Nunca", "2026/12/25 Navidad", "25-12-2026 Navidad",
+    "Navidad", "2026-12-25x", "12-25\n12-25 Otra vez", "2026-12-25 " + "N" * 121,
+    "\n".join(f"2026-{1 + i // 28:02d}-{1 + i % 28:02d}" for i in range(336)) + "\n"
+    + "\n".join(f"2027-{1 + i // 28:02d}-{1 + i % 28:02d}" for i in range(70)),  # 406
+    "x\n" * 20_000, "2026-12-25 a\n" * 3000, "9" * 70_000,
+]
+
+
+def test_malformed_shifts_and_holidays_are_refused_and_change_nothing(app, browser, demo):
+    row = add_calendar("Oficina")
+    admin = browser(ADMIN)
+    before = snapshot()
+    for typed in BAD_DAYS:
+        for url in ("/sla/calendars/new", f"/sla/calendars/{row.id}/edit"):
+            response = admin.post(url, calendar_form(name="Nueva", week_mon=typed))
+            assert response.status_code == 422, (typed[:40], url, response.status_code)
+            assert "Nueva" in html(response)  # the page shows again what was typed
+    for typed in BAD_HOLIDAYS:
+        for url in ("/sla/calendars/new", f"/sla/calendars/{row.id}/edit"):
+            response = admin.post(url, calendar_form(name="Nueva", holidays=typed))
+            assert response.status_code == 422, (typed[:40], url, response.status_code)
+            # Whatever is typed, the answer stays the size of a page, not of the mistakes
+            assert len(response.get_data()) < 200_000, (typed[:20], len(typed),
+                                                        len(response.get_data()))
+    # No working time at all, or no working time once the holidays are taken out
+    every_day = "\n".join(f"{(date(2000, 1, 1) + timedelta(days=i)):%m-%d} Libre"
+                          for i in range(366))
+    for form in ({f"week_{day}": "" for day in WEEKDAYS},
+                 {"week_mon": "08:00-08:00", **{f"week_{d}": "" for d in WEEKDAYS[1:]}},
+                 {"holidays": every_day}):
+        for url in ("/sla/calendars/new", f"/sla/calendars/{row.id}/edit"):
+            response = admin.post(url, calendar_form(name="Nueva", **form))
+            assert response.status_code == 422, (url, sorted(form))
+    # Control characters are refused before any form is read
+    for typed in ("08:00\x00-12:00", "\x0812:00", "\x1b[31m"):
+        assert admin.post("/sla/calendars/new", calendar_form(week_tue=typed)).status_code \
+            == 400
+        assert admin.post("/sla/calendars/new", calendar_form(
+            holidays=f"2026-12-24 Noche{typed}")).status_code == 400
+    # Names: empty, blank, too long, another calendar's in another case
+    for name in ("", "   ", "\t\n", "N" * 121, "oficina", "OFICINA", " Oficina "):
+        response = admin.post("/sla/calendars/new", calendar_form(name=name))
+        assert response.status_code == 422, repr(name[:20])
+    assert snapshot() == before
+    # What a careful admin types is accepted: 24:00 ends the day, shifts out of order, en dashes
+    response = admin.post("/sla/calendars/new", calendar_form(
+        name="Turnos ☀️ 夜班", week_mon="18:00-24:00; 00:00-06:00", week_tue="08:00 – 12:00",
+        time_zone="Asia/Kathmandu", holidays="02-29 Bisiesto\n2028-02-29 Bisiesto 2028"))
+    assert response.status_code == 302, html(response)[:500]
+    made = calendars.all_of(tenant().id)[-1]
+    assert made.week["mon"] == [["00:00", "06:00"], ["18:00", "24:00"]]
+    assert made.week["tue"] == [["08:00", "12:00"]]
+    # Digits of other scripts are read as the digits they are, and stored in ASCII
+    response = admin.post(f"/sla/calendars/{made.id}/edit", calendar_form(
+        name="Turnos", week_wed="٠٨:٠٠-١٢:٠٠, １４:００-１８:００"))
+    assert response.status_code == 302
+    db.session.rollback()
+    assert db.session.get(BusinessCalendar, made.id).week["wed"] == [["08:00", "12:00"],
+                                                                      ["14:00", "18:00"]]
+
+
+TIME_ZONES = ["localtime", "../etc/passwd", "/etc/localtime", "UTC ", " UTC", "utc",
+              "america/bogota", "America/Bogota\n", "America/../America/Bogota",
+              "America//Bogota", "Factory", "posixrules", "right/UTC", "posix/UTC",
+              "Europe/" + "A" * 60, "A" * 5000, "", "   ", "GMT+5", "UTC+05:00", "+05:00",
+              "EST5EDT,M3.2.0,M11.1.0", "zone.tab", "tzdata.zi", "leapseconds", ".",
+              "..", "America", "\u0041merica/Bogot\u00e1", "America/Bogota\u200b", "Z"]
+
+
+def test_unknown_or_odd_time_zones_are_refused_on_pages_and_api(app, browser, demo):
+    row = add_calendar("Oficina")
+    admin, api = browser(ADMIN), api_as(app, ADMIN)
+    before = snapshot()
+    for zone in TIME_ZONES:
+        for url in ("/sla/calendars/new", f"/sla/calendars/{row.id}/edit"):
+            if zone.strip() in ("UTC", "America/Bogota"):
+                continue  # the page trims what is typed (below)
+            response = admin.post(url, calendar_form(name="Nueva", time_zone=zone))
+            assert response.status_code == 422, (repr(zone), url)
+        for response in calendar_writes(api, row, time_zone=zone):
+            assert_clean(response, 422, what=zone)
+    for zone in (None, 5, True, ["UTC"], {"name": "UTC"}):
+        assert_clean(api.patch(f"{CALENDARS}/{row.id}", {"time_zone": zone}), 422)
+    assert snapshot() == before
+    # Spaces typed around a known zone on the page are trimmed; the zone stored is a place
+    assert admin.post("/sla/calendars/new", calendar_form(name="Nueva", time_zone=" UTC ")) \
+        .status_code == 302
+    assert {c.time_zone for c in calendars.all_of(tenant().id)} == {"America/Bogota", "UTC"}
+
+
+WRONG_WEEKS = [
+    [], [["08:00", "12:00"]], "08:00-12:00", 40, None, True,
+    {"mon": "08:00-12:00"}, {"mon": [["08:00"]]}, {"mon": [["08:00", "12:00", "14:00"]]},
+    {"mon": [[8, 12]]}, {"mon": [[480, 720]]}, {"mon": [[None, "12:00"]]},
+    {"mon": [["08:00", "12:00"]] * 7}, {"mon": [["08:00", "12:00"]] * 5000},
+    {"mon": [{"start": "08:00", "end": "12:00"}]}, {"mon": [["08:00", "25:00"]]},
+    {"mon": [["23:60", "24:00"]]}, {"mon": [["24:00", "24:00"]]}, {"mon": [["12:00", "08:00"]]},
+    {"mon": [["08:00", "12:00"], ["11:59", "13:00"]]}, {"mon": [["-1:00", "12:00"]]},
+    {"mon": [["8:00:00", "12:00"]]}, {"mon": [["08:00", "12:00"]], "lun": []},
+    {"mon": [["08:00", "12:00"]], "MON": []}, {"mon": [["0800", "1200"]]},
+    {"mon": [["08:00", "1" * 10_000]]}, {"mon": [["8", "12"]]}, {"mon": [["", ""]]},
+    {"mon": [[" 8:0", "12:00"]]}, {"mon": [["08:00", "12:00"]], "sun": None},
+    {day: [] for day in WEEKDAYS},
+]
+WRONG_HOLIDAYS = [
+    {}, "2026-12-25", [["2026-12-25", "Navidad"]], ["2026-12-25"], [{"date": "2026-02-30"}],
+    [{"date": "12-25", "yearly": True}], [{"date": 20261225}], [{"date": None}],
+    [{"name": "Sin fecha"}], [{"date": "2026-12-25", "yearly": "sometimes"}],
+    [{"date": "2026-12-25", "yearly": 2}], [{"date": "2026-12-25", "name": 5}],
+    [{"date": "2026-12-25", "name": "N" * 121}], [{"date": "2026-12-25", "color": "red"}],
+    [{"date": "2026-12-25"}, {"date": "2026-12-25"}],
+    [{"date": "2026-12-25", "yearly": True}, {"date": "2031-12-25", "yearly": True}],
+    [{"date": (date(2026, 1, 1) + timedelta(days=i)).isoformat()} for i in range(401)],
+    [{"date": (date(2026, 1, 1) + timedelta(days=i)).isoformat()} for i in range(20_000)],
+    [{"date": "2026-12-25T00:00:00"}], [{"date": "+02026-12-25"}], [{"date": "0000-12-25"}],
+    [{"date": (date(2000, 1, 1) + timedelta(days=i)).isoformat(), "yearly": True}
+     for i in range(366)],  # every day of the year off: no working time left
+]
+
+
+def test_calendar_json_of_the_wrong_shapes_is_a_422_and_changes_nothing(app, demo):
+    row = add_calendar("oficina")
+    api = api_as(app, ADMIN)
+    before = snapshot()
+    for week in WRONG_WEEKS:
+        for response in calendar_writes(api, row, week=week):
+            assert_clean(response, 422, what=week)
+    for holidays in WRONG_HOLIDAYS:
+        for response in calendar_writes(api, row, holidays=holidays):
+            assert_clean(response, 422, what=str(holidays)[:80])
+            assert len(response.get_data()) < 200_000
+    for name in ("", " ", "N" * 121, None, 5, ["Planta"], {"es": "Planta"}):
+        assert_clean(api.post(CALENDARS, calendar_body(name=name)), 422)
+        assert_clean(api.patch(f"{CALENDARS}/{row.id}", {"name": name}), 422)
+    for name in ("oficina", " OFICINA ", "Oficina"):  # taken (by this one), in any case
+        assert_clean(api.post(CALENDARS, calendar_body(name=name)), 422)
+    for default in (None, "yes please", 2, [], {"v": True}):
+        assert_clean(api.patch(f"{CALENDARS}/{row.id}", {"is_default": default}), 422)
+    assert_clean(api.patch(f"{CALENDARS}/{row.id}", {"is_default": False}), 422)
+    for body in ([], "x", 5, None, {"name": "Planta", "unknown": 1}, {"id": 999}):
+        assert_clean(api.post(CALENDARS, body), 400, 422)
+        if body is not None:  # a PATCH with no body changes nothing (200)
+            assert_clean(api.patch(f"{CALENDARS}/{row.id}", body), 400, 422, what=body)
+    for headers in ({"Content-Type": "text/plain"}, {"Content-Type": "application/xml"}):
+        with app.app_context():
+            response = api.client.post(CALENDARS, data='{"name": "X"}', headers={
+                **api._headers(), **headers})
+        assert_clean(response, 400, 415, 422)
+    assert snapshot() == before
+
+
+def test_target_input_of_the_wrong_kinds_or_sizes_is_refused_and_changes_nothing(
+        app, browser, demo):
+    row = add_calendar("Oficina")
+    other = add_calendar("Planta")
+    target = add_target(row, "decision", 480)
+    admin, api = browser(ADMIN), api_as(app, ADMIN)
+    # A deleted calendar's id, on the page and over the API
+    gone = other.id
+    assert api.delete(f"{CALENDARS}/{gone}").status_code == 204
+    before = snapshot()
+    bad_json = [
+        {"minutes": 0}, {"minutes": -1}, {"minutes": 1.5}, {"minutes": 60.0}, {"minutes": "60"},
+        {"minutes": True}, {"minutes": None}, {"minutes": 10**30}, {"minutes": 2**31},
+        {"minutes": 86_401}, {"minutes": [60]}, {"minutes": "1e3"}, {"minutes": float("1e308")},
+        {"warn_percent": 0}, {"warn_percent": 101}, {"warn_percent": -1}, {"warn_percent": 75.5},
+        {"warn_percent": "75"}, {"warn_percent": None}, {"warn_percent": False},
+        {"pause_statuses": ["paused"]}, {"pause_statuses": ["on_hold", "ON_HOLD"]},
+        {"pause_statuses": "on_hold"}, {"pause_statuses": [None]}, {"pause_statuses": [1]},
+        {"pause_statuses": ["on_hold"] * 11}, {"pause_statuses": ["in_progress"]},
+        {"pause_statuses": ["cancelled"]}, {"pause_statuses": {"on_hold": True}},
+        {"pause_statuses": None}, {"kind": "deadline"}, {"kind": None}, {"kind": ""},
+        {"kind": ["decision"]}, {"priority": "URGENT"}, {"priority": "critical"},
+        {"priority": 1}, {"calendar_id": gone}, {"calendar_id": 0},
+        {"category_id": MAX_ID}, {"apply_to_open": "maybe"}, {"apply_to_open": 2},
+        {"apply_to_open": None}, {"apply_to_open": []}, {"apply_to_open": "2"},
+        {"id": 5}, {"tenant_id": 2}, {"unknown": 1},
+    ]
+    for change in bad_json:
+        body = {"kind": "start", "minutes": 60, **change}
+        assert_clean(api.post(TARGETS, body), 422)
+        assert_clean(api.patch(f"{TARGETS}/{target.id}", change), 422)
+        assert_clean(api.put(f"{TARGETS}/{target.id}", {"kind": "decision", "minutes": 60,
+                                                        **change}), 422)
+    bad_forms = [
+        {"hours": "0", "minutes": "0"}, {"hours": "", "minutes": ""}, {"hours": "-1"},
+        {"minutes": "-5"}, {"hours": "1441"}, {"hours": "1440", "minutes": "1"},
+        {"minutes": "86401"}, {"hours": "1.5"}, {"hours": "1,5"}, {"hours": "1e3"},
+        {"hours": "٣"}, {"hours": "３"}, {"hours": "9" * 5000}, {"minutes": "0" * 11 + "1"},
+        {"hours": "NaN"}, {"hours": "Infinity"}, {"warn_percent": "0"},
+        {"warn_percent": "101"}, {"warn_percent": "-1"}, {"warn_percent": ""},
+        {"warn_percent": "75.5"}, {"warn_percent": "75%"}, {"kind": "deadline"}, {"kind": ""},
+        {"priority": "URGENT"}, {"priority": SCRIPT}, {"calendar_id": str(gone)},
+        {"category_id": str(MAX_ID)},
+    ]
+    for change in bad_forms:
+        for url in ("/sla/targets/new", f"/sla/targets/{target.id}/edit"):
+            form = target_form(**{"kind": "start" if url.endswith("new") else "decision",
+                                  **change})
+            response = admin.post(url, form)
+            assert_clean(response, 422)
+            assert SCRIPT not in html(response)
+    for statuses in (["paused"], ["on_hold", "nope"], ["x"] * 500, [SCRIPT]):
+        for url in ("/sla/targets/new", f"/sla/targets/{target.id}/edit"):
+            response = admin.post(url, with_pauses(target_form(kind="start"), *statuses))
+            assert_clean(response, 422)
+            assert SCRIPT not in html(response)
+    assert snapshot() == before
+    # Duplicated pause statuses are kept once; odd checkbox values leave open requests alone
+    response = admin.post("/sla/targets/new", {
+        **with_pauses(target_form(kind="start"), "on_hold", "on_hold", "returned"),
+        "apply_to_open": "yes please"})
+    assert response.status_code == 302
+    db.session.rollback()
+    made = db.session.scalars(select(SlaTarget).where(SlaTarget.kind == "start")).one()
+    assert made.pause_statuses == ["returned", "on_hold"]
+    assert "applied_to_open" not in entries("sla_target.created")[-1].after
+    patched = api.patch(f"{TARGETS}/{made.id}", {
+        "pause_statuses": ["on_hold", "on_hold", "pending", "pending"]})
+    assert patched.status_code == 200 and patched.json["pause_statuses"] == ["on_hold",
+                                                                             "pending"]
