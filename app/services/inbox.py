@@ -1,9 +1,16 @@
-"""The queries behind each role's inbox and lists; all tenant-scoped through the policy."""
+"""The queries behind each role's inbox and lists; all tenant-scoped through the policy.
 
-from datetime import date
+Lists sort and filter by service level on the request's cached most pressing clock
+(``sla_due_at``, ``sla_warn_at``, ``sla_state``; index on tenant and due time), with ``now``
+taken at the call, so the filters are right between the background runner's passes. The time
+left each row shows comes from its clock rows, read once per page (``sla_clock_rows``).
+"""
 
-from sqlalchemy import case, func, select, tuple_
-from sqlalchemy.orm import joinedload, selectinload
+from datetime import date, datetime
+
+from sqlalchemy import and_, case, func, select, tuple_
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import policy
 from app.extensions import db
@@ -17,20 +24,108 @@ from app.models import (
     Ticket,
     User,
 )
+from app.models.base import utcnow
+from app.models.request import OPEN_REQUEST_STATUSES
+from app.sla import display
+from app.sla.models import SlaClock
+
+SLA_FILTERS = ("overdue", "at_risk")
+# Orders a list offers: ``sla`` is the soonest due first (business time), requests with no
+# running clock last; ``newest`` the order lists had before service levels.
+REQUEST_SORTS = ("sla", "newest")
+TASK_SORTS = ("sla", "priority")
+# Tickets: ``resolution`` is the resolution clock's due time, then the planned end
+TICKET_SORTS = ("resolution", "sla", "planned_end")
+_LIVE = ("running", "warning")
 
 
-def inbox_query(user: User, *, people: bool = True):
-    """The open tasks waiting for ``user``, oldest first, with their request and claimant
-    joined in the same query; with ``people`` also the requester and the assigned person
-    (what the inbox page shows), loaded in one more query each, not one per task."""
+def sla_filter(kind: str, now: datetime):
+    """A WHERE clause on ServiceRequest for an SLA filter at ``now``: ``overdue`` (an open
+    request whose most pressing clock is due) or ``at_risk`` (past its warning, not yet due).
+    Both are ranges on the cached due time. A clock stored as breached was due before it was
+    computed, so ``sla_due_at <= now`` covers it; one stored as warning had passed its warning
+    time likewise."""
+    if kind not in SLA_FILTERS:
+        raise ValueError(kind)
+    is_open = ServiceRequest.status.in_(OPEN_REQUEST_STATUSES)
+    if kind == "overdue":
+        return and_(is_open, ServiceRequest.sla_due_at <= now,
+                    ServiceRequest.sla_state.in_((*_LIVE, "breached")))
+    return and_(is_open, ServiceRequest.sla_state.in_(_LIVE),
+                ServiceRequest.sla_warn_at <= now, ServiceRequest.sla_due_at > now)
+
+
+def sla_first():
+    """ORDER BY terms: the soonest due first, no due time last."""
+    return (ServiceRequest.sla_due_at.asc().nulls_last(),)
+
+
+def _measured(req: ServiceRequest) -> bool:
+    """Whether the request has an open clock (a breached one is open while it has a due
+    time; one that stopped after its breach has none)."""
+    return req.sla_state in (*_LIVE, "paused") or (req.sla_state == "breached"
+                                                   and req.sla_due_at is not None)
+
+
+def sla_clock_rows(requests, *, measured_only: bool = True) -> dict[int, list[SlaClock]]:
+    """The clock rows of a page's requests with their calendars, in one query (none when no
+    request of the page is measured). ``measured_only``: only requests with an open clock
+    (what a page shows); otherwise every request of the page (the API's ``sla`` object)."""
+    wanted = [r for r in requests if not measured_only or _measured(r)]
+    if not wanted:
+        return {}
+    found: dict[int, list[SlaClock]] = {r.id: [] for r in wanted}
+    for row in db.session.scalars(
+            select(SlaClock)
+            .where(SlaClock.tenant_id == wanted[0].tenant_id,
+                   SlaClock.request_id.in_(list(found)))
+            .options(joinedload(SlaClock.calendar))):
+        found[row.request_id].append(row)
+    return found
+
+
+def with_sla_clocks(requests) -> None:
+    """Fill each request's ``sla_clocks`` (calendars joined) with one query for them all."""
+    found = sla_clock_rows(requests, measured_only=False)
+    for req in requests:
+        set_committed_value(req, "sla_clocks", sorted(found.get(req.id, []),
+                                                      key=lambda row: row.id))
+
+
+def time_left(requests, now: datetime | None = None) -> dict[int, "display.Left"]:
+    """Request id -> what its list row shows: the time left on its most pressing open clock,
+    or how its clocks ended (met, breached) once none is open. For a page of requests: one
+    query, and none when no request of the page has an open clock."""
+    now = now or utcnow()
+    out = {}
+    for request_id, rows in sla_clock_rows(requests).items():
+        left = display.time_left(rows, now)
+        if left is not None:
+            out[request_id] = left
+    for req in requests:
+        if req.id not in out and req.sla_state in ("met", "breached") and not _measured(req):
+            out[req.id] = display.Left("", req.sla_state, "", None)
+    return out
+
+
+def inbox_query(user: User, *, people: bool = True, sla: str | None = None,
+                sort: str | None = None, now: datetime | None = None):
+    """The open tasks waiting for ``user``, oldest first (``sort='sla'``: their request's
+    soonest due first), with their request and claimant joined in the same query; with
+    ``people`` also the requester and the assigned person (what the inbox page shows), loaded
+    in one more query each, not one per task. ``sla``: only tasks of requests overdue or at
+    risk (``sla_filter``)."""
     stmt = (select(HumanTask)
+            .join(ServiceRequest, ServiceRequest.id == HumanTask.request_id)
             .where(policy.task_inbox_filter(user))
-            .options(joinedload(HumanTask.request, innerjoin=True),
-                     joinedload(HumanTask.claimed_by))
-            .order_by(HumanTask.created_at, HumanTask.id))
+            .options(contains_eager(HumanTask.request), joinedload(HumanTask.claimed_by)))
+    if sla:
+        stmt = stmt.where(sla_filter(sla, now or utcnow()))
+    order = sla_first() if sort == "sla" else ()
+    stmt = stmt.order_by(*order, HumanTask.created_at, HumanTask.id)
     if people:
         stmt = stmt.options(
-            joinedload(HumanTask.request, innerjoin=True).selectinload(ServiceRequest.requester),
+            contains_eager(HumanTask.request).selectinload(ServiceRequest.requester),
             selectinload(HumanTask.assigned_user))
     return stmt
 
@@ -38,10 +133,25 @@ def inbox_query(user: User, *, people: bool = True):
 PRIORITY_RANK = {name: rank for rank, name in enumerate(reversed(PRIORITIES))}  # urgent: 0
 
 
-def my_tasks(user: User) -> list[HumanTask]:
-    """The inbox page: most urgent request first, then the longest waiting."""
-    tasks = sorted(db.session.scalars(inbox_query(user)),
-                   key=lambda t: PRIORITY_RANK.get(t.request.priority, len(PRIORITIES)))
+def _priority_rank(task: HumanTask) -> int:
+    return PRIORITY_RANK.get(task.request.priority, len(PRIORITIES))
+
+
+def _due_then_priority(task: HumanTask) -> tuple:
+    due = task.request.sla_due_at
+    return (due is None, due.timestamp() if due is not None else 0.0, _priority_rank(task))
+
+
+def my_tasks(user: User, *, sla: str | None = None, sort: str = "sla",
+             now: datetime | None = None) -> list[HumanTask]:
+    """The inbox page. ``sort='sla'``: the request due soonest first (those with no running
+    clock after), then the most urgent, then the longest waiting; ``priority``: the most
+    urgent first, then the longest waiting."""
+    tasks = list(db.session.scalars(inbox_query(user, sla=sla, sort=sort, now=now)))
+    if sort == "sla":  # the query's order, with the priority between due time and age
+        tasks.sort(key=_due_then_priority)
+    else:
+        tasks.sort(key=_priority_rank)
     _prefetch_candidates(tasks)
     return tasks
 
@@ -105,8 +215,13 @@ def candidates(task: HumanTask) -> list[User]:
 
 
 def requests_query(user: User, *, status=None, unit_id=None, unit_ids=None,
-                   service_unit_id=None, mine_only=False, q=None):
+                   service_unit_id=None, mine_only=False, q=None, sla=None, sort="newest",
+                   now: datetime | None = None):
+    """The requests ``user`` may see with these filters, newest first (``sort='sla'``: the
+    soonest due first, then the newest)."""
     stmt = select(ServiceRequest).where(policy.request_visibility(user))
+    if sla:
+        stmt = stmt.where(sla_filter(sla, now or utcnow()))
     if unit_ids is not None:
         stmt = stmt.where(ServiceRequest.unit_id.in_(unit_ids))
     if mine_only:
@@ -120,7 +235,8 @@ def requests_query(user: User, *, status=None, unit_id=None, unit_ids=None,
     if q:
         like = f"%{q.strip()}%"
         stmt = stmt.where(ServiceRequest.title.ilike(like) | ServiceRequest.number.ilike(like))
-    return stmt.order_by(ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
+    order = sla_first() if sort == "sla" else ()
+    return stmt.order_by(*order, ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
 
 
 # Everything a list shows of each request, joined in one query (at most one row each).
@@ -153,10 +269,18 @@ def list_requests(user: User, limit: int = 200, **filters) -> list[ServiceReques
                         REQUEST_LIST_LOAD)
 
 
-def list_tickets(user: User, *, status=None, worker_id=None, category_id=None,
-                 overdue=False, mine_only=False, open_only=False, service_unit_id=None,
-                 limit: int = 200) -> list[Ticket]:
+def tickets_query(user: User, *, status=None, worker_id=None, category_id=None,
+                  overdue=False, mine_only=False, open_only=False, service_unit_id=None,
+                  sla=None, sort="planned_end", now: datetime | None = None):
+    """The tickets ``user`` may see with these filters. ``sort``: ``planned_end`` (then id);
+    ``resolution``: the resolution clock's due time first (none last), then the planned end;
+    ``sla``: the request's soonest due clock first, then the planned end. ``sla``: only
+    tickets of requests overdue or at risk (``sla_filter``)."""
     stmt = select(Ticket).where(policy.ticket_visibility(user))
+    if sla or sort == "sla" or category_id:
+        stmt = stmt.join(ServiceRequest, ServiceRequest.id == Ticket.request_id)
+    if sla:
+        stmt = stmt.where(sla_filter(sla, now or utcnow()))
     if mine_only:
         stmt = stmt.where(Ticket.worker_id == user.id)
     if open_only:
@@ -168,13 +292,25 @@ def list_tickets(user: User, *, status=None, worker_id=None, category_id=None,
     if worker_id:
         stmt = stmt.where(Ticket.worker_id == worker_id)
     if category_id:
-        stmt = stmt.join(ServiceRequest, ServiceRequest.id == Ticket.request_id).where(
-            ServiceRequest.category_id == category_id)
+        stmt = stmt.where(ServiceRequest.category_id == category_id)
     if overdue:
         stmt = stmt.where(Ticket.status.in_(OPEN_TICKET_STATUSES),
                           Ticket.planned_end < date.today())
-    stmt = stmt.options(selectinload(Ticket.request), selectinload(Ticket.worker))
-    return list(db.session.scalars(stmt.order_by(Ticket.planned_end, Ticket.id).limit(limit)))
+    order = ()
+    if sort == "resolution":
+        stmt = stmt.outerjoin(SlaClock, and_(SlaClock.tenant_id == Ticket.tenant_id,
+                                             SlaClock.request_id == Ticket.request_id,
+                                             SlaClock.kind == "resolution"))
+        order = (SlaClock.due_at.asc().nulls_last(),)
+    elif sort == "sla":
+        order = sla_first()
+    return stmt.order_by(*order, Ticket.planned_end, Ticket.id)
+
+
+def list_tickets(user: User, *, limit: int = 200, **filters) -> list[Ticket]:
+    stmt = tickets_query(user, **filters).options(selectinload(Ticket.request),
+                                                  selectinload(Ticket.worker))
+    return list(db.session.scalars(stmt.limit(limit)))
 
 
 def workload(user: User, service_unit_id: int) -> list[dict]:

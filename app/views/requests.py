@@ -21,10 +21,14 @@ from app.engine.validation import TASK_ROLES
 from app.extensions import db
 from app.labels import ROLE, STEP, label, when
 from app.models import REQUEST_STATUSES
+from app.models.base import utcnow
 from app.services import history, inbox, incidents, trail, workflow
 from app.services import requests as request_service
 from app.services.workflow import WorkflowError
+from app.sla import display
+from app.sla import service as sla_service
 from app.views.common import describe_form, form_values, request_or_404
+from app.views.inbox import list_options, sla_context
 
 bp = Blueprint("requests", __name__)
 
@@ -33,10 +37,12 @@ bp = Blueprint("requests", __name__)
 @login_required
 def mine():
     status = request.args.get("status") if request.args.get("status") in REQUEST_STATUSES else None
+    options = list_options(inbox.REQUEST_SORTS, "newest")
     items = inbox.list_requests(current_user, mine_only=True, status=status,
-                                q=request.args.get("q"))
+                                q=request.args.get("q"), **options)
     return render_template("requests/mine.html", items=items, status=status,
-                           statuses=REQUEST_STATUSES)
+                           statuses=REQUEST_STATUSES,
+                           **sla_context(options, inbox.REQUEST_SORTS, items))
 
 
 @bp.route("/requests/new", methods=["GET", "POST"])
@@ -113,11 +119,13 @@ def detail(request_id: int):
     req = request_or_404(request_id)
     g.page_scripts = True  # the live diagram (app/static/dist/viewer.js)
     events = history.events_of(req)
+    inbox.with_sla_clocks([req])
+    clocks = display.page_clocks(sla_service.clocks_of(req, events, utcnow()))
     waiting = [(task, inbox.candidates(task)) for task in inbox.open_tasks_for_request(req)]
     stopped_at = (incidents.open_of_request(req)
                   if req.instance is not None and req.instance.status == "incident" else [])
     return render_template("requests/detail.html", req=req, events=events, waiting=waiting,
-                           stopped_at=stopped_at,
+                           stopped_at=stopped_at, clocks=clocks,
                            can_see_incidents=policy.can_own_processes(current_user),
                            can_cancel=policy.can_cancel_request(current_user, req),
                            can_act=lambda t: policy.can_complete_task(current_user, t),
