@@ -1,5 +1,7 @@
 """Service requests: file, list, read, history, comments."""
 
+from datetime import datetime
+
 from flask import abort, current_app, request
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.orm import joinedload
@@ -9,13 +11,27 @@ from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginat
 from app.api.errors import problem, problem_doc
 from app.extensions import db
 from app.models import REQUEST_STATUSES, ProcessInstance, ServiceRequest
+from app.models.base import utcnow
 from app.schemas import PersonSchema, RequestSchema
 from app.services import history, inbox, incidents
 from app.services import requests as request_service
 from app.services.workflow import WorkflowError
+from app.sla import clock as clk
+from app.sla import display
+from app.sla import service as sla_service
+from app.sla.models import SlaClock
 
 blp = Blueprint("api_requests", __name__, url_prefix="/api/v1/requests",
                 description="Service requests")
+
+
+SLA_FILTER_DOC = ("Service level: `overdue` (an open request whose most pressing clock is "
+                  "due), `at_risk` (past its warning threshold, not yet due); as of the call")
+
+
+def sla_filter_arg() -> fields.String:
+    return fields.String(validate=validate.OneOf(inbox.SLA_FILTERS),
+                         metadata={"description": SLA_FILTER_DOC})
 
 
 class RequestArgs(PageArgs):
@@ -24,6 +40,53 @@ class RequestArgs(PageArgs):
     category_id = Id()
     q = fields.String(validate=validate.Length(max=100),
                       metadata={"description": "Text in the number or title"})
+    sla = sla_filter_arg()
+    sort = fields.String(load_default="newest", validate=validate.OneOf(inbox.REQUEST_SORTS),
+                         metadata={"description": "`newest` first, or `sla`: the soonest due "
+                                                  "first (those with no running clock last)"})
+
+
+class SlaClockOut(Schema):
+    """One SLA clock of a request, in business time (the calendar of its target)."""
+
+    due_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When the target is (or was) reached while the clock runs, in UTC; "
+                       "null before it starts, while paused short of it, and once it stopped "
+                       "short of it (met)"})
+    elapsed_business_seconds = fields.Integer()
+    remaining_business_seconds = fields.Integer(metadata={
+        "description": "Negative once overdue"})
+    state = fields.String(validate=validate.OneOf(clk.STATES))
+    paused_since = fields.DateTime(allow_none=True, metadata={
+        "description": "Start of the pause going on, in UTC; null when not paused"})
+    target_minutes = fields.Integer(metadata={"description": "The target's length"})
+
+
+SLA_DOC = (
+    "The request's service-level clocks, one per kind of target it is measured by "
+    "(`decision`, `start`, `resolution`); empty when none applies. For one request "
+    "(`GET /requests/{id}`) each clock is computed from the request's history at the time of "
+    "the call. In lists each comes from the clock's stored state brought to the time of the "
+    "call with its calendar: a running clock's remaining time is the business time until its "
+    "due time (its elapsed time the target less that); paused and stopped clocks keep their "
+    "stored elapsed time. Both give the same values between two steps of the request.")
+
+
+def sla_field(**metadata) -> fields.Dict:
+    return fields.Dict(keys=fields.String(), values=fields.Nested(SlaClockOut),
+                       metadata={"description": SLA_DOC, **metadata})
+
+
+def attach_sla(requests, now: datetime | None = None) -> None:
+    """Give each request of a list page its ``sla`` object (one query for the page)."""
+    now = now or utcnow()
+    inbox.with_sla_clocks(requests)
+    for req in requests:
+        req.sla = display.api_object_cached(req.sla_clocks, now)
+
+
+class RequestOut(RequestSchema):
+    sla = sla_field()
 
 
 class StepBrief(Schema):
@@ -41,7 +104,7 @@ class StepOut(StepBrief):
     waiting_on = fields.List(fields.Nested(PersonSchema))
 
 
-class RequestDetail(RequestSchema):
+class RequestDetail(RequestOut):
     current_steps = fields.List(fields.Nested(StepOut))
     stopped_at = fields.String(allow_none=True, metadata={
         "description": "The step an error in the process diagram stopped the request at (the "
@@ -102,14 +165,17 @@ def current_steps(req: ServiceRequest) -> list[dict]:
 
 @blp.route("")
 @blp.arguments(RequestArgs, location="query")
-@blp.response(200, page_schema(RequestSchema, "RequestPage"))
+@blp.response(200, page_schema(RequestOut, "RequestPage"))
+@blp.alt_response(422, **problem_doc, description="An unknown filter or order")
 def list_requests(args):
-    """Requests the caller may see, newest first"""
+    """Requests the caller may see, newest first (or the soonest due first)"""
     stmt = inbox.requests_query(caller(), status=args.get("status"), unit_id=args.get("unit_id"),
-                                q=args.get("q"))
+                                q=args.get("q"), sla=args.get("sla"), sort=args["sort"])
     if args.get("category_id"):
         stmt = stmt.where(ServiceRequest.category_id == args["category_id"])
-    return paginate(stmt, args, model=ServiceRequest, load=inbox.REQUEST_LIST_LOAD)
+    page = paginate(stmt, args, model=ServiceRequest, load=inbox.REQUEST_LIST_LOAD)
+    attach_sla(page["items"])
+    return page
 
 
 @blp.route("", methods=["POST"])
@@ -140,10 +206,14 @@ def create_request():
 @blp.alt_response(404, **problem_doc, description="No such request, or not visible to the caller")
 def get_request(request_id):
     """One request, with the step(s) it waits on and on whom"""
-    # The instance's status with the request, in the same statement (is it stopped?).
-    req = visible_or_404(request_id, joinedload(ServiceRequest.instance).load_only(
-        ProcessInstance.status))
+    # The instance's status and the SLA clocks (with their calendars) with the request, in
+    # the same statement; its history only when it has clocks.
+    req = visible_or_404(
+        request_id, joinedload(ServiceRequest.instance).load_only(ProcessInstance.status),
+        joinedload(ServiceRequest.sla_clocks).joinedload(SlaClock.calendar))
     req.current_steps = current_steps(req)  # plain attributes for the response schema
+    req.sla = display.api_object(
+        sla_service.clocks_of(req, history.events_of(req), utcnow())) if req.sla_clocks else {}
     stopped = (incidents.open_of_request(req)
                if req.instance is not None and req.instance.status == "incident" else [])
     req.stopped_at = stopped[0].element_name if stopped else None

@@ -6,12 +6,12 @@ from functools import lru_cache
 from apispec.ext.marshmallow import OpenAPIConverter
 from flask import abort, current_app, request
 from flask_babel import get_locale
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, validate
 
 from app import policy
 from app.api.common import Blueprint, PageArgs, caller, page_schema, paginate, scoped_or_404
 from app.api.errors import problem, problem_doc
-from app.api.requests import StepBrief, step_brief
+from app.api.requests import StepBrief, attach_sla, sla_field, sla_filter_arg, step_brief
 from app.extensions import db
 from app.handlers.base import TaskHandler
 from app.handlers.form import FormHandler, json_schema
@@ -85,6 +85,8 @@ class TaskOut(Schema):
     status = fields.String()
     claimed_by = fields.Nested(PersonSchema, allow_none=True)
     created_at = fields.DateTime()
+    request_sla = sla_field(description="In the inbox list only: the `sla` object of the "
+                                        "task's request (see `GET /requests/{id}`)")
     forms = fields.Method("_forms", metadata={
         "description": "kind -> JSON schema of the body `complete` accepts for that kind; a "
                        "form defined in the diagram is kind `form`, its fields in `x-order`"})
@@ -132,12 +134,26 @@ def visible_task_or_404(task_id: int) -> HumanTask:
     return task
 
 
+class InboxArgs(PageArgs):
+    sla = sla_filter_arg()
+    sort = fields.String(load_default="oldest", validate=validate.OneOf(("oldest", "sla")),
+                         metadata={"description": "`oldest` first, or `sla`: the task whose "
+                                                  "request is due soonest first"})
+
+
 @blp.route("")
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(InboxArgs, location="query")
 @blp.response(200, page_schema(TaskOut, "TaskPage"))
+@blp.alt_response(422, **problem_doc, description="An unknown filter or order")
 def inbox(args):
-    """Open tasks waiting for the caller, oldest first"""
-    return paginate(inbox_service.inbox_query(caller(), people=False), args)
+    """Open tasks waiting for the caller, oldest first (or the soonest due first)"""
+    page = paginate(inbox_service.inbox_query(caller(), people=False, sla=args.get("sla"),
+                                              sort=args["sort"]), args)
+    requests = list({task.request_id: task.request for task in page["items"]}.values())
+    attach_sla(requests)
+    for task in page["items"]:
+        task.request_sla = task.request.sla
+    return page
 
 
 @blp.route("/<int:task_id>")

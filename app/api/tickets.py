@@ -4,13 +4,15 @@ from datetime import date
 
 from flask import abort
 from marshmallow import Schema, fields, validate
-from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import policy
 from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginate, scoped_or_404
 from app.api.errors import problem_doc
-from app.models import OPEN_TICKET_STATUSES, TICKET_STATUSES, ServiceRequest, Ticket
+from app.api.requests import attach_sla, sla_field, sla_filter_arg
+from app.models import OPEN_TICKET_STATUSES, TICKET_STATUSES, Ticket
 from app.schemas import DecimalString, PersonSchema
+from app.services import inbox
 
 blp = Blueprint("api_tickets", __name__, url_prefix="/api/v1/tickets", description="Tickets")
 
@@ -33,9 +35,13 @@ class TicketOut(Schema):
     materials_cost = DecimalString(allow_none=True)
     resolution = fields.String(allow_none=True)
     hold_reason = fields.String(allow_none=True)
-    overdue = fields.Method("_overdue")
+    overdue = fields.Method("_overdue", metadata={
+        "description": "Open and past its planned end (not the service level: see "
+                       "`request_sla`)"})
     created_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
+    request_sla = sla_field(description="In the list only: the `sla` object of the ticket's "
+                                        "request (see `GET /requests/{id}`)")
 
     def _overdue(self, ticket):
         return ticket.status in OPEN_TICKET_STATUSES and ticket.planned_end < date.today()
@@ -45,27 +51,37 @@ class TicketArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(TICKET_STATUSES))
     worker_id = Id()
     category_id = Id()
-    overdue = fields.Boolean(load_default=False)
+    overdue = fields.Boolean(load_default=False, metadata={
+        "description": "Only open tickets past their planned end"})
+    sla = sla_filter_arg()
+    sort = fields.String(
+        load_default="resolution", validate=validate.OneOf(inbox.TICKET_SORTS),
+        metadata={"description": "`resolution`: the request's resolution clock due soonest "
+                                 "first (none last), then the planned end; `sla`: the "
+                                 "request's most pressing clock due soonest first, then the "
+                                 "planned end; `planned_end`"})
+
+
+# What each ticket of a page shows, read for the whole page (not once per ticket)
+TICKET_LIST_LOAD = (joinedload(Ticket.request), joinedload(Ticket.worker),
+                    selectinload(Ticket.helpers))
 
 
 @blp.route("")
 @blp.arguments(TicketArgs, location="query")
 @blp.response(200, page_schema(TicketOut, "TicketPage"))
+@blp.alt_response(422, **problem_doc, description="An unknown filter or order")
 def list_tickets(args):
-    """Tickets the caller may see, by planned end"""
-    stmt = select(Ticket).where(policy.ticket_visibility(caller()))
-    if args.get("status"):
-        stmt = stmt.where(Ticket.status == args["status"])
-    if args.get("worker_id"):
-        stmt = stmt.where(Ticket.worker_id == args["worker_id"])
-    if args.get("category_id"):
-        stmt = stmt.where(Ticket.request_id.in_(select(ServiceRequest.id).where(
-            ServiceRequest.tenant_id == caller().tenant_id,
-            ServiceRequest.category_id == args["category_id"])))
-    if args["overdue"]:
-        stmt = stmt.where(Ticket.status.in_(OPEN_TICKET_STATUSES),
-                          Ticket.planned_end < date.today())
-    return paginate(stmt.order_by(Ticket.planned_end, Ticket.id), args)
+    """Tickets the caller may see, the resolution due soonest first, then by planned end"""
+    stmt = inbox.tickets_query(caller(), status=args.get("status"),
+                               worker_id=args.get("worker_id"),
+                               category_id=args.get("category_id"), overdue=args["overdue"],
+                               sla=args.get("sla"), sort=args["sort"])
+    page = paginate(stmt, args, model=Ticket, load=TICKET_LIST_LOAD)
+    attach_sla([ticket.request for ticket in page["items"]])
+    for ticket in page["items"]:
+        ticket.request_sla = ticket.request.sla
+    return page
 
 
 @blp.route("/<int:ticket_id>")
