@@ -61,13 +61,13 @@ STATE_BADGES = {
 
 # -- words ------------------------------------------------------------------------------
 def duration_text(amount: timedelta) -> str:
-    """A business duration in hours and minutes ("2 h 30 min", "45 min", "40 h"), its sign
-    dropped; under a minute "less than 1 min". Business days are not used: how long one is
-    depends on the calendar."""
+    """A business duration in hours and minutes to the nearest minute ("2 h 30 min",
+    "45 min", "40 h"), its sign dropped; under half a minute (not zero) "less than 1 min".
+    Business days are not used: how long one is depends on the calendar."""
     seconds = abs(int(amount.total_seconds()))
-    if 0 < seconds < 60:
+    if 0 < seconds < 30:
         return _("less than 1 min")
-    hours, minutes = divmod(seconds // 60, 60)
+    hours, minutes = divmod((seconds + 30) // 60, 60)
     if hours and minutes:
         return _("%(h)s h %(m)s min", h=hours, m=minutes)
     if hours:
