@@ -10,6 +10,8 @@ never deleted while a target is being given it. Everything only flushes: the vie
 """
 
 import re
+import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -80,6 +82,8 @@ MESSAGES = {
                   "first."),
     "open_clocks": _l("Open requests are measured by this calendar (%(count)s): it can be "
                       "deleted once their clocks have stopped."),
+    "used_meanwhile": _l("A request filed meanwhile is measured by this calendar: it "
+                         "cannot be deleted."),
     "past_clocks": _l("Requests were measured by this calendar (%(count)s) and keep it "
                       "with their clocks, so it cannot be deleted."),
 }
@@ -226,13 +230,20 @@ def _check_name(tenant_id: int, name: str, row: BusinessCalendar | None, errors:
     if not name or len(name) > NAME_CHARS:
         _add(errors, "name", MESSAGES["name"])
         return name
-    stmt = select(BusinessCalendar.id).where(BusinessCalendar.tenant_id == tenant_id,
-                                             func.lower(BusinessCalendar.name) == name.lower())
+    # Compared here, not with SQL lower(): SQLite's knows only ASCII letters ("ÁREA" would
+    # pass beside "Área", and "Área" itself reach the unique index)
+    stmt = select(BusinessCalendar.name).where(BusinessCalendar.tenant_id == tenant_id)
     if row is not None:
         stmt = stmt.where(BusinessCalendar.id != row.id)
-    if db.session.scalar(stmt.limit(1)) is not None:
+    key = _name_key(name)
+    if any(_name_key(taken) == key for taken in db.session.scalars(stmt)):
         _add(errors, "name", MESSAGES["name_taken"])
     return name
+
+
+def _name_key(name: str) -> str:
+    """A name as compared: one Unicode form, any case."""
+    return unicodedata.normalize("NFKC", name).casefold()
 
 
 def _check_zone(zone: str, errors: dict) -> None:
@@ -407,10 +418,14 @@ def duration_text(minutes: int) -> str:
 
 # --- audited changes ---------------------------------------------------------------------
 
-def _flush_or_name_taken() -> None:
+@contextmanager
+def _name_taken_once():
+    """The changes made inside are written in a savepoint (begin_nested flushes what was
+    pending before it, outside the savepoint): the unique (company, name) index refusing them
+    is a Refused, and the session stays usable for the page that says so."""
     try:
         with db.session.begin_nested():
-            db.session.flush()
+            yield
     except IntegrityError:  # the unique (company, name) index: taken meanwhile
         raise Refused({"name": [str(MESSAGES["name_taken"])]}) from None
 
@@ -421,8 +436,8 @@ def create(actor: User, data: CalendarInput) -> BusinessCalendar:
     values = check(actor.tenant_id, data)
     first = default_of(actor.tenant_id) is None
     row = BusinessCalendar(tenant_id=actor.tenant_id, is_default=first, **values)
-    db.session.add(row)
-    _flush_or_name_taken()
+    with _name_taken_once():
+        db.session.add(row)
     audit.record(actor.tenant_id, actor, "sla_calendar.created", "business_calendar", row.id,
                  target_label=row.name, after=audit.snapshot(row, AUDITED))
     return row
@@ -434,9 +449,9 @@ def update(actor: User, row: BusinessCalendar, data: CalendarInput) -> list[str]
     changed."""
     values = check(actor.tenant_id, data, row)
     before = audit.snapshot(row, AUDITED)
-    for name, value in values.items():
-        setattr(row, name, value)  # an equal value changes nothing (no UPDATE)
-    _flush_or_name_taken()
+    with _name_taken_once():
+        for name, value in values.items():
+            setattr(row, name, value)  # an equal value changes nothing (no UPDATE)
     after = audit.snapshot(row, AUDITED)
     changed = [key for key in AUDITED if before[key] != after[key]]
     if not changed:
@@ -491,5 +506,9 @@ def delete(actor: User, row: BusinessCalendar) -> None:
         raise Refused({"_schema": reasons})
     audit.record(actor.tenant_id, actor, "sla_calendar.deleted", "business_calendar", row.id,
                  target_label=row.name, before=audit.snapshot(row, AUDITED))
-    db.session.delete(row)
-    db.session.flush()
+    db.session.flush()  # the audit entry: only the delete is tried in the savepoint
+    try:
+        with db.session.begin_nested():
+            db.session.delete(row)
+    except IntegrityError:  # a request filed meanwhile started a clock on it
+        raise Refused({"_schema": [str(MESSAGES["used_meanwhile"])]}) from None
