@@ -56,6 +56,8 @@ ACTION = {
     "process_stopped": _l("Stopped by a process error"),
     "process_retried": _l("Step retried after a process error"),
     "form": _l("Filled in the form"),
+    "sla_warning": _l("Service-level warning sent"),
+    "sla_breached": _l("Service level breached: escalated"),
 }
 
 PRIORITY = {
@@ -83,6 +85,14 @@ FIELD = {
     "earliest_start": _l("Earliest start"), "committed_on": _l("Budget date"),
     "budget_left_after": _l("Budget left after it"), "budget_decision": _l("Decision"),
     "hourly_rate": _l("Hourly rate"), "actual_cost": _l("Actual cost"),
+    "target": _l("Target"), "due_at": _l("Due"), "elapsed_seconds": _l("Business seconds elapsed"),
+}
+
+# The targets of a service level (app.sla), as notices name them
+SLA_TARGET = {
+    "decision": _l("Time to decision"),
+    "start": _l("Time to start"),
+    "resolution": _l("Time to resolution"),
 }
 
 

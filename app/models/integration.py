@@ -40,6 +40,8 @@ WEBHOOK_EVENTS = (
     "ticket.finished",
     "request.confirmed",
     "request.closed",
+    "sla.warning",
+    "sla.breached",
 )
 
 

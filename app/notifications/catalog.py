@@ -47,6 +47,11 @@ EVENTS = {
     "request.comment": Event("comments", _l("A comment on your request")),
     "ticket.comment": Event("comments", _l("A comment on a ticket assigned to you")),
     "process.message": Event("process", _l("A message of the process")),
+    # Sent by the SLA runner (app.sla.signals): to whoever the request waits on, and at breach
+    # to the directors of its service unit (and, for a decision, the head above its head).
+    "sla.warning": Event("tasks", _l("A request waiting for you nears its service-level due "
+                                     "time")),
+    "sla.breached": Event("tasks", _l("A request went past its service-level due time")),
 }
 
 # Lifecycle (webhook) events whose notice goes to the requester.

@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from app.extensions import db
-from app.labels import STATUS, STEP, label
+from app.labels import SLA_TARGET, STATUS, STEP, label
 from app.models import Notification, NotificationTemplate, Tenant, User
 from app.notifications import defaults, sandbox
 from app.notifications.catalog import EVENTS
@@ -59,6 +59,8 @@ def variables(notification: Notification, user: User, tenant: Tenant, locale: st
         event = EVENTS.get(notification.event)
         if values.get("step") in STEP:  # the default diagram's steps, in the reader's language
             values["step"] = str(STEP[values["step"]])
+        if values.get("sla_target") in SLA_TARGET:  # which target of a service level
+            values["sla_target"] = str(SLA_TARGET[values["sla_target"]])
         values.update(
             recipient_name=user.name, tenant_name=tenant.name,
             event=str(event.label) if event else "",

@@ -91,6 +91,23 @@ _ES = {
         "Hola {{ recipient_name }}:\n\nHay novedades en la solicitud {{ request_number }} "
         "«{{ request_title }}» (estado: {{ request_status }}).",
         "Novedad de {{ request_number }}. {{ link }}"),
+    "sla.warning": (
+        "{{ request_number }} se acerca a su plazo{% if sla_target %} ({{ sla_target }})"
+        "{% endif %}",
+        "Hola {{ recipient_name }}:\n\nLa solicitud {{ request_number }} «{{ request_title }}» "
+        "espera por usted{% if step %} en el paso «{{ step }}»{% endif %} y se acerca al "
+        "vencimiento de su acuerdo de servicio{% if sla_target %} ({{ sla_target }}){% endif %}"
+        "{% if sla_due %}: vence el {{ sla_due }}{% endif %}.",
+        "{{ request_number }} vence pronto{% if sla_due %} ({{ sla_due }}){% endif %}. "
+        "{{ link }}"),
+    "sla.breached": (
+        "{{ request_number }} superó su plazo{% if sla_target %} ({{ sla_target }}){% endif %}",
+        "Hola {{ recipient_name }}:\n\nLa solicitud {{ request_number }} «{{ request_title }}» "
+        "superó el plazo de su acuerdo de servicio{% if sla_target %} ({{ sla_target }})"
+        "{% endif %}{% if sla_due %}, que vencía el {{ sla_due }}{% endif %}. Estado actual: "
+        "{{ request_status }}.",
+        "{{ request_number }} superó su plazo{% if sla_due %} ({{ sla_due }}){% endif %}. "
+        "{{ link }}"),
 }
 
 _EN = {
@@ -176,6 +193,24 @@ _EN = {
         "Hello {{ recipient_name }},\n\nThere is news on request {{ request_number }} "
         "“{{ request_title }}” (status: {{ request_status }}).",
         "News on {{ request_number }}. {{ link }}"),
+    "sla.warning": (
+        "{{ request_number }} nears its due time{% if sla_target %} ({{ sla_target }})"
+        "{% endif %}",
+        "Hello {{ recipient_name }},\n\nRequest {{ request_number }} “{{ request_title }}” "
+        "waits for you{% if step %} at the step “{{ step }}”{% endif %} and nears the due time "
+        "of its service level{% if sla_target %} ({{ sla_target }}){% endif %}"
+        "{% if sla_due %}: it is due {{ sla_due }}{% endif %}.",
+        "{{ request_number }} is due soon{% if sla_due %} ({{ sla_due }}){% endif %}. "
+        "{{ link }}"),
+    "sla.breached": (
+        "{{ request_number }} is past its due time{% if sla_target %} ({{ sla_target }})"
+        "{% endif %}",
+        "Hello {{ recipient_name }},\n\nRequest {{ request_number }} “{{ request_title }}” "
+        "went past the due time of its service level{% if sla_target %} ({{ sla_target }})"
+        "{% endif %}{% if sla_due %}, due {{ sla_due }}{% endif %}. Current status: "
+        "{{ request_status }}.",
+        "{{ request_number }} is past its due time{% if sla_due %} ({{ sla_due }}){% endif %}. "
+        "{{ link }}"),
 }
 
 DEFAULTS = {"es": _ES, "en": _EN}

@@ -56,6 +56,7 @@ class Notice:
     cause: HistoryEvent | None = None            # what makes the key unique, with ``key``
     key: str | None = None
     template: str | None = None                  # the wording, if not the event's own
+    values: dict = field(default_factory=dict)   # more of its wording's values (an SLA's)
 
 
 def announce(notice: Notice, session: Session | None = None) -> None:
@@ -248,6 +249,7 @@ def params(notice: Notice, task: HumanTask | None, people: dict | None = None) -
         "comment": notice.comment or "",
         "path": f"/tasks/{task.id}" if task else f"/requests/{req.id}",
         "template": notice.template or "",  # a diagram's message: the tenant's own wording
+        **notice.values,
     }
     return {k: v for k, v in values.items() if v}
 

@@ -20,7 +20,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 VARIABLES = (
     "recipient_name", "tenant_name", "event", "request_number", "request_title",
     "request_status", "ticket_number", "step", "actor_name", "worker_name", "comment", "link",
-    "preferences_link",
+    "preferences_link", "sla_target", "sla_due",
 )
 FILTERS = frozenset({"upper", "lower", "title", "capitalize", "trim", "truncate", "default",
                      "d", "e", "escape", "striptags"})

@@ -22,7 +22,8 @@ SAMPLE = {
     "request_status": "in_service", "ticket_number": "TKT-2026-000017",
     "step": "Autorizar solicitud", "actor_name": "Jefe de Finanzas",
     "worker_name": "Técnico Uno", "comment": "Falta el repuesto; llega el lunes.",
-    "path": "/requests/42",
+    "path": "/requests/42", "sla_target": "resolution",
+    "sla_due": "2026-12-11 09:00 (America/Bogota)",
 }
 
 

@@ -10,9 +10,13 @@ from app.models import OutboxMessage, ServiceRequest, Tenant, WebhookEndpoint
 from app.models.base import utcnow
 from app.schemas import request_payload
 
+STANDARD_KEYS = frozenset({"id", "event", "occurred_at", "tenant", "actor", "request"})
 
-def emit(req: ServiceRequest, event: str, actor=None) -> int:
-    """Queue ``event`` about ``req`` for the tenant's endpoints; returns how many were queued."""
+
+def emit(req: ServiceRequest, event: str, actor=None, extra: dict | None = None) -> int:
+    """Queue ``event`` about ``req`` for the tenant's endpoints; returns how many were queued.
+    ``extra``: more keys of the payload, beside (never instead of) the standard ones, such as
+    ``sla`` for an SLA's warning or breach."""
     endpoints = [
         e for e in db.session.scalars(
             select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == req.tenant_id,
@@ -40,6 +44,7 @@ def emit(req: ServiceRequest, event: str, actor=None) -> int:
                 "tenant": tenant.slug,
                 "actor": {"id": actor.id, "email": actor.email} if actor else None,
                 "request": data,
+                **{k: v for k, v in (extra or {}).items() if k not in STANDARD_KEYS},
             },
         ))
     return len(endpoints)
