@@ -1,7 +1,7 @@
 """Celery (``CELERY_BROKER_URL`` set): the app built around a Flask app, the periodic
 dispatchers and the work they fan out. ``app.celery_app`` is what workers load.
 
-Every ``TIMER_POLL_SECONDS`` the beat schedule runs two dispatchers:
+Every ``TIMER_POLL_SECONDS`` the beat schedule runs two dispatchers and the SLA pass:
 
 - ``mesa.dispatch_timers`` claims the due timers (each leased for ``TIMER_LEASE_SECONDS``)
   and queues one ``mesa.fire_timer`` per claim; the claim carries the instance's version, so a
@@ -11,7 +11,10 @@ Every ``TIMER_POLL_SECONDS`` the beat schedule runs two dispatchers:
   due messages; those tasks send them one by one, each claimed with a lease, and stop at the
   first the receiver does not answer. On a Redis broker only one webhook task per endpoint runs
   at a time (a lock in Redis): a slow receiver holds one worker slot, not one more per
-  dispatch. Message tasks need no lock: each message is claimed on its own.
+  dispatch. Message tasks need no lock: each message is claimed on its own;
+- ``mesa.sla_signals`` recomputes the requests admins' SLA edits flagged and sends each due
+  warning and breach once (app.sla.signals: each claimed by a conditional UPDATE in its own
+  transaction, so two beats, or a beat and ``flask sla signals``, send it once).
 
 A worker that dies mid-task loses nothing: the claim's lease expires and the next dispatch
 claims the work again. Two beats (or a dispatcher run by hand) are harmless too: claims are
@@ -63,7 +66,7 @@ def make_celery(flask_app: Flask) -> Celery:
         beat_schedule_filename=flask_app.config["CELERY_BEAT_SCHEDULE_FILE"],
         beat_schedule={
             name: {"task": name, "schedule": interval, "options": {"expires": interval}}
-            for name in ("mesa.dispatch_timers", "mesa.dispatch_outbox")
+            for name in ("mesa.dispatch_timers", "mesa.dispatch_outbox", "mesa.sla_signals")
         },
     )
     celery.set_default()
@@ -93,6 +96,13 @@ def fire_timer(instance_id: int, version: int, due_at: str, tenant_id: int | Non
     """Fire one claimed timer (nothing happens if its instance moved on since the claim)."""
     return background.fire_claimed_timer(
         TimerClaim(instance_id, version, datetime.fromisoformat(due_at), tenant_id))
+
+
+@shared_task(name="mesa.sla_signals")
+def sla_signals() -> int:
+    """Recompute flagged requests, then send the due SLA warnings and breaches, each once;
+    returns how many were sent."""
+    return background.run_sla_signals()
 
 
 @shared_task(name="mesa.dispatch_outbox")

@@ -1,4 +1,5 @@
-"""Background work: due BPMN timers and the outbox (webhooks and messages), wherever it runs.
+"""Background work: due BPMN timers, SLA warnings and breaches, and the outbox (webhooks and
+messages), wherever it runs.
 
 Two runners call the functions here, never both for one deployment:
 
@@ -12,7 +13,8 @@ Any number of runners may run at once. A due timer is claimed with a lease (``FO
 LOCKED`` on PostgreSQL) and fired under a check of the instance's version, so it fires exactly
 once; a runner that dies mid-way leaves the lease to expire and the timer is claimed again.
 Outbox rows (webhook deliveries, e-mails, SMS, WhatsApp messages) are claimed one by one with a
-lease of their own (app.outbox.queue).
+lease of their own (app.outbox.queue). An SLA clock's warning and breach are claimed once each
+by a conditional UPDATE in the transaction that writes them (app.sla.signals).
 
 The embedded runner survives its own faults: its loops outlive any error of a pass, and a thread
 that ends all the same is started again by the next request (``maybe_start_embedded_runner``).
@@ -31,6 +33,7 @@ from app.notifications.channels import MESSAGE_CHANNELS
 from app.ops import metrics
 from app.outbox import queue
 from app.services import webhooks, workflow
+from app.sla import signals as sla_signals
 from app.sqlite import writing
 from app.tenancy import isolation
 
@@ -90,6 +93,14 @@ def run_due_timers(limit: int = 100) -> int:
     return sum(fire_claimed_timer(claim) for claim in claim_due_timers(limit))
 
 
+def run_sla_signals(limit: int = 500) -> int:
+    """Recompute what admins' SLA edits flagged, then send each due warning and breach once
+    (app.sla.signals); returns how many were sent."""
+    sent = sla_signals.run(limit=limit)
+    db.session.rollback()
+    return sent
+
+
 def deliver_webhooks(limit: int = 50, endpoint_id: int | None = None) -> int:
     """Send due webhook deliveries (of one endpoint, if given); returns how many were sent."""
     sent = webhooks.deliver_due(limit=limit, endpoint_id=endpoint_id)
@@ -108,8 +119,9 @@ def deliver_messages(limit: int = 50, channel: str | None = None) -> int:
 
 
 def run_pass() -> None:
-    """One pass of the runner: timers, webhooks, then messages; one failing leaves the others."""
-    for job in (run_due_timers, deliver_webhooks, deliver_messages):
+    """One pass of the runner: timers, SLA signals, webhooks, then messages; one failing
+    leaves the others."""
+    for job in (run_due_timers, run_sla_signals, deliver_webhooks, deliver_messages):
         try:
             job()
         except Exception:
@@ -141,9 +153,9 @@ def embedded(app) -> bool:
 
 def _jobs() -> dict:
     """The runner's threads by name, with the job each runs. Separate threads: a slow webhook
-    receiver never delays reminders, automatic closes or e-mails."""
-    return {"background-timers": run_due_timers, "background-webhooks": deliver_webhooks,
-            "background-messages": deliver_messages}
+    receiver never delays reminders, automatic closes, SLA warnings or e-mails."""
+    return {"background-timers": run_due_timers, "background-sla": run_sla_signals,
+            "background-webhooks": deliver_webhooks, "background-messages": deliver_messages}
 
 
 @dataclass

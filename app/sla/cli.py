@@ -1,6 +1,7 @@
 """``flask sla recompute``: every SLA clock computed again from its request's history, in
 batches of their own short transactions (a request is locked for a batch's UPDATE, never for
-the whole run)."""
+the whole run). ``flask sla signals [--loop]``: the background runner's SLA pass, for
+deployments that run neither the embedded runner nor Celery."""
 
 import time
 
@@ -15,7 +16,8 @@ from app.sla import service
 from app.sqlite import writing
 from app.tenancy import isolation
 
-group = AppGroup("sla", help="Service levels: recompute the requests' SLA clocks.")
+group = AppGroup("sla", help="Service levels: recompute the requests' SLA clocks; send their "
+                              "warnings and breaches.")
 
 
 @group.command("recompute")
@@ -62,3 +64,22 @@ def recompute_tenant(tenant_id: int, include_closed: bool = False,
                 db.session.rollback()
                 raise
         after = ids[-1]
+
+
+@group.command("signals")
+@click.option("--loop", is_flag=True, help="Keep running, polling every --every seconds.")
+@click.option("--every", default=15.0, show_default=True, help="Seconds between passes.")
+@click.option("--limit", default=service.BATCH, show_default=True,
+              type=click.IntRange(1, 5000), help="Most clocks looked at per pass.")
+def signals_command(loop, every, limit):
+    """Recompute the requests admins' edits flagged, then send each due warning and breach
+    once (or keep doing it with --loop). Safe beside other runners: each is claimed once."""
+    from app.services.background import run_sla_signals
+
+    while True:
+        sent = run_sla_signals(limit=limit)
+        click.echo(f"sent {sent} SLA warning(s) and breach(es)")
+        if not loop:
+            return
+        if sent < limit:  # a full pass means more are waiting: go on at once
+            time.sleep(every)
