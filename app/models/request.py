@@ -3,7 +3,17 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -73,7 +83,8 @@ class ServiceRequest(TenantScoped, db.Model):
         Index("ix_service_requests_service_unit", "tenant_id", "service_unit_id", "status"),
         Index("ix_service_requests_committed", "tenant_id", "service_unit_id", "committed_on"),
         Index("ix_service_requests_sla_due", "tenant_id", "sla_due_at"),
-        Index("ix_service_requests_sla_stale", "sla_stale"),
+        Index("ix_service_requests_sla_stale", "id",
+              postgresql_where=text("sla_stale"), sqlite_where=text("sla_stale")),
     )
 
 

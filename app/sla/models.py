@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -99,8 +100,16 @@ class SlaClock(TenantScoped, db.Model):
 
     __table_args__ = (
         UniqueConstraint("request_id", "kind", name="uq_sla_clocks_request_kind"),
-        # What the runner looks for: open clocks whose warning or due time has come
-        Index("ix_sla_clocks_warn", "warn_at"),
-        Index("ix_sla_clocks_due", "due_at"),
+        # What the runner looks for on every pass: clocks still to warn or to breach, and
+        # clocks a calendar change left to recompute (partial: the rest are most of them)
+        Index("ix_sla_clocks_warn", "warn_at",
+              postgresql_where=text("stopped_at IS NULL AND warning_sent_at IS NULL"),
+              sqlite_where=text("stopped_at IS NULL AND warning_sent_at IS NULL")),
+        Index("ix_sla_clocks_due", "due_at",
+              postgresql_where=text("stopped_at IS NULL AND breach_sent_at IS NULL"),
+              sqlite_where=text("stopped_at IS NULL AND breach_sent_at IS NULL")),
+        Index("ix_sla_clocks_uncomputed", "request_id",
+              postgresql_where=text("computed_at IS NULL"),
+              sqlite_where=text("computed_at IS NULL")),
         Index("ix_sla_clocks_tenant_state", "tenant_id", "state"),
     )

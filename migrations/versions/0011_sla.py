@@ -89,17 +89,25 @@ def upgrade():
     sa.UniqueConstraint('request_id', 'kind', name='uq_sla_clocks_request_kind')
     )
     with op.batch_alter_table('sla_clocks', schema=None) as batch_op:
-        batch_op.create_index('ix_sla_clocks_due', ['due_at'], unique=False)
+        batch_op.create_index('ix_sla_clocks_due', ['due_at'], unique=False,
+                              postgresql_where=sa.text('stopped_at IS NULL AND breach_sent_at IS NULL'),
+                              sqlite_where=sa.text('stopped_at IS NULL AND breach_sent_at IS NULL'))
+        batch_op.create_index('ix_sla_clocks_uncomputed', ['request_id'], unique=False,
+                              postgresql_where=sa.text('computed_at IS NULL'),
+                              sqlite_where=sa.text('computed_at IS NULL'))
         batch_op.create_index(batch_op.f('ix_sla_clocks_tenant_id'), ['tenant_id'], unique=False)
         batch_op.create_index('ix_sla_clocks_tenant_state', ['tenant_id', 'state'], unique=False)
-        batch_op.create_index('ix_sla_clocks_warn', ['warn_at'], unique=False)
+        batch_op.create_index('ix_sla_clocks_warn', ['warn_at'], unique=False,
+                              postgresql_where=sa.text('stopped_at IS NULL AND warning_sent_at IS NULL'),
+                              sqlite_where=sa.text('stopped_at IS NULL AND warning_sent_at IS NULL'))
 
     # Plain ALTER TABLE ADD COLUMN: no batch copy of a table others reference.
     op.add_column('service_requests', sa.Column('sla_state', sa.String(length=12), nullable=True))
     op.add_column('service_requests', sa.Column('sla_due_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('service_requests', sa.Column('sla_warn_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('service_requests', sa.Column('sla_stale', sa.Boolean(), nullable=False, server_default=sa.false()))
-    op.create_index('ix_service_requests_sla_stale', 'service_requests', ['sla_stale'], unique=False)
+    op.create_index('ix_service_requests_sla_stale', 'service_requests', ['id'], unique=False,
+                    postgresql_where=sa.text('sla_stale'), sqlite_where=sa.text('sla_stale'))
     op.create_index('ix_service_requests_sla_due', 'service_requests', ['tenant_id', 'sla_due_at'], unique=False)
 
     if op.get_bind().dialect.name == 'postgresql':
@@ -124,6 +132,7 @@ def downgrade():
         batch_op.drop_index('ix_sla_clocks_tenant_state')
         batch_op.drop_index(batch_op.f('ix_sla_clocks_tenant_id'))
         batch_op.drop_index('ix_sla_clocks_due')
+        batch_op.drop_index('ix_sla_clocks_uncomputed')
 
     op.drop_table('sla_clocks')
     with op.batch_alter_table('sla_targets', schema=None) as batch_op:
