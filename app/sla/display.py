@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.sla import calendars, service
 from app.sla import clock as clk
-from app.sla import service
 from app.sla.calendar import ZERO
 
 KIND_LABELS = {
@@ -67,12 +67,7 @@ def duration_text(amount: timedelta) -> str:
     seconds = abs(int(amount.total_seconds()))
     if 0 < seconds < 30:
         return _("less than 1 min")
-    hours, minutes = divmod((seconds + 30) // 60, 60)
-    if hours and minutes:
-        return _("%(h)s h %(m)s min", h=hours, m=minutes)
-    if hours:
-        return _("%(h)s h", h=hours)
-    return _("%(m)s min", m=minutes)
+    return calendars.duration_text((seconds + 30) // 60)
 
 
 def left_text(clock: clk.Clock) -> str:
