@@ -9,6 +9,7 @@ day, so a shift on a daylight-saving day lasts what the clock on the wall says i
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,6 +20,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Adding business time walks day by day; a calendar always has working time within a week, so
 # this bounds only what no real target reaches (about 30 years of searching).
 MAX_DAYS_WALKED = 11_000
+SUM_CHUNK_DAYS = 366  # how far the running totals of whole days are extended at a time
 
 Shift = tuple[int, int]  # minutes from local midnight: start < end <= 1440
 
@@ -88,6 +90,7 @@ class Calendar:
     yearly: frozenset[tuple[int, int]] = frozenset()
     _tz: ZoneInfo = field(init=False, repr=False)
     _days: dict = field(init=False, repr=False)
+    _sums: tuple = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_tz", known_zone(self.zone))
@@ -100,6 +103,7 @@ class Calendar:
         object.__setattr__(self, "holidays", frozenset(self.holidays))
         object.__setattr__(self, "yearly", frozenset(self.yearly))
         object.__setattr__(self, "_days", {})
+        object.__setattr__(self, "_sums", (None, [ZERO]))
 
     # -- one day -------------------------------------------------------------------------
     def is_holiday(self, day: date) -> bool:
@@ -136,23 +140,30 @@ class Calendar:
         return instant.astimezone(self._tz).date()
 
     # -- ranges --------------------------------------------------------------------------
+    # Whole days are summed from running totals per day (kept per calendar, extended a year
+    # at a time), so a range of years costs a subtraction, and finding when a target is
+    # reached a binary search; only the days at either end are walked shift by shift.
     def business_time(self, start: datetime, end: datetime) -> timedelta:
         """Working time between two instants (zero when ``end <= start``)."""
         start, end = as_utc(start), as_utc(end)
         if end <= start:
             return ZERO
         first, last = self.local_date(start) - timedelta(days=1), self.local_date(end)
+        if (last - first).days <= 3:
+            return self._clipped(first, last, start, end)
+        # Days from first + 2 to last - 1 lie wholly between the two instants
+        return (self._clipped(first, first + timedelta(days=1), start, end)
+                + self._whole_days(first + timedelta(days=2), last - timedelta(days=1))
+                + self._clipped(last, last, start, end))
+
+    def _clipped(self, first: date, last: date, start: datetime, end: datetime) -> timedelta:
         total = ZERO
         day = first
         while day <= last:
-            intervals = self.intervals_on(day)
-            if intervals and intervals[0][0] >= start and intervals[-1][1] <= end:
-                total += self.day_total(day)
-            else:
-                for a, b in intervals:
-                    lo, hi = max(a, start), min(b, end)
-                    if hi > lo:
-                        total += hi - lo
+            for a, b in self.intervals_on(day):
+                lo, hi = max(a, start), min(b, end)
+                if hi > lo:
+                    total += hi - lo
             day += timedelta(days=1)
         return total
 
@@ -165,8 +176,8 @@ class Calendar:
             return start
         start = as_utc(start)
         left = amount
-        day = self.local_date(start) - timedelta(days=1)
-        for _ in range(MAX_DAYS_WALKED):
+        first = self.local_date(start) - timedelta(days=1)
+        for day in (first, first + timedelta(days=1)):
             for a, b in self.intervals_on(day):
                 lo = max(a, start)
                 if b <= lo:
@@ -174,8 +185,51 @@ class Calendar:
                 if b - lo >= left:
                     return lo + left
                 left -= b - lo
+        # From here on every day starts after ``start``: find the day it is reached on.
+        after = first + timedelta(days=2)
+        horizon = after + timedelta(days=MAX_DAYS_WALKED)
+        covered = after + timedelta(days=SUM_CHUNK_DAYS)
+        while True:
+            origin, sums = self._sums_through(after, covered)
+            base = (after - origin).days
+            wanted = sums[base] + left
+            if sums[-1] >= wanted:
+                break
+            if covered >= horizon:
+                raise CalendarError("week", "the calendar has no working time left to reach "
+                                            "the target")
+            covered += timedelta(days=SUM_CHUNK_DAYS)
+        index = bisect_left(sums, wanted, lo=base + 1)
+        day = origin + timedelta(days=index - 1)
+        left = wanted - sums[index - 1]
+        for a, b in self.intervals_on(day):
+            if b - a >= left:
+                return a + left
+            left -= b - a
+        raise AssertionError("the running totals and the day's shifts disagree")
+
+    def _whole_days(self, first: date, last: date) -> timedelta:
+        """Working time of the days ``first``..``last``, both included."""
+        if last < first:
+            return ZERO
+        origin, sums = self._sums_through(first, last)
+        return sums[(last - origin).days + 1] - sums[(first - origin).days]
+
+    def _sums_through(self, first: date, last: date) -> tuple[date, list[timedelta]]:
+        """Running totals covering ``first``..``last``: ``sums[i]`` is the working time of the
+        days from ``origin`` up to (not including) ``origin + i``. Extended in place, or
+        rebuilt from an earlier origin, and always read as one (origin, sums) pair."""
+        origin, sums = self._sums
+        if origin is None or first < origin:
+            old_last = origin + timedelta(days=len(sums) - 2) if origin is not None else last
+            origin, sums = first - timedelta(days=SUM_CHUNK_DAYS), [ZERO]
+            last = max(last, old_last)
+            object.__setattr__(self, "_sums", (origin, sums))
+        day = origin + timedelta(days=len(sums) - 1)
+        while day <= last:
+            sums.append(sums[-1] + self.day_total(day))
             day += timedelta(days=1)
-        raise CalendarError("week", "the calendar has no working time left to reach the target")
+        return origin, sums
 
     def working_hours(self, day: date) -> float:
         """Hours of work on ``day`` (for staff availability)."""
