@@ -10,11 +10,12 @@ filter by with one indexed query.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
 from app.extensions import db
@@ -25,6 +26,7 @@ from app.sla import calendar as cal
 from app.sla import clock as clk
 from app.sla.models import BusinessCalendar, SlaClock, SlaTarget
 
+log = logging.getLogger(__name__)
 # The order lists show a request's clocks in, and which open one is the most pressing when
 # two are due at once.
 KIND_ORDER = {kind: i for i, kind in enumerate(clk.KINDS)}
@@ -95,11 +97,15 @@ def matching_targets(req: ServiceRequest, targets: list[SlaTarget] | None = None
     if targets is None:
         targets = db.session.scalars(
             select(SlaTarget)
+            .join(SlaTarget.calendar)
             .where(SlaTarget.tenant_id == req.tenant_id,
                    or_(SlaTarget.category_id.is_(None),
                        SlaTarget.category_id == req.category_id),
                    or_(SlaTarget.priority.is_(None), SlaTarget.priority == req.priority))
-            .options(joinedload(SlaTarget.calendar)))
+            .options(contains_eager(SlaTarget.calendar))
+            # Their calendars held until the filing commits (PostgreSQL): deleting one waits,
+            # then finds it in use by the new clocks (refused) instead of the filing failing.
+            .with_for_update(read=True, key_share=True, of=BusinessCalendar))
     best: dict[str, SlaTarget] = {}
     for row in targets:
         if row.tenant_id != req.tenant_id \
@@ -167,6 +173,26 @@ def rematch(req: ServiceRequest, now: datetime | None = None,
 
 
 # -- computing --------------------------------------------------------------------------
+def usable_calendar(row: BusinessCalendar) -> cal.Calendar | None:
+    """The row's calendar, or None (logged) when it no longer reads: a zone the machine's
+    zone database dropped. Its clocks then keep what was last computed until the admin
+    repairs the calendar (which recomputes them); no step, page or list fails over it."""
+    try:
+        return calendar_of(row)
+    except (ValueError, KeyError, TypeError) as exc:  # CalendarError is a ValueError
+        log.error("business calendar %s of tenant %s cannot be used: %s", row.id,
+                  row.tenant_id, exc)
+        return None
+
+
+def stored_clock(row: SlaClock) -> clk.Clock:
+    """A clock row as last computed (its cache), without bringing it to now."""
+    elapsed = timedelta(seconds=row.elapsed_seconds or 0)
+    return clk.Clock(row.kind, row.state or "not_started", row.started_at, row.stopped_at,
+                     row.due_at, row.warn_at, elapsed,
+                     timedelta(minutes=row.minutes) - elapsed, row.paused_since)
+
+
 def clocks_of(req: ServiceRequest, events: Iterable[HistoryEvent], now: datetime
               ) -> list[tuple[SlaClock, clk.Clock]]:
     """Each clock row of the request with its computed clock at ``now`` (pure after the
@@ -174,7 +200,9 @@ def clocks_of(req: ServiceRequest, events: Iterable[HistoryEvent], now: datetime
     moments = clk.timeline(events)
     out = []
     for row in sorted(req.sla_clocks, key=lambda c: KIND_ORDER.get(c.kind, 9)):
-        out.append((row, clk.compute(target_of(row), calendar_of(row.calendar), moments, now)))
+        calendar = usable_calendar(row.calendar)
+        out.append((row, stored_clock(row) if calendar is None
+                    else clk.compute(target_of(row), calendar, moments, now)))
     return out
 
 
