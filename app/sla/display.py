@@ -91,14 +91,17 @@ def kind_label(kind: str) -> str:
 
 # -- the cache brought to now -----------------------------------------------------------
 def cached_clock(row, now: datetime) -> clk.Clock:
-    """The clock of a clock row as of ``now`` from its cached columns (lists)."""
+    """The clock of a clock row as of ``now`` from its cached columns (lists). A calendar
+    that no longer reads (a zone the machine dropped) leaves it as last computed."""
     length = timedelta(minutes=row.minutes)
     elapsed = timedelta(seconds=row.elapsed_seconds or 0)
     state, due_at = row.state, row.due_at
     running = (row.stopped_at is None and row.paused_since is None and due_at is not None
                and state in ("running", "warning", "breached"))
+    calendar = service.usable_calendar(row.calendar) if running else None
+    if running and calendar is None:
+        return service.stored_clock(row)
     if running:
-        calendar = service.calendar_of(row.calendar)
         remaining = (calendar.business_time(now, due_at) if now < due_at
                      else -calendar.business_time(due_at, now))
         elapsed = length - remaining

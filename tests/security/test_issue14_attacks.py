@@ -1256,14 +1256,10 @@ def test_a_calendar_whose_zone_was_forgotten_can_be_opened_and_repaired(app, bro
     assert reload(req.id).sla_clocks[0].state in ("running", "warning", "breached")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "app/sla/service.py calendar_of and app/sla/display.py cached_clock build the calendar "
-    "with no way out: once its stored zone is unknown to the machine (an upgrade of the "
-    "zone database dropping a legacy name), every step of a request measured by it, its "
-    "page, its JSON and every list showing one of them answer 500, for the whole company "
-    "until an admin edits the calendar. They could keep the clock's cached values (and log) "
-    "instead"))
 def test_a_calendar_whose_zone_was_forgotten_stops_no_step_page_or_list(app, browser, demo):
+    """Once a calendar's stored zone is unknown to the machine (an upgrade of the zone
+    database dropping a legacy name), its clocks keep their cached values (logged): no step,
+    page, JSON or list of the company answers 500 until an admin repairs it."""
     row = add_calendar("Oficina")
     add_target(row, "decision", 240)
     with time_machine.travel(MONDAY_9, tick=False):

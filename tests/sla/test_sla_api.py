@@ -146,3 +146,21 @@ def test_the_openapi_document_describes_sla(app):
         params = {p["name"]: p for p in doc["paths"][path]["get"]["parameters"]}
         assert set(params["sla"]["schema"]["enum"]) == {"overdue", "at_risk"}, path
         assert set(params["sort"]["schema"]["enum"]) == sorts, path
+
+
+def test_a_calendar_that_no_longer_reads_leaves_the_clocks_as_last_computed(filed, app):
+    """Its zone dropped from the machine's zone database: one request and the lists answer
+    with the clocks as computed at the last step (not brought to now), not a 500."""
+    from app.extensions import db
+    from app.models import BusinessCalendar
+
+    db.session.query(BusinessCalendar).update({"time_zone": "America/Forgotten_Zone"})
+    db.session.commit()
+    with at(bogota(7, 12, 30)):
+        sla = _both(app, filed.id)
+        tasks = api_client(app, "jefe.finanzas@acme.test").get("/api/v1/tasks")
+    assert sla["decision"] == {"due_at": "2026-12-07T18:00:00+00:00",
+                               "elapsed_business_seconds": 0,
+                               "remaining_business_seconds": 4 * HOUR, "state": "running",
+                               "paused_since": None, "target_minutes": 240}
+    assert tasks.status_code == 200
