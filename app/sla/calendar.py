@@ -9,6 +9,7 @@ day, so a shift on a daylight-saving day lasts what the clock on the wall says i
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -91,6 +92,7 @@ class Calendar:
     _tz: ZoneInfo = field(init=False, repr=False)
     _days: dict = field(init=False, repr=False)
     _sums: tuple = field(init=False, repr=False)
+    _lock: threading.Lock = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_tz", known_zone(self.zone))
@@ -104,6 +106,7 @@ class Calendar:
         object.__setattr__(self, "yearly", frozenset(self.yearly))
         object.__setattr__(self, "_days", {})
         object.__setattr__(self, "_sums", (None, [ZERO]))
+        object.__setattr__(self, "_lock", threading.Lock())
 
     # -- one day -------------------------------------------------------------------------
     def is_holiday(self, day: date) -> bool:
@@ -219,17 +222,19 @@ class Calendar:
         """Running totals covering ``first``..``last``: ``sums[i]`` is the working time of the
         days from ``origin`` up to (not including) ``origin + i``. Extended in place, or
         rebuilt from an earlier origin, and always read as one (origin, sums) pair."""
-        origin, sums = self._sums
-        if origin is None or first < origin:
-            old_last = origin + timedelta(days=len(sums) - 2) if origin is not None else last
-            origin, sums = first - timedelta(days=SUM_CHUNK_DAYS), [ZERO]
-            last = max(last, old_last)
-            object.__setattr__(self, "_sums", (origin, sums))
-        day = origin + timedelta(days=len(sums) - 1)
-        while day <= last:
-            sums.append(sums[-1] + self.day_total(day))
-            day += timedelta(days=1)
-        return origin, sums
+        with self._lock:  # one calendar serves the threads of a process
+            origin, sums = self._sums
+            if origin is None or first < origin:
+                old_last = (origin + timedelta(days=len(sums) - 2) if origin is not None
+                            else last)
+                origin, sums = first - timedelta(days=SUM_CHUNK_DAYS), [ZERO]
+                last = max(last, old_last)
+                object.__setattr__(self, "_sums", (origin, sums))
+            day = origin + timedelta(days=len(sums) - 1)
+            while day <= last:
+                sums.append(sums[-1] + self.day_total(day))
+                day += timedelta(days=1)
+            return origin, sums
 
     def working_hours(self, day: date) -> float:
         """Hours of work on ``day`` (for staff availability)."""
