@@ -57,6 +57,10 @@ def clean_tables(app):
         else:
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
+    # What this process remembers of failed SLA signals is about rows that are now gone
+    from app.sla import signals
+
+    signals.forget_failures()
 
 
 @pytest.fixture

@@ -364,11 +364,14 @@ def open_request_ids(tenant_id: int | None = None, include_closed: bool = False,
     return list(db.session.scalars(query))
 
 
-def due_clock_ids(now: datetime, limit: int = BATCH) -> list[int]:
-    """Open clocks whose warning or breach has come and was not sent yet."""
-    return list(db.session.scalars(
-        select(SlaClock.id).where(
-            SlaClock.stopped_at.is_(None),
-            or_(and_(SlaClock.warning_sent_at.is_(None), SlaClock.warn_at <= now),
-                and_(SlaClock.breach_sent_at.is_(None), SlaClock.due_at < now)))
-        .order_by(SlaClock.id).limit(limit)))
+def due_clock_ids(now: datetime, limit: int = BATCH, skip: Iterable[int] = ()) -> list[int]:
+    """Open clocks whose warning or breach has come and was not sent yet (but ``skip``)."""
+    query = (select(SlaClock.id).where(
+        SlaClock.stopped_at.is_(None),
+        or_(and_(SlaClock.warning_sent_at.is_(None), SlaClock.warn_at <= now),
+            and_(SlaClock.breach_sent_at.is_(None), SlaClock.due_at < now)))
+        .order_by(SlaClock.id).limit(limit))
+    skip = list(skip)
+    if skip:
+        query = query.where(SlaClock.id.not_in(skip))
+    return list(db.session.scalars(query))

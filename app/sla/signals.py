@@ -40,7 +40,8 @@ the history event and the webhooks are still written.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import threading
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -71,6 +72,10 @@ WARNING, BREACH = "warning", "breach"
 EVENT = {WARNING: "sla.warning", BREACH: "sla.breached"}          # notices and webhooks
 ACTION = {WARNING: "sla_warning", BREACH: "sla_breached"}          # the history's
 STALE_BATCHES_PER_PASS = 20     # at most 10,000 flagged requests recomputed in one pass
+RETRY_SECONDS = 600  # a clock whose signal failed is looked at again after this long
+MAX_REMEMBERED_FAILURES = 10_000
+_failed: dict[int, datetime] = {}  # clock id -> when this process tries it again
+_failed_lock = threading.Lock()
 # Ticket statuses in which the request waits on its worker
 WORKER_STATUSES = ("pending", "in_progress", "on_hold")
 
@@ -142,10 +147,12 @@ def _recompute(tenant_id: int, ids: list[int], now: datetime) -> bool:
 
 # -- 2. the due clocks -----------------------------------------------------------------
 def due_clocks(now: datetime, limit: int = service.BATCH) -> list[tuple[int, int]]:
-    """(clock id, tenant id) of the clocks whose warning or breach may be due."""
+    """(clock id, tenant id) of the clocks whose warning or breach may be due, leaving out
+    those that failed in this process within RETRY_SECONDS (so a few that fail every time
+    cannot fill every pass and hold back the others)."""
     with isolation.platform():  # finding due clocks is about every tenant on purpose
         try:
-            ids = service.due_clock_ids(now, limit)
+            ids = service.due_clock_ids(now, limit, skip=_failing(now))
             if not ids:
                 return []
             return [tuple(row) for row in db.session.execute(
@@ -153,6 +160,20 @@ def due_clocks(now: datetime, limit: int = service.BATCH) -> list[tuple[int, int
                 .order_by(SlaClock.id))]
         finally:
             db.session.rollback()
+
+
+def forget_failures() -> None:
+    """Try every failed clock again at the next pass."""
+    with _failed_lock:
+        _failed.clear()
+
+
+def _failing(now: datetime) -> list[int]:
+    """The clocks that failed in this process and wait for their retry."""
+    with _failed_lock:
+        for clock_id in [c for c, retry_at in _failed.items() if retry_at <= now]:
+            del _failed[clock_id]
+        return sorted(_failed)
 
 
 def signal_clock(clock_id: int, tenant_id: int, now: datetime | None = None) -> str | None:
@@ -167,7 +188,12 @@ def signal_clock(clock_id: int, tenant_id: int, now: datetime | None = None) -> 
             db.session.commit()
     except Exception:
         db.session.rollback()
-        log.exception("SLA signal of clock %s (tenant %s) failed", clock_id, tenant_id)
+        log.exception("SLA signal of clock %s (tenant %s) failed; retrying in %s s", clock_id,
+                      tenant_id, RETRY_SECONDS)
+        with _failed_lock:
+            if len(_failed) >= MAX_REMEMBERED_FAILURES:
+                _failed.clear()
+            _failed[clock_id] = now + timedelta(seconds=RETRY_SECONDS)
         return None
     if sent:
         log.info("SLA %s sent for clock %s (tenant %s)", sent, clock_id, tenant_id)
