@@ -23,15 +23,12 @@ from datetime import UTC, datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.labels import SLA_TARGET
 from app.sla import calendars, service
 from app.sla import clock as clk
 from app.sla.calendar import ZERO
 
-KIND_LABELS = {
-    "decision": _l("Time to decision"),
-    "start": _l("Time to start"),
-    "resolution": _l("Time to resolution"),
-}
+KIND_LABELS = SLA_TARGET  # one wording of the three kinds (app.labels)
 # What a list's filter offers: the code in the address and its label
 FILTERS = {"overdue": _l("Overdue"), "at_risk": _l("At risk")}
 # The orders lists offer (app.services.inbox: REQUEST_SORTS, TASK_SORTS, TICKET_SORTS)

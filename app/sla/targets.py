@@ -18,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from app.admin import audit
 from app.extensions import db
+from app.labels import SLA_TARGET
 from app.models import PRIORITIES, Category, User
 from app.sla import calendars, service
 from app.sla import clock as clk
@@ -31,11 +32,7 @@ AUDITED = ("kind", "category_id", "priority", "minutes", "warn_percent", "pause_
 SCOPE = ("kind", "category_id", "priority")
 LIST_LOAD = (selectinload(SlaTarget.category), selectinload(SlaTarget.calendar))
 
-KIND_LABELS = {
-    "decision": _l("Time to decision"),
-    "start": _l("Time to start"),
-    "resolution": _l("Time to resolution"),
-}
+KIND_LABELS = SLA_TARGET  # one wording of the three kinds (app.labels)
 KIND_HELP = {
     "decision": _l("From filing until the request is approved or rejected (authorization "
                    "and evaluation together)."),
