@@ -87,6 +87,11 @@ def main() -> None:
     parser.add_argument("--sla", action="store_true",
                         help="acme with office hours and SLA targets (every step refreshes "
                              "three clocks); ignored by code from before SLA clocks")
+    parser.add_argument("--sla-ab", action="store_true",
+                        help="with --sla's targets kept for one category (Electricidad): "
+                             "alternate lifecycles of it and of one without targets "
+                             "(Plomería), and print both and their ratio: what three SLA "
+                             "clocks cost a completion, measured side by side")
     parser.add_argument("--isolation-ab", action="store_true",
                         help="alternate lifecycles with tenant isolation on and off (its hooks "
                              "removed: no SET LOCAL, no role switch, no ORM filter) and print "
@@ -111,8 +116,15 @@ def main() -> None:
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         upgrade()
-        seed(**sla_options(seed, args.sla))
+        seed(**sla_options(seed, args.sla or args.sla_ab))
         db.session.commit()
+        if args.sla_ab:
+            from app.models import Category, SlaTarget
+
+            measured = db.session.query(Category).filter_by(name="Electricidad").first()
+            db.session.query(SlaTarget).update({"category_id": measured.id})
+            db.session.commit()
+        with_clocks = {True: [], False: []}
         people = {u.email: u.id for u in db.session.query(User)}
         tenant_id = db.session.query(User).filter_by(email="ana@acme.test").one().tenant_id
         timings = {spec: [] for spec, *_ in STEPS}
@@ -121,7 +133,10 @@ def main() -> None:
         for n in range(args.requests):
             isolated = not args.isolation_ab or n % 2 == 0
             switch_isolation(isolated)
-            req_id = file("ana@acme.test").id
+            clocked = not args.sla_ab or n % 2 == 0
+            req_id = file("ana@acme.test",
+                          category=None if not args.sla_ab
+                          else "Electricidad" if clocked else "Plomería").id
             for spec_id, email, handler, form in STEPS:
                 form = assignment_form() if form is None else form
                 t0 = time.perf_counter()
@@ -134,6 +149,7 @@ def main() -> None:
                 elapsed_ms = (time.perf_counter() - t0) * 1000
                 timings[spec_id].append(elapsed_ms)
                 by_mode[isolated].append(elapsed_ms)
+                with_clocks[clocked].append(elapsed_ms)
         switch_isolation(True)
         elapsed = time.perf_counter() - started
         dialect = db.engine.dialect.name
@@ -147,6 +163,11 @@ def main() -> None:
     print(f"{'all completions':<16}{statistics.median(everything):>11.2f}"
           f"{percentile(everything, .95):>9.2f}")
     print(f"lifecycles/s (filing + 6 completions, one process): {args.requests / elapsed:.1f}")
+    if args.sla_ab:
+        on, off = statistics.median(with_clocks[True]), statistics.median(with_clocks[False])
+        print(f"with SLA clocks: median {on:.2f} ms; without: {off:.2f} ms; ratio "
+              f"{on / off:.3f} ({len(with_clocks[True])} and {len(with_clocks[False])} "
+              "completions, alternating)")
     if args.isolation_ab:
         on, off = statistics.median(by_mode[True]), statistics.median(by_mode[False])
         print(f"isolation on: median {on:.2f} ms; off: {off:.2f} ms; ratio {on / off:.3f} "
