@@ -68,7 +68,8 @@ def recompute_tenant(tenant_id: int, include_closed: bool = False,
 
 @group.command("signals")
 @click.option("--loop", is_flag=True, help="Keep running, polling every --every seconds.")
-@click.option("--every", default=15.0, show_default=True, help="Seconds between passes.")
+@click.option("--every", default=15.0, show_default=True,
+              type=click.FloatRange(min=0.1), help="Seconds between passes.")
 @click.option("--limit", default=service.BATCH, show_default=True,
               type=click.IntRange(1, 5000), help="Most clocks looked at per pass.")
 def signals_command(loop, every, limit):

@@ -25,6 +25,7 @@ from app.models.request import OPEN_REQUEST_STATUSES
 from app.sla import calendar as cal
 from app.sla import clock as clk
 from app.sla.models import BusinessCalendar, SlaClock, SlaTarget
+from app.tenancy.access import not_suspended
 
 log = logging.getLogger(__name__)
 # The order lists show a request's clocks in, and which open one is the most pressing when
@@ -225,12 +226,26 @@ def refresh(req: ServiceRequest, now: datetime | None = None,
     if not req.sla_clocks:
         return []
     events = events if events is not None else _events(req)  # flushes this step's entry
+    _hold_calendars(req)
     now = now or utcnow()  # read after: the entry's time is set when it is written
     computed = clocks_of(req, events, now)
     for row, result in computed:
         _store(row, result, now)
     _store_pressing(req, [result for _row, result in computed])
     return computed
+
+
+def _hold_calendars(req: ServiceRequest) -> None:
+    """On PostgreSQL, read the clocks' calendars again under a share lock held until this
+    transaction ends: an admin's edit of one either committed before (and is computed with)
+    or waits for this step, and then flags the clocks it computed for recomputing. (SQLite
+    runs one writer at a time: nothing can change them meanwhile.)"""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    ids = sorted({c.calendar_id for c in req.sla_clocks})
+    db.session.scalars(
+        select(BusinessCalendar).where(BusinessCalendar.id.in_(ids))
+        .with_for_update(read=True).execution_options(populate_existing=True)).all()
 
 
 def _store(row: SlaClock, result: clk.Clock, now: datetime) -> None:
@@ -307,8 +322,10 @@ def mark_calendar_changed(calendar: BusinessCalendar) -> int:
 def stale_request_ids(limit: int = BATCH, tenant_id: int | None = None) -> list[int]:
     """Requests flagged by an applied target, or with a clock a calendar change left to
     recompute."""
-    flagged = select(ServiceRequest.id).where(ServiceRequest.sla_stale.is_(True))
-    uncomputed = (select(SlaClock.request_id).where(SlaClock.computed_at.is_(None))
+    flagged = select(ServiceRequest.id).where(ServiceRequest.sla_stale.is_(True),
+                                              not_suspended(ServiceRequest.tenant_id))
+    uncomputed = (select(SlaClock.request_id).where(SlaClock.computed_at.is_(None),
+                                                    not_suspended(SlaClock.tenant_id))
                   .distinct())
     if tenant_id is not None:
         flagged = flagged.where(ServiceRequest.tenant_id == tenant_id)
@@ -368,6 +385,7 @@ def due_clock_ids(now: datetime, limit: int = BATCH, skip: Iterable[int] = ()) -
     """Open clocks whose warning or breach has come and was not sent yet (but ``skip``)."""
     query = (select(SlaClock.id).where(
         SlaClock.stopped_at.is_(None),
+        not_suspended(SlaClock.tenant_id),  # a suspended company's notices wait
         or_(and_(SlaClock.warning_sent_at.is_(None), SlaClock.warn_at <= now),
             and_(SlaClock.breach_sent_at.is_(None), SlaClock.due_at < now)))
         .order_by(SlaClock.id).limit(limit))

@@ -42,7 +42,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
@@ -296,7 +296,11 @@ def _local(instant: datetime | None, zone: str) -> str:
     """A due time as its calendar's zone reads it, in a form every language reads."""
     if instant is None:
         return ""
-    return f"{instant.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):  # a zone the machine dropped: say it in UTC
+        tz, zone = ZoneInfo("UTC"), "UTC"
+    return f"{instant.astimezone(tz):%Y-%m-%d %H:%M} ({zone})"
 
 
 def waiting_on(req: ServiceRequest) -> dict[HumanTask | None, list[int]]:
