@@ -55,6 +55,11 @@ def _day_field(**kwargs) -> fields.List:
 SlaWeek = type("SlaWeek", (Schema,), {
     "__doc__": "Each weekday's shifts in local time, at most 6; [] is a day off",
     **{day: _day_field(load_default=list) for day in WEEKDAYS}})
+# In a PATCH the days left out keep their shifts (a missing day is not a day off)
+SlaWeekPatch = type("SlaWeekPatch", (Schema,), {
+    "__doc__": "The weekdays to change, each with its shifts in local time, at most 6; [] is "
+               "a day off; the days left out keep theirs",
+    **{day: _day_field() for day in WEEKDAYS}})
 
 
 class SlaHoliday(Schema):
@@ -79,7 +84,8 @@ class SlaCalendarPatch(Schema):
     name = fields.String(validate=validate.Length(min=1, max=calendars.NAME_CHARS))
     time_zone = fields.String(validate=validate.Length(max=64), metadata={
         "description": "IANA time zone, e.g. America/Bogota"})
-    week = fields.Nested(SlaWeek)
+    week = fields.Nested(SlaWeekPatch, validate=validate.Length(
+        min=1, error="Give at least one weekday to change."))
     holidays = fields.List(fields.Nested(SlaHoliday),
                            validate=validate.Length(max=calendars.MAX_HOLIDAYS))
     is_default = fields.Boolean(metadata={
@@ -202,6 +208,8 @@ def _calendar_input(data: dict, row: BusinessCalendar | None) -> calendars.Calen
         kept = {"time_zone": db.session.get(Tenant, caller().tenant_id).timezone,
                 "holidays": []}
     merged = {**kept, **{k: v for k, v in data.items() if k != "is_default"}}
+    if row is not None and "week" in data:  # a PATCH's days left out keep their shifts
+        merged["week"] = {**(row.week or {}), **data["week"]}
     return calendars.CalendarInput(name=merged["name"], time_zone=merged["time_zone"],
                                    week=merged["week"], holidays=merged["holidays"])
 
