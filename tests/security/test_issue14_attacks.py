@@ -626,6 +626,20 @@ def test_the_longest_target_on_a_minute_a_week_never_makes_a_step_or_page_unboun
     with time_machine.travel(MONDAY_9 + timedelta(days=60), tick=False):
         assert recompute_tenant(tenant().id) == 40
     assert counter.take() <= 40 * PER_REQUEST
+    # The runner's pass over them (all flagged by a calendar change): the same bound
+    assert api.patch(f"{CALENDARS}/{row.id}", {"name": "Un minuto a la semana"}) \
+        .status_code == 200
+    assert api.patch(f"{CALENDARS}/{row.id}", {"holidays": [
+        {"date": "2027-01-04", "name": "Cerrado"}]}).status_code == 200
+    counter.take()
+    db.session.rollback()  # the runner starts a pass afresh
+    with time_machine.travel(MONDAY_9 + timedelta(days=61), tick=False):
+        from app.sla import signals
+        signals.run()
+    assert counter.take() <= 40 * PER_REQUEST
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(SlaClock).where(
+        SlaClock.computed_at.is_(None))) == 0
 
 
 def test_a_request_held_and_resumed_many_times_costs_one_walk(app, demo, monkeypatch):
