@@ -56,6 +56,7 @@ WEEKDAY_LABELS = {
 MESSAGES = {
     "name": _l("Give the calendar a name of at most 120 characters."),
     "name_taken": _l("Another calendar of the company has this name."),
+    "name_line": _l("Write the name on one line, without invisible characters."),
     "zone": _l("Unknown time zone: choose one from the list, e.g. America/Bogota."),
     "shift_text": _l("Write each shift as 08:00-12:00 and separate shifts with commas; "
                      "leave the day empty for a day off."),
@@ -71,6 +72,8 @@ MESSAGES = {
     "holiday_date": _l("%(date)s is not a date."),
     "holiday_name": _l("A holiday's name has at most 120 characters (%(date)s)."),
     "holiday_twice": _l("%(date)s is listed twice."),
+    "holiday_name_line": _l("Write a holiday's name on one line, without invisible "
+                            "characters (%(date)s)."),
     "holidays_more": _l("The lines after these were not read: correct these first."),
     "no_work_days": _l("The holidays leave the calendar no working day in the next four "
                        "years."),
@@ -230,6 +233,9 @@ def _check_name(tenant_id: int, name: str, row: BusinessCalendar | None, errors:
     if not name or len(name) > NAME_CHARS:
         _add(errors, "name", MESSAGES["name"])
         return name
+    if not _one_visible_line(name):  # as people's and units' names (app/admin)
+        _add(errors, "name", MESSAGES["name_line"])
+        return name
     # Compared here, not with SQL lower(): SQLite's knows only ASCII letters ("ÁREA" would
     # pass beside "Área", and "Área" itself reach the unique index)
     stmt = select(BusinessCalendar.name).where(BusinessCalendar.tenant_id == tenant_id)
@@ -239,6 +245,11 @@ def _check_name(tenant_id: int, name: str, row: BusinessCalendar | None, errors:
     if any(_name_key(taken) == key for taken in db.session.scalars(stmt)):
         _add(errors, "name", MESSAGES["name_taken"])
     return name
+
+
+def _one_visible_line(text: str) -> bool:
+    """No line break, direction override or other invisible character; some visible one."""
+    return text.isprintable() and any(not ch.isspace() for ch in text)
 
 
 def _name_key(name: str) -> str:
@@ -300,6 +311,8 @@ def _check_holidays(holidays: list[dict], errors: dict) -> list[dict]:
         written = _holiday_text(item)
         if len(item["name"]) > NAME_CHARS:
             _add(errors, "holidays", _format("holiday_name", date=written))
+        elif item["name"].strip() and not item["name"].isprintable():
+            _add(errors, "holidays", _format("holiday_name_line", date=written))
         if _holiday_key(item) in seen:
             _add(errors, "holidays", _format("holiday_twice", date=written))
         seen.add(_holiday_key(item))

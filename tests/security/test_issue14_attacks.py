@@ -1467,3 +1467,24 @@ def test_a_patch_of_one_weekday_leaves_the_other_days_alone(app, demo):
     replaced = api.put(url, calendar_body(name="Oficina", week={"sat": [["09:00", "13:00"]]}))
     assert replaced.status_code == 200
     assert replaced.json["week"] == {**{d: [] for d in WEEKDAYS}, "sat": [["09:00", "13:00"]]}
+
+
+def test_names_with_line_breaks_or_invisible_characters_are_refused(app, browser, demo):
+    """As people's, units' and the company's names: one line of visible text, no direction
+    override that would show a calendar or holiday name reversed in lists and the audit."""
+    row = add_calendar("Oficina")
+    api, admin = api_as(app, ADMIN), browser(ADMIN)
+    before = snapshot()
+    for name in ("Ofi\ncina", "Oficina\u202etxt.exe", "\u200b", "\u2066Planta\u2069",
+                 "Planta\u2028Nocturna", "\u00ad"):
+        assert_clean(api.post(CALENDARS, calendar_body(name=name)), 422, what=repr(name))
+        assert_clean(api.patch(f"{CALENDARS}/{row.id}", {"name": name}), 422, what=repr(name))
+        if "\n" not in name and "\u2028" not in name:
+            assert_clean(admin.post("/sla/calendars/new", calendar_form(name=name)), 422,
+                         what=repr(name))
+        holiday = [{"date": "2026-12-24", "name": f"Noche{name}"}]
+        assert_clean(api.patch(f"{CALENDARS}/{row.id}", {"holidays": holiday}), 422,
+                     what=repr(name))
+    assert_clean(admin.post("/sla/calendars/new", calendar_form(
+        name="Nueva", holidays="2026-12-24 Noche\u202ebuena")), 422)
+    assert snapshot() == before
