@@ -1,6 +1,6 @@
 """Human labels for codes shown in pages (statuses, roles, history actions), translatable."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import format_date, format_datetime
@@ -58,6 +58,7 @@ ACTION = {
     "form": _l("Filled in the form"),
     "sla_warning": _l("Service-level warning sent"),
     "sla_breached": _l("Service level breached: escalated"),
+    "sla_terms_changed": _l("Service-level target applied to this request"),
 }
 
 PRIORITY = {
@@ -85,7 +86,8 @@ FIELD = {
     "earliest_start": _l("Earliest start"), "committed_on": _l("Budget date"),
     "budget_left_after": _l("Budget left after it"), "budget_decision": _l("Decision"),
     "hourly_rate": _l("Hourly rate"), "actual_cost": _l("Actual cost"),
-    "target": _l("Target"), "due_at": _l("Due"), "elapsed_seconds": _l("Business seconds elapsed"),
+    "target": _l("Service-level target"), "due_at": _l("Due"),
+    "elapsed_seconds": _l("Business time elapsed"), "minutes": _l("Target length"),
 }
 
 # The targets of a service level (app.sla), as notices name them
@@ -146,6 +148,13 @@ def day(value) -> str:
     return format_date(value, "d MMM y") if value else ""
 
 
+def _business_minutes(value) -> str:
+    """A length of business time in words ("4 h 30 min") from minutes."""
+    from app.sla.calendars import duration_text
+
+    return duration_text(int(value)) if value is not None else ""
+
+
 def register(app) -> None:
     app.jinja_env.filters.update(when=when, day=day)
     app.jinja_env.globals.update(
@@ -160,6 +169,9 @@ def register(app) -> None:
         incident_during=lambda c: label(INCIDENT_DURING, c),
         incident_resolution=lambda c: label(INCIDENT_RESOLUTION, c),
         step_label=lambda c: label(STEP, c),
+        sla_target_label=lambda c: label(SLA_TARGET, c),
+        parse_datetime=datetime.fromisoformat,
+        business_minutes=_business_minutes,
         outbox_status=lambda c: label(OUTBOX_STATUS, c),
         outbox_badge=lambda c: OUTBOX_BADGE.get(c, ""),
     )

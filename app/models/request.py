@@ -63,9 +63,10 @@ class ServiceRequest(TenantScoped, db.Model):
     sla_state: Mapped[str | None] = mapped_column(String(12))
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_warn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Set when a target edit is applied to open requests: the background runner matches its
-    # targets again and recomputes its clocks, a few at a time
-    sla_stale: Mapped[bool] = mapped_column(default=False)
+    # The kinds of target an admin applied to open requests since ("decision resolution"):
+    # the background runner gives its clocks of those kinds the terms of the targets that
+    # match it now, a few hundred requests at a time
+    sla_rematch: Mapped[str | None] = mapped_column(String(40))
 
     category = relationship("Category")
     requester = relationship("User", foreign_keys=[requester_id])
@@ -83,8 +84,9 @@ class ServiceRequest(TenantScoped, db.Model):
         Index("ix_service_requests_service_unit", "tenant_id", "service_unit_id", "status"),
         Index("ix_service_requests_committed", "tenant_id", "service_unit_id", "committed_on"),
         Index("ix_service_requests_sla_due", "tenant_id", "sla_due_at"),
-        Index("ix_service_requests_sla_stale", "id",
-              postgresql_where=text("sla_stale"), sqlite_where=text("sla_stale")),
+        Index("ix_service_requests_sla_rematch", "id",
+              postgresql_where=text("sla_rematch IS NOT NULL"),
+              sqlite_where=text("sla_rematch IS NOT NULL")),
     )
 
 

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, case, exists, or_, select, update
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 
@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models import HistoryEvent, ServiceRequest
 from app.models.base import utcnow
 from app.models.request import OPEN_REQUEST_STATUSES
+from app.services import history
 from app.sla import calendar as cal
 from app.sla import clock as clk
 from app.sla.models import BusinessCalendar, SlaClock, SlaTarget
@@ -153,23 +154,26 @@ def open_clocks(req: ServiceRequest, now: datetime | None = None) -> list[SlaClo
 
 def rematch(req: ServiceRequest, now: datetime | None = None,
             targets: list[SlaTarget] | None = None, events: list | None = None) -> None:
-    """Apply the tenant's current targets to an open request: clocks that have not stopped
-    take the terms of the target that now matches; a kind with no target any more loses a
-    clock that never started; new kinds get a clock."""
-    targets = matching_targets(req, targets)
+    """Apply to an open request the kinds of target the admin applied to open requests
+    (``sla_rematch``): its clock of each such kind that has not stopped takes the terms of the
+    target that matches it best now (a new clock if it had none), recorded in its history.
+    Other kinds keep the terms it was filed with."""
+    kinds = set((req.sla_rematch or "").split())
+    matches = matching_targets(req, targets)
     have = {c.kind: c for c in req.sla_clocks}
-    for kind, target in targets.items():
+    for kind, target in sorted(matches.items(), key=lambda kv: KIND_ORDER[kv[0]]):
         clock = have.get(kind)
+        if kind not in kinds or (clock is not None and clock.stopped_at is not None):
+            continue
+        before = (clock.minutes, clock.calendar_id, clock.warn_percent) if clock else None
         if clock is None:
             clock = SlaClock(tenant_id=req.tenant_id, request=req, kind=kind)
             db.session.add(clock)
-        elif clock.stopped_at is not None:
-            continue
         _take_terms(clock, target)
-    for kind, clock in have.items():
-        if kind not in targets and clock.started_at is None:
-            req.sla_clocks.remove(clock)  # deleted as an orphan
-    req.sla_stale = False
+        if before != (clock.minutes, clock.calendar_id, clock.warn_percent):
+            history.record(req, "sla_terms_changed", None, changes={
+                "target": kind, "minutes": [before[0] if before else None, clock.minutes]})
+    req.sla_rematch = None
     refresh(req, now, events)
 
 
@@ -292,16 +296,22 @@ def _store_pressing(req: ServiceRequest, results: list[clk.Clock]) -> None:
 
 # -- after an admin's edit --------------------------------------------------------------
 def mark_target_applied(target: SlaTarget) -> int:
-    """Flag the open requests ``target`` could match: the background runner (or ``flask sla
-    recompute``) matches their targets again. One UPDATE; returns how many were flagged."""
+    """Flag the open requests ``target`` could match for its kind: the background runner (or
+    ``flask sla recompute``) gives their clocks of that kind the terms of the target that
+    matches them now (``rematch``). One UPDATE; returns how many were flagged."""
     conditions = [ServiceRequest.tenant_id == target.tenant_id,
                   ServiceRequest.status.in_(OPEN_REQUEST_STATUSES)]
     if target.category_id is not None:
         conditions.append(ServiceRequest.category_id == target.category_id)
     if target.priority:
         conditions.append(ServiceRequest.priority == target.priority)
+    flags = ServiceRequest.sla_rematch
+    kind = target.kind
     result = db.session.execute(update(ServiceRequest).where(*conditions)
-                                .values(sla_stale=True)
+                                .values(sla_rematch=case(
+                                    (flags.is_(None), kind),
+                                    (flags.like(f"%{kind}%"), flags),
+                                    else_=flags + " " + kind))
                                 .execution_options(synchronize_session=False))
     return result.rowcount
 
@@ -322,7 +332,7 @@ def mark_calendar_changed(calendar: BusinessCalendar) -> int:
 def stale_request_ids(limit: int = BATCH, tenant_id: int | None = None) -> list[int]:
     """Requests flagged by an applied target, or with a clock a calendar change left to
     recompute."""
-    flagged = select(ServiceRequest.id).where(ServiceRequest.sla_stale.is_(True),
+    flagged = select(ServiceRequest.id).where(ServiceRequest.sla_rematch.is_not(None),
                                               not_suspended(ServiceRequest.tenant_id))
     uncomputed = (select(SlaClock.request_id).where(SlaClock.computed_at.is_(None),
                                                     not_suspended(SlaClock.tenant_id))
@@ -351,11 +361,11 @@ def recompute_requests(ids: list[int], now: datetime | None = None) -> int:
             select(*EVENT_COLUMNS).where(HistoryEvent.request_id.in_(list(by_request)))
             .order_by(HistoryEvent.request_id, HistoryEvent.id)):
         by_request[event.request_id].append(event)
-    stale = [r for r in requests if r.sla_stale]
+    stale = [r for r in requests if r.sla_rematch]
     targets = targets_of(r.tenant_id for r in stale) if stale else []
     for req in requests:
         updated_at = req.updated_at
-        if req.sla_stale:
+        if req.sla_rematch:
             rematch(req, now, targets, by_request[req.id])
         else:
             refresh(req, now, by_request[req.id])
@@ -371,7 +381,7 @@ def open_request_ids(tenant_id: int | None = None, include_closed: bool = False,
     """The next ``limit`` requests with clocks (open ones unless ``include_closed``), by id."""
     query = (select(ServiceRequest.id)
              .where(ServiceRequest.id > after_id,
-                    or_(ServiceRequest.sla_stale.is_(True),
+                    or_(ServiceRequest.sla_rematch.is_not(None),
                         exists().where(SlaClock.request_id == ServiceRequest.id)))
              .order_by(ServiceRequest.id).limit(limit))
     if not include_closed:

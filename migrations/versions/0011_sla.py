@@ -105,9 +105,10 @@ def upgrade():
     op.add_column('service_requests', sa.Column('sla_state', sa.String(length=12), nullable=True))
     op.add_column('service_requests', sa.Column('sla_due_at', sa.DateTime(timezone=True), nullable=True))
     op.add_column('service_requests', sa.Column('sla_warn_at', sa.DateTime(timezone=True), nullable=True))
-    op.add_column('service_requests', sa.Column('sla_stale', sa.Boolean(), nullable=False, server_default=sa.false()))
-    op.create_index('ix_service_requests_sla_stale', 'service_requests', ['id'], unique=False,
-                    postgresql_where=sa.text('sla_stale'), sqlite_where=sa.text('sla_stale'))
+    op.add_column('service_requests', sa.Column('sla_rematch', sa.String(length=40), nullable=True))
+    op.create_index('ix_service_requests_sla_rematch', 'service_requests', ['id'], unique=False,
+                    postgresql_where=sa.text('sla_rematch IS NOT NULL'),
+                    sqlite_where=sa.text('sla_rematch IS NOT NULL'))
     op.create_index('ix_service_requests_sla_due', 'service_requests', ['tenant_id', 'sla_due_at'], unique=False)
 
     if op.get_bind().dialect.name == 'postgresql':
@@ -121,8 +122,8 @@ def upgrade():
 
 def downgrade():
     op.drop_index('ix_service_requests_sla_due', table_name='service_requests')
-    op.drop_index('ix_service_requests_sla_stale', table_name='service_requests')
-    op.drop_column('service_requests', 'sla_stale')
+    op.drop_index('ix_service_requests_sla_rematch', table_name='service_requests')
+    op.drop_column('service_requests', 'sla_rematch')
     op.drop_column('service_requests', 'sla_warn_at')
     op.drop_column('service_requests', 'sla_due_at')
     op.drop_column('service_requests', 'sla_state')

@@ -752,7 +752,7 @@ def test_a_company_that_deleted_all_its_targets_keeps_measuring_what_was_filed(a
         assert recompute_tenant(tenant().id) >= 1
     db.session.rollback()
     assert not db.session.scalar(select(func.count()).select_from(ServiceRequest).where(
-        ServiceRequest.sla_stale.is_(True)))
+        ServiceRequest.sla_rematch.is_not(None)))
     assert db.session.scalar(select(func.count()).select_from(SlaClock).where(
         SlaClock.minutes == 60)) == 0
 
@@ -1173,7 +1173,7 @@ def test_recompute_on_a_company_with_odd_histories_is_right_and_touches_no_other
                                     created_at=MONDAY_9 + timedelta(seconds=seconds)))
     # A request whose clocks lost their history (an import that kept only the request)
     db.session.query(SlaClock).filter_by(request_id=plain.id).update({"computed_at": None})
-    reload(working.id).sla_stale = True
+    reload(working.id).sla_rematch = "decision"
     db.session.commit()
     db.session.rollback()
     globex_before = [(c.id, c.computed_at, c.state) for c in db.session.scalars(

@@ -98,4 +98,4 @@ def clocks_of(req: ServiceRequest) -> list[SlaClock]:
 
 def stale(*requests: ServiceRequest) -> list[bool]:
     db.session.rollback()
-    return [db.session.get(ServiceRequest, r.id).sla_stale for r in requests]
+    return [db.session.get(ServiceRequest, r.id).sla_rematch is not None for r in requests]

@@ -67,7 +67,7 @@ def test_a_target_applied_to_open_requests_equals_filing_under_it(demo):
     assert snapshot(old)["decision"] == snapshot(fresh)["decision"]
     assert snapshot(old)["decision"]["due_at"] == MONDAY_9 + timedelta(hours=6)
     assert snapshot(old)["decision"]["warn_at"] == MONDAY_9 + timedelta(hours=3)
-    assert db.session.get(ServiceRequest, old).sla_stale is False
+    assert db.session.get(ServiceRequest, old).sla_rematch is None
 
 
 def test_a_changed_calendar_recomputes_exactly(demo):
@@ -115,3 +115,35 @@ def test_the_command(demo, app):
     assert "request(s) recomputed" in result.output
     result = app.test_cli_runner().invoke(args=["sla", "recompute", "--tenant", "nadie"])
     assert result.exit_code != 0 and "No company 'nadie'" in result.output
+
+
+def test_only_the_kind_applied_changes_an_open_request(demo):
+    """The admin applies a new decision target to open requests, then saves a resolution
+    target without applying it: the open request's resolution clock keeps its terms."""
+    made = sla_helpers.targets(decision=240, resolution=2400)
+    tenant_id = made["calendar"].tenant_id
+    req = file_at(MONDAY_9)
+    decision = db.session.get(type(made["decision"]), made["decision"].id)
+    decision.minutes = 120
+    service.mark_target_applied(decision)
+    resolution = db.session.get(type(made["resolution"]), made["resolution"].id)
+    resolution.minutes = 60  # saved, not applied
+    db.session.commit()
+    recompute_at(MONDAY_9 + timedelta(minutes=10), tenant_id)
+    clocks = snapshot(req)
+    assert clocks["decision"]["minutes"] == 120
+    assert clocks["resolution"]["minutes"] == 2400
+    # the history says why its decision clock moved
+    from app.models import HistoryEvent
+    changed = db.session.scalars(select(HistoryEvent).where(
+        HistoryEvent.request_id == req, HistoryEvent.action == "sla_terms_changed")).all()
+    assert [e.changes for e in changed] == [{"target": "decision", "minutes": [240, 120]}]
+    # applying it twice flags the kind once
+    service.mark_target_applied(decision)
+    service.mark_target_applied(decision)
+    db.session.commit()
+    assert db.session.get(ServiceRequest, req).sla_rematch == "decision"
+    service.mark_target_applied(resolution)
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(ServiceRequest, req).sla_rematch == "decision resolution"

@@ -437,7 +437,7 @@ def test_a_target_applied_to_open_requests_is_recomputed_before_signals(demo):
     assert len(history(req, "sla_warning")) == 1
     clock = clock_of(req, "decision")
     assert clock.minutes == 60 and clock.warning_sent_at == MONDAY_9 + 45 * MINUTE
-    assert db.session.get(ServiceRequest, req.id).sla_stale is False
+    assert db.session.get(ServiceRequest, req.id).sla_rematch is None
 
 
 def test_the_embedded_runner_runs_the_sla_pass_in_its_own_thread(demo):
