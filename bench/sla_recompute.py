@@ -61,7 +61,7 @@ def main(argv=None) -> None:
                                          calendar_id=calendar.id, warn_percent=75,
                                          pause_statuses=["returned", "on_hold"]))
             db.session.execute(update(ServiceRequest).where(ServiceRequest.tenant_id == tenant_id)
-                               .values(sla_stale=True))
+                               .values(sla_rematch="decision start resolution"))
             db.session.commit()
             dialect = db.engine.dialect.name
         rows = []

@@ -86,7 +86,7 @@ FIELDS = {
     "period": _l("Period"), "starts_on": _l("Starts"), "ends_on": _l("Ends"),
     "amount": _l("Amount"), "note": _l("Note"), "hourly_rate": _l("Hourly rate"),
     "time_zone": _l("Time zone"), "week": _l("Working hours"), "holidays": _l("Holidays"),
-    "is_default": _l("Default"), "kind": _l("Target"), "priority": _l("Priority"),
+    "is_default": _l("Default"), "kind": _l("Service-level target"), "priority": _l("Priority"),
     "minutes": _l("Length (business minutes)"), "warn_percent": _l("Warning at (%)"),
     "pause_statuses": _l("Paused while"), "calendar_id": _l("Calendar"),
     "applied_to_open": _l("Applied to open requests"),

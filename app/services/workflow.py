@@ -24,6 +24,7 @@ from app.handlers.form import FormNotFound
 from app.handlers.operations import OperationError
 from app.handlers.registry import OPERATIONS, handler_for
 from app.models import (
+    BusinessCalendar,
     HumanTask,
     ProcessDefinition,
     ProcessIncident,
@@ -233,7 +234,11 @@ def _lock_instance(task: HumanTask) -> ProcessInstance:
         .options(joinedload(HumanTask.request).joinedload(ServiceRequest.ticket),
                  # the step refreshes them (app.sla): read in the same statement
                  joinedload(HumanTask.request).joinedload(ServiceRequest.sla_clocks)
-                 .joinedload(SlaClock.calendar))
+                 .joinedload(SlaClock.calendar)
+                 # what finds the calendar's parsed copy (app.sla.service.calendar_of); its
+                 # shifts and holidays are read only when that copy is not there yet
+                 .load_only(BusinessCalendar.id, BusinessCalendar.tenant_id,
+                            BusinessCalendar.time_zone, BusinessCalendar.updated_at))
         .execution_options(populate_existing=True)
     ).unique().one()
     return row

@@ -259,10 +259,13 @@ def _store(row: SlaClock, result: clk.Clock, now: datetime) -> None:
         "paused_since": result.paused_since,
         "elapsed_seconds": int(result.elapsed.total_seconds()),
     }
-    # A changed clock writes every cached column, so the clocks a step changes share one
-    # UPDATE statement (executemany) instead of one per set of columns.
-    if row.id is None or row.computed_at is None \
-            or any(getattr(row, name) != value for name, value in values.items()):
+    # Written only when more than the elapsed time changed: a running clock's elapsed time
+    # grows with every step, but its due and warning times (what lists and the runner read)
+    # do not; the cache keeps elapsed time as of ``computed_at``. A changed clock writes
+    # every cached column, so the clocks a step changes share one UPDATE (executemany).
+    if row.id is None or row.computed_at is None or any(
+            getattr(row, name) != value for name, value in values.items()
+            if name != "elapsed_seconds"):
         for name, value in values.items():
             setattr(row, name, value)
             flag_modified(row, name)

@@ -51,7 +51,7 @@ def test_no_call_takes_a_statement_more(tmp_path, capsys):
 # clocks in one statement and the request's cache (up to 3 in all). Reading a request with
 # clocks reads its history for its `sla` object (1; its clocks come with the request).
 STATEMENTS_SLA = {
-    "file request": 30, "complete: authorize": 19, "complete: evaluate": 23,
+    "file request": 30, "complete: authorize": 19, "complete: evaluate": 22,
     "complete: assign": 23, "complete: start": 18, "complete: finish": 20,
     "complete: confirm": 13, "read request": 10,
 }
