@@ -61,10 +61,10 @@ def duration_text(amount: timedelta) -> str:
     """A business duration in hours and minutes to the nearest minute ("2 h 30 min",
     "45 min", "40 h"), its sign dropped; under half a minute (not zero) "less than 1 min".
     Business days are not used: how long one is depends on the calendar."""
-    seconds = abs(int(amount.total_seconds()))
-    if 0 < seconds < 30:
+    seconds = abs(amount.total_seconds())
+    if 0 < seconds < 30:  # (a fraction of a second overdue is not "0 min")
         return _("less than 1 min")
-    return calendars.duration_text((seconds + 30) // 60)
+    return calendars.duration_text((int(seconds) + 30) // 60)
 
 
 def left_text(clock: clk.Clock) -> str:
