@@ -35,3 +35,9 @@ def test_a_token_needs_a_name(demo, browser):
     assert ana.post("/account/tokens", {"name": "x", "days": "7000"}).status_code == 422
     db.session.rollback()
     assert db.session.query(ApiToken).count() == 0
+
+
+def test_a_new_token_says_how_to_send_it_with_the_placeholder_shown(demo, browser):
+    page = html(browser("ana@acme.test").post("/account/tokens",
+                                              {"name": "Scripts", "days": "30"}))
+    assert "Bearer &lt;token&gt;" in page  # shown as text, not swallowed as an HTML tag
