@@ -94,3 +94,20 @@ def test_the_director_sees_overdue_first_and_a_hold_pauses_the_clock(person, tmp
     director.screenshot(path=str(tmp_path / f"paused-{width}.png"), full_page=True)
     assert director.evaluate("document.documentElement.scrollWidth") <= width + 1
     assert director.http_errors == []
+
+
+def test_the_clocks_panel_fits_a_phone(person, tmp_path):
+    """A request on hold now (an always-open calendar, so the browser needs no time travel):
+    its clocks panel, the pause going on, within 390 px."""
+    sla_helpers.targets(decision=240, start=480, resolution=2400, week=sla_helpers.ALWAYS)
+    held, _task = factories.request_at("Task_OnHold")
+    page = person("ana@acme.test")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/requests/{held.id}#sla")
+    panel = page.locator("#sla")
+    panel.wait_for()
+    assert "en curso" in panel.inner_text()      # the pause going on
+    page.screenshot(path=str(tmp_path / "sla-390.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 391
+    assert page.evaluate("document.querySelector('#sla').getBoundingClientRect().right") <= 391
+    assert page.http_errors == []

@@ -1,7 +1,6 @@
 """The request page shows each clock computed from the request's history: its state, its due
 time in the company's time zone, the business time elapsed and left, and its pauses."""
 
-import os
 import re
 
 import pytest
@@ -9,7 +8,6 @@ import pytest
 from app.extensions import db
 from app.models import Tenant
 from tests import factories
-from tests.browser.conftest import chromium, live_server, person  # noqa: F401 (fixtures)
 from tests.sla import sla_helpers
 from tests.sla.sla_walks import (
     approve_at,
@@ -121,30 +119,3 @@ def test_times_follow_the_companys_zone(held, browser):
     with at(bogota(7, 15)):
         decision = _row(_panel(browser, DIRECTOR, held.id), "decision")
     assert "stopped 7 Dec 2026, 16:00" in decision   # 10:00 in Bogotá
-
-
-# -- a phone's width -------------------------------------------------------------------------
-def test_the_panel_fits_a_phone(held_now, person, tmp_path):  # noqa: F811 (fixture)
-    if os.environ.get("CI") is None:
-        pytest.importorskip("playwright")
-    page = person(REQUESTER)
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"/requests/{held_now.id}#sla")
-    panel = page.locator("#sla")
-    panel.wait_for()
-    text = panel.inner_text()
-    assert "en curso" in text or "ongoing" in text      # the pause going on
-    page.screenshot(path=str(tmp_path / "sla-390.png"), full_page=True)
-    panel.screenshot(path=str(tmp_path / "sla-panel-390.png"))
-    assert page.evaluate("document.documentElement.scrollWidth") <= 391
-    width = page.evaluate("document.querySelector('#sla').getBoundingClientRect().right")
-    assert width <= 391
-    assert page.http_errors == []
-
-
-@pytest.fixture
-def held_now(demo):
-    """A request on hold now (an always-open calendar, so the browser needs no time travel)."""
-    sla_helpers.targets(decision=240, start=480, resolution=2400, week=sla_helpers.ALWAYS)
-    req, _task = factories.request_at("Task_OnHold")
-    return req
