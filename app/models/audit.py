@@ -26,5 +26,9 @@ class HistoryEvent(TenantScoped, db.Model):
 
     actor = relationship("User")
 
-    __table_args__ = (Index("ix_history_events_request", "tenant_id", "request_id", "id"),)
+    __table_args__ = (
+        Index("ix_history_events_request", "tenant_id", "request_id", "id"),
+        # Indicators count status changes (returns for information...) in a period
+        Index("ix_history_events_to_status", "tenant_id", "to_status", "created_at"),
+    )
 

@@ -67,6 +67,23 @@ class ServiceRequest(TenantScoped, db.Model):
     # the background runner gives its clocks of those kinds the terms of the targets that
     # match it now, a few hundred requests at a time
     sla_rematch: Mapped[str | None] = mapped_column(String(40))
+    # Milestones and stage lead times in business minutes (app.indicators.stages), folded from
+    # the history by each step: what the indicators read
+    authorized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejected_by: Mapped[str | None] = mapped_column(String(20))
+    returns: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reopens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    authorization_minutes: Mapped[int | None] = mapped_column(Integer)
+    evaluation_minutes: Mapped[int | None] = mapped_column(Integer)
+    assignment_minutes: Mapped[int | None] = mapped_column(Integer)
+    start_minutes: Mapped[int | None] = mapped_column(Integer)
+    work_minutes: Mapped[int | None] = mapped_column(Integer)
+    confirmation_minutes: Mapped[int | None] = mapped_column(Integer)
+    resolution_minutes: Mapped[int | None] = mapped_column(Integer)
 
     category = relationship("Category")
     requester = relationship("User", foreign_keys=[requester_id])
@@ -84,6 +101,8 @@ class ServiceRequest(TenantScoped, db.Model):
         Index("ix_service_requests_service_unit", "tenant_id", "service_unit_id", "status"),
         Index("ix_service_requests_committed", "tenant_id", "service_unit_id", "committed_on"),
         Index("ix_service_requests_sla_due", "tenant_id", "sla_due_at"),
+        # Indicators select the requests alive during a period
+        Index("ix_service_requests_created", "tenant_id", "created_at"),
         Index("ix_service_requests_sla_rematch", "id",
               postgresql_where=text("sla_rematch IS NOT NULL"),
               sqlite_where=text("sla_rematch IS NOT NULL")),

@@ -6,6 +6,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.extensions import db
+from app.indicators import stages
 from app.models import HistoryEvent, ServiceRequest
 
 
@@ -36,6 +37,7 @@ def record(req: ServiceRequest, action: str, actor=None, *, step=None, comment=N
         changes=_jsonable(changes or {}),
     )
     db.session.add(event)
+    stages.noted(event)  # folded into the request's milestones at the step's end
     return event
 
 

@@ -23,6 +23,7 @@ from app.handlers.base import OperationContext, TaskContext
 from app.handlers.form import FormNotFound
 from app.handlers.operations import OperationError
 from app.handlers.registry import OPERATIONS, handler_for
+from app.indicators import stages
 from app.models import (
     BusinessCalendar,
     HumanTask,
@@ -302,6 +303,7 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
         if lifecycle_event:
             events.emit(req, lifecycle_event, user)
             notices.lifecycle(req, lifecycle_event, user, event, handler.comment(data))
+    stages.settle(req)  # milestones and lead times (app.indicators), in its transaction
     sla.refresh(req)  # the clocks as this step leaves them, in its transaction
     db.session.flush()
     return Completion(req, from_status, req.status, sorted(open_tasks, key=lambda t: t.id),
@@ -339,6 +341,7 @@ def cancel_request(user: User, req: ServiceRequest, reason: str) -> None:
     _save(row, instance, expected_version)
     history.record(req, "cancelled", user, comment=reason, from_status=from_status,
                    to_status="cancelled")
+    stages.settle(req)
     sla.refresh(req)
     db.session.flush()
 
@@ -435,6 +438,7 @@ def fire_timers(claim: TimerClaim) -> bool:
     _sync(row, instance, req)
     stopped = _stopped(row, instance, req, failure, "timer", None)
     _save(row, instance, claim.version, stopped)
+    stages.settle(req)
     sla.refresh(req)
     db.session.flush()
     return True
@@ -475,6 +479,7 @@ def migrate_instance(user: User, req: ServiceRequest, to_version: int) -> None:
                        .execution_options(synchronize_session=False))
     history.record(req, "migrated", user, from_status=from_status, to_status=req.status,
                    changes={"from_version": old.version, "to_version": target.version})
+    stages.settle(req)
     sla.refresh(req)
     db.session.flush()
 
@@ -507,6 +512,7 @@ def retry_incident(user: User, incident: ProcessIncident) -> bool:
         incidents.resolve(incident, "retried", user)
     stopped = incidents.after_step(row, instance, req, failure, "retry", user)
     _save(row, instance, expected_version, stopped)
+    stages.settle(req)
     sla.refresh(req)
     db.session.flush()
     return failure is None

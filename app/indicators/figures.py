@@ -1,0 +1,329 @@
+"""Every indicator, computed from plain rows: no database here (``data`` reads the rows).
+
+Definitions (the README's "Indicators" section says the same in prose). A *period* is whole
+days in the company's zone; an event counts in the period its instant falls in.
+
+- **Volumes** per day, week (starting Monday) or month: *filed* (filing), *authorized* (a
+  head's authorization), *rejected by the head*, *rejected by the director* (at the
+  rejection), *returned* (each return for information), *approved* (the final approval, a
+  second one over budget included), *completed* and *cancelled* (at closing).
+- **Rates** over the decisions taken in the period: authorization = authorized / the heads'
+  decisions; rejection by the head = its complement; approval, return and rejection by the
+  director = each / the directors' decisions (approvals + rejections + returns); reopen =
+  requests finished in the period that were ever reopened / requests finished in the period.
+- **Lead times** of each stage that ended in the period (``stages.STAGES``), in business
+  minutes: the median and the 90th percentile (linear between the closest ranks).
+- **Backlog** now: open requests by status and by age since filing (calendar days).
+- **Overdue** now: open tickets past their planned end (the company's today), and open
+  requests with a breached SLA clock. **On time**: tickets finished in the period on or
+  before their planned end (the company's date) / tickets finished in the period.
+- **SLA** per kind: clocks stopped in the period met or breached; compliance = met / both;
+  mean overrun = the mean business time past the target of the breached ones; plus open
+  clocks breached now.
+- **Workload** per worker: open tickets now and the hours estimated for them; hours spent on
+  tickets finished in the period; utilization = hours spent / the working hours of the period
+  in the company's business calendar (none: 8 hours a weekday).
+- **Cost** of the requests whose ticket finished in the period: estimated vs actual cost,
+  materials, estimated hours vs hours spent; by category and by requesting unit (each sums to
+  the total).
+- **Satisfaction** of the requests completed in the period: how many were rated (the response
+  rate), the mean rating, the distribution 1-5 and the latest comments.
+"""
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from app.indicators.stages import STAGES
+
+VOLUMES = ("filed", "authorized", "rejected_by_head", "rejected_by_director", "returned",
+           "approved", "completed", "cancelled")
+RATES = ("authorization", "rejection_by_head", "approval", "return", "rejection_by_director",
+         "reopen")
+BANDS = (("lt_1d", 1), ("1_3d", 3), ("3_7d", 7), ("7_30d", 30), ("gt_30d", None))
+SLA_KINDS = ("decision", "start", "resolution")
+MONEY = ("estimated_cost", "actual_cost", "materials_cost", "estimated_hours", "hours_spent")
+OPEN_STATUSES = ("pending_authorization", "pending_evaluation", "returned",
+                 "pending_assignment", "in_service")
+COMMENTS = 10
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date           # included
+    start_at: datetime  # UTC
+    end_at: datetime    # UTC, excluded
+    zone: ZoneInfo
+    bucket: str         # day, week or month
+
+    def holds(self, instant: datetime | None) -> bool:
+        return instant is not None and self.start_at <= instant < self.end_at
+
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(self.zone).date()
+
+
+# --- shared pieces ---------------------------------------------------------------------------
+
+def bucket_of(day: date, bucket: str) -> date:
+    if bucket == "week":
+        return day - timedelta(days=day.weekday())
+    if bucket == "month":
+        return day.replace(day=1)
+    return day
+
+
+def buckets(period: Period) -> list[date]:
+    """The first day of each bucket that touches the period, in order."""
+    found, day = [], bucket_of(period.start, period.bucket)
+    while day <= period.end:
+        found.append(day)
+        if period.bucket == "day":
+            day += timedelta(days=1)
+        elif period.bucket == "week":
+            day += timedelta(days=7)
+        else:
+            day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return found
+
+
+def quantile(sorted_values: list, q: float) -> float | None:
+    """The ``q`` quantile of ascending values, linear between the closest ranks (the median of
+    [1, 2, 3, 4] is 2.5; its 90th percentile 3.7)."""
+    if not sorted_values:
+        return None
+    position = (len(sorted_values) - 1) * q
+    low = math.floor(position)
+    high = min(low + 1, len(sorted_values) - 1)
+    fraction = position - low
+    value = sorted_values[low] + (sorted_values[high] - sorted_values[low]) * fraction
+    return round(float(value), 2)
+
+
+def rate(numerator: int, denominator: int) -> dict:
+    value = round(numerator / denominator, 4) if denominator else None
+    return {"value": value, "numerator": numerator, "denominator": denominator}
+
+
+def money(value: Decimal) -> str:
+    return str(value.quantize(ZERO))
+
+
+def _dec(value) -> Decimal:
+    return Decimal(value) if value is not None else ZERO
+
+
+# --- the sections ----------------------------------------------------------------------------
+
+def _events(r, returns_at: list[datetime]):
+    """(volume name, instant) of each countable event of request row ``r``."""
+    yield "filed", r.created_at
+    if r.authorized_at is not None:
+        yield ("rejected_by_head" if r.rejected_by == "unit_head" else "authorized",
+               r.authorized_at)
+    if r.rejected_by == "service_director" and r.closed_at is not None:
+        yield "rejected_by_director", r.closed_at
+    if r.approved_at is not None:
+        yield "approved", r.approved_at
+    if r.status in ("completed", "cancelled") and r.closed_at is not None:
+        yield r.status, r.closed_at
+    for at in returns_at:
+        yield "returned", at
+
+
+def volumes(rows, returns: dict[int, list[datetime]], period: Period) -> dict:
+    keys = buckets(period)
+    index = {day: i for i, day in enumerate(keys)}
+    series = {name: [0] * len(keys) for name in VOLUMES}
+    for r in rows:
+        for name, at in _events(r, returns.get(r.id, ())):
+            if period.holds(at):
+                series[name][index[bucket_of(period.local_date(at), period.bucket)]] += 1
+    return {"buckets": [d.isoformat() for d in keys], "series": series,
+            "totals": {name: sum(values) for name, values in series.items()}}
+
+
+def rates(rows, returns: dict[int, list[datetime]], period: Period) -> dict:
+    totals: Counter = Counter()
+    finished = reopened = 0
+    for r in rows:
+        for name, at in _events(r, returns.get(r.id, ())):
+            if period.holds(at):
+                totals[name] += 1
+        if period.holds(r.finished_at):
+            finished += 1
+            reopened += 1 if (r.reopens or 0) > 0 else 0
+    heads = totals["authorized"] + totals["rejected_by_head"]
+    directors = totals["approved"] + totals["rejected_by_director"] + totals["returned"]
+    return {
+        "authorization": rate(totals["authorized"], heads),
+        "rejection_by_head": rate(totals["rejected_by_head"], heads),
+        "approval": rate(totals["approved"], directors),
+        "return": rate(totals["returned"], directors),
+        "rejection_by_director": rate(totals["rejected_by_director"], directors),
+        "reopen": rate(reopened, finished),
+    }
+
+
+def _stage_end(r, stage: str) -> datetime | None:
+    if stage == "authorization":
+        return r.authorized_at
+    if stage == "evaluation":
+        return r.approved_at or (r.closed_at if r.rejected_by == "service_director" else None)
+    if stage == "assignment":
+        return r.assigned_at
+    if stage == "start":
+        return r.started_at
+    if stage in ("work", "resolution"):
+        return r.finished_at
+    return r.closed_at if r.status == "completed" else None
+
+
+def lead_times(rows, period: Period) -> list[dict]:
+    found = []
+    for stage in STAGES:
+        column = f"{stage}_minutes"
+        values = sorted(getattr(r, column) for r in rows
+                        if getattr(r, column) is not None and period.holds(_stage_end(r, stage)))
+        found.append({"stage": stage, "count": len(values),
+                      "median_minutes": quantile(values, 0.5),
+                      "p90_minutes": quantile(values, 0.9)})
+    return found
+
+
+def band_of(age: timedelta) -> str:
+    days = age.total_seconds() / 86400
+    for name, limit in BANDS:
+        if limit is None or days < limit:
+            return name
+    return BANDS[-1][0]
+
+
+def backlog(open_rows, now: datetime) -> dict:
+    """``open_rows``: (status, created_at) of the open requests now."""
+    matrix = {status: {name: 0 for name, _ in BANDS} for status in OPEN_STATUSES}
+    for status, created_at in open_rows:
+        matrix.setdefault(status, {name: 0 for name, _ in BANDS})
+        matrix[status][band_of(now - created_at)] += 1
+    by_status = {status: sum(bands.values()) for status, bands in matrix.items()}
+    by_band = {name: sum(matrix[s][name] for s in matrix) for name, _ in BANDS}
+    return {"total": sum(by_status.values()), "by_status": by_status,
+            "bands": [name for name, _ in BANDS], "by_band": by_band, "matrix": matrix}
+
+
+def on_time(rows, period: Period) -> dict:
+    finished = punctual = 0
+    for r in rows:
+        if period.holds(r.finished_at) and r.planned_end is not None:
+            finished += 1
+            if period.local_date(r.finished_at) <= r.planned_end:
+                punctual += 1
+    return {"finished": finished, "on_time": punctual, **_value(punctual, finished)}
+
+
+def _value(numerator: int, denominator: int) -> dict:
+    return {"value": round(numerator / denominator, 4) if denominator else None}
+
+
+def sla(clocks, open_breached: dict[str, int]) -> list[dict]:
+    """``clocks``: (kind, state, minutes, elapsed_seconds) of the clocks stopped in the period
+    (met or breached)."""
+    found = []
+    for kind in SLA_KINDS:
+        mine = [c for c in clocks if c[0] == kind]
+        met = sum(1 for c in mine if c[1] == "met")
+        breached = [c for c in mine if c[1] == "breached"]
+        overruns = [max(0.0, c[3] / 60 - c[2]) for c in breached]
+        found.append({
+            "kind": kind, "met": met, "breached": len(breached),
+            "compliance": round(met / (met + len(breached)), 4) if met + len(breached) else None,
+            "mean_overrun_minutes": round(sum(overruns) / len(overruns), 2) if overruns else None,
+            "open_breached": open_breached.get(kind, 0),
+        })
+    return found
+
+
+def workload(rows, open_tickets, names: dict[int, str], available_hours: Decimal,
+             period: Period) -> list[dict]:
+    """``open_tickets``: (worker_id, estimated_hours) of the open tickets now; ``rows``: the
+    request rows (hours spent on tickets finished in the period)."""
+    people: dict[int, dict] = {}
+
+    def person(worker_id):
+        return people.setdefault(worker_id, {"open": 0, "planned": ZERO, "spent": ZERO})
+
+    for worker_id, hours in open_tickets:
+        entry = person(worker_id)
+        entry["open"] += 1
+        entry["planned"] += _dec(hours)
+    for r in rows:
+        if r.worker_id is not None and period.holds(r.finished_at):
+            person(r.worker_id)["spent"] += _dec(r.hours_spent)
+    found = []
+    for worker_id, entry in people.items():
+        found.append({
+            "worker_id": worker_id, "name": names.get(worker_id, ""),
+            "open_tickets": entry["open"], "hours_planned": money(entry["planned"]),
+            "hours_spent": money(entry["spent"]), "available_hours": money(available_hours),
+            "utilization": round(float(entry["spent"] / available_hours), 4)
+            if available_hours > 0 else None,
+        })
+    found.sort(key=lambda w: (-w["open_tickets"], w["name"], w["worker_id"]))
+    return found
+
+
+def _sums() -> dict:
+    return {"requests": 0, **{key: ZERO for key in MONEY}}
+
+
+def _add(sums: dict, r) -> None:
+    sums["requests"] += 1
+    sums["estimated_cost"] += _dec(r.estimated_cost)
+    sums["actual_cost"] += _dec(r.actual_cost)
+    sums["materials_cost"] += _dec(r.materials_cost)
+    sums["estimated_hours"] += _dec(r.estimated_hours)
+    sums["hours_spent"] += _dec(r.hours_spent)
+
+
+def _shown(sums: dict) -> dict:
+    return {"requests": sums["requests"], **{key: money(sums[key]) for key in MONEY}}
+
+
+def cost(rows, period: Period, category_names: dict[int, str],
+         unit_names: dict[int, str]) -> dict:
+    total, by_category, by_unit = _sums(), {}, {}
+    for r in rows:
+        if not period.holds(r.finished_at):
+            continue
+        _add(total, r)
+        _add(by_category.setdefault(r.category_id, _sums()), r)
+        _add(by_unit.setdefault(r.unit_id, _sums()), r)
+
+    def listed(groups, names):
+        return sorted(({"id": key, "name": names.get(key, ""), **_shown(sums)}
+                       for key, sums in groups.items()), key=lambda g: (g["name"], g["id"]))
+
+    return {"total": _shown(total), "by_category": listed(by_category, category_names),
+            "by_unit": listed(by_unit, unit_names)}
+
+
+def satisfaction(rows, period: Period) -> dict:
+    completed = [r for r in rows if r.status == "completed" and period.holds(r.closed_at)]
+    rated = [r for r in completed if r.rating is not None]
+    distribution = Counter(r.rating for r in rated)
+    commented = sorted((r for r in rated if (r.rating_comment or "").strip()),
+                       key=lambda r: (r.closed_at, r.id), reverse=True)[:COMMENTS]
+    return {
+        "completed": len(completed), "rated": len(rated),
+        "response_rate": round(len(rated) / len(completed), 4) if completed else None,
+        "mean": round(sum(r.rating for r in rated) / len(rated), 2) if rated else None,
+        "distribution": {str(n): distribution.get(n, 0) for n in range(1, 6)},
+        "comments": [{"request_id": r.id, "number": r.number, "rating": r.rating,
+                      "comment": r.rating_comment, "at": r.closed_at.isoformat()}
+                     for r in commented],
+    }
