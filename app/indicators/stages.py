@@ -29,6 +29,7 @@ STAGES = ("authorization", "evaluation", "assignment", "start", "work", "confirm
 OPEN_TICKET = ("pending", "in_progress", "on_hold")
 DONE_TICKET = ("finished", "closed")
 _PENDING = "indicators.pending_events"
+_CALENDARS = "indicators.calendars"
 
 
 @dataclass
@@ -145,11 +146,39 @@ def company_calendar(tenant_id: int):
     lead times are then wall-clock time."""
     from app.sla import service as sla
 
-    cache = db.session.info.setdefault("indicators.calendars", {})
+    cache = db.session.info.setdefault(_CALENDARS, {})
     if tenant_id not in cache:
-        row = sla.default_calendar(tenant_id)
+        with db.session.no_autoflush:
+            row = sla.default_calendar(tenant_id)
         cache[tenant_id] = sla.usable_calendar(row) if row is not None else None
     return cache[tenant_id]
+
+
+class _StepCalendar:
+    """The company calendar a step measures by, read only if a stage ends: from the
+    request's clocks when one runs on the default calendar (already loaded), else asked for."""
+
+    def __init__(self, req: ServiceRequest):
+        self.req = req
+        self.calendar = None
+        self.known = False
+
+    def business_time(self, start: datetime, end: datetime):
+        if not self.known:
+            self.calendar, self.known = self._find(), True
+        if self.calendar is None:
+            return end - start
+        return self.calendar.business_time(start, end)
+
+    def _find(self):
+        from app.sla import service as sla
+
+        clocks = self.req.__dict__.get("sla_clocks") or ()
+        for clock in clocks:
+            row = clock.__dict__.get("calendar")
+            if row is not None and row.__dict__.get("is_default"):
+                return sla.usable_calendar(row)
+        return company_calendar(self.req.tenant_id)
 
 
 def noted(event_row: HistoryEvent) -> None:
@@ -157,7 +186,7 @@ def noted(event_row: HistoryEvent) -> None:
     db.session.info.setdefault(_PENDING, []).append(event_row)
 
 
-def _needs_calendar(e: HistoryEvent) -> bool:
+def _changes_status(e: HistoryEvent) -> bool:
     change = (e.changes or {}).get("ticket_status")
     return bool((e.to_status and e.to_status != e.from_status) or change)
 
@@ -178,13 +207,13 @@ def settle(req: ServiceRequest | None = None) -> None:
     for e in mine:
         by_request.setdefault(e.request_id, []).append(e)
     for request_id, entries in by_request.items():
-        if not any(_needs_calendar(e) for e in entries):
+        if not any(_changes_status(e) for e in entries):
             continue
         target = req if req is not None and req.id == request_id else \
             db.session.get(ServiceRequest, request_id)
         if target is None:
             continue
-        calendar = company_calendar(target.tenant_id)
+        calendar = _StepCalendar(target)
         m = milestones_of(target)
         for e in entries:
             fold(m, e.from_status, e.to_status, (e.changes or {}).get("ticket_status"),
@@ -195,7 +224,7 @@ def settle(req: ServiceRequest | None = None) -> None:
 def forget() -> None:
     """Drop what a rolled-back transaction left (its entries were never written)."""
     db.session.info.pop(_PENDING, None)
-    db.session.info.pop("indicators.calendars", None)
+    db.session.info.pop(_CALENDARS, None)
 
 
 @event.listens_for(Session, "before_commit")
@@ -205,13 +234,13 @@ def _settle_before_commit(session):
     if session.info.get(_PENDING):
         settle()
         session.flush()
-    session.info.pop("indicators.calendars", None)
+    session.info.pop(_CALENDARS, None)
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session):
     session.info.pop(_PENDING, None)
-    session.info.pop("indicators.calendars", None)
+    session.info.pop(_CALENDARS, None)
 
 
 # --- rebuilt from history --------------------------------------------------------------------

@@ -239,7 +239,8 @@ def _lock_instance(task: HumanTask) -> ProcessInstance:
                  # what finds the calendar's parsed copy (app.sla.service.calendar_of); its
                  # shifts and holidays are read only when that copy is not there yet
                  .load_only(BusinessCalendar.id, BusinessCalendar.tenant_id,
-                            BusinessCalendar.time_zone, BusinessCalendar.updated_at))
+                            BusinessCalendar.time_zone, BusinessCalendar.updated_at,
+                            BusinessCalendar.is_default))
         .execution_options(populate_existing=True)
     ).unique().one()
     return row
@@ -299,11 +300,11 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
         if to_ticket_status != from_ticket_status:
             event.changes = {**event.changes,
                              "ticket_status": [from_ticket_status, to_ticket_status]}
+        stages.settle(req)
         lifecycle_event = handler.event(data)
         if lifecycle_event:
             events.emit(req, lifecycle_event, user)
             notices.lifecycle(req, lifecycle_event, user, event, handler.comment(data))
-    stages.settle(req)  # milestones and lead times (app.indicators), in its transaction
     sla.refresh(req)  # the clocks as this step leaves them, in its transaction
     db.session.flush()
     return Completion(req, from_status, req.status, sorted(open_tasks, key=lambda t: t.id),
