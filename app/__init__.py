@@ -96,10 +96,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_blueprints(app)
 
-    from app import accounts, admin, notifications, sla, tenancy, viability
+    from app import accounts, admin, indicators, notifications, sla, tenancy, viability
     from app.api import api, init_api
 
-    capabilities = (notifications, accounts, admin, tenancy, viability, sla)
+    capabilities = (notifications, accounts, admin, tenancy, viability, sla, indicators)
     for capability in capabilities:
         capability.init_app(app)
     init_api(app)

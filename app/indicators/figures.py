@@ -6,7 +6,8 @@ days in the company's zone; an event counts in the period its instant falls in.
 - **Volumes** per day, week (starting Monday) or month: *filed* (filing), *authorized* (a
   head's authorization), *rejected by the head*, *rejected by the director* (at the
   rejection), *returned* (each return for information), *approved* (the final approval, a
-  second one over budget included), *completed* and *cancelled* (at closing).
+  second one over budget included), *completed* (the service finished: the request closes
+  then, before the requester confirms) and *cancelled* (at closing).
 - **Rates** over the decisions taken in the period: authorization = authorized / the heads'
   decisions; rejection by the head = its complement; approval, return and rejection by the
   director = each / the directors' decisions (approvals + rejections + returns); reopen =
@@ -26,8 +27,10 @@ days in the company's zone; an event counts in the period its instant falls in.
 - **Cost** of the requests whose ticket finished in the period: estimated vs actual cost,
   materials, estimated hours vs hours spent; by category and by requesting unit (each sums to
   the total).
-- **Satisfaction** of the requests completed in the period: how many were rated (the response
-  rate), the mean rating, the distribution 1-5 and the latest comments.
+- **Satisfaction** of the requests whose service was closed in the period (confirmed by the
+  requester, or closed automatically unconfirmed: the ticket's closing): ``completed`` counts
+  them, ``rated`` those with a rating (the response rate is rated / completed), the mean
+  rating, the distribution 1-5 and the latest comments.
 """
 
 import math
@@ -181,7 +184,7 @@ def _stage_end(r, stage: str) -> datetime | None:
         return r.started_at
     if stage in ("work", "resolution"):
         return r.finished_at
-    return r.closed_at if r.status == "completed" else None
+    return r.confirmed_at
 
 
 def lead_times(rows, period: Period) -> list[dict]:
@@ -313,17 +316,17 @@ def cost(rows, period: Period, category_names: dict[int, str],
 
 
 def satisfaction(rows, period: Period) -> dict:
-    completed = [r for r in rows if r.status == "completed" and period.holds(r.closed_at)]
+    completed = [r for r in rows if period.holds(r.confirmed_at)]
     rated = [r for r in completed if r.rating is not None]
     distribution = Counter(r.rating for r in rated)
     commented = sorted((r for r in rated if (r.rating_comment or "").strip()),
-                       key=lambda r: (r.closed_at, r.id), reverse=True)[:COMMENTS]
+                       key=lambda r: (r.confirmed_at, r.id), reverse=True)[:COMMENTS]
     return {
         "completed": len(completed), "rated": len(rated),
         "response_rate": round(len(rated) / len(completed), 4) if completed else None,
         "mean": round(sum(r.rating for r in rated) / len(rated), 2) if rated else None,
         "distribution": {str(n): distribution.get(n, 0) for n in range(1, 6)},
         "comments": [{"request_id": r.id, "number": r.number, "rating": r.rating,
-                      "comment": r.rating_comment, "at": r.closed_at.isoformat()}
+                      "comment": r.rating_comment, "at": r.confirmed_at.isoformat()}
                      for r in commented],
     }

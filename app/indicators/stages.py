@@ -2,7 +2,8 @@
 
 A request passes through stages: filing -> authorization (the head's decision) -> evaluation
 (the director's decision, a second approval over budget included; returns for information
-count inside it) -> assignment -> start -> work (start to finish) -> confirmation; and
+count inside it) -> assignment -> start -> work (start to finish) -> confirmation (finish
+to the ticket's closing: the requester's confirmation, or the automatic close); and
 *resolution*, filing to finish. When a stage ends, its length in business time (the company's
 default business calendar, else wall-clock time) is stored on the request in whole minutes,
 with the milestone's instant, so indicators read numbers instead of walking histories.
@@ -42,6 +43,7 @@ class Milestones:
     assigned_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    confirmed_at: datetime | None = None  # the ticket closed: confirmed, or closed unconfirmed
     rejected_by: str | None = None       # unit_head or service_director
     returns: int = 0
     reopens: int = 0
@@ -98,8 +100,6 @@ def _request_change(m: Milestones, before: str | None, after: str, at, calendar)
     if before == "pending_assignment" and after == "in_service":
         m.assigned_at = at
         m.assignment_minutes = _minutes(calendar, m.approved_at, at)
-    if after == "completed" and m.finished_at is not None:
-        m.confirmation_minutes = _minutes(calendar, m.finished_at, at)
 
 
 def _ticket_change(m: Milestones, before: str | None, after: str, at, calendar) -> None:
@@ -109,6 +109,10 @@ def _ticket_change(m: Milestones, before: str | None, after: str, at, calendar) 
     if after in ("in_progress", "on_hold", "finished") and m.started_at is None:
         m.started_at = at
         m.start_minutes = _minutes(calendar, m.assigned_at, at)
+    if after == "closed" and before == "finished":
+        m.confirmed_at = at
+        m.confirmation_minutes = _minutes(calendar, m.finished_at, at)
+        return
     if after == "finished":
         m.finished_at = at
         m.work_minutes = _minutes(calendar, m.started_at, at)

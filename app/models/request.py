@@ -74,6 +74,7 @@ class ServiceRequest(TenantScoped, db.Model):
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rejected_by: Mapped[str | None] = mapped_column(String(20))
     returns: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     reopens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from app.indicators import stages
 from app.seeding.org import TITLES, TenantOrg
 from app.seeding.plans import STAGES, Plan
 
 REQUEST_COLUMNS = ("id", "tenant_id", "number", "title", "description", "category_id",
                    "priority", "location", "requester_id", "unit_id", "service_unit_id", "status",
                    "estimated_cost", "staff_available", "rating", "rating_comment", "created_at",
-                   "updated_at", "closed_at", "estimated_hours", "committed_on")
+                   "updated_at", "closed_at", "estimated_hours", "committed_on",
+                   *stages.COLUMNS)
 TICKET_COLUMNS = ("id", "tenant_id", "number", "request_id", "service_unit_id", "worker_id",
                   "status", "planned_start", "planned_end", "actual_start", "actual_end",
                   "hours_spent", "materials_cost", "resolution", "hold_reason", "created_at",
@@ -127,6 +129,23 @@ class RowMaker:
             self._static_changes[(plan.name, index)] = text
         return text
 
+    @staticmethod
+    def _ticket_change(event, changes) -> list | None:
+        if isinstance(event.changes, tuple):
+            return event.changes[1]
+        if isinstance(changes, dict):
+            return changes.get("ticket_status")
+        return None
+
+    def _milestones(self, plan: Plan, filed_at: datetime, at) -> tuple:
+        """What every step's fold leaves on the request (app.indicators.stages), replayed
+        from the same history; the seeded companies have no business calendar: wall time."""
+        history = [(e.from_status, e.to_status,
+                    {"ticket_status": self._ticket_change(e, e.changes)}, at(e.move))
+                   for e in plan.events]
+        m = stages.replay(filed_at, history, None)
+        return tuple(getattr(m, name) for name in stages.COLUMNS)
+
     def add(self, filed_at: datetime, stage: str) -> None:
         org, rng, plan = self.org, self.rng, self.plans[stage]
         requester_id, (unit_id, authorizing_id, head_id) = rng.choice(self.staff)
@@ -182,7 +201,7 @@ class RowMaker:
             True if evaluated else None, 5 if confirmed else None,
             "Muy bien." if confirmed else None, filed_at, last,
             last if plan.closed else None, Decimal("8.00") if evaluated else None,
-            committed_on))
+            committed_on, *self._milestones(plan, filed_at, at)))
         if plan.has_ticket:
             started = "Task_Start" in moves
             finished = plan.ticket_status in ("finished", "closed")

@@ -18,7 +18,8 @@ down_revision = '0011_sla'
 branch_labels = None
 depends_on = None
 
-INSTANTS = ('authorized_at', 'approved_at', 'assigned_at', 'started_at', 'finished_at')
+INSTANTS = ('authorized_at', 'approved_at', 'assigned_at', 'started_at', 'finished_at',
+            'confirmed_at')
 MINUTES = ('authorization_minutes', 'evaluation_minutes', 'assignment_minutes',
            'start_minutes', 'work_minutes', 'confirmation_minutes', 'resolution_minutes')
 
