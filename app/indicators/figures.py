@@ -6,8 +6,8 @@ days in the company's zone; an event counts in the period its instant falls in.
 - **Volumes** per day, week (starting Monday) or month: *filed* (filing), *authorized* (a
   head's authorization), *rejected by the head*, *rejected by the director* (at the
   rejection), *returned* (each return for information), *approved* (the final approval, a
-  second one over budget included), *completed* (the service finished: the request closes
-  then, before the requester confirms) and *cancelled* (at closing).
+  second one over budget included), *completed* (the service finished: the ticket's finish,
+  before the requester confirms) and *cancelled* (at the withdrawal).
 - **Rates** over the decisions taken in the period: authorization = authorized / the heads'
   decisions; rejection by the head = its complement; approval, return and rejection by the
   director = each / the directors' decisions (approvals + rejections + returns); reopen =
@@ -34,10 +34,12 @@ days in the company's zone; an event counts in the period its instant falls in.
 """
 
 import math
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from app.indicators.stages import STAGES
@@ -64,11 +66,46 @@ class Period:
     zone: ZoneInfo
     bucket: str         # day, week or month
 
-    def holds(self, instant: datetime | None) -> bool:
-        return instant is not None and self.start_at <= instant < self.end_at
+    @cached_property
+    def start_ts(self) -> float:
+        return self.start_at.timestamp()
 
-    def local_date(self, instant: datetime) -> date:
-        return instant.astimezone(self.zone).date()
+    @cached_property
+    def end_ts(self) -> float:
+        return self.end_at.timestamp()
+
+    @cached_property
+    def keys(self) -> list[date]:
+        return buckets(self)
+
+    @cached_property
+    def edges(self) -> list[float]:
+        """The instant each bucket starts (its first local midnight), for ``bisect``."""
+        return [datetime.combine(day, time(), self.zone).timestamp() for day in self.keys]
+
+    def holds(self, instant) -> bool:
+        ts = _ts(instant)
+        return ts is not None and self.start_ts <= ts < self.end_ts
+
+    def local_date(self, instant) -> date:
+        return datetime.fromtimestamp(_ts(instant), self.zone).date()
+
+    def bucket_index(self, ts: float) -> int:
+        return max(bisect_right(self.edges, ts) - 1, 0)
+
+
+def _iso(value) -> str:
+    return datetime.fromtimestamp(_ts(value), UTC).isoformat()
+
+
+def _ts(value) -> float | None:
+    """Epoch seconds of an instant, whether a datetime or already seconds (``data`` selects
+    seconds: converting thousands of datetimes costs more than the figures)."""
+    if value is None or value.__class__ is float:
+        return value
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return float(value)
 
 
 # --- shared pieces ---------------------------------------------------------------------------
@@ -123,42 +160,50 @@ def _dec(value) -> Decimal:
 
 # --- the sections ----------------------------------------------------------------------------
 
-def _events(r, returns_at: list[datetime]):
-    """(volume name, instant) of each countable event of request row ``r``."""
-    yield "filed", r.created_at
+def _events(r, returns_at) -> list[tuple[str, float]]:
+    """(volume name, epoch seconds) of each countable event of request row ``r``."""
+    found = [("filed", _ts(r.created_at))]
     if r.authorized_at is not None:
-        yield ("rejected_by_head" if r.rejected_by == "unit_head" else "authorized",
-               r.authorized_at)
+        found.append(("rejected_by_head" if r.rejected_by == "unit_head" else "authorized",
+                      _ts(r.authorized_at)))
     if r.rejected_by == "service_director" and r.closed_at is not None:
-        yield "rejected_by_director", r.closed_at
+        found.append(("rejected_by_director", _ts(r.closed_at)))
     if r.approved_at is not None:
-        yield "approved", r.approved_at
-    if r.status in ("completed", "cancelled") and r.closed_at is not None:
-        yield r.status, r.closed_at
+        found.append(("approved", _ts(r.approved_at)))
+    if r.finished_at is not None:
+        found.append(("completed", _ts(r.finished_at)))
+    if r.status == "cancelled" and r.closed_at is not None:
+        found.append(("cancelled", _ts(r.closed_at)))
     for at in returns_at:
-        yield "returned", at
+        found.append(("returned", _ts(at)))
+    return found
 
 
-def volumes(rows, returns: dict[int, list[datetime]], period: Period) -> dict:
-    keys = buckets(period)
-    index = {day: i for i, day in enumerate(keys)}
-    series = {name: [0] * len(keys) for name in VOLUMES}
+def _counted(rows, returns, period: Period):
+    """(volume name, bucket index) of every event in the period."""
+    low, high = period.start_ts, period.end_ts
     for r in rows:
-        for name, at in _events(r, returns.get(r.id, ())):
-            if period.holds(at):
-                series[name][index[bucket_of(period.local_date(at), period.bucket)]] += 1
+        for name, ts in _events(r, returns.get(r.id, ())):
+            if low <= ts < high:
+                yield name, period.bucket_index(ts)
+
+
+def volumes(rows, returns: dict, period: Period) -> dict:
+    keys = period.keys
+    series = {name: [0] * len(keys) for name in VOLUMES}
+    for name, index in _counted(rows, returns, period):
+        series[name][index] += 1
     return {"buckets": [d.isoformat() for d in keys], "series": series,
             "totals": {name: sum(values) for name, values in series.items()}}
 
 
-def rates(rows, returns: dict[int, list[datetime]], period: Period) -> dict:
-    totals: Counter = Counter()
+def rates(rows, returns: dict, period: Period) -> dict:
+    totals: Counter = Counter(name for name, _ in _counted(rows, returns, period))
+    low, high = period.start_ts, period.end_ts
     finished = reopened = 0
     for r in rows:
-        for name, at in _events(r, returns.get(r.id, ())):
-            if period.holds(at):
-                totals[name] += 1
-        if period.holds(r.finished_at):
+        ts = _ts(r.finished_at)
+        if ts is not None and low <= ts < high:
             finished += 1
             reopened += 1 if (r.reopens or 0) > 0 else 0
     heads = totals["authorized"] + totals["rejected_by_head"]
@@ -189,10 +234,17 @@ def _stage_end(r, stage: str) -> datetime | None:
 
 def lead_times(rows, period: Period) -> list[dict]:
     found = []
+    low, high = period.start_ts, period.end_ts
     for stage in STAGES:
         column = f"{stage}_minutes"
-        values = sorted(getattr(r, column) for r in rows
-                        if getattr(r, column) is not None and period.holds(_stage_end(r, stage)))
+        values = []
+        for r in rows:
+            minutes = getattr(r, column)
+            if minutes is not None:
+                ts = _ts(_stage_end(r, stage))
+                if ts is not None and low <= ts < high:
+                    values.append(minutes)
+        values.sort()
         found.append({"stage": stage, "count": len(values),
                       "median_minutes": quantile(values, 0.5),
                       "p90_minutes": quantile(values, 0.9)})
@@ -320,13 +372,13 @@ def satisfaction(rows, period: Period) -> dict:
     rated = [r for r in completed if r.rating is not None]
     distribution = Counter(r.rating for r in rated)
     commented = sorted((r for r in rated if (r.rating_comment or "").strip()),
-                       key=lambda r: (r.confirmed_at, r.id), reverse=True)[:COMMENTS]
+                       key=lambda r: (_ts(r.confirmed_at), r.id), reverse=True)[:COMMENTS]
     return {
         "completed": len(completed), "rated": len(rated),
         "response_rate": round(len(rated) / len(completed), 4) if completed else None,
         "mean": round(sum(r.rating for r in rated) / len(rated), 2) if rated else None,
         "distribution": {str(n): distribution.get(n, 0) for n in range(1, 6)},
         "comments": [{"request_id": r.id, "number": r.number, "rating": r.rating,
-                      "comment": r.rating_comment, "at": r.confirmed_at.isoformat()}
+                      "comment": r.rating_comment, "at": _iso(r.confirmed_at)}
                      for r in commented],
     }

@@ -176,12 +176,6 @@ def test_volumes_by_day_count_each_event_on_its_local_day():
         assert len(values) == 30 and sum(values) == result["totals"][name]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: 'completed' is defined as counted when the service finished (before the requester "
-    "confirms), but figures._events counts it at closed_at, which the workflow sets only "
-    "at the confirmation or the automatic close (operations.close_request): a request "
-    "finished on the 30th and confirmed in December is missing from November, and one "
-    "finished on the 5th and confirmed on the 6th lands on the 6th"))
 def test_completed_counts_when_the_service_finished_not_at_the_confirmation():
     result = figures.volumes(ROWS, RETURNS, NOVEMBER)
     # the rows hold what the workflow writes: closed_at at the confirmation (A on the 6th, J
