@@ -26,6 +26,7 @@ const MUTED = "#5f6b7a";
 const LINE = "#dde3ea";
 
 const language = document.documentElement.lang || "es";
+let printing = false; // on paper, patterns tell the series apart in grey
 const numbers = new Intl.NumberFormat(language, { maximumFractionDigits: 1 });
 
 function formatter(unit) {
@@ -98,6 +99,7 @@ function optionOf(spec, element) {
     type: "value",
     axisLabel: { color: MUTED, formatter: formatter(spec.unit) },
     splitLine: { lineStyle: { color: LINE } },
+    splitNumber: narrow ? 3 : 5,
     minInterval: spec.unit ? 0 : 1,
   };
   if (spec.max !== undefined) value.max = spec.max;
@@ -105,7 +107,7 @@ function optionOf(spec, element) {
     animation: false,
     color: spec.colors,
     textStyle: { fontFamily: FONT, color: INK },
-    aria: { enabled: true, label: { enabled: false }, decal: { show: false } },
+    aria: { enabled: true, label: { enabled: false }, decal: { show: printing } },
     legend: legend ? {
       type: "scroll", top: 0, left: 0, right: 0, icon: spec.kind === "line" ? undefined : "rect",
       textStyle: { color: INK },
@@ -173,10 +175,10 @@ function start() {
       timer = setTimeout(() => drawn.forEach(refit), 150);
     });
   }
-  const patterns = (show) => drawn.forEach((item) => {
-    item.chart.setOption({ aria: { decal: { show } } });
-    item.chart.resize();
-  });
+  const patterns = (show) => {
+    printing = show;
+    drawn.forEach(refit);
+  };
   window.addEventListener("beforeprint", () => patterns(true));
   window.addEventListener("afterprint", () => patterns(false));
 }

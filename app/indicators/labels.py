@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 # volumes: how many requests went through each event in a bucket of the period
 VOLUME = {
-    "filed": _l("Filed"),
+    "filed": _l("Filed requests"),
     "authorized": _l("Authorized"),
     "rejected_by_head": _l("Rejected by the unit head"),
     "rejected_by_director": _l("Rejected by the director"),

@@ -45,7 +45,7 @@ def charts_of(html: str) -> dict:
 
 def filed_total(html: str) -> int:
     volumes = charts_of(html)["volumes"]
-    return sum(next(s["data"] for s in volumes["series"] if s["name"] == "Filed"))
+    return sum(next(s["data"] for s in volumes["series"] if s["name"] == "Filed requests"))
 
 
 def filed_in(*conditions) -> int:
@@ -62,7 +62,7 @@ def unit_named(name: str) -> Unit:
 
 
 def test_admin_director_and_head_each_see_their_figures(demo, browser):
-    completed(5, "Excelente <b>servicio</b>")
+    rated = completed(5, "Excelente <b>servicio</b>")
     tenant_id = acme().id
     finance = unit_named("Finanzas")
     service = unit_named("Servicios Generales")
@@ -86,6 +86,7 @@ def test_admin_director_and_head_each_see_their_figures(demo, browser):
         # Names come translated; the comment is text, its markup escaped, linked to its request
         assert "Rejected by the unit head" in html and "Whole service" in html
         assert "Excelente &lt;b&gt;servicio&lt;/b&gt;" in html
+        assert re.search(rf'<a href="/requests/{rated.id}">{rated.number}</a>', html)
 
 
 def test_each_table_holds_the_numbers_its_chart_draws(demo, browser):
