@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
 import time_machine
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import ServiceRequest, User
@@ -14,7 +15,8 @@ from tests import factories
 # Who decides for whom in the demo: the head of the requester's unit, the director of the
 # company's service unit and its first worker
 HEADS = {"ana@acme.test": "jefe.finanzas@acme.test", "luis@acme.test": "jefe.finanzas@acme.test",
-         "maria@acme.test": "jefe.produccion@acme.test", "pedro@globex.test": "jefe@globex.test"}
+         "maria@acme.test": "jefe.produccion@acme.test", "pedro@globex.test": "jefe@globex.test",
+         "teo@acme.test": "jefe.finanzas@acme.test"}  # Tesorería, under Finanzas (more_acme)
 DIRECTORS = {"acme.test": "director@acme.test", "globex.test": "director@globex.test"}
 WORKERS = {"acme.test": "tecnico1@acme.test", "globex.test": "tecnico@globex.test"}
 
@@ -108,3 +110,59 @@ def walk(req: ServiceRequest, *moves) -> ServiceRequest:
 def reload(req: ServiceRequest) -> ServiceRequest:
     db.session.expire_all()
     return db.session.get(ServiceRequest, req.id)
+
+
+# --- more of acme: a second service unit and a unit under Finanzas ---------------------------
+
+def _person(tenant_id: int, email: str, name: str, role: str, unit_id: int | None) -> User:
+    from app.demo import _password_hash
+    from app.models import Membership
+
+    person = User(tenant_id=tenant_id, email=email, name=name, password_hash=_password_hash())
+    db.session.add(person)
+    db.session.flush()
+    db.session.add(Membership(tenant_id=tenant_id, user_id=person.id, role=role,
+                              unit_id=unit_id))
+    return person
+
+
+def more_acme() -> dict:
+    """Acme gets a second service unit, Sistemas (director.sistemas@, its worker
+    tecnico.sistemas@, the category Redes it attends), and Tesorería, a unit under Finanzas
+    with no head of its own (teo@ files from it; Finanzas' head authorizes). Committed; ids."""
+    from app.models import Category, Tenant, Unit
+
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == "acme"))
+    finanzas = db.session.scalar(select(Unit).where(Unit.tenant_id == tenant.id,
+                                                    Unit.name == "Finanzas"))
+    sistemas = Unit(tenant_id=tenant.id, name="Sistemas", is_service_unit=True)
+    tesoreria = Unit(tenant_id=tenant.id, name="Tesorería", parent_id=finanzas.id)
+    db.session.add_all([sistemas, tesoreria])
+    db.session.flush()
+    _person(tenant.id, "director.sistemas@acme.test", "Sara Díaz (Directora de Sistemas)",
+            "service_director", sistemas.id)
+    _person(tenant.id, "tecnico.sistemas@acme.test", "Iván Rey (Técnico)", "worker",
+            sistemas.id)
+    _person(tenant.id, "teo@acme.test", "Teo Martín", "requester", tesoreria.id)
+    redes = Category(tenant_id=tenant.id, name="Redes", service_unit_id=sistemas.id,
+                     default_priority="normal", description="Solicitudes de redes")
+    db.session.add(redes)
+    db.session.commit()
+    return {"sistemas": sistemas.id, "tesoreria": tesoreria.id, "finanzas": finanzas.id,
+            "redes": redes.id}
+
+
+def ids(tenant_slug: str) -> dict:
+    """The demo company's ids by name: units, categories, people (by e-mail)."""
+    from app.models import Category, Tenant, Unit
+
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == tenant_slug))
+    found = {"tenant": tenant.id}
+    for model in (Unit, Category):
+        for row_id, name in db.session.execute(
+                select(model.id, model.name).where(model.tenant_id == tenant.id)):
+            found[name] = row_id
+    for row_id, email in db.session.execute(
+            select(User.id, User.email).where(User.tenant_id == tenant.id)):
+        found[email] = row_id
+    return found
