@@ -173,10 +173,11 @@ def indicators(user: User, f: Filters, now: datetime | None = None,
     returns = returns_in(user, f)
     tickets_open = open_tickets(user, f)
     workers = {r.worker_id for r in rows} | {w for w, _ in tickets_open}
+    events = figures.counted(rows, returns, period)
     return {
         "filters": f.as_json(),
-        "volumes": figures.volumes(rows, returns, period),
-        "rates": figures.rates(rows, returns, period),
+        "volumes": figures.volumes(rows, returns, period, events),
+        "rates": figures.rates(rows, returns, period, events),
         "lead_times": figures.lead_times(rows, period),
         "backlog": figures.backlog(open_backlog(user, f), now),
         "overdue": overdue(user, f, now),

@@ -155,7 +155,9 @@ def money(value: Decimal) -> str:
 
 
 def _dec(value) -> Decimal:
-    return Decimal(value) if value is not None else ZERO
+    if value is None:
+        return ZERO
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 # --- the sections ----------------------------------------------------------------------------
@@ -188,17 +190,24 @@ def _counted(rows, returns, period: Period):
                 yield name, period.bucket_index(ts)
 
 
-def volumes(rows, returns: dict, period: Period) -> dict:
+def counted(rows, returns: dict, period: Period) -> list[tuple[str, int]]:
+    """Every event in the period as (volume name, bucket index): what ``volumes`` and
+    ``rates`` both count (pass it to each to count once)."""
+    return list(_counted(rows, returns, period))
+
+
+def volumes(rows, returns: dict, period: Period, events: list | None = None) -> dict:
     keys = period.keys
     series = {name: [0] * len(keys) for name in VOLUMES}
-    for name, index in _counted(rows, returns, period):
+    for name, index in events if events is not None else _counted(rows, returns, period):
         series[name][index] += 1
     return {"buckets": [d.isoformat() for d in keys], "series": series,
             "totals": {name: sum(values) for name, values in series.items()}}
 
 
-def rates(rows, returns: dict, period: Period) -> dict:
-    totals: Counter = Counter(name for name, _ in _counted(rows, returns, period))
+def rates(rows, returns: dict, period: Period, events: list | None = None) -> dict:
+    totals: Counter = Counter(name for name, _ in (
+        events if events is not None else _counted(rows, returns, period)))
     low, high = period.start_ts, period.end_ts
     finished = reopened = 0
     for r in rows:
@@ -233,21 +242,29 @@ def _stage_end(r, stage: str) -> datetime | None:
 
 
 def lead_times(rows, period: Period) -> list[dict]:
-    found = []
     low, high = period.start_ts, period.end_ts
+    values: dict[str, list] = {stage: [] for stage in STAGES}
+
+    def take(stage, minutes, end):
+        if minutes is not None and end is not None:
+            ts = _ts(end)
+            if low <= ts < high:
+                values[stage].append(minutes)
+
+    for r in rows:  # one pass, each stage at the instant it ended (``_stage_end``)
+        take("authorization", r.authorization_minutes, r.authorized_at)
+        take("evaluation", r.evaluation_minutes, _stage_end(r, "evaluation"))
+        take("assignment", r.assignment_minutes, r.assigned_at)
+        take("start", r.start_minutes, r.started_at)
+        take("work", r.work_minutes, r.finished_at)
+        take("confirmation", r.confirmation_minutes, r.confirmed_at)
+        take("resolution", r.resolution_minutes, r.finished_at)
+    found = []
     for stage in STAGES:
-        column = f"{stage}_minutes"
-        values = []
-        for r in rows:
-            minutes = getattr(r, column)
-            if minutes is not None:
-                ts = _ts(_stage_end(r, stage))
-                if ts is not None and low <= ts < high:
-                    values.append(minutes)
-        values.sort()
-        found.append({"stage": stage, "count": len(values),
-                      "median_minutes": quantile(values, 0.5),
-                      "p90_minutes": quantile(values, 0.9)})
+        ordered = sorted(values[stage])
+        found.append({"stage": stage, "count": len(ordered),
+                      "median_minutes": quantile(ordered, 0.5),
+                      "p90_minutes": quantile(ordered, 0.9)})
     return found
 
 
@@ -332,32 +349,41 @@ def workload(rows, open_tickets, names: dict[int, str], available_hours: Decimal
     return found
 
 
-def _sums() -> dict:
-    return {"requests": 0, **{key: ZERO for key in MONEY}}
+def _sums() -> list:
+    return [0, ZERO, ZERO, ZERO, ZERO, ZERO]  # requests, then MONEY's order
 
 
-def _add(sums: dict, r) -> None:
-    sums["requests"] += 1
-    sums["estimated_cost"] += _dec(r.estimated_cost)
-    sums["actual_cost"] += _dec(r.actual_cost)
-    sums["materials_cost"] += _dec(r.materials_cost)
-    sums["estimated_hours"] += _dec(r.estimated_hours)
-    sums["hours_spent"] += _dec(r.hours_spent)
+def _merge(into: list, sums: list) -> None:
+    for i, value in enumerate(sums):
+        into[i] += value
 
 
-def _shown(sums: dict) -> dict:
-    return {"requests": sums["requests"], **{key: money(sums[key]) for key in MONEY}}
+def _shown(sums: list) -> dict:
+    return {"requests": sums[0], **{key: money(sums[i + 1]) for i, key in enumerate(MONEY)}}
 
 
 def cost(rows, period: Period, category_names: dict[int, str],
          unit_names: dict[int, str]) -> dict:
-    total, by_category, by_unit = _sums(), {}, {}
+    low, high = period.start_ts, period.end_ts
+    pairs: dict[tuple, list] = {}  # summed once per (category, unit), then rolled up
     for r in rows:
-        if not period.holds(r.finished_at):
+        ts = _ts(r.finished_at)
+        if ts is None or not low <= ts < high:
             continue
-        _add(total, r)
-        _add(by_category.setdefault(r.category_id, _sums()), r)
-        _add(by_unit.setdefault(r.unit_id, _sums()), r)
+        sums = pairs.get((r.category_id, r.unit_id))
+        if sums is None:
+            sums = pairs[(r.category_id, r.unit_id)] = _sums()
+        sums[0] += 1
+        sums[1] += _dec(r.estimated_cost)
+        sums[2] += _dec(r.actual_cost)
+        sums[3] += _dec(r.materials_cost)
+        sums[4] += _dec(r.estimated_hours)
+        sums[5] += _dec(r.hours_spent)
+    total, by_category, by_unit = _sums(), {}, {}
+    for (category_id, unit_id), sums in pairs.items():
+        _merge(total, sums)
+        _merge(by_category.setdefault(category_id, _sums()), sums)
+        _merge(by_unit.setdefault(unit_id, _sums()), sums)
 
     def listed(groups, names):
         return sorted(({"id": key, "name": names.get(key, ""), **_shown(sums)}
