@@ -124,10 +124,9 @@ def preset_period(name: str, today: date) -> tuple[date, date]:
         return date(today.year, 1, 1), today
     if name == "last_year":
         return date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)
-    if name == "last_12_months":
-        first = date(today.year - 1, today.month, 1) if today.month < 12 else \
-            date(today.year, 1, 1)
-        return first, today
+    if name == "last_12_months":  # the twelve calendar months that end with this one
+        months = today.year * 12 + today.month - 1 - 11
+        return date(months // 12, months % 12 + 1, 1), today
     raise KeyError(name)
 
 

@@ -65,11 +65,6 @@ def test_presets_at_the_edges_of_months_quarters_and_years(demo, today, preset, 
     assert (f.start, f.end) == (first, last)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: last_12_months starts on the first of this month a year ago in every month but "
-    "December (today 2026-11-17 gives 2025-11-01..2026-11-17: thirteen calendar months, "
-    "November twice in the monthly buckets), while in December it gives the twelve months "
-    "Jan..Dec; expected 2025-12-01..2026-11-17, as December's branch does"))
 def test_last_12_months_are_twelve_calendar_months_in_every_month(demo):
     f = parse(ADMIN, preset="last_12_months")
     assert (f.start, f.end) == (date(2025, 12, 1), date(2026, 11, 17))
