@@ -1,0 +1,112 @@
+"""What the export tests share: the export routes, reading a CSV or XLSX back, many requests
+written straight to the rows, and a statement counter."""
+
+import csv
+import io
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+from openpyxl import load_workbook
+from sqlalchemy import event, insert, select
+
+from app.extensions import db
+from app.models import Category, ServiceRequest, Tenant, Unit, User
+
+
+def ensure_routes(app) -> None:
+    """The export pages and API on the test app, when the app does not register them yet
+    (``exports_views.init_app`` / ``exports_api.init_api``, wired by the indicators package)."""
+    from app.api import api
+    from app.indicators import exports_api, exports_views
+
+    if "indicators_exports" in app.blueprints and "api_exports" in app.blueprints:
+        return
+    started, app._got_first_request = app._got_first_request, False
+    try:
+        if "indicators_exports" not in app.blueprints:
+            exports_views.init_app(app)
+        if "api_exports" not in app.blueprints:
+            exports_api.init_api(api)
+    finally:
+        app._got_first_request = started
+
+
+def download(browser, url):
+    """A logged-in browser's GET, its body left unread (a streamed response stays one)."""
+    with browser.app.app_context():
+        return browser.client.get(url)
+
+
+def csv_rows(response) -> list[list[str]]:
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf"), "UTF-8 with a byte-order mark"
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")))
+
+
+def csv_dicts(response) -> list[dict]:
+    header, *rows = csv_rows(response)
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def xlsx_book(response):
+    return load_workbook(io.BytesIO(response.get_data()), read_only=False)
+
+
+def sheet_rows(sheet) -> list[list]:
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def sheet_dicts(sheet) -> list[dict]:
+    header, *rows = sheet_rows(sheet)
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+@contextmanager
+def counted():
+    """Every SQL statement run inside, with its parameters."""
+    statements = []
+
+    def record(_conn, _cursor, statement, parameters, _context, _many):
+        statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def batch_reads(statements, table: str = "service_requests") -> list[str]:
+    """The keyset batch reads among ``statements``: the SELECTs that order by filing (or
+    assignment) time and id with a LIMIT."""
+    return [s for s, _ in statements
+            if s.lstrip().upper().startswith("SELECT") and "LIMIT" in s.upper()
+            and f"ORDER BY {table}.created_at, {table}.id" in s]
+
+
+def many_requests(count: int, slug: str = "acme", start: datetime | None = None,
+                  title: str = "Pedido masivo", unit: str | None = None) -> list[int]:
+    """``count`` requests written straight to the rows (no workflow: a list of what was
+    filed), filed a minute apart from ``start``; their ids."""
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    category = db.session.scalar(select(Category).where(Category.tenant_id == tenant.id)
+                                 .order_by(Category.name))
+    requester = db.session.scalar(select(User).where(User.tenant_id == tenant.id)
+                                  .order_by(User.id))
+    units = select(Unit).where(Unit.tenant_id == tenant.id, Unit.is_service_unit.is_(False))
+    if unit is not None:
+        units = units.where(Unit.name == unit)
+    unit_row = db.session.scalar(units.order_by(Unit.id))
+    start = start or datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
+    rows = [{"tenant_id": tenant.id, "number": f"BULK-{slug}-{i:06d}",
+             "title": f"{title} {i}", "description": "", "category_id": category.id,
+             "priority": "normal", "location": "", "requester_id": requester.id,
+             "unit_id": unit_row.id, "service_unit_id": category.service_unit_id,
+             "status": "pending_authorization", "created_at": start + timedelta(minutes=i),
+             "updated_at": start + timedelta(minutes=i)}
+            for i in range(count)]
+    db.session.execute(insert(ServiceRequest), rows)
+    db.session.commit()
+    return list(db.session.scalars(
+        select(ServiceRequest.id).where(ServiceRequest.number.like(f"BULK-{slug}-%"))
+        .order_by(ServiceRequest.id)))
