@@ -254,8 +254,8 @@ def test_returned_resubmitted_then_approved_counts_one_return(demo):
 
 
 def test_the_request_closes_when_the_requester_confirms(demo):
-    """What the 'completed' volume reads today (see test_figures' xfail): a finished request
-    is completed but not closed until the confirmation."""
+    """A finished request is completed but not closed until the confirmation (why the
+    'completed' volume reads the finish, not closed_at)."""
     req = walk(file_at(nov(6, 17)), (nov(9, 9), "authorize"), (nov(9, 12), "approve"),
                (nov(10, 8), "assign"), (nov(10, 9), "start"), (nov(11, 9), "finish"))
     assert (req.status, req.closed_at, req.finished_at) == ("completed", None, nov(11, 9))
