@@ -3,8 +3,12 @@
 ``rebuild`` replays requests' histories through the fold every step runs
 (``app.indicators.stages``), in batches of their own short transactions, company by company:
 for requests filed before indicators existed, or after a company changed its default business
-calendar and wants past lead times measured by the new one."""
+calendar and wants past lead times measured by the new one.
 
+``report`` writes a company's figures of a period (XLSX, CSV or JSON) for scheduled reports."""
+
+import os
+import sys
 import time
 
 import click
@@ -12,7 +16,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.extensions import db
-from app.indicators import stages
+from app.indicators import report, stages
 from app.models import ServiceRequest, Tenant
 from app.sqlite import writing
 from app.tenancy import isolation
@@ -69,3 +73,61 @@ def rebuild_tenant(tenant_id: int, batch: int = 500) -> tuple[int, int]:
                 raise
         seen += len(ids)
         after = ids[-1]
+
+
+# --- reports -----------------------------------------------------------------------------------
+
+def _report_error(exc: report.ReportError) -> click.ClickException:
+    """A bad period is a usage error (exit code 2); an unknown company or person, exit 1."""
+    if exc.field == "period":
+        return click.BadParameter(str(exc), param_hint="'--period' / '--from' / '--to'")
+    return click.ClickException(str(exc))
+
+
+def _day(value):
+    return value.date() if value is not None else None
+
+
+@group.command("report")
+@click.option("--tenant", "slug", required=True, help="The company (its slug).")
+@click.option("--period", default=None,
+              help="A month (2026-11), a quarter (2026-Q3), a year (2026) or one of the "
+                   "page's presets (last_month, this_year...), as the company's calendar "
+                   "reads today. Default: last_month.")
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day (YYYY-MM-DD), with --to, instead of --period.")
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last day (YYYY-MM-DD), included.")
+@click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="xlsx",
+              show_default=True,
+              help="xlsx: a sheet per section; csv: every section's rows in one file; "
+                   "json: what GET /api/v1/indicators answers.")
+@click.option("--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="The file to write ('-': standard output). Default: "
+                   "indicators-<tenant>-<first day>-<last day>.<format> here.")
+@click.option("--as", "email", default=None,
+              help="Whose figures: this person's scope (their e-mail). Default: the "
+                   "company's first active tenant admin (the whole company).")
+def report_command(slug, period, first, last, fmt, output, email):
+    """Write a company's indicators of a period: volumes, rates, lead times in business
+    hours, backlog, SLA compliance, workload, cost and satisfaction, named in the company's
+    language."""
+    try:
+        built = report.build(slug, report.period_args(period, _day(first), _day(last)), email)
+    except report.ReportError as exc:
+        raise _report_error(exc) from None
+    if output == "-":
+        report.write(built, fmt, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+        return
+    path = output or f"{built.stem}.{fmt}"
+    partial = f"{path}.part"
+    try:
+        with open(partial, "wb") as out:  # a reader never sees half a file
+            report.write(built, fmt, out)
+        os.replace(partial, path)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write {path}: {exc.strerror or exc}") from None
+    f = built.filters
+    click.echo(f"{path}: indicators of {built.tenant.slug} from {f.start} to {f.end}, "
+               f"as {built.person.email}.", err=True)
