@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import event, insert, select
 
 from app.extensions import db
-from app.models import Category, ServiceRequest, Tenant, Unit, User
+from app.models import Category, ServiceRequest, Tenant, Ticket, Unit, User
 
 
 def ensure_routes(app) -> None:
@@ -85,9 +85,10 @@ def batch_reads(statements, table: str = "service_requests") -> list[str]:
 
 
 def many_requests(count: int, slug: str = "acme", start: datetime | None = None,
-                  title: str = "Pedido masivo", unit: str | None = None) -> list[int]:
+                  title: str = "Pedido masivo", unit: str | None = None,
+                  apart: timedelta = timedelta(minutes=1)) -> list[int]:
     """``count`` requests written straight to the rows (no workflow: a list of what was
-    filed), filed a minute apart from ``start``; their ids."""
+    filed), filed ``apart`` from each other from ``start`` (zero: all at once); their ids."""
     tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
     category = db.session.scalar(select(Category).where(Category.tenant_id == tenant.id)
                                  .order_by(Category.name))
@@ -98,15 +99,33 @@ def many_requests(count: int, slug: str = "acme", start: datetime | None = None,
         units = units.where(Unit.name == unit)
     unit_row = db.session.scalar(units.order_by(Unit.id))
     start = start or datetime(2026, 3, 2, 13, 0, tzinfo=UTC)
-    rows = [{"tenant_id": tenant.id, "number": f"BULK-{slug}-{i:06d}",
+    prefix = f"B-{slug}-{start:%Y%m%d%H%M}-"
+    rows = [{"tenant_id": tenant.id, "number": f"{prefix}{i:06d}",
              "title": f"{title} {i}", "description": "", "category_id": category.id,
              "priority": "normal", "location": "", "requester_id": requester.id,
              "unit_id": unit_row.id, "service_unit_id": category.service_unit_id,
-             "status": "pending_authorization", "created_at": start + timedelta(minutes=i),
-             "updated_at": start + timedelta(minutes=i)}
+             "status": "pending_authorization", "created_at": start + apart * i,
+             "updated_at": start + apart * i}
             for i in range(count)]
     db.session.execute(insert(ServiceRequest), rows)
     db.session.commit()
     return list(db.session.scalars(
-        select(ServiceRequest.id).where(ServiceRequest.number.like(f"BULK-{slug}-%"))
+        select(ServiceRequest.id).where(ServiceRequest.number.like(f"{prefix}%"))
         .order_by(ServiceRequest.id)))
+
+
+def many_tickets(request_ids: list[int], worker_email: str = "tecnico1@acme.test",
+                 at: datetime | None = None) -> None:
+    """A ticket for each request, all assigned at the same instant ``at`` (ties in the
+    keyset order)."""
+    worker = db.session.scalar(select(User).where(User.email == worker_email))
+    at = at or datetime(2026, 3, 20, 15, 0, tzinfo=UTC)
+    requests = db.session.execute(
+        select(ServiceRequest.id, ServiceRequest.service_unit_id)
+        .where(ServiceRequest.id.in_(request_ids))).all()
+    db.session.execute(insert(Ticket), [
+        {"tenant_id": worker.tenant_id, "number": f"BULK-TKT-{i:06d}", "request_id": rid,
+         "service_unit_id": unit_id, "worker_id": worker.id, "status": "pending",
+         "planned_start": at.date(), "planned_end": at.date(), "created_at": at}
+        for i, (rid, unit_id) in enumerate(requests)])
+    db.session.commit()
