@@ -79,5 +79,6 @@ def migrate(instance: Instance, new: CompiledProcess) -> Instance:
     except Exception as exc:
         raise EngineError(f"the engine could not move the instance: {exc}") from exc
     moved = Instance(new, instance.workflow, instance.history)
+    moved.seen = instance.seen  # the step's passes count from the instance as restored
     moved.advance()
     return moved

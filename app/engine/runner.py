@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.util.task import TaskState
 
-from app.engine import compact, timers
+from app.engine import compact, passes, timers
 from app.engine.expressions import ExpressionError, evaluate, parse_expression
 from app.engine.forms import FORM_KIND, FormSpec
 from app.engine.serializer import dump_instance, load_instance
@@ -207,6 +207,7 @@ class Instance:
         self.compiled = compiled
         self.workflow = workflow
         self.history = history if history is not None else compact.History()
+        self.seen = passes.Seen()  # the tasks as restored: what a step's passes start from
 
     @classmethod
     def create(cls, compiled: CompiledProcess, data: dict, operation: Operation) -> "Instance":
@@ -230,11 +231,18 @@ class Instance:
         instance = cls(compiled, wf, history)
         if history is None:  # saved before compaction: it may hold a long history
             instance.prune()
+        instance.seen = passes.seen(wf, instance.history)
         return instance
 
     def prune(self) -> int:
         """Drop the finished tasks the engine will not read again (kept in the history)."""
         return compact.prune(self.workflow, self.history)
+
+    def step_passes(self, reopen: bool = False) -> list[passes.Pass]:
+        """The passes at each element this step opened or closed (``app.engine.passes``):
+        call it before ``dump``, which prunes the finished tasks."""
+        return passes.since(self.workflow, self.history, self.seen, datetime.now(UTC),
+                            reopen=reopen)
 
     def dump(self) -> str:
         """The state to save, compacted first."""
