@@ -66,8 +66,9 @@ def _form_values(f: filters.Filters) -> dict:
 
 
 def _optional_url(endpoint: str, **values) -> str | None:
-    """The URL of a page another part of the indicators adds (exports, heatmap); None while
-    it is not there, so this page never fails for want of it."""
+    """The URL of a page another part of the indicators adds (the exports of
+    ``exports_views``, the heatmap of ``heatmap_views``); None while it is not registered,
+    so this page never fails for want of it."""
     if endpoint not in current_app.view_functions:
         return None
     try:
@@ -113,7 +114,7 @@ def index():
         bucket_heading=display.bucket_heading(f.bucket),
         bucket_labels=[display.bucket_label(f.bucket, b)
                        for b in figures["volumes"]["buckets"]],
-        exports=_exports(f), heatmap_url=_optional_url("indicators.heatmap",
+        exports=_exports(f), heatmap_url=_optional_url("indicators_heatmap.page",
                                                        **f.query_args()))
 
 

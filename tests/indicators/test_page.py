@@ -211,3 +211,16 @@ def test_the_export_links_carry_the_filters(demo, browser, app):
         args = parse_qs(urlsplit(url).query)
         assert args == {"preset": ["last_90_days"], "unit_id": [str(finance.id)],
                         "priority": ["normal"]}, url
+
+
+def test_the_heatmap_link_carries_the_filters(demo, browser, app):
+    if "indicators_heatmap.page" not in app.view_functions:
+        pytest.skip("the heatmap page is not registered yet")
+    html = english(browser(DIRECTOR)).get(
+        "/indicators?preset=this_year&priority=high").get_data(as_text=True)
+    found = re.search(r'<a class="button small secondary" href="([^"]+)">Process heatmap</a>',
+                      html)
+    assert found, "no link to the heatmap"
+    url = urlsplit(unescape(found.group(1)))
+    assert url.path == "/indicators/heatmap"
+    assert parse_qs(url.query) == {"preset": ["this_year"], "priority": ["high"]}
