@@ -16,6 +16,10 @@ Every ``TIMER_POLL_SECONDS`` the beat schedule runs two dispatchers and the SLA 
   warning and breach once (app.sla.signals: each claimed by a conditional UPDATE in its own
   transaction, so two beats, or a beat and ``flask sla signals``, send it once).
 
+Every hour, ``mesa.indicators_monthly`` queues the monthly summary of the indicators for the
+admins and directors of companies on the first days of a month (app.indicators.monthly: once
+per person and month, by a unique key).
+
 A worker that dies mid-task loses nothing: the claim's lease expires and the next dispatch
 claims the work again. Two beats (or a dispatcher run by hand) are harmless too: claims are
 atomic. The functions run inside an app context and with the same code as the embedded runner
@@ -30,6 +34,7 @@ from celery import Celery, Task, shared_task
 from flask import Flask, current_app
 
 from app.extensions import db
+from app.indicators import monthly
 from app.notifications.channels import MESSAGE_CHANNELS
 from app.ops.health import redis_client
 from app.outbox import queue
@@ -65,8 +70,11 @@ def make_celery(flask_app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         beat_schedule_filename=flask_app.config["CELERY_BEAT_SCHEDULE_FILE"],
         beat_schedule={
-            name: {"task": name, "schedule": interval, "options": {"expires": interval}}
-            for name in ("mesa.dispatch_timers", "mesa.dispatch_outbox", "mesa.sla_signals")
+            **{name: {"task": name, "schedule": interval, "options": {"expires": interval}}
+               for name in ("mesa.dispatch_timers", "mesa.dispatch_outbox",
+                            "mesa.sla_signals")},
+            "mesa.indicators_monthly": {"task": "mesa.indicators_monthly", "schedule": HOUR,
+                                        "options": {"expires": HOUR}},
         },
     )
     celery.set_default()
@@ -75,6 +83,7 @@ def make_celery(flask_app: Flask) -> Celery:
 
 
 TIMER_BATCH = 500        # most timers claimed per dispatch
+HOUR = 3600.0
 QUEUE_BATCH = 200        # most endpoints and channels fanned out per dispatch
 DELIVERIES_PER_TASK = 50
 
@@ -103,6 +112,13 @@ def sla_signals() -> int:
     """Recompute flagged requests, then send the due SLA warnings and breaches, each once;
     returns how many were sent."""
     return background.run_sla_signals()
+
+
+@shared_task(name="mesa.indicators_monthly")
+def indicators_monthly() -> int:
+    """The monthly summary of the indicators, for companies on their first days of a month;
+    returns how many notices were queued."""
+    return sum(len(sent.queued) for sent in monthly.scheduled())
 
 
 @shared_task(name="mesa.dispatch_outbox")

@@ -5,7 +5,9 @@
 for requests filed before indicators existed, or after a company changed its default business
 calendar and wants past lead times measured by the new one.
 
-``report`` writes a company's figures of a period (XLSX, CSV or JSON) for scheduled reports."""
+``report`` writes a company's figures of a period (XLSX, CSV or JSON) for scheduled reports;
+``monthly`` queues the monthly summary notice of each company's admins and directors (for
+cron, on the first days of a month: once per person and month, however often it runs)."""
 
 import os
 import sys
@@ -16,7 +18,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.extensions import db
-from app.indicators import report, stages
+from app.indicators import monthly, report, stages
 from app.models import ServiceRequest, Tenant
 from app.sqlite import writing
 from app.tenancy import isolation
@@ -89,14 +91,16 @@ def _day(value):
 
 
 @group.command("report")
-@click.option("--tenant", "slug", required=True, help="The company (its slug).")
-@click.option("--period", default=None,
+@click.option("--tenant", "slug", required=True, metavar="SLUG", help="The company (its slug).")
+@click.option("--period", default=None, metavar="PERIOD",
               help="A month (2026-11), a quarter (2026-Q3), a year (2026) or one of the "
                    "page's presets (last_month, this_year...), as the company's calendar "
                    "reads today. Default: last_month.")
 @click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              metavar="YYYY-MM-DD",
               help="First day (YYYY-MM-DD), with --to, instead of --period.")
 @click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              metavar="YYYY-MM-DD",
               help="Last day (YYYY-MM-DD), included.")
 @click.option("--format", "fmt", type=click.Choice(report.FORMATS), default="xlsx",
               show_default=True,
@@ -105,7 +109,7 @@ def _day(value):
 @click.option("--output", type=click.Path(dir_okay=False, allow_dash=True), default=None,
               help="The file to write ('-': standard output). Default: "
                    "indicators-<tenant>-<first day>-<last day>.<format> here.")
-@click.option("--as", "email", default=None,
+@click.option("--as", "email", default=None, metavar="EMAIL",
               help="Whose figures: this person's scope (their e-mail). Default: the "
                    "company's first active tenant admin (the whole company).")
 def report_command(slug, period, first, last, fmt, output, email):
@@ -128,6 +132,34 @@ def report_command(slug, period, first, last, fmt, output, email):
         os.replace(partial, path)
     except OSError as exc:
         raise click.ClickException(f"Cannot write {path}: {exc.strerror or exc}") from None
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
     f = built.filters
     click.echo(f"{path}: indicators of {built.tenant.slug} from {f.start} to {f.end}, "
                f"as {built.person.email}.", err=True)
+
+
+@group.command("monthly")
+@click.option("--period", "month", default=None, metavar="YYYY-MM",
+              help="The month (YYYY-MM). Default: each company's last month, as its calendar "
+                   "reads today.")
+@click.option("--tenant", "slug", default=None, metavar="SLUG",
+              help="Only this company (its slug).")
+def monthly_command(month, slug):
+    """Queue the monthly summary of the indicators (filed, completed, open, on time, SLA
+    compliance per target, mean rating, and a link to the month's indicators page) for every
+    tenant admin and service director, each with the figures they may see, in their language,
+    by the channels they chose (e-mail, in-app...). Once per person and month, however often
+    it runs: without Celery, run it from cron on the first days of a month, e.g.
+    '15 6 1-3 * * flask indicators monthly'; with Celery the beat does it every hour
+    (mesa.indicators_monthly). Suspended companies are skipped."""
+    tenants = _tenants(slug)
+    try:
+        results = monthly.run(tenants, month)
+    except report.ReportError as exc:
+        raise _report_error(exc) from None
+    for sent in results:
+        click.echo(f"{sent.slug} {sent.month}: {len(sent.queued)} queued, "
+                   f"{len(sent.already)} already told"
+                   + (f", {len(sent.skipped)} without indicators" if sent.skipped else ""))

@@ -52,6 +52,10 @@ EVENTS = {
     "sla.warning": Event("tasks", _l("A request waiting for you nears its service-level due "
                                      "time")),
     "sla.breached": Event("tasks", _l("A request went past its service-level due time")),
+    # Sent by ``flask indicators monthly`` (app.indicators.monthly): to tenant admins and
+    # service directors, once a month, the last month's figures of what they may see.
+    "indicators.monthly": Event("process", _l("The monthly summary of the service "
+                                              "indicators")),
 }
 
 # Lifecycle (webhook) events whose notice goes to the requester.

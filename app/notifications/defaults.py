@@ -108,6 +108,20 @@ _ES = {
         "{{ request_status }}.",
         "{{ request_number }} superó su plazo{% if sla_due %} ({{ sla_due }}){% endif %}. "
         "{{ link }}"),
+    "indicators.monthly": (
+        "Indicadores de {{ summary_period }}: {{ summary_scope }}",
+        "Hola {{ recipient_name }}:\n\nEste es el resumen de los indicadores de servicio de "
+        "{{ summary_scope }} en {{ summary_period }}.\n\n"
+        "Solicitudes radicadas: {{ filed }}\n"
+        "Solicitudes completadas: {{ completed }}\n"
+        "Solicitudes abiertas hoy: {{ backlog }}\n"
+        "Trabajos terminados a tiempo: {{ on_time }}\n"
+        "Cumplimiento de los acuerdos de servicio: decisión {{ sla_decision }}, inicio "
+        "{{ sla_start }}, solución {{ sla_resolution }}\n"
+        "Calificación media: {{ mean_rating }}\n\n"
+        "El detalle, con sus gráficos, está en la página de indicadores.",
+        "Indicadores de {{ summary_period }}: {{ filed }} radicadas, {{ completed }} "
+        "completadas, {{ backlog }} abiertas. {{ link }}"),
 }
 
 _EN = {
@@ -211,6 +225,20 @@ _EN = {
         "{{ request_status }}.",
         "{{ request_number }} is past its due time{% if sla_due %} ({{ sla_due }}){% endif %}. "
         "{{ link }}"),
+    "indicators.monthly": (
+        "Indicators of {{ summary_period }}: {{ summary_scope }}",
+        "Hello {{ recipient_name }},\n\nHere is the summary of the service indicators of "
+        "{{ summary_scope }} in {{ summary_period }}.\n\n"
+        "Requests filed: {{ filed }}\n"
+        "Requests completed: {{ completed }}\n"
+        "Requests open today: {{ backlog }}\n"
+        "Work finished on time: {{ on_time }}\n"
+        "Service-level compliance: decision {{ sla_decision }}, start {{ sla_start }}, "
+        "resolution {{ sla_resolution }}\n"
+        "Mean rating: {{ mean_rating }}\n\n"
+        "The detail, with its charts, is on the indicators page.",
+        "Indicators of {{ summary_period }}: {{ filed }} filed, {{ completed }} completed, "
+        "{{ backlog }} open. {{ link }}"),
 }
 
 DEFAULTS = {"es": _ES, "en": _EN}

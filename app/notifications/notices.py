@@ -48,7 +48,7 @@ TICKET_BEARING = ("in_service", "completed", "cancelled", "rejected")
 @dataclass
 class Notice:
     event: str
-    request: ServiceRequest
+    request: ServiceRequest | None               # None: about the company (a summary)
     to: list[int] = field(default_factory=list)   # user ids
     task: HumanTask | None = None                # the task it links to; its candidates if no ``to``
     actor: User | None = None
@@ -57,6 +57,16 @@ class Notice:
     key: str | None = None
     template: str | None = None                  # the wording, if not the event's own
     values: dict = field(default_factory=dict)   # more of its wording's values (an SLA's)
+    tenant_id: int | None = None                 # the company, for a notice of no request
+
+    @property
+    def company_id(self) -> int:
+        return self.request.tenant_id if self.request is not None else self.tenant_id
+
+    @property
+    def about(self):
+        """What one person hears of once per step: a request (by id), else the notice's key."""
+        return self.request.id if self.request is not None else self.key
 
 
 def announce(notice: Notice, session: Session | None = None) -> None:
@@ -140,7 +150,7 @@ def _plan(session: Session, notices: list[Notice], actors: set[tuple]) -> list[_
     for notice in notices:
         people = notice.to or candidates.get(notice.task.id if notice.task else None, [])
         for user_id in dict.fromkeys(p for p in people if p is not None):
-            slot = (user_id, notice.request.id)
+            slot = (user_id, notice.about)
             if slot in actors or (notice.actor is not None and user_id == notice.actor.id):
                 continue  # nobody is told of what they did themselves
             if notice.event == "task.waiting":
@@ -160,7 +170,7 @@ def write(session: Session, notices: list[Notice], actors: set[tuple] = frozense
     number of notices."""
     by_tenant: dict[int, list[Notice]] = {}
     for notice in notices:
-        by_tenant.setdefault(notice.request.tenant_id, []).append(notice)
+        by_tenant.setdefault(notice.company_id, []).append(notice)
     for tenant_id, of_tenant in by_tenant.items():
         _write_tenant(session, tenant_id, of_tenant, set(actors))
 
@@ -184,7 +194,8 @@ def _write_tenant(session: Session, tenant_id: int, notices: list[Notice],
         key = _key(p)
         notifications.append({
             "tenant_id": tenant_id, "user_id": user.id, "event": p.notice.event,
-            "request_id": p.notice.request.id, "task_id": p.task.id if p.task else None,
+            "request_id": p.notice.request.id if p.notice.request is not None else None,
+            "task_id": p.task.id if p.task else None,
             "params": params(p.notice, p.task, people), "key": key,
             "inapp": "inapp" in channels})
         for channel in message_channels.MESSAGE_CHANNELS:
@@ -238,6 +249,8 @@ def params(notice: Notice, task: HumanTask | None, people: dict | None = None) -
     """The values its messages are written from, as they are when it happens (the worker's
     name from ``people`` when they are among them: no query)."""
     req = notice.request
+    if req is None:  # about the company: its own values say it all (and where it leads)
+        return {k: v for k, v in notice.values.items() if v}
     ticket = _ticket_of(req)
     worker = (people or {}).get(ticket.worker_id) if ticket else None
     values = {

@@ -15,7 +15,9 @@ from app.notifications.catalog import CHANNELS, DEFAULT_CHANNELS, GROUPS
 
 PAGE = 20
 E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
-PAGE_PATH = re.compile(r"/(tasks|requests)/[0-9]{1,10}")  # the pages a notice may lead to
+# the pages a notice may lead to: a task, a request, the indicators of a period
+PAGE_PATH = re.compile(r"/(tasks|requests)/[0-9]{1,10}"
+                       r"|/indicators\?from=[0-9]{4}-[0-9]{2}-[0-9]{2}&to=[0-9]{4}-[0-9]{2}-[0-9]{2}")
 MAX_ID = 2**31 - 1
 
 

@@ -24,6 +24,10 @@ SAMPLE = {
     "worker_name": "Técnico Uno", "comment": "Falta el repuesto; llega el lunes.",
     "path": "/requests/42", "sla_target": "resolution",
     "sla_due": "2026-12-11 09:00 (America/Bogota)",
+    "summary_period": "noviembre de 2026", "summary_scope": "Servicios Generales",
+    "filed": "42", "completed": "37", "backlog": "12", "on_time": "86 %",
+    "sla_decision": "95 % (38/40)", "sla_start": "90 % (36/40)",
+    "sla_resolution": "81 % (30/37)", "mean_rating": "4,3 / 5 (25)",
 }
 
 
