@@ -6,7 +6,7 @@ through the workflow, whose stored columns must be what replaying their history 
 the ``flask indicators rebuild`` command. Expected minutes are worked out by hand in comments.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -17,7 +17,7 @@ from app.models import HistoryEvent, ServiceRequest
 from app.services import workflow
 from app.sla.calendar import Calendar, weekdays
 from tests import factories
-from tests.indicators.walks import bogota, file_at, reload, walk
+from tests.indicators.walks import at, bogota, file_at, reload, walk
 from tests.sla import sla_helpers
 
 OFFICE = Calendar("America/Bogota", weekdays("08:00", "18:00"))
@@ -331,3 +331,56 @@ def test_the_rebuild_command_refuses_an_unknown_company(app, demo):
     result = app.test_cli_runner().invoke(args=["indicators", "rebuild", "--tenant", "nadie"])
     assert result.exit_code != 0
     assert "nadie" in result.output
+
+
+def test_a_heads_own_request_skips_the_authorization(demo):
+    req = file_at(nov(6, 17), "jefe.finanzas@acme.test")
+    assert req.status == "pending_evaluation"
+    req = walk(req, (nov(9, 9), "approve"))
+    assert (req.authorized_at, req.authorization_minutes) == (None, None)
+    # evaluation from the filing: Fri 17:00 -> Mon 09:00, wall clock
+    assert (req.approved_at, req.evaluation_minutes) == (nov(9, 9), 64 * 60)
+    rebuilt_changes_nothing(req)
+
+
+def over_budget_request():
+    """Acme's November budget of 50 and its second approval on: the director's approval of a
+    100 estimate waits on a tenant admin."""
+    from app.models import Tenant
+    from tests.viability.budget_helpers import add_budget
+
+    add_budget(starts_on=date(2026, 11, 1), amount="50")
+    acme = db.session.query(Tenant).filter_by(slug="acme").one()
+    acme.settings = {**(acme.settings or {}), "over_budget_approval": True}
+    db.session.commit()
+    req = walk(file_at(nov(6, 17)), (nov(9, 9), "authorize"), (nov(9, 12), "approve"))
+    assert (req.status, req.approved_at) == ("pending_evaluation", None)
+    return req
+
+
+def admin_decides(req, moment, decision):
+    with at(moment):
+        db.session.rollback()
+        form = {"budget_decision": decision}
+        if decision == "reject":
+            form["comment"] = "Sin presupuesto"
+        workflow.complete(factories.user("admin@acme.test"),
+                          factories.open_task(reload(req), "Task_ApproveOverBudget"),
+                          "approve_over_budget", form)
+        db.session.commit()
+    return reload(req)
+
+
+def test_an_approval_over_budget_ends_the_evaluation_at_the_admins_approval(demo):
+    req = admin_decides(over_budget_request(), nov(10, 9), "approve")
+    assert (req.status, req.approved_at) == ("pending_assignment", nov(10, 9))
+    # Mon 09:00 (authorized) -> Tue 09:00 (the admin's approval), wall clock
+    assert req.evaluation_minutes == 24 * 60
+    rebuilt_changes_nothing(req)
+
+
+def test_a_rejection_over_budget_ends_the_evaluation(demo):
+    req = admin_decides(over_budget_request(), nov(10, 9), "reject")
+    assert (req.status, req.closed_at, req.approved_at) == ("rejected", nov(10, 9), None)
+    assert req.evaluation_minutes == 24 * 60
+    rebuilt_changes_nothing(req)
