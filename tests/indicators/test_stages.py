@@ -384,3 +384,18 @@ def test_a_rejection_over_budget_ends_the_evaluation(demo):
     assert (req.status, req.closed_at, req.approved_at) == ("rejected", nov(10, 9), None)
     assert req.evaluation_minutes == 24 * 60
     rebuilt_changes_nothing(req)
+
+
+def test_an_automatic_close_ends_the_confirmation_unrated(demo):
+    from app.services.background import run_due_timers
+
+    req = walk(file_at(nov(6, 17)), (nov(9, 9), "authorize"), (nov(9, 12), "approve"),
+               (nov(10, 8), "assign"), (nov(10, 9), "start"), (nov(11, 9), "finish"))
+    with at(nov(18, 10)):                    # a week and an hour later (auto_close_after P7D)
+        db.session.rollback()
+        assert run_due_timers() == 1
+    req = reload(req)
+    assert (req.status, req.ticket.status, req.rating) == ("completed", "closed", None)
+    assert (req.closed_at, req.confirmed_at) == (nov(18, 10), nov(18, 10))
+    assert req.confirmation_minutes == 7 * 24 * 60 + 60
+    rebuilt_changes_nothing(req)
