@@ -399,3 +399,16 @@ def test_an_automatic_close_ends_the_confirmation_unrated(demo):
     assert (req.closed_at, req.confirmed_at) == (nov(18, 10), nov(18, 10))
     assert req.confirmation_minutes == 7 * 24 * 60 + 60
     rebuilt_changes_nothing(req)
+
+
+def test_the_rebuild_command_measures_past_requests_by_a_new_default_calendar(app, demo):
+    req = the_whole_life()
+    assert req.authorization_minutes == 3840           # wall clock: no calendar yet
+    sla_helpers.calendar("acme")                       # weekdays 08:00-18:00 from now on
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["indicators", "rebuild", "--tenant", "acme"])
+    assert result.exit_code == 0, result.output
+    req = reload(req)
+    assert (req.authorization_minutes, req.evaluation_minutes, req.assignment_minutes,
+            req.start_minutes, req.work_minutes, req.confirmation_minutes,
+            req.resolution_minutes) == (120, 180, 360, 60, 600, 570, 1320)
