@@ -5,7 +5,7 @@ outside the caller's scope or company is 404, a bad one 422, both by field."""
 
 from flask import request
 from flask_babel import force_locale
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_load, validate
 
 from app.api.common import Blueprint, caller
 from app.api.errors import problem, problem_doc
@@ -31,6 +31,12 @@ class IndicatorArgs(Schema):
     category_id = fields.Integer()
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     worker_id = fields.Integer(metadata={"description": "Worker of the ticket"})
+
+    @pre_load
+    def _empty_is_absent(self, data, **kwargs):
+        """The page's form sends its empty fields (``unit_id=&from=``): no filter, as on the
+        page, so a shared view's query string works here too."""
+        return {key: value for key, value in data.items() if value != ""}
 
 
 class Rate(Schema):

@@ -25,6 +25,7 @@ from app.models.base import utcnow
 from app.tenancy import clock
 
 MAX_DAYS = 3 * 366 + 1  # three years, whatever they hold
+MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger one names nothing
 PRESETS = {
     "last_7_days": _l("Last 7 days"),
     "last_30_days": _l("Last 30 days"),
@@ -200,7 +201,7 @@ def _id(args, name: str) -> int | None:
     text = (args.get(name) or "").strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 12:
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_ID:
         raise FilterError(422, name, _l("Not a valid id."))
     return int(text)
 

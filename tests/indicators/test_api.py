@@ -119,9 +119,6 @@ def test_bad_filters_are_422_on_their_field(app, demo, query, field):
     assert field in response.json["errors"], response.json
 
 
-@pytest.mark.xfail(ON_POSTGRES, strict=True, reason=(
-    "BUG (PostgreSQL): an id of 12 digits passes webargs and filters._id, and the query "
-    "fails with 'integer out of range' (a 500) instead of a 404/422 on the field"))
 @pytest.mark.parametrize("field", ["unit_id", "service_unit_id", "category_id", "worker_id"])
 def test_an_id_too_large_for_any_row_is_refused_on_its_field(app, demo, field):
     response = client(app, "admin@acme.test").get(f"{URL}?{field}=999999999999")
@@ -129,11 +126,6 @@ def test_an_id_too_large_for_any_row_is_refused_on_its_field(app, demo, field):
     assert list(response.json["errors"]) == [field]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the page's filter form sends every field, empty ones included "
-    "(/indicators?preset=last_month&from=&to=&unit_id=&...), and the page reads an empty "
-    "value as no filter; the API refuses that same query string with 422 on from, to and "
-    "the ids (webargs' Date/Integer), so a shared view's filters do not work in the API"))
 def test_the_pages_query_string_with_empty_fields_works_in_the_api(app, demo):
     page_query = ("preset=last_month&from=&to=&unit_id=&service_unit_id=&category_id="
                   "&priority=&worker_id=")

@@ -143,19 +143,11 @@ def test_bad_values_are_422_on_their_field(demo, args, field):
 ON_POSTGRES = (os.environ.get("TEST_DATABASE_URL") or "").startswith("postgresql")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: filters._id checks str.isdigit(), true for Unicode digits int() refuses: "
-    "unit_id='²' (superscript two) raises a bare ValueError out of parse (the page answers "
-    "500; the API is spared by webargs' Integer)"))
 @pytest.mark.parametrize("field", ["unit_id", "service_unit_id", "category_id", "worker_id"])
 def test_a_digit_that_is_not_a_number_is_422(demo, field):
     refused(ADMIN, 422, field, **{field: "²"})
 
 
-@pytest.mark.xfail(ON_POSTGRES, strict=True, reason=(
-    "BUG (PostgreSQL): filters._id takes up to 12 digits, but ids are 32-bit integers: "
-    "unit_id=999999999999 reaches the query and PostgreSQL fails with 'integer out of range' "
-    "(DataError: a 500 on the page and the API) instead of 404/422 on the field"))
 @pytest.mark.parametrize("field", ["unit_id", "service_unit_id", "category_id", "worker_id"])
 def test_an_id_too_large_for_any_row_is_refused_on_its_field(demo, field):
     with pytest.raises(FilterError) as caught:
