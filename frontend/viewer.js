@@ -8,60 +8,16 @@
 // as SVG text, and the overlays below are built with textContent only.
 import NavigatedViewer from "bpmn-js/lib/NavigatedViewer";
 
+import { fill, placement, readJson, text } from "./diagram/notes";
+
 const MARKERS = {
   completed: "trail-done",
   flows: "trail-flow",
   current: "trail-current",
   stopped: "trail-stopped",
 };
-const NOTE_GAP = 6; // diagram units between a shape and its note
-const NOTE_ROOM = 44; // room a note needs above or below a shape, in diagram units
 const FIT_MARGIN = 0.95; // share of the viewport the fitted diagram fills
 const MAX_LINES = 4; // completions listed on a step; older ones are counted, not listed
-
-function readConfig() {
-  const node = document.getElementById("viewer-config");
-  try {
-    return node ? JSON.parse(node.textContent) : {};
-  } catch (error) {
-    return {};
-  }
-}
-
-function text(tag, className, content) {
-  const node = document.createElement(tag);
-  node.className = className;
-  node.textContent = content;
-  return node;
-}
-
-function fill(template, values) {
-  // Labels carry %(name)s placeholders, as the server's translations do.
-  return Object.keys(values).reduce(
-    (result, key) => result.split(`%(${key})s`).join(values[key]),
-    template || "",
-  );
-}
-
-function overlaps(a, b) {
-  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
-}
-
-// Notes go above a step when nothing else is drawn there, otherwise below, otherwise above anyway.
-function placement(registry, shape) {
-  const others = registry.filter(
-    (el) => el !== shape && !el.waypoints && el.type !== "bpmn:Lane" &&
-      el.type !== "bpmn:Participant" && el.type !== "bpmn:Process" && el.host !== shape &&
-      !(el.labelTarget && el.labelTarget.host === shape),
-  );
-  const free = (area) => !others.some((el) => overlaps(area, el));
-  const above = { x: shape.x, y: shape.y - NOTE_ROOM, width: shape.width, height: NOTE_ROOM };
-  const below = { x: shape.x, y: shape.y + shape.height, width: shape.width, height: NOTE_ROOM };
-  if (free(above) || !free(below)) {
-    return { where: "above", position: { top: -NOTE_GAP, left: 0 } };
-  }
-  return { where: "below", position: { bottom: -NOTE_GAP, left: 0 } };
-}
 
 // A note is a list of lines, each {text, kind}; kind is a class suffix (who, when, waiting...).
 function note(className, lines, where) {
@@ -175,7 +131,7 @@ function fail(container, labels) {
 }
 
 async function show(container) {
-  const config = readConfig();
+  const config = readJson("viewer-config");
   const labels = config.labels || {};
   let data;
   try {
