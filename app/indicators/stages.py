@@ -220,8 +220,10 @@ def settle(req: ServiceRequest | None = None) -> None:
         calendar = _StepCalendar(target)
         m = milestones_of(target)
         for e in entries:
+            if e.created_at is None:  # not written yet: the entry and the milestone share it
+                e.created_at = now
             fold(m, e.from_status, e.to_status, (e.changes or {}).get("ticket_status"),
-                 e.created_at or now, calendar)
+                 e.created_at, calendar)
         _store(target, m)
 
 

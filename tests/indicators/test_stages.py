@@ -263,12 +263,6 @@ def test_the_request_closes_when_the_requester_confirms(demo):
     assert (req.closed_at, req.confirmed_at) == (nov(12, 8, 30), nov(12, 8, 30))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a step folds its entries before they are flushed, when HistoryEvent.created_at is "
-    "still None (its default is applied at INSERT), so settle() stamps the milestones with "
-    "its own utcnow(), a millisecond before the entry's created_at; a rebuild then moves "
-    "every milestone of every request walked in real time (and a minutes column when the "
-    "two instants straddle a minute)"))
 def test_a_walk_in_real_time_is_what_its_history_replays_to(demo):
     req, _task = factories.request_at("Task_Confirm")    # every step in real time
     db.session.rollback()
