@@ -15,8 +15,9 @@ Which rows:
 
 There is no row cap. Rows are read in keyset batches of ``BATCH`` in filing (assignment) order,
 ``(created_at, id) > (last row's)``, as plain column tuples (no ORM objects kept in the
-session), each batch one query that joins what its rows need (requester, ticket, worker and the
-three clocks; a tickets batch reads its helpers in one more): the memory an export takes is a
+session), each batch one query: a subquery picks the batch's ids on the one table (an index
+range scan) and the query joins what its rows need (requester, ticket, worker and the three
+clocks; a tickets batch reads its helpers in one more): the memory an export takes is a
 batch's, however many rows it has. Names the rows point to that a company has few of
 (categories in the reader's language, units, business calendars) are read once, up front.
 
@@ -38,6 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from operator import attrgetter
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -94,19 +96,27 @@ class Table:
 
     def rows(self) -> Iterator[list]:
         """Each row's values, typed; date-times in the company's zone (naive)."""
+        plan = [(c.get, self.converter(c.kind)) for c in self.columns]
         with isolation.tenant(self.tenant_id):
             for batch in self.batches():
                 for row in batch:
-                    yield [self.local(c.kind, c.get(row)) for c in self.columns]
+                    yield [value if convert is None or value is None else convert(value)
+                           for get, convert in plan for value in (get(row),)]
 
-    def local(self, kind: str, value):
-        if value is None:
-            return None
-        if kind == DATETIME or (kind == VALUE and isinstance(value, datetime)):
-            return value.astimezone(self.zone).replace(tzinfo=None)
+    def converter(self, kind: str) -> Callable | None:
+        """What a column's values need before writing (None: nothing)."""
+        zone = self.zone
+
+        def local(value: datetime) -> datetime:
+            return value.astimezone(zone).replace(tzinfo=None)
+
+        if kind == DATETIME:
+            return local
         if kind in (MONEY, HOURS):
-            return Decimal(value).quantize(CENT)
-        return value
+            return lambda value: Decimal(value).quantize(CENT)
+        if kind == VALUE:
+            return lambda value: local(value) if isinstance(value, datetime) else value
+        return None
 
 
 def _stem(name: str, f: flt.Filters) -> str:
@@ -124,17 +134,24 @@ def reader_locale() -> str:
 
 # --- reading in batches ----------------------------------------------------------------------
 
-def keyset_batches(stmt, created, key, size: int | None = None) -> Iterator[list]:
-    """``stmt``'s rows in batches of ``size``, ordered by ``(created, key)`` and resumed after
-    the last row's pair: every batch is one bounded query, whatever the number of rows.
-    ``stmt`` must select ``created`` and ``key`` labelled ``k_created`` and ``k_id``."""
+def keyset_batches(keys, created, key, rows_of, size: int | None = None) -> Iterator[list]:
+    """The rows ``keys`` selects, in batches of ``size`` ordered by ``(created, key)``, each
+    batch resumed after the last one's pair: one bounded query per batch, whatever the number
+    of rows. ``keys`` selects ``created`` and ``key`` (the filtering, on one table); each
+    batch's ids are its subquery ``batch`` (columns ``created`` and ``id``), and
+    ``rows_of(batch)`` selects their rows with what they join. Picking the batch first keeps
+    the plan an index range scan on PostgreSQL (row-level security hides how many rows the
+    joins keep, and with them in one query the planner sorted the whole period per batch)."""
     size = size or BATCH
     last = None
     while True:
-        page = stmt
+        page = keys
         if last is not None:
             page = page.where(created >= last[0], or_(created > last[0], key > last[1]))
-        rows = db.session.execute(page.order_by(created, key).limit(size)).all()
+        batch = page.order_by(created, key).limit(size).subquery("batch")
+        rows = db.session.execute(rows_of(batch).add_columns(
+            batch.c.created.label("k_created"), batch.c.id.label("k_id"))
+            .order_by(batch.c.created, batch.c.id)).all()
         if rows:
             yield rows
         if len(rows) < size:
@@ -181,6 +198,8 @@ class Clocks:
     def __init__(self, lookups: Lookups, now: datetime):
         self.lookups, self.now = lookups, now
         self._row, self._found = None, {}
+        self._labels = {kind: {name: f"clock_{kind}_{name}" for name in CLOCK_COLUMNS}
+                        for kind in KINDS}
 
     def of(self, row, kind: str):
         if row is not self._row:
@@ -190,9 +209,10 @@ class Clocks:
         return self._found[kind]
 
     def _compute(self, row, kind: str):
-        values = {name: getattr(row, f"clock_{kind}_{name}") for name in CLOCK_COLUMNS}
-        if values["state"] is None:
+        labels = self._labels[kind]
+        if getattr(row, labels["state"]) is None:
             return None  # no target of this kind applies
+        values = {name: getattr(row, label) for name, label in labels.items()}
         stored = SimpleNamespace(kind=kind, **values,
                                  calendar=self.lookups.calendars.get(values["calendar_id"]))
         if stored.calendar is None:  # (a calendar is never deleted while a clock uses it)
@@ -218,7 +238,7 @@ def sla_columns(clocks: Clocks) -> list[Column]:
             Column(_("%(target)s: due", target=name), DATETIME,
                    lambda r, g=get: g(r, lambda c: c.due_at)),
             Column(_("%(target)s: target (business minutes)", target=name), INT,
-                   lambda r, g=get, k=kind: g(r, lambda c: getattr(r, f"clock_{k}_minutes"))),
+                   attrgetter(f"clock_{kind}_minutes")),
             Column(_("%(target)s: elapsed (business minutes)", target=name), INT,
                    lambda r, g=get: g(r, lambda c: int(c.elapsed.total_seconds()) // 60)),
         ]
@@ -275,22 +295,22 @@ class Context:
 
 def request_columns(ctx: Context, number_header: str) -> list[Column]:
     return [
-        Column(number_header, TEXT, lambda r: r.number),
-        Column(_("Title"), TEXT, lambda r: r.title),
+        Column(number_header, TEXT, attrgetter("number")),
+        Column(_("Title"), TEXT, attrgetter("title")),
         Column(_("Category"), TEXT, ctx.category),
         Column(_("Priority"), TEXT, lambda r: ctx.priority.get(r.priority, r.priority)),
         Column(_("Status"), TEXT, lambda r: ctx.status.get(r.status, r.status)),
-        Column(_("Requester"), TEXT, lambda r: r.requester_name),
+        Column(_("Requester"), TEXT, attrgetter("requester_name")),
         Column(_("Unit"), TEXT, lambda r: ctx.unit(r.unit_id)),
         Column(_("Service unit"), TEXT, lambda r: ctx.unit(r.service_unit_id)),
-        Column(_("Location"), TEXT, lambda r: r.location),
-        Column(_("Filed at"), DATETIME, lambda r: r.created_at),
-        Column(_("Closed at"), DATETIME, lambda r: r.closed_at),
-        Column(_("Estimated cost"), MONEY, lambda r: r.estimated_cost),
-        Column(_("Estimated hours"), HOURS, lambda r: r.estimated_hours),
-        Column(_("Budget date"), DATE, lambda r: r.committed_on),
-        Column(_("Rating"), INT, lambda r: r.rating),
-        Column(_("Rating comment"), TEXT, lambda r: r.rating_comment),
+        Column(_("Location"), TEXT, attrgetter("location")),
+        Column(_("Filed at"), DATETIME, attrgetter("created_at")),
+        Column(_("Closed at"), DATETIME, attrgetter("closed_at")),
+        Column(_("Estimated cost"), MONEY, attrgetter("estimated_cost")),
+        Column(_("Estimated hours"), HOURS, attrgetter("estimated_hours")),
+        Column(_("Budget date"), DATE, attrgetter("committed_on")),
+        Column(_("Rating"), INT, attrgetter("rating")),
+        Column(_("Rating comment"), TEXT, attrgetter("rating_comment")),
     ]
 
 
@@ -299,43 +319,43 @@ def milestone_columns(ctx: Context) -> list[Column]:
     returned for information or its work reopened, and who rejected it."""
     roles = _translated(ROLE)
     return [
-        Column(_("Authorized at"), DATETIME, lambda r: r.authorized_at),
-        Column(_("Approved at"), DATETIME, lambda r: r.approved_at),
-        Column(_("Worker assigned at"), DATETIME, lambda r: r.assigned_at),
-        Column(_("Work started at"), DATETIME, lambda r: r.started_at),
-        Column(_("Work finished at"), DATETIME, lambda r: r.finished_at),
+        Column(_("Authorized at"), DATETIME, attrgetter("authorized_at")),
+        Column(_("Approved at"), DATETIME, attrgetter("approved_at")),
+        Column(_("Worker assigned at"), DATETIME, attrgetter("assigned_at")),
+        Column(_("Work started at"), DATETIME, attrgetter("started_at")),
+        Column(_("Work finished at"), DATETIME, attrgetter("finished_at")),
         Column(_("Rejected by"), TEXT, lambda r: roles.get(r.rejected_by, r.rejected_by)),
-        Column(_("Times returned for information"), INT, lambda r: r.returns),
-        Column(_("Times the work was reopened"), INT, lambda r: r.reopens),
+        Column(_("Times returned for information"), INT, attrgetter("returns")),
+        Column(_("Times the work was reopened"), INT, attrgetter("reopens")),
     ]
 
 
 def lead_time_columns() -> list[Column]:
     """Each stage's length in business minutes, once the stage ended."""
     return [Column(_("Lead time: %(stage)s (business minutes)", stage=STAGE[stage]), INT,
-                   lambda r, name=f"{stage}_minutes": getattr(r, name))
+                   attrgetter(f"{stage}_minutes"))
             for stage in stages.STAGES]
 
 
 def ticket_columns(ctx: Context, helpers: dict | None = None) -> list[Column]:
     status = ctx.status
     columns = [
-        Column(_("Ticket"), TEXT, lambda r: r.ticket_number),
-        Column(_("Worker"), TEXT, lambda r: r.worker_name),
+        Column(_("Ticket"), TEXT, attrgetter("ticket_number")),
+        Column(_("Worker"), TEXT, attrgetter("worker_name")),
         Column(_("Ticket status"), TEXT,
                lambda r: status.get(r.ticket_status, r.ticket_status)),
-        Column(_("Assigned at"), DATETIME, lambda r: r.ticket_created_at),
-        Column(_("Planned start"), DATE, lambda r: r.planned_start),
-        Column(_("Planned end"), DATE, lambda r: r.planned_end),
-        Column(_("Actual start"), DATETIME, lambda r: r.actual_start),
-        Column(_("Actual end"), DATETIME, lambda r: r.actual_end),
-        Column(_("Ticket closed at"), DATETIME, lambda r: r.ticket_closed_at),
-        Column(_("Hours spent"), HOURS, lambda r: r.hours_spent),
-        Column(_("Hourly rate"), MONEY, lambda r: r.hourly_rate),
-        Column(_("Materials cost"), MONEY, lambda r: r.materials_cost),
-        Column(_("Actual cost"), MONEY, lambda r: r.actual_cost),
-        Column(_("Resolution"), TEXT, lambda r: r.resolution),
-        Column(_("Hold reason"), TEXT, lambda r: r.hold_reason),
+        Column(_("Assigned at"), DATETIME, attrgetter("ticket_created_at")),
+        Column(_("Planned start"), DATE, attrgetter("planned_start")),
+        Column(_("Planned end"), DATE, attrgetter("planned_end")),
+        Column(_("Actual start"), DATETIME, attrgetter("actual_start")),
+        Column(_("Actual end"), DATETIME, attrgetter("actual_end")),
+        Column(_("Ticket closed at"), DATETIME, attrgetter("ticket_closed_at")),
+        Column(_("Hours spent"), HOURS, attrgetter("hours_spent")),
+        Column(_("Hourly rate"), MONEY, attrgetter("hourly_rate")),
+        Column(_("Materials cost"), MONEY, attrgetter("materials_cost")),
+        Column(_("Actual cost"), MONEY, attrgetter("actual_cost")),
+        Column(_("Resolution"), TEXT, attrgetter("resolution")),
+        Column(_("Hold reason"), TEXT, attrgetter("hold_reason")),
     ]
     if helpers is not None:
         columns.insert(2, Column(_("Helpers"), TEXT,
@@ -343,23 +363,35 @@ def ticket_columns(ctx: Context, helpers: dict | None = None) -> list[Column]:
     return columns
 
 
+def _rows_of(driving):
+    """The columns every export reads, for the ids of ``batch`` (of ``driving``'s table):
+    the request, its requester, its ticket and worker, its three clocks."""
+    clock_columns, clock_joins = _clock_columns()
+
+    def rows_of(batch):
+        stmt = (select(*_request_and_ticket_columns(), *clock_columns).select_from(batch)
+                .join(driving, driving.id == batch.c.id))
+        if driving is Ticket:
+            stmt = stmt.join(ServiceRequest, ServiceRequest.id == Ticket.request_id)
+        else:
+            stmt = stmt.outerjoin(Ticket, Ticket.request_id == ServiceRequest.id)
+        return _joined(stmt, clock_joins)
+
+    return rows_of
+
+
 def requests_table(user: User, f: flt.Filters, size: int | None = None) -> Table:
     """The requests of the view filed in the period, one row each with its ticket and clocks
     (see the module's docstring)."""
     ctx = Context(f)
-    clock_columns, clock_joins = _clock_columns()
-    stmt = (select(*_request_and_ticket_columns(), *clock_columns,
-                   ServiceRequest.created_at.label("k_created"),
-                   ServiceRequest.id.label("k_id"))
-            .select_from(ServiceRequest)
-            .outerjoin(Ticket, Ticket.request_id == ServiceRequest.id)
-            .where(flt.request_clause(user, f), ServiceRequest.created_at >= f.start_at,
-                   ServiceRequest.created_at < f.end_at))
-    stmt = _joined(stmt, clock_joins)
+    created, key = ServiceRequest.created_at, ServiceRequest.id
+    keys = select(created.label("created"), key.label("id")).where(
+        flt.request_clause(user, f), created >= f.start_at, created < f.end_at)
+    rows_of = _rows_of(ServiceRequest)
 
     def batches():
         ctx.lookups.load()
-        yield from keyset_batches(stmt, ServiceRequest.created_at, ServiceRequest.id, size)
+        yield from keyset_batches(keys, created, key, rows_of, size)
 
     columns = (request_columns(ctx, _("Number")) + milestone_columns(ctx) + ticket_columns(ctx)
                + lead_time_columns() + sla_columns(ctx.clocks))
@@ -382,18 +414,16 @@ def tickets_table(user: User, f: flt.Filters, size: int | None = None) -> Table:
     request and clocks (see the module's docstring)."""
     ctx = Context(f)
     helpers: dict[int, list[str]] = {}
-    clock_columns, clock_joins = _clock_columns()
-    stmt = (select(*_request_and_ticket_columns(), *clock_columns,
-                   Ticket.created_at.label("k_created"), Ticket.id.label("k_id"))
-            .select_from(Ticket)
+    created, key = Ticket.created_at, Ticket.id
+    keys = (select(created.label("created"), key.label("id"))
             .join(ServiceRequest, ServiceRequest.id == Ticket.request_id)
             .where(Ticket.tenant_id == f.tenant_id, flt.request_clause(user, f),
-                   Ticket.created_at >= f.start_at, Ticket.created_at < f.end_at))
-    stmt = _joined(stmt, clock_joins)
+                   created >= f.start_at, created < f.end_at))
+    rows_of = _rows_of(Ticket)
 
     def batches():
         ctx.lookups.load()
-        for batch in keyset_batches(stmt, Ticket.created_at, Ticket.id, size):
+        for batch in keyset_batches(keys, created, key, rows_of, size):
             helpers.clear()
             helpers.update(_helper_names([row.ticket_id for row in batch]))
             yield batch

@@ -81,17 +81,28 @@ def csv_cell(kind: str, value) -> str:
     return str(value)
 
 
+def _csv_formatter(kind: str):
+    """How a column's values are written (None: as they are; the csv module writes None as
+    an empty field and numbers with ``str``)."""
+    if kind == TEXT:
+        return lambda value: neutralised(value) if isinstance(value, str) else value
+    if kind == INT:
+        return None
+    return lambda value: csv_cell(kind, value)
+
+
 def csv_chunks(table: Table) -> Iterator[bytes]:
     """The table as CSV bytes: the header first, then a chunk every ``CHUNK`` bytes."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    kinds = [c.kind for c in table.columns]
+    formatters = [_csv_formatter(c.kind) for c in table.columns]
     writer.writerow([neutralised(h) for h in table.headers])
     yield (BOM + buffer.getvalue()).encode("utf-8")
     buffer.seek(0)
     buffer.truncate()
     for row in table.rows():
-        writer.writerow([csv_cell(kind, value) for kind, value in zip(kinds, row, strict=True)])
+        writer.writerow([value if write is None or value is None else write(value)
+                         for write, value in zip(formatters, row, strict=True)])
         if buffer.tell() >= CHUNK:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -127,18 +138,22 @@ def _sheet(workbook, formats: _Formats, table: Table, title: str):
     return sheet
 
 
-def _write_cell(sheet, formats: _Formats, row: int, col: int, kind: str, value) -> None:
-    if value is None:
-        return
-    if kind == VALUE:
-        kind = kind_of(value)
+def _cell_writer(formats: _Formats, kind: str):
+    """How a column's cells are written: (sheet, row, col, value), value not None."""
+    number_format = formats.by_kind.get(kind)
     if kind in (DATETIME, DATE):
-        sheet.write_datetime(row, col, value, formats.by_kind[kind])
-    elif kind in (MONEY, HOURS, INT) and not isinstance(value, str):
-        sheet.write_number(row, col, float(value) if kind != INT else value,
-                           formats.by_kind.get(kind))
-    else:
-        sheet.write_string(row, col, str(value)[:XLSX_MAX_TEXT])
+        return lambda sheet, row, col, value: sheet.write_datetime(row, col, value,
+                                                                   number_format)
+    if kind in (MONEY, HOURS):
+        return lambda sheet, row, col, value: sheet.write_number(row, col, float(value),
+                                                                 number_format)
+    if kind == INT:
+        return lambda sheet, row, col, value: sheet.write_number(row, col, value)
+    if kind == VALUE:
+        by_kind = {k: _cell_writer(formats, k) for k in (DATETIME, DATE, MONEY, INT, TEXT)}
+        return lambda sheet, row, col, value: by_kind[kind_of(value)](sheet, row, col, value)
+    return lambda sheet, row, col, value: sheet.write_string(row, col,
+                                                             str(value)[:XLSX_MAX_TEXT])
 
 
 def write_xlsx(target, tables: Iterable[Table]) -> None:
@@ -149,7 +164,7 @@ def write_xlsx(target, tables: Iterable[Table]) -> None:
         "strings_to_numbers": False})
     formats = _Formats(workbook)
     for table in tables:
-        kinds = [c.kind for c in table.columns]
+        writers = [_cell_writer(formats, c.kind) for c in table.columns]
         part, sheet, row_number = 1, _sheet(workbook, formats, table, table.title), 0
         for values in table.rows():
             row_number += 1
@@ -157,8 +172,9 @@ def write_xlsx(target, tables: Iterable[Table]) -> None:
                 part += 1
                 sheet = _sheet(workbook, formats, table, f"{table.title[:25]} ({part})")
                 row_number = 1
-            for col, (kind, value) in enumerate(zip(kinds, values, strict=True)):
-                _write_cell(sheet, formats, row_number, col, kind, value)
+            for col, (write, value) in enumerate(zip(writers, values, strict=True)):
+                if value is not None:
+                    write(sheet, row_number, col, value)
     workbook.close()
 
 
