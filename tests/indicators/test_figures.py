@@ -216,6 +216,24 @@ def test_weeks_start_on_monday_in_the_companys_zone_across_a_daylight_saving_cha
     assert result["totals"]["filed"] == 5
 
 
+def test_days_in_a_zone_whose_midnight_is_skipped():
+    """Santiago de Chile jumps from Saturday 5 September 2026 24:00 (UTC-4) to Sunday 01:00
+    (UTC-3): Sunday starts at 04:00 UTC."""
+    santiago = ZoneInfo("America/Santiago")
+    period = figures.Period(
+        start=date(2026, 9, 5), end=date(2026, 9, 6),
+        start_at=datetime(2026, 9, 5, 4, tzinfo=UTC), end_at=datetime(2026, 9, 7, 3, tzinfo=UTC),
+        zone=santiago, bucket="day")
+    filed = [datetime(2026, 9, 6, 3, 59, tzinfo=UTC),     # Saturday 23:59 (UTC-4)
+             datetime(2026, 9, 6, 4, 0, tzinfo=UTC),      # Sunday 01:00 (UTC-3)
+             datetime(2026, 9, 7, 2, 59, tzinfo=UTC),     # Sunday 23:59
+             datetime(2026, 9, 7, 3, 0, tzinfo=UTC)]      # Monday 00:00: out
+    rows = [row(i, created_at=at) for i, at in enumerate(filed, start=1)]
+    result = figures.volumes(rows, {}, period)
+    assert result["buckets"] == ["2026-09-05", "2026-09-06"]
+    assert result["series"]["filed"] == [1, 2]
+
+
 def test_months_bucket_by_the_first_of_each_month():
     period = figures.Period(
         start=date(2026, 1, 15), end=date(2026, 3, 10),

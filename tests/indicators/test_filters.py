@@ -102,6 +102,17 @@ def test_a_day_when_the_clocks_go_back_lasts_25_hours(demo):
     assert (f.start, f.end) == (date(2026, 11, 1), date(2026, 11, 18))
 
 
+def test_a_day_whose_midnight_never_happens_starts_when_the_clocks_jump(demo):
+    """Santiago de Chile moves its clocks from Saturday 24:00 to Sunday 01:00 (6 September
+    2026): that Sunday starts at the jump, 04:00 UTC, and lasts 23 hours."""
+    tenant = db.session.query(Tenant).filter_by(slug="acme").one()
+    tenant.timezone = "America/Santiago"
+    db.session.commit()
+    f = parse(ADMIN, **{"from": "2026-09-06", "to": "2026-09-06"})
+    assert f.start_at == datetime(2026, 9, 6, 4, tzinfo=UTC)
+    assert f.end_at == datetime(2026, 9, 7, 3, tzinfo=UTC)       # Monday 00:00 (UTC-3)
+
+
 @pytest.mark.parametrize(("first", "last", "bucket"), [
     ("2026-11-17", "2026-11-17", "day"),
     ("2026-01-01", "2026-03-03", "day"),       # 62 days
