@@ -23,7 +23,7 @@ from app.handlers.base import OperationContext, TaskContext
 from app.handlers.form import FormNotFound
 from app.handlers.operations import OperationError
 from app.handlers.registry import OPERATIONS, handler_for
-from app.indicators import stages
+from app.indicators import heatmap_passes, stages
 from app.models import (
     BusinessCalendar,
     HumanTask,
@@ -202,6 +202,7 @@ def start(req: ServiceRequest, actor: User) -> ProcessInstance:
         failure = exc
     except (EngineError, OperationError) as exc:
         raise WorkflowError(str(exc)) from exc
+    heatmap_passes.record(req, definition.id, instance)
     row = ProcessInstance(
         tenant_id=req.tenant_id, definition=definition, request_id=req.id,
         state=instance.dump(), version=1,
@@ -294,6 +295,7 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
         task.completed_by_id = user.id
         open_tasks = _sync(row, instance, req)
         stopped = _stopped(row, instance, req, failure, "step", user)
+        heatmap_passes.record(req, row.definition_id, instance)
         _save(row, instance, expected_version, stopped)
         event.to_status = req.status
         to_ticket_status = req.ticket.status if req.ticket else None
@@ -339,6 +341,7 @@ def cancel_request(user: User, req: ServiceRequest, reason: str) -> None:
     req.closed_at = utcnow()
     if row.status == "incident":
         incidents.resolve_all(row, "cancelled", user)
+    heatmap_passes.record(req, row.definition_id, instance)
     _save(row, instance, expected_version)
     history.record(req, "cancelled", user, comment=reason, from_status=from_status,
                    to_status="cancelled")
@@ -438,6 +441,7 @@ def fire_timers(claim: TimerClaim) -> bool:
         raise WorkflowError(str(exc)) from exc
     _sync(row, instance, req)
     stopped = _stopped(row, instance, req, failure, "timer", None)
+    heatmap_passes.record(req, row.definition_id, instance)
     _save(row, instance, claim.version, stopped)
     stages.settle(req)
     sla.refresh(req)
@@ -474,6 +478,7 @@ def migrate_instance(user: User, req: ServiceRequest, to_version: int) -> None:
         raise WorkflowError(str(exc)) from exc
     from_status = req.status
     _sync(row, moved, req)
+    heatmap_passes.record(req, row.definition_id, moved, moved_to=target.id)
     _save(row, moved, expected_version, stopped=row.status == "incident")
     db.session.execute(update(ProcessInstance).where(ProcessInstance.id == row.id)
                        .values(definition_id=target.id)
@@ -512,6 +517,7 @@ def retry_incident(user: User, incident: ProcessIncident) -> bool:
     if incident.element_id not in instance.live_elements():  # the step itself went through
         incidents.resolve(incident, "retried", user)
     stopped = incidents.after_step(row, instance, req, failure, "retry", user)
+    heatmap_passes.record(req, row.definition_id, instance)
     _save(row, instance, expected_version, stopped)
     stages.settle(req)
     sla.refresh(req)
