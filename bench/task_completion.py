@@ -75,6 +75,20 @@ def switch_isolation(on: bool) -> None:
             event.remove(Session, name, hook)
 
 
+def switch_heatmap(on: bool) -> None:
+    """The heatmap's element passes recorded (the product) or not (for --heatmap-ab): off, a
+    step neither remembers its tasks as restored nor lists and inserts its passes."""
+    try:
+        from app.engine import passes
+        from app.indicators import heatmap_passes
+    except ImportError:  # code from before the heatmap
+        return
+    originals = heatmap_passes.__dict__.setdefault(
+        "_bench_originals", (heatmap_passes.record, passes.seen))
+    heatmap_passes.record = originals[0] if on else (lambda *args, **kwargs: 0)
+    passes.seen = originals[1] if on else (lambda *args, **kwargs: passes.Seen())
+
+
 def percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
@@ -96,6 +110,10 @@ def main() -> None:
                         help="alternate lifecycles with tenant isolation on and off (its hooks "
                              "removed: no SET LOCAL, no role switch, no ORM filter) and print "
                              "both and their ratio: what isolation costs a completion")
+    parser.add_argument("--heatmap-ab", action="store_true",
+                        help="alternate lifecycles with the heatmap's element passes recorded "
+                             "and not, and print both and their ratio: what recording them "
+                             "costs a completion")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='mesa-bench-')}/bench.db"
 
@@ -129,11 +147,14 @@ def main() -> None:
         tenant_id = db.session.query(User).filter_by(email="ana@acme.test").one().tenant_id
         timings = {spec: [] for spec, *_ in STEPS}
         by_mode = {True: [], False: []}
+        with_passes = {True: [], False: []}
         started = time.perf_counter()
         for n in range(args.requests):
             isolated = not args.isolation_ab or n % 2 == 0
             switch_isolation(isolated)
             clocked = not args.sla_ab or n % 2 == 0
+            recorded = not args.heatmap_ab or n % 2 == 0
+            switch_heatmap(recorded)
             req_id = file("ana@acme.test",
                           category=None if not args.sla_ab
                           else "Electricidad" if clocked else "Plomería").id
@@ -150,7 +171,9 @@ def main() -> None:
                 timings[spec_id].append(elapsed_ms)
                 by_mode[isolated].append(elapsed_ms)
                 with_clocks[clocked].append(elapsed_ms)
+                with_passes[recorded].append(elapsed_ms)
         switch_isolation(True)
+        switch_heatmap(True)
         elapsed = time.perf_counter() - started
         dialect = db.engine.dialect.name
 
@@ -167,6 +190,11 @@ def main() -> None:
         on, off = statistics.median(with_clocks[True]), statistics.median(with_clocks[False])
         print(f"with SLA clocks: median {on:.2f} ms; without: {off:.2f} ms; ratio "
               f"{on / off:.3f} ({len(with_clocks[True])} and {len(with_clocks[False])} "
+              "completions, alternating)")
+    if args.heatmap_ab:
+        on, off = statistics.median(with_passes[True]), statistics.median(with_passes[False])
+        print(f"element passes recorded: median {on:.2f} ms; not: {off:.2f} ms; ratio "
+              f"{on / off:.3f} ({len(with_passes[True])} and {len(with_passes[False])} "
               "completions, alternating)")
     if args.isolation_ab:
         on, off = statistics.median(by_mode[True]), statistics.median(by_mode[False])
