@@ -198,7 +198,7 @@ def response(tables: list[Table], fmt: str, stem: str, single: Table | None = No
     """A streamed download of ``tables`` as ``fmt`` (csv or xlsx). CSV has one table:
     ``single`` when given (the figures' all-in-one), else the first."""
     if fmt == "csv":
-        body, mimetype = csv_chunks(single or tables[0]), CSV_TYPE
+        body, mimetype = csv_chunks(single or tables[0]), "text/csv"  # (charset added)
     else:
         body, mimetype = xlsx_chunks(tables), XLSX_TYPE
     return Response(stream_with_context(body), mimetype=mimetype, headers={

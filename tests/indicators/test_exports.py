@@ -142,7 +142,8 @@ SLA = {
 def test_requests_csv_parses_back_to_the_rows_of_the_database(walked, browser):
     response = _get(browser, ADMIN, f"/indicators/export/requests.csv?{MONDAY}")
     assert response.is_streamed
-    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Content-Disposition"] == \
         'attachment; filename="requests-2026-12-07-2026-12-07.csv"'
     rows = {row["Number"]: row for row in csv_dicts(response)}

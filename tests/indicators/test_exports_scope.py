@@ -90,7 +90,7 @@ def test_filters_narrow_the_rows(english, browser):
     assert rows == []
 
 
-def test_another_units_or_companys_ids_are_not_found(english, browser):
+def test_another_units_or_companys_ids_are_not_found(english, browser, app):
     globex = db.session.scalar(select(Tenant).where(Tenant.slug == "globex"))
     globex_unit = db.session.scalar(select(Unit.id).where(Unit.tenant_id == globex.id))
     globex_category = db.session.scalar(select(Category.id)
@@ -104,6 +104,11 @@ def test_another_units_or_companys_ids_are_not_found(english, browser):
         for what in ("requests", "tickets", "figures"):
             response = _export(browser, email, what, query=query)
             assert response.status_code == 404, (email, what, query)
+    client = api_client(app, FINANZAS_HEAD)
+    for what in ("requests.csv", "tickets.xlsx", "indicators.csv"):
+        response = client.get(f"/api/v1/exports/{what}?unit_id={_unit_id('Producción')}")
+        assert response.status_code == 404
+        assert list(response.json["errors"]) == ["unit_id"]
 
 
 @pytest.mark.parametrize("query, field", [
