@@ -24,9 +24,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
-from app.indicators import data, exports
+from app.indicators import data, exports_columns
 from app.indicators import filters as flt
-from app.indicators.exports import TEXT, VALUE, Column, Table
+from app.indicators.exports import Table
+from app.indicators.exports_columns import TEXT, VALUE, Column
 from app.indicators.labels import BAND, BUCKET, RATE, STAGE, VOLUME
 from app.labels import PRIORITY, SLA_TARGET, STATUS
 from app.models import User
@@ -123,7 +124,7 @@ def _volumes(volumes: dict) -> dict:
 
 def _view(user: User, f: flt.Filters) -> list[tuple]:
     """The view's rows: the period, the zone, the filters by name."""
-    lookups = exports.Lookups(f.tenant_id, exports.reader_locale())
+    lookups = exports_columns.Lookups(f.tenant_id, exports_columns.reader_locale())
     lookups.load()
     worker = db.session.scalar(select(User.name).where(
         User.tenant_id == f.tenant_id, User.id == f.worker_id)) if f.worker_id else None
@@ -163,7 +164,7 @@ def figures_tables(user: User, f: flt.Filters, figures: dict | None = None
                    ) -> tuple[list[Table], Table]:
     """(a table per section, all sections in one table): the figures of the view."""
     if figures is None:
-        figures = data.indicators(user, f, locale=exports.reader_locale())
+        figures = data.indicators(user, f, locale=exports_columns.reader_locale())
     found = sections(user, f, figures)
     stem = f"{_('indicators')}-{f.start.isoformat()}-{f.end.isoformat()}"
     per_section = [Table(stem, title, _columns(False), lambda rows=rows: iter([rows]),

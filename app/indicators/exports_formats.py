@@ -34,7 +34,8 @@ import xlsxwriter
 from flask import Response, stream_with_context
 from werkzeug.utils import secure_filename
 
-from app.indicators.exports import DATE, DATETIME, HOURS, INT, MONEY, TEXT, VALUE, Table
+from app.indicators.exports import Table
+from app.indicators.exports_columns import DATE, DATETIME, HOURS, INT, MONEY, TEXT, VALUE
 
 CHUNK = 64 * 1024
 SPOOL = 4 * 1024 * 1024  # an XLSX file under this stays in memory, a larger one on disk
