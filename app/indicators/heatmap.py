@@ -29,7 +29,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import undefer
 
 from app import policy
@@ -199,19 +199,28 @@ def _ended_in(view: View):
 
 
 def _ended(view: View, definition: ProcessDefinition) -> dict[str, dict]:
-    """Per element: passes completed, requests that completed one, passes cut short."""
+    """Per element: passes completed (``timed``: those that took any time), requests that
+    completed one, passes cut short. Grouped by request first: cheaper than counting distinct
+    requests per element."""
+    timed = case((ElementPass.left_at > ElementPass.entered_at, 1), else_=0)
+    per_request = _passes(view, definition, ElementPass.element_id, ElementPass.state,
+                          ElementPass.request_id, func.count().label("n"),
+                          func.sum(timed).label("timed")) \
+        .where(_ended_in(view), ElementPass.state.in_(("completed", *CUT_SHORT))) \
+        .group_by(ElementPass.element_id, ElementPass.state, ElementPass.request_id).subquery()
     rows = db.session.execute(
-        _passes(view, definition, ElementPass.element_id, ElementPass.state, func.count(),
-                func.count(ElementPass.request_id.distinct()))
-        .where(_ended_in(view), ElementPass.state.in_(("completed", *CUT_SHORT)))
-        .group_by(ElementPass.element_id, ElementPass.state))
-    found: dict[str, dict] = defaultdict(lambda: {"passes": 0, "requests": 0, "cut_short": 0})
-    for element_id, state, count, requests in rows:
+        select(per_request.c.element_id, per_request.c.state, func.count(),
+               func.sum(per_request.c.n), func.sum(per_request.c.timed))
+        .group_by(per_request.c.element_id, per_request.c.state))
+    found: dict[str, dict] = defaultdict(
+        lambda: {"passes": 0, "requests": 0, "cut_short": 0, "timed": 0})
+    for element_id, state, requests, count, timed_count in rows:
         if state == "completed":
-            found[element_id]["passes"] += count
+            found[element_id]["passes"] += int(count)
             found[element_id]["requests"] += requests
+            found[element_id]["timed"] += int(timed_count or 0)
         else:
-            found[element_id]["cut_short"] += count
+            found[element_id]["cut_short"] += int(count)
     return found
 
 
@@ -234,33 +243,40 @@ def _arrivals(view: View, definition: ProcessDefinition) -> dict[tuple[str, str]
 
 
 def _requests(view: View, definition: ProcessDefinition) -> int:
-    return db.session.scalar(
-        _passes(view, definition, func.count(ElementPass.request_id.distinct()))
-        .where(_ended_in(view))) or 0
+    """Requests with a pass that ended in the period."""
+    ids = _passes(view, definition, ElementPass.request_id).where(_ended_in(view)).distinct()
+    return db.session.scalar(select(func.count()).select_from(ids.subquery())) or 0
 
 
-def _durations(view: View, definition: ProcessDefinition, calendar) -> dict[str, list]:
-    """Per element, the minutes its latest ``SAMPLE`` completed passes of the period took,
-    ascending."""
+def _minutes(calendar, entered_at: datetime, left_at: datetime) -> float:
+    if calendar is None:
+        return (left_at - entered_at).total_seconds() / 60
+    return calendar.business_time(entered_at, left_at).total_seconds() / 60
+
+
+def _durations(view: View, definition: ProcessDefinition, calendar,
+               ended: dict[str, dict]) -> dict[str, list]:
+    """Per element, the minutes its completed passes of the period took, ascending: the
+    passes that took no time (a decision, an automatic step...) are counted, not read; of
+    the others, the latest ``SAMPLE`` to end are read. When there were more, the passes that
+    took no time join the sample in their share of all."""
     ranked = _passes(
         view, definition, ElementPass.element_id, ElementPass.entered_at, ElementPass.left_at,
         func.row_number().over(partition_by=ElementPass.element_id,
                                order_by=(ElementPass.left_at.desc(), ElementPass.id.desc()))
         .label("rank"),
-    ).where(_ended_in(view), ElementPass.state == "completed").subquery()
+    ).where(_ended_in(view), ElementPass.state == "completed",
+            ElementPass.left_at > ElementPass.entered_at).subquery()
     rows = db.session.execute(select(ranked.c.element_id, ranked.c.entered_at,
                                      ranked.c.left_at).where(ranked.c.rank <= SAMPLE))
     minutes: dict[str, list] = defaultdict(list)
     for element_id, entered_at, left_at in rows:
-        if left_at <= entered_at:
-            minutes[element_id].append(0.0)
-        elif calendar is None:
-            minutes[element_id].append((left_at - entered_at).total_seconds() / 60)
-        else:
-            minutes[element_id].append(
-                calendar.business_time(entered_at, left_at).total_seconds() / 60)
-    for values in minutes.values():
-        values.sort()
+        minutes[element_id].append(_minutes(calendar, entered_at, left_at))
+    for element_id, counts in ended.items():
+        timed, instant = counts["timed"], counts["passes"] - counts["timed"]
+        if instant > 0 and timed > SAMPLE:
+            instant = round(instant * SAMPLE / timed)
+        minutes[element_id] = [0.0] * instant + sorted(minutes.get(element_id, ()))
     return minutes
 
 
@@ -271,7 +287,7 @@ def heatmap(view: View, definition: ProcessDefinition) -> dict:
     calendar = stages.company_calendar(f.tenant_id)
     ended = _ended(view, definition)
     waiting = _waiting(view, definition)
-    minutes = _durations(view, definition, calendar)
+    minutes = _durations(view, definition, calendar, ended)
     arrivals = _arrivals(view, definition)
     listed = list(elements)
     known = {e.id for e in elements}
@@ -282,7 +298,9 @@ def heatmap(view: View, definition: ProcessDefinition) -> dict:
         counts = ended.get(element.id, {"passes": 0, "requests": 0, "cut_short": 0})
         sample = minutes.get(element.id, [])
         rows.append({
-            "id": element.id, "name": element.name, "kind": element.kind, **counts,
+            "id": element.id, "name": element.name, "kind": element.kind,
+            "passes": counts["passes"], "requests": counts["requests"],
+            "cut_short": counts["cut_short"],
             "waiting": waiting.get(element.id, 0),
             "median_minutes": figures.quantile(sample, 0.5),
             "p90_minutes": figures.quantile(sample, 0.9),
