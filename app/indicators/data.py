@@ -10,7 +10,7 @@ state, and open tickets per worker.
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Float, Integer, and_, cast, func, select
+from sqlalchemy import Float, Integer, and_, cast, func, or_, select
 
 from app.extensions import db
 from app.indicators import figures, stages
@@ -117,7 +117,9 @@ def clocks(user: User, f: Filters, now: datetime) -> list[dict]:
         select(SlaClock.kind, func.count(SlaClock.id))
         .join(ServiceRequest, ServiceRequest.id == SlaClock.request_id)
         .where(request_clause(user, f), SlaClock.tenant_id == f.tenant_id,
-               SlaClock.stopped_at.is_(None), SlaClock.due_at <= now)
+               SlaClock.stopped_at.is_(None),
+               # a breached clock paused since has no due time: its cached state says it
+               or_(SlaClock.due_at <= now, SlaClock.state == "breached"))
         .group_by(SlaClock.kind)).all())
     return figures.sla([tuple(c) for c in stopped], open_breached)
 
