@@ -9,7 +9,10 @@
 3. one task completion after 1, 10, 50 and 100 hold/resume loops;
 4. inbox and request-list latency in a database with --scale-requests requests over
    --scale-tenants tenants: --database-url's if given (seeded there when it has no requests),
-   else a throw-away cluster's, seeded first (4-12 minutes for 1,000,000 on 2 cores).
+   else a throw-away cluster's, seeded first (4-12 minutes for 1,000,000 on 2 cores);
+5. indicators in that database: the page and the API over a year for directors and tenant
+   admins, a tenant's requests exported as CSV and XLSX (first byte, workers' memory), and the
+   same export in a sibling database with one tenant of --big-requests requests.
 
 Without --database-url the bench starts its own PostgreSQL cluster (scripts/pg_cluster.sh) and
 removes it at the end. The HTTP lifecycles and loops run in a fresh database beside it
@@ -26,7 +29,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import engine_limit, http_lifecycle, inbox_latency, loops  # noqa: E402
+from bench import (  # noqa: E402
+    engine_limit,
+    http_lifecycle,
+    inbox_latency,
+    indicators_latency,
+    loops,
+)
 from bench.common import (  # noqa: E402
     Cluster,
     Gunicorn,
@@ -37,7 +46,7 @@ from bench.common import (  # noqa: E402
     sibling_database,
 )
 
-PARTS = ("engine", "http", "loops", "inbox")
+PARTS = ("engine", "http", "loops", "inbox", "indicators")
 
 
 def parse_args(argv=None):
@@ -52,6 +61,8 @@ def parse_args(argv=None):
     parser.add_argument("--loop-requests", type=int, default=3)
     parser.add_argument("--scale-tenants", type=int, default=100)
     parser.add_argument("--scale-requests", type=int, default=1_000_000)
+    parser.add_argument("--big-requests", type=int, default=100_000,
+                        help="requests of the one tenant whose export is measured at size")
     parser.add_argument("--only", default=",".join(PARTS),
                         help=f"comma-separated parts to run, of {', '.join(PARTS)}")
     return parser.parse_args(argv)
@@ -80,7 +91,7 @@ def main(argv=None) -> None:
         if "engine" in parts:
             log("engine limit")
             results["engine"] = engine_limit.run(args.engine_lifecycles)
-        if parts & {"http", "loops", "inbox"}:
+        if parts & {"http", "loops", "inbox", "indicators"}:
             if args.database_url:
                 scale_url = args.database_url
             else:
@@ -119,6 +130,11 @@ def main(argv=None) -> None:
                 failed = False
             finally:
                 server.stop(keep_log=failed)
+        if "indicators" in parts:
+            results["indicators"] = indicators_latency.run(
+                scale_url, min(10, args.scale_tenants), 5, args.big_requests, flask,
+                sibling_database, lambda url, *_: scale_database(
+                    url, args.scale_tenants, args.scale_requests))
     finally:
         if cluster is not None:
             cluster.stop()
@@ -196,6 +212,8 @@ def render(results: dict, args, started: datetime, load_before) -> str:
             met = _met(value["p95"] < 20) if call == "inbox" else ""
             row(f"{call}, {role} (total {value['total']:,.0f})", _ms(value["p50"]),
                 _ms(value["p95"]), target, met)
+    if results.get("indicators"):
+        lines.extend(indicators_latency.rows(results["indicators"]))
     return "\n".join(lines)
 
 

@@ -12,13 +12,18 @@
 
 
 def init_app(app) -> None:
-    from app.indicators import cli, views
+    from app.indicators import cli, exports_views, heatmap_views, views
 
     views.init_app(app)
+    exports_views.init_app(app)
+    heatmap_views.init_app(app)
     app.cli.add_command(cli.group)
 
 
 def init_api(api) -> None:
     from app.indicators import api as indicators_api
+    from app.indicators import exports_api, heatmap_api
 
     indicators_api.init_api(api)
+    exports_api.init_api(api)
+    heatmap_api.init_api(api)

@@ -241,6 +241,7 @@ def _lock_instance(task: HumanTask) -> ProcessInstance:
                  # shifts and holidays are read only when that copy is not there yet
                  .load_only(BusinessCalendar.id, BusinessCalendar.tenant_id,
                             BusinessCalendar.time_zone, BusinessCalendar.updated_at,
+                            # the default one measures lead times too (app.indicators)
                             BusinessCalendar.is_default))
         .execution_options(populate_existing=True)
     ).unique().one()
@@ -302,6 +303,8 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
         if to_ticket_status != from_ticket_status:
             event.changes = {**event.changes,
                              "ticket_status": [from_ticket_status, to_ticket_status]}
+        # milestones and lead times (app.indicators), before the notices' queries flush
+        # the request: its one UPDATE carries them
         stages.settle(req)
         lifecycle_event = handler.event(data)
         if lifecycle_event:
