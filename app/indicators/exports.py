@@ -159,6 +159,7 @@ def _request_and_ticket_columns() -> list:
         r.location, r.unit_id, r.service_unit_id, r.created_at, r.closed_at,
         r.estimated_cost, r.estimated_hours, r.committed_on, r.rating, r.rating_comment,
         r.authorized_at, r.approved_at, r.assigned_at, r.started_at, r.finished_at,
+        r.confirmed_at,
         r.rejected_by, r.returns, r.reopens,
         *(getattr(r, f"{stage}_minutes") for stage in stages.STAGES),
         Requester.name.label("requester_name"),

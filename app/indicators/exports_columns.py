@@ -186,6 +186,7 @@ def milestone_columns(ctx: Context) -> list[Column]:
         Column(_("Worker assigned at"), DATETIME, attrgetter("assigned_at")),
         Column(_("Work started at"), DATETIME, attrgetter("started_at")),
         Column(_("Work finished at"), DATETIME, attrgetter("finished_at")),
+        Column(_("Confirmed at"), DATETIME, attrgetter("confirmed_at")),
         Column(_("Rejected by"), TEXT, lambda r: roles.get(r.rejected_by, r.rejected_by)),
         Column(_("Times returned for information"), INT, attrgetter("returns")),
         Column(_("Times the work was reopened"), INT, attrgetter("reopens")),

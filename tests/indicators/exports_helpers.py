@@ -1,5 +1,5 @@
-"""What the export tests share: the export routes, reading a CSV or XLSX back, many requests
-written straight to the rows, and a statement counter."""
+"""What the export tests share: reading a CSV or XLSX back, many requests and tickets written
+straight to the rows, and a statement counter."""
 
 import csv
 import io
@@ -11,24 +11,6 @@ from sqlalchemy import event, insert, select
 
 from app.extensions import db
 from app.models import Category, ServiceRequest, Tenant, Ticket, Unit, User
-
-
-def ensure_routes(app) -> None:
-    """The export pages and API on the test app, when the app does not register them yet
-    (``exports_views.init_app`` / ``exports_api.init_api``, wired by the indicators package)."""
-    from app.api import api
-    from app.indicators import exports_api, exports_views
-
-    if "indicators_exports" in app.blueprints and "api_exports" in app.blueprints:
-        return
-    started, app._got_first_request = app._got_first_request, False
-    try:
-        if "indicators_exports" not in app.blueprints:
-            exports_views.init_app(app)
-        if "api_exports" not in app.blueprints:
-            exports_api.init_api(api)
-    finally:
-        app._got_first_request = started
 
 
 def download(browser, url):

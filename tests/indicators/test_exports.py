@@ -19,7 +19,6 @@ from tests.indicators.exports_helpers import (
     csv_dicts,
     csv_rows,
     download,
-    ensure_routes,
     sheet_dicts,
     sheet_rows,
     xlsx_book,
@@ -43,10 +42,6 @@ EXPORT_AT = bogota(7, 16)
 INJECTIONS = ["=cmd|' /C calc'!A0", "+1 llamar", "-2+3", "@SUM(1)", "\tcon tabulador",
               "\uff1dHYPERLINK(1)"]
 
-
-@pytest.fixture(autouse=True)
-def routes(app):
-    ensure_routes(app)
 
 
 @pytest.fixture
@@ -170,9 +165,9 @@ def test_a_request_row_carries_its_statuses_ticket_and_milestones(walked, browse
     a = rows[db.session.get(ServiceRequest, walked["A"]).number]
     assert (a["Status"], a["Ticket status"]) == ("Completed", "Closed")
     assert (a["Filed at"], a["Authorized at"], a["Approved at"], a["Worker assigned at"],
-            a["Work started at"], a["Work finished at"], a["Closed at"]) == (
+            a["Work started at"], a["Work finished at"], a["Confirmed at"], a["Closed at"]) == (
         "2026-12-07 09:00", "2026-12-07 11:00", "2026-12-07 11:00", "2026-12-07 11:30",
-        "2026-12-07 12:00", "2026-12-07 14:00", "2026-12-07 15:00")
+        "2026-12-07 12:00", "2026-12-07 14:00", "2026-12-07 15:00", "2026-12-07 15:00")
     assert (a["Hours spent"], a["Materials cost"], a["Rating"]) == ("2.00", "15000.50", "4")
     # Lead times in business minutes: filing -> authorization (2 h) ... -> finish (5 h)
     assert a["Lead time: Authorization (business minutes)"] == "120"

@@ -13,7 +13,6 @@ from tests import factories
 from tests.indicators.exports_helpers import (
     csv_dicts,
     download,
-    ensure_routes,
     sheet_rows,
     xlsx_book,
 )
@@ -23,10 +22,6 @@ ADMIN = "admin@acme.test"
 SECTIONS = ["View", "Volumes", "Rates", "Lead times", "Backlog", "Overdue", "On time",
             "Service levels", "Workload", "Cost", "Satisfaction"]
 
-
-@pytest.fixture(autouse=True)
-def routes(app):
-    ensure_routes(app)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from tests.indicators.exports_helpers import (
     csv_dicts,
     csv_rows,
     download,
-    ensure_routes,
     sheet_dicts,
     xlsx_book,
 )
@@ -24,10 +23,6 @@ FINANZAS_HEAD, PRODUCCION_HEAD = "jefe.finanzas@acme.test", "jefe.produccion@acm
 ACME_PEOPLE = (ADMIN, DIRECTOR, FINANZAS_HEAD, PRODUCCION_HEAD, "ana@acme.test",
                "tecnico1@acme.test")
 
-
-@pytest.fixture(autouse=True)
-def routes(app):
-    ensure_routes(app)
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from tests.indicators.exports_helpers import (
     counted,
     csv_dicts,
     download,
-    ensure_routes,
     many_requests,
     many_tickets,
     sheet_dicts,
@@ -33,10 +32,6 @@ ADMIN = "admin@acme.test"
 MARCH = "from=2026-03-01&to=2026-03-31"
 MANY = 3100
 
-
-@pytest.fixture(autouse=True)
-def routes(app):
-    ensure_routes(app)
 
 
 @pytest.fixture
