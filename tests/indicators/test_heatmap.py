@@ -284,6 +284,7 @@ def test_the_page_draws_the_version_with_its_table(app, demo, browser):
     assert '<tr data-element="Task_Authorize">' in html
     assert '<tr data-flow="Flow_ToAuthorize">' in html
     assert "<script>" not in html  # no inline script (the CSP)
+    assert 'href="/indicators?from=2026-11-01&amp;to=2026-11-30"' in html  # back, same view
 
 
 def test_the_page_compares_two_versions_side_by_side(app, demo, browser):
@@ -348,4 +349,5 @@ def test_a_process_owner_reaches_it_from_the_versions_of_a_process(app, demo, br
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and 'id="heatmap-diagram-1"' in html
     assert 'id="filter-unit_id"' not in html and 'id="filter-worker_id"' not in html
+    assert 'href="/indicators?' not in html  # no indicators for them: no link there
     assert refused.status_code == 404
