@@ -64,4 +64,6 @@ class Ticket(TenantScoped, db.Model):
         UniqueConstraint("tenant_id", "number", name="uq_tickets_tenant_number"),
         Index("ix_tickets_worker", "tenant_id", "worker_id", "status"),
         Index("ix_tickets_service_unit", "tenant_id", "service_unit_id", "status"),
+        # Exports read a period's tickets in batches, in assignment order
+        Index("ix_tickets_created", "tenant_id", "created_at"),
     )

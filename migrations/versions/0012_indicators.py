@@ -39,9 +39,11 @@ def upgrade():
                     ['tenant_id', 'created_at'], unique=False)
     op.create_index('ix_history_events_to_status', 'history_events',
                     ['tenant_id', 'to_status', 'created_at'], unique=False)
+    op.create_index('ix_tickets_created', 'tickets', ['tenant_id', 'created_at'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_tickets_created', table_name='tickets')
     op.drop_index('ix_history_events_to_status', table_name='history_events')
     op.drop_index('ix_service_requests_created', table_name='service_requests')
     with op.batch_alter_table('service_requests', schema=None) as batch_op:
