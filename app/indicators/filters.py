@@ -142,9 +142,13 @@ def _date(args, name: str) -> date | None:
 
 
 def _period(args, today: date) -> tuple[date, date, str | None]:
-    start, end = _date(args, "from"), _date(args, "to")
+    """A named period wins over days (the form sends both: the days below the list count
+    when "Custom dates" is chosen, which sends no name); neither: the default period."""
     preset = (args.get("preset") or "").strip() or None
-    if start is None and end is None:
+    start = end = None
+    if preset is None:
+        start, end = _date(args, "from"), _date(args, "to")
+    if preset is not None or (start is None and end is None):
         preset = preset or DEFAULT_PRESET
         if preset not in PRESETS:
             raise FilterError(422, "preset", _l("Choose one of the listed periods."))

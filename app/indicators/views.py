@@ -46,14 +46,9 @@ def _no_store(page, status=200):
 
 
 def _page_args(args) -> dict:
-    """The form sends a listed period and the days below it: a period chosen from the list
-    wins, the days count when "Custom dates" is chosen (or when a shared URL gives only
-    them)."""
-    wanted = {name: args.get(name, "") for name in FORM_FIELDS if name in args}
-    if (wanted.get("preset") or "").strip():
-        wanted.pop("from", None)
-        wanted.pop("to", None)
-    return wanted
+    """The form's fields (a period chosen from the list wins over the days below it, in
+    ``filters.parse`` for the page and the API alike)."""
+    return {name: args.get(name, "") for name in FORM_FIELDS if name in args}
 
 
 def _form_values(f: filters.Filters) -> dict:
