@@ -46,6 +46,7 @@ from app.services import definitions, history, workflow
 from app.tenancy import access, isolation
 from tests import factories
 from tests.api.conftest import ApiClient
+from tests.browser.conftest import chromium, live_server, person  # noqa: F401 (fixtures)
 from tests.indicators.test_scoping import november
 from tests.indicators.walks import ids
 from tests.viability.budget_helpers import api_as
@@ -103,7 +104,7 @@ def everywhere(page, api, query: str) -> dict[str, int]:
     return {**statuses(page, PAGES, query), **statuses(api, APIS, query)}
 
 
-def person(email: str, slug: str, role: str, unit_id: int | None = None) -> User:
+def newcomer(email: str, slug: str, role: str, unit_id: int | None = None) -> User:
     """A new person of company ``slug`` holding only ``role`` (in ``unit_id``)."""
     company = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
     someone = User(tenant_id=company.id, email=email, name=email.split("@")[0])
@@ -213,6 +214,22 @@ def test_a_unit_head_naming_a_unit_they_do_not_head_is_not_found(app, demo, brow
         assert set(found.values()) == {404}, (email, unit, found)
 
 
+def test_the_head_of_a_unit_under_another_sees_only_theirs(app, demo, browser):
+    """Tesorería is under Finanzas: its own head counts t1 alone, and may not name Finanzas
+    (the unit above) nor Producción."""
+    made = november()
+    acme = ids("acme")
+    newcomer("jefe.tesoreria@acme.test", "acme", "unit_head", made["t1"].unit_id)
+    page, api = browser("jefe.tesoreria@acme.test"), api_as(app, "jefe.tesoreria@acme.test")
+    figures = api_json(api, f"/api/v1/indicators?{NOVEMBER}")
+    assert figures["volumes"]["totals"]["filed"] == 1
+    exported = csv_column(call(page, f"/indicators/export/requests.csv?{NOVEMBER}"), "Número")
+    assert exported == [made["t1"].number]
+    for unit in (acme["Finanzas"], acme["Producción"]):
+        found = everywhere(page, api, f"{NOVEMBER}&unit_id={unit}")
+        assert set(found.values()) == {404}, (unit, found)
+
+
 def test_a_unit_heads_figures_and_exports_are_their_units_requests_only(app, demo, browser):
     """The head of Producción counted by hand: p1, p2, p3 (and nothing else) in November,
     whatever service unit or worker they narrow to; narrowed, only what those attended of
@@ -270,7 +287,7 @@ def test_people_without_indicators_find_nothing(app, demo, browser):
     the heatmap (the whole company's passes) but neither the indicators nor the exports, and
     may not narrow the heatmap by unit, service unit or worker. Someone a careless admin
     deactivated keeps nothing: neither their session nor their token."""
-    person(OWNER, "acme", "process_owner")
+    newcomer(OWNER, "acme", "process_owner")
     acme = ids("acme")
     for email in (REQUESTER, WORKER):
         found = everywhere(browser(email), api_as(app, email), "")
@@ -333,6 +350,19 @@ def test_a_unicode_digit_as_the_heatmaps_version_is_not_found(app, demo, browser
         assert call(page, f"/indicators/heatmap?{query}").status_code == 404, query
 
 
+def test_an_export_in_another_format_or_path_is_not_found(app, demo, browser):
+    page, api = browser(ADMIN), api_as(app, ADMIN)
+    for what in ("requests", "tickets", "figures"):
+        for fmt in ("CSV", "json", "xls", "csv.exe", "xlsx%00", "csv/..", "html"):
+            assert call(page, f"/indicators/export/{what}.{fmt}").status_code in (400, 404), (
+                what, fmt)
+    for what in ("requests", "tickets", "indicators", "figures", "users", "..%2Frequests"):
+        for fmt in ("json", "CSV", "xls"):
+            assert call(api, f"/api/v1/exports/{what}.{fmt}").status_code in (400, 404), (
+                what, fmt)
+    assert call(api, "/api/v1/exports/figures.csv").status_code == 404  # the API's name
+
+
 def test_other_odd_versions_of_the_heatmap_are_not_found(app, demo, browser):
     page, api = browser(ADMIN), api_as(app, ADMIN)
     for odd in ("-1", "0", "9" * 40, "x", "1.5", "%00", "999999999"):
@@ -373,19 +403,16 @@ def test_the_forms_empty_fields_mean_no_filter_on_the_heatmap_api_too(app, demo)
     assert call(api, f"/api/v1/indicators/heatmap?{form}").status_code == 200
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the same query string is two different views: /indicators?preset=this_year&from="
-    "2026-11-01&to=2026-11-30 shows this year (the page's preset wins), while "
-    "/api/v1/indicators, /indicators/export/* and /api/v1/exports/* with that query answer "
-    "November (filters.parse lets from/to win); the form sends both, so a shared page URL "
-    "gives the API (and a hand-edited export link) other figures. Expected: one rule"))
 def test_a_preset_with_dates_is_one_view_on_the_page_the_exports_and_the_api(app, demo,
                                                                                browser):
+    """``preset=this_year&from=2026-11-01&to=2026-11-30`` (the form sends both) is this year
+    on the page, its downloads and the API alike (it was two views before 68f05f6)."""
     query = "preset=this_year&from=2026-11-01&to=2026-11-30"
     page, api = browser(ADMIN), api_as(app, ADMIN)
     shown = call(page, f"/indicators?{query}").get_data(as_text=True)
     assert 'value="2026-01-01"' in shown  # the page: this year
-    assert api_json(api, f"/api/v1/indicators?{query}")["filters"]["from"] == "2026-01-01"
+    for url in ("/api/v1/indicators", "/api/v1/indicators/heatmap"):
+        assert api_json(api, f"{url}?{query}")["filters"]["from"] == "2026-01-01", url
     stem = call(page, f"/indicators/export/requests.csv?{query}").headers[
         "Content-Disposition"]
     assert "2026-01-01" in stem, stem
@@ -490,6 +517,46 @@ def test_exports_of_the_longest_period_stream_and_a_dropped_download_leaves_noth
             db.session.rollback()
             factories.user(ADMIN).name = f"Admin {url}"
             db.session.commit()
+
+
+def test_an_export_failing_halfway_leaves_nothing_open(app, demo, browser, monkeypatch):
+    """A row that cannot be written (an error while the file streams): the download breaks,
+    and its transaction and the company's scope end with it."""
+    from app.indicators import exports_columns, exports_formats
+
+    monkeypatch.setattr(exports_formats, "CHUNK", 256)
+    seen = []
+    original = exports_columns.Clocks.of
+
+    def failing(self, row, kind):
+        seen.append(row)
+        if len(seen) > 3:
+            raise RuntimeError("the database went away")
+        return original(self, row, kind)
+
+    monkeypatch.setattr(exports_columns.Clocks, "of", failing)
+    page, api = browser(ADMIN), api_as(app, ADMIN)
+    for who, url in ((page, "/indicators/export/requests.csv"),
+                     (page, "/indicators/export/tickets.xlsx"),
+                     (api, "/api/v1/exports/requests.xlsx"),
+                     (api, "/api/v1/exports/tickets.csv")):
+        seen.clear()
+        headers = {"Authorization": f"Bearer {who.token}"} if isinstance(who, ApiClient) else {}
+        response = None
+        with who.app.app_context():
+            try:
+                with pytest.raises(RuntimeError):  # (an XLSX fails on its first chunk)
+                    response = who.client.get(url, headers=headers)
+                    for _chunk in response.response:
+                        pass
+            finally:
+                if response is not None:
+                    response.close()
+        assert isolation.current() == isolation.PLATFORM, url
+        assert open_transactions() == 0, url
+        db.session.rollback()
+        factories.user(ADMIN).name = f"Admin {url}"
+        db.session.commit()
 
 
 # --- formulas in spreadsheets -----------------------------------------------------------------
@@ -659,6 +726,22 @@ def test_the_report_command_writes_formulas_inert(app, rated, tmp_path):
                 assert xlsx_formulas(body) == [], payload
 
 
+def test_the_report_refuses_someone_of_another_company_or_without_indicators(app, demo,
+                                                                             tmp_path):
+    runner = app.test_cli_runner()
+    out = tmp_path / "report.csv"
+    for email in (GLOBEX_DIRECTOR, REQUESTER, WORKER, "nadie@acme.test", "%", "' OR 1=1 --"):
+        result = runner.invoke(args=["indicators", "report", "--tenant", "acme", "--as", email,
+                                     "--format", "csv", "--output", str(out)])
+        assert result.exit_code == 1, (email, result.output)
+        assert not out.exists() and not (tmp_path / "report.csv.part").exists()
+    for slug in ("globex'--", "%", "", "ACME"):
+        result = runner.invoke(args=["indicators", "report", "--tenant", slug, "--output",
+                                     str(out)])
+        assert result.exit_code == 1, (slug, result.output)
+        assert not out.exists()
+
+
 # --- scripts in pages ------------------------------------------------------------------------
 
 ISLAND = re.compile(r'<script type="application/json" id="([a-z-]+)">(.*?)</script>', re.S)
@@ -701,6 +784,29 @@ def test_names_and_comments_with_markup_are_text_on_the_indicators_page(app, rat
         assert f"{IMG}{SCRIPT}" in charts["cost"]["categories"]
 
 
+def test_values_typed_in_the_filters_come_back_as_text(app, demo, browser):
+    """A link with markup in its filters (sent to a victim): the page answers its error with
+    the values typed kept in the form, as text; the downloads and the API say nothing of
+    them but the field."""
+    from urllib.parse import quote
+
+    page, api = browser(ADMIN), api_as(app, ADMIN)
+    for field in ("from", "to", "preset", "priority", *ID_FIELDS):
+        for payload in (SCRIPT, IMG, "'onmouseover='alert(1)"):
+            query = f"{field}={quote(payload)}"
+            if field == "from":
+                query += "&to=2026-11-30"
+            for url in ("/indicators", "/indicators/heatmap", "/indicators/export/requests.csv"):
+                response = call(page, f"{url}?{query}")
+                assert response.status_code in (404, 422), (url, field, response.status_code)
+                assert_inert(response.get_data(as_text=True), SCRIPT, IMG,
+                             "value=''onmouseover")
+            problem = call(api, f"/api/v1/indicators?{query}")
+            assert problem.status_code in (404, 422)
+            assert problem.content_type.startswith("application/problem+json") or \
+                problem.content_type.startswith("application/json")
+
+
 def deploy_with_names(tenant_id: int, user: User) -> int:
     """A process owner deploys a version whose step, start and path names are markup; the
     version's number."""
@@ -718,7 +824,7 @@ def deploy_with_names(tenant_id: int, user: User) -> int:
 
 
 def test_a_diagrams_element_names_are_text_on_the_heatmap_page(app, demo, browser):
-    owner = person(OWNER, "acme", "process_owner")
+    owner = newcomer(OWNER, "acme", "process_owner")
     number = deploy_with_names(owner.tenant_id, owner)
     req, _task = factories.request_at("Task_Evaluate")  # passed the renamed step
     factories.file(title="Espera")  # waits at it
@@ -964,3 +1070,52 @@ def test_steps_on_different_requests_at_once_keep_their_own_milestones(app, demo
     assert milestones(waiting["Task_Start"]).started_at is not None
     assert milestones(waiting["Task_Work"]).finished_at is not None
     assert milestones(waiting["Task_Confirm"]).confirmed_at is not None
+
+
+# --- in a real browser ------------------------------------------------------------------------
+
+WATCH = """
+window.__problems = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__problems.push(`CSP ${e.violatedDirective}`);
+});
+"""
+PLANTED = 'img[src="x"], script:not([src]):not([type="application/json"])'
+
+
+def test_markup_in_names_stays_text_in_the_charts_tooltips_and_the_diagram(person):  # noqa: F811
+    """The workload and cost charts (ECharts, tooltips shown on hover) and the heatmap's
+    diagram (bpmn-js) draw names that are markup: no element is planted in the page, no
+    inline script is even attempted (a CSP violation would say so), no dialog opens."""
+    req, task = factories.request_at("Task_Confirm")
+    workflow.complete(factories.user(REQUESTER), task, "confirm",
+                      {"rating": "3", "comment": IMG})
+    db.session.rollback()
+    req = db.session.get(ServiceRequest, req.id)
+    db.session.get(User, req.ticket.worker_id).name = IMG
+    db.session.get(Category, req.category_id).name = SCRIPT
+    db.session.commit()
+    deploy_with_names(req.tenant_id, factories.user(ADMIN))
+    factories.request_at("Task_Evaluate")
+    admin = person(ADMIN)
+    admin.add_init_script(WATCH)
+    dialogs = []
+    admin.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    admin.goto("/indicators")
+    for name in ("workload", "cost"):
+        chart = admin.locator(f'[data-chart="{name}"]')
+        chart.locator("svg").first.wait_for()
+        box = chart.bounding_box()
+        for fraction in (0.3, 0.5, 0.7):  # over the bars: the tooltip names them
+            admin.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * fraction)
+            admin.wait_for_timeout(150)
+            if "onerror" in chart.inner_text():
+                break
+        assert re.search(r"onerror|<script>alert\(", chart.inner_text()), name  # as text
+        assert admin.locator(PLANTED).count() == 0, name
+    admin.goto("/indicators/heatmap")
+    admin.locator("#heatmap-diagram-0[data-state=ready]").wait_for()
+    admin.locator("#heatmap-diagram-0 [data-element-id=Task_Authorize]").first.hover()
+    assert admin.locator(PLANTED).count() == 0
+    assert admin.evaluate("window.__problems") == [] and dialogs == []
+    assert admin.http_errors == []
