@@ -6,7 +6,7 @@ owners the whole company without unit, service-unit or worker filters; anyone el
 
 from flask import request
 from flask_babel import force_locale
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_load, validate
 
 from app.api.common import Blueprint, caller
 from app.api.errors import problem, problem_doc
@@ -42,6 +42,12 @@ class HeatmapArgs(Schema):
     category_id = fields.Integer()
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
     worker_id = fields.Integer(metadata={"description": "Worker of the ticket"})
+
+    @pre_load
+    def _empty_is_absent(self, data, **kwargs):
+        """The page's form sends its empty fields (``unit_id=&compare=``): no filter, as on
+        the page, so the page's query string works here too."""
+        return {key: value for key, value in data.items() if value != ""}
 
 
 class HeatElement(Schema):

@@ -49,7 +49,7 @@ def _number(args, name: str) -> int | None:
     text = (args.get(name) or "").strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 9:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:  # '²' is a digit too
         abort(404)
     return int(text)
 

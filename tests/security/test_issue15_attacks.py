@@ -340,10 +340,6 @@ def test_odd_ids_are_refused_cleanly_everywhere(app, demo, browser):
             assert set(found.values()) <= {404, 422}, (field, odd, found)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: GET /indicators/heatmap?version=² (or compare=²) raises ValueError in "
-    "heatmap_views._number ('²'.isdigit() is True but int('²') fails): a 500; expected a 404 "
-    "as for any version that does not exist (filters._id already checks isascii)"))
 def test_a_unicode_digit_as_the_heatmaps_version_is_not_found(app, demo, browser):
     page = browser(ADMIN)
     for query in ("version=²", "compare=²", "version=³&compare=1"):
@@ -390,11 +386,6 @@ def test_a_repeated_parameter_reads_its_first_value_on_every_route(app, demo, br
         assert set(everywhere(page, api, first_theirs).values()) == {404}, first_theirs
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: the heatmap API refuses the page's own query string: /api/v1/indicators/heatmap?"
-    "preset=last_30_days&from=&to=&unit_id=&service_unit_id=&category_id=&priority=&"
-    "worker_id= is a 422 (HeatmapArgs has no _empty_is_absent, unlike IndicatorArgs), where "
-    "/api/v1/indicators and /api/v1/exports/* read empty fields as no filter"))
 def test_the_forms_empty_fields_mean_no_filter_on_the_heatmap_api_too(app, demo):
     api = api_as(app, ADMIN)
     form = ("preset=last_30_days&from=&to=&unit_id=&service_unit_id=&category_id=&priority="
