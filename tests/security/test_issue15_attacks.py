@@ -230,6 +230,25 @@ def test_the_head_of_a_unit_under_another_sees_only_theirs(app, demo, browser):
         assert set(found.values()) == {404}, (unit, found)
 
 
+def test_units_in_a_circle_still_answer_a_heads_view(app, demo, browser):
+    """A careless import makes Finanzas and Tesorería each the other's parent: the head's
+    scope (a recursive query) still ends, and is those two units."""
+    made = november()
+    acme = ids("acme")
+    db.session.rollback()
+    finanzas, tesoreria = db.session.get(Unit, acme["Finanzas"]), db.session.get(
+        Unit, made["t1"].unit_id)
+    finanzas.parent_id = tesoreria.id
+    db.session.commit()
+    assert db.session.get(Unit, tesoreria.id).parent_id == finanzas.id
+    started = time.monotonic()
+    api = api_as(app, FINANZAS_HEAD)
+    figures = api_json(api, f"/api/v1/indicators?{NOVEMBER}")
+    assert figures["volumes"]["totals"]["filed"] == 5  # f1..f4 and t1
+    assert set(everywhere(browser(FINANZAS_HEAD), api, NOVEMBER).values()) == {200}
+    assert time.monotonic() - started < 30
+
+
 def test_a_unit_heads_figures_and_exports_are_their_units_requests_only(app, demo, browser):
     """The head of Producción counted by hand: p1, p2, p3 (and nothing else) in November,
     whatever service unit or worker they narrow to; narrowed, only what those attended of
