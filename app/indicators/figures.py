@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from app.indicators.stages import STAGES
@@ -182,18 +183,46 @@ def _events(r, returns_at) -> list[tuple[str, float]]:
 
 
 def _counted(rows, returns, period: Period):
-    """(volume name, bucket index) of every event in the period."""
+    """(volume name, bucket index) of every event in the period (``_events``' rule, written
+    out: this loop runs over every request of a year)."""
     low, high = period.start_ts, period.end_ts
+    edges, found = period.edges, []
+    add = found.append
+
+    def bucket(ts):
+        return max(bisect_right(edges, ts) - 1, 0)
+
     for r in rows:
-        for name, ts in _events(r, returns.get(r.id, ())):
+        ts = _ts(r.created_at)
+        if low <= ts < high:
+            add(("filed", bucket(ts)))
+        ts = _ts(r.authorized_at)
+        if ts is not None and low <= ts < high:
+            add(("rejected_by_head" if r.rejected_by == "unit_head" else "authorized",
+                 bucket(ts)))
+        closed = _ts(r.closed_at)
+        if closed is not None and low <= closed < high:
+            if r.rejected_by == "service_director":
+                add(("rejected_by_director", bucket(closed)))
+            if r.status == "cancelled":
+                add(("cancelled", bucket(closed)))
+        ts = _ts(r.approved_at)
+        if ts is not None and low <= ts < high:
+            add(("approved", bucket(ts)))
+        ts = _ts(r.finished_at)
+        if ts is not None and low <= ts < high:
+            add(("completed", bucket(ts)))
+        for at in returns.get(r.id, ()):
+            ts = _ts(at)
             if low <= ts < high:
-                yield name, period.bucket_index(ts)
+                add(("returned", bucket(ts)))
+    return found
 
 
 def counted(rows, returns: dict, period: Period) -> list[tuple[str, int]]:
     """Every event in the period as (volume name, bucket index): what ``volumes`` and
     ``rates`` both count (pass it to each to count once)."""
-    return list(_counted(rows, returns, period))
+    return _counted(rows, returns, period)
 
 
 def volumes(rows, returns: dict, period: Period, events: list | None = None) -> dict:
@@ -244,21 +273,27 @@ def _stage_end(r, stage: str) -> datetime | None:
 def lead_times(rows, period: Period) -> list[dict]:
     low, high = period.start_ts, period.end_ts
     values: dict[str, list] = {stage: [] for stage in STAGES}
-
-    def take(stage, minutes, end):
-        if minutes is not None and end is not None:
-            ts = _ts(end)
-            if low <= ts < high:
-                values[stage].append(minutes)
-
-    for r in rows:  # one pass, each stage at the instant it ended (``_stage_end``)
-        take("authorization", r.authorization_minutes, r.authorized_at)
-        take("evaluation", r.evaluation_minutes, _stage_end(r, "evaluation"))
-        take("assignment", r.assignment_minutes, r.assigned_at)
-        take("start", r.start_minutes, r.started_at)
-        take("work", r.work_minutes, r.finished_at)
-        take("confirmation", r.confirmation_minutes, r.confirmed_at)
-        take("resolution", r.resolution_minutes, r.finished_at)
+    # each stage counts at the instant it ended (``_stage_end``), written out: this loop runs
+    # over every request of a year
+    ends = (("authorization", "authorization_minutes", "authorized_at"),
+            ("assignment", "assignment_minutes", "assigned_at"),
+            ("start", "start_minutes", "started_at"),
+            ("work", "work_minutes", "finished_at"),
+            ("confirmation", "confirmation_minutes", "confirmed_at"),
+            ("resolution", "resolution_minutes", "finished_at"))
+    getters = [(values[stage], attrgetter(minutes, end)) for stage, minutes, end in ends]
+    evaluation = values["evaluation"]
+    for r in rows:
+        for found, get in getters:
+            minutes, end = get(r)
+            if minutes is not None and end is not None:
+                ts = _ts(end)
+                if low <= ts < high:
+                    found.append(minutes)
+        if r.evaluation_minutes is not None:
+            end = _stage_end(r, "evaluation")
+            if end is not None and low <= _ts(end) < high:
+                evaluation.append(r.evaluation_minutes)
     found = []
     for stage in STAGES:
         ordered = sorted(values[stage])
@@ -289,11 +324,20 @@ def backlog(open_rows, now: datetime) -> dict:
 
 
 def on_time(rows, period: Period) -> dict:
+    low, high = period.start_ts, period.end_ts
+    deadlines: dict[date, float] = {}  # planned end -> the midnight that ends it, locally
     finished = punctual = 0
     for r in rows:
-        if period.holds(r.finished_at) and r.planned_end is not None:
+        if r.planned_end is None or r.finished_at is None:
+            continue
+        ts = _ts(r.finished_at)
+        if low <= ts < high:
             finished += 1
-            if period.local_date(r.finished_at) <= r.planned_end:
+            deadline = deadlines.get(r.planned_end)
+            if deadline is None:
+                deadline = deadlines[r.planned_end] = datetime.combine(
+                    r.planned_end + timedelta(days=1), time(), period.zone).timestamp()
+            if ts < deadline:
                 punctual += 1
     return {"finished": finished, "on_time": punctual, **_value(punctual, finished)}
 
@@ -394,7 +438,9 @@ def cost(rows, period: Period, category_names: dict[int, str],
 
 
 def satisfaction(rows, period: Period) -> dict:
-    completed = [r for r in rows if period.holds(r.confirmed_at)]
+    low, high = period.start_ts, period.end_ts
+    completed = [r for r in rows
+                 if r.confirmed_at is not None and low <= _ts(r.confirmed_at) < high]
     rated = [r for r in completed if r.rating is not None]
     distribution = Counter(r.rating for r in rated)
     commented = sorted((r for r in rated if (r.rating_comment or "").strip()),
