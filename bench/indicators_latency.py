@@ -40,7 +40,8 @@ class Session:
 
     def __init__(self, base_url: str, email: str, password: str = "demo1234"):
         parts = urlsplit(base_url)
-        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+        self.host, self.port = parts.hostname, parts.port
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
         self.cookies: dict[str, str] = {}
         status, body, _ = self.get("/login")
         match = CSRF.search(body)
@@ -56,10 +57,18 @@ class Session:
         headers = dict(headers or {})
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        started = time.perf_counter()
-        self.conn.request(method, path, body=body, headers=headers)
-        response = self.conn.getresponse()
-        raw = response.read()
+        for attempt in (1, 2):
+            started = time.perf_counter()
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                raw = response.read()
+                break
+            except (http.client.HTTPException, OSError):
+                self.conn.close()  # a kept-alive connection the server closed: once more
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
+                if attempt == 2:
+                    raise
         elapsed = (time.perf_counter() - started) * 1000
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":

@@ -11,6 +11,7 @@ values (a date that is not one, from after to, a period past ``MAX_DAYS``) are a
 Dates are the company's: a period ``from``..``to`` covers those whole days in its zone.
 """
 
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from app.tenancy import clock
 
 MAX_DAYS = 3 * 366 + 1  # three years, whatever they hold
 MAX_ID = 2**31 - 1  # ids are 32-bit integers: a larger one names nothing
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 PRESETS = {
     "last_7_days": _l("Last 7 days"),
     "last_30_days": _l("Last 30 days"),
@@ -136,6 +138,8 @@ def _date(args, name: str) -> date | None:
     if not text:
         return None
     try:
+        if not ISO_DATE.fullmatch(text):
+            raise ValueError(text)  # fromisoformat reads 20261101 and 2026-W45-1 too
         return date.fromisoformat(text)
     except ValueError:
         raise FilterError(422, name, _l("Give a date as YYYY-MM-DD.")) from None

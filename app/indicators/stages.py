@@ -236,15 +236,25 @@ def forget() -> None:
 @event.listens_for(Session, "before_commit")
 def _settle_before_commit(session):
     """A path that wrote history without settling it (a command, an admin fix) is folded here:
-    nothing is committed unfolded."""
+    nothing is committed unfolded. Not when a savepoint is released (a ticket's number taken
+    mid-step): the step has not given its entries their outcome yet."""
+    if session.in_nested_transaction():
+        return
     if session.info.get(_PENDING):
         settle()
         session.flush()
     session.info.pop(_CALENDARS, None)
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session):
+@event.listens_for(Session, "after_soft_rollback")
+def _after_rollback(session, previous_transaction):
+    """A rolled-back transaction's entries were never written: forget them. A savepoint's
+    rollback forgets only the entries it took with it; the step's others still fold."""
+    if previous_transaction.parent is not None:  # a savepoint (or a flush inside one)
+        pending = session.info.get(_PENDING)
+        if pending:
+            session.info[_PENDING] = [e for e in pending if e in session]
+        return
     session.info.pop(_PENDING, None)
     session.info.pop(_CALENDARS, None)
 

@@ -428,11 +428,6 @@ def test_a_preset_with_dates_is_one_view_on_the_page_the_exports_and_the_api(app
     assert "2026-01-01" in stem, stem
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: /indicators?from=20261101&to=20261130 (or 2026-W45-1) is a 200 on the page and the "
-    "page exports (date.fromisoformat takes the basic and week forms) while the page's own "
-    "message says 'Give a date as YYYY-MM-DD' and the API answers 422 to the same query: "
-    "expected the same verdict everywhere (422 on 'from')"))
 def test_a_date_not_written_yyyy_mm_dd_gets_the_same_answer_everywhere(app, demo, browser):
     page, api = browser(ADMIN), api_as(app, ADMIN)
     for query in ("from=20261101&to=20261130", "from=2026-W45-1&to=2026-W48-7"):
@@ -932,13 +927,6 @@ def test_a_step_that_fails_after_its_fold_leaves_no_milestone(app, demo, monkeyp
     assert milestones(req.id) == before and replayed_changes([req.id]) == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a savepoint rolled back inside a step (begin_nested: a ticket or request number's "
-    "first counter of the year lost to another transaction, a draft, a bulk move) fires "
-    "Session.after_rollback, which drops every history entry the *whole transaction* noted "
-    "(stages._after_rollback pops indicators.pending_events): the step's own entry is never "
-    "folded, so its request keeps no milestone (authorized_at None after an authorization). "
-    "Expected: only the savepoint's entries forgotten"))
 def test_a_savepoint_rolled_back_in_a_step_keeps_the_steps_own_milestones(app, demo):
     req = factories.file()
     db.session.rollback()
@@ -957,15 +945,6 @@ def test_a_savepoint_rolled_back_in_a_step_keeps_the_steps_own_milestones(app, d
     assert replayed_changes([req.id]) == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a company's first ticket of a year never folds its request's assignment: "
-    "numbering.next_number creates the year's TKT counter in a savepoint, whose release "
-    "fires Session.before_commit, so stages._settle_before_commit folds the step's history "
-    "entry before the step has set its to_status and drops it from the pending list; the "
-    "step's own settle then finds nothing. Input: assign any request on 2027-01-04 (no "
-    "ticket yet in 2027): in_service with assigned_at, assignment_minutes (and later "
-    "start_minutes) None, which the replay of its history gives. Expected: the milestones "
-    "of every assignment"))
 def test_the_first_ticket_of_a_year_keeps_its_requests_assignment_milestone(app, demo):
     req, _task = factories.request_at("Task_Assign")
     with time_machine.travel(datetime(2027, 1, 4, 15, tzinfo=UTC), tick=False):
@@ -995,13 +974,6 @@ def assign_in_thread(app, request_id: int, name: str, errors: list) -> threading
 
 
 @POSTGRESQL_ONLY
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (PostgreSQL): two directors assign two requests at the same moment when the "
-    "company has no ticket yet that year: the second waits on the first's new TKT counter, "
-    "loses it (IntegrityError in numbering.next_number's savepoint), and the savepoint's "
-    "rollback drops its step's history entry from the fold: its request is in service with "
-    "assigned_at and assignment_minutes None (the replay of its history says otherwise). "
-    "Expected: each request keeps its own milestones"))
 def test_two_first_tickets_of_a_year_at_once_keep_their_assignment_milestones(app, demo,
                                                                               monkeypatch):
     first, _ = factories.request_at("Task_Assign")
