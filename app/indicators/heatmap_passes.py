@@ -48,3 +48,27 @@ def record(req: ServiceRequest, definition_id: int, instance: Instance,
         statement = _STATEMENTS[dialect] = _upsert(dialect)
     db.session.execute(statement, rows)
     return len(rows)
+
+
+# A company's user-task passes taken from its inbox rows: what migration 0013 gave the requests
+# filed before passes were written, and what `flask seed-scale` gives the requests it generates
+# (it runs no engine step per request). Flows and automatic elements are not known that way.
+FROM_INBOX = """
+    INSERT INTO element_passes (tenant_id, request_id, definition_id, task_uuid, element_id,
+                                came_from, state, entered_at, left_at)
+    SELECT h.tenant_id, h.request_id, i.definition_id, h.task_uuid, h.spec_id, NULL,
+           CASE h.status WHEN 'open' THEN 'waiting' WHEN 'completed' THEN 'completed'
+                ELSE 'cancelled' END,
+           h.created_at, CASE WHEN h.status = 'open' THEN NULL ELSE h.completed_at END
+    FROM human_tasks h JOIN process_instances i ON i.id = h.instance_id
+    WHERE h.tenant_id = :tenant_id AND (h.status = 'open' OR h.completed_at IS NOT NULL)
+"""
+
+
+def passes_from_inbox(tenant_id: int) -> None:
+    """Give a company's user tasks their passes from the inbox rows (see ``FROM_INBOX``).
+    One statement in the caller's transaction."""
+    from sqlalchemy import text
+
+    db.session.execute(text(FROM_INBOX), {"tenant_id": tenant_id})
+

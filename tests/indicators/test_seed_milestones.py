@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.indicators import stages
-from app.models import ServiceRequest
+from app.models import ElementPass, HumanTask, ServiceRequest
 from app.seeding import seed_scale
 
 
@@ -24,3 +24,13 @@ def test_seeded_milestones_are_what_their_histories_fold_to(app):
     assert db.session.scalar(select(func.count()).where(
         ServiceRequest.rejected_by == "service_director")) > 0
     assert stages.rebuild(ids) == 0
+
+
+def test_seeded_people_steps_have_their_heatmap_passes(app):
+    seed_scale(tenants=1, requests=200, seed=3, progress=False)
+    db.session.commit()
+    tasks = db.session.scalar(select(func.count()).select_from(HumanTask).where(
+        (HumanTask.status == "open") | HumanTask.completed_at.is_not(None)))
+    passes = db.session.scalar(select(func.count()).select_from(ElementPass))
+    assert tasks > 200 and passes == tasks
+
