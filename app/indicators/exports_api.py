@@ -24,7 +24,8 @@ CONTENT = {
             "CSV (UTF-8 with a byte-order mark, comma-separated, RFC 4180); a text starting "
             "with = + - @, a tab or a carriage return gets a leading apostrophe"),
     "xlsx": (exports_formats.XLSX_TYPE, {"type": "string", "format": "binary"},
-             "An Excel workbook (past 1,048,575 rows a sheet continues on another)"),
+             "An Excel workbook, streamed as it is written (past 1,048,575 rows, or 2 GB of a "
+             "sheet's XML, a sheet continues on another)"),
 }
 WHAT = {
     "requests": "The requests the filters select that were filed in the period, one row each "

@@ -5,14 +5,16 @@
   read and memory holds one batch whatever the number of rows. UTF-8 with a byte-order mark,
   so that Excel reads accents right; comma-separated (RFC 4180), numbers with a decimal point,
   date-times ``YYYY-MM-DD HH:MM`` in the company's zone.
-- **XLSX**: XlsxWriter in ``constant_memory`` mode, which writes each row to a temporary file
-  as it comes (memory stays flat), into a spooled temporary file; a zip (an .xlsx is one) is
-  only complete when closed, and XlsxWriter cannot write one progressively, so the file is
-  written whole first and then streamed in chunks. A sheet holds 1,048,576 rows at most: the
-  rows past that go on to a second sheet ("Requests (2)"), so no row is ever dropped.
-  Text is written with ``write_string``, never as a formula, numbers as numbers, dates as
-  dates (cells formatted ``yyyy-mm-dd hh:mm``). A cell holds at most 32,767 characters: a
-  longer text (a comment) is cut there in the XLSX (the CSV has it whole).
+- **XLSX**: streamed too (``exports_xlsx`` writes the workbook as a zip written as it goes):
+  the parts that open the workbook leave at once, each sheet's rows as they are compressed
+  (a chunk every ``CHUNK`` bytes), the parts that list the sheets last; memory holds a batch
+  and the compressor's window whatever the number of rows. A sheet holds 1,048,576 rows at
+  most (and its XML 2 GB): the rows past that go on to another sheet ("Requests (2)"), so no
+  row is ever dropped. Text is an inline string, never a formula, numbers are numbers
+  (money and hours formatted ``#,##0.00`` and ``0.00``), dates and date-times Excel's dates
+  (``yyyy-mm-dd``, ``yyyy-mm-dd hh:mm``, the company's wall clock); the header is bold and
+  frozen. A cell holds at most 32,767 characters: a longer text (a comment) is cut there in
+  the XLSX (the CSV has it whole); control characters XML cannot hold are left out.
 
 CSV injection: a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return (or the fullwidth ``＝＋－＠``, which spreadsheets read as the same) is what a
@@ -25,24 +27,23 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 
-import xlsxwriter
 from flask import Response, stream_with_context
 from werkzeug.utils import secure_filename
 
+from app.indicators import exports_xlsx
 from app.indicators.exports import Table
 from app.indicators.exports_columns import DATE, DATETIME, HOURS, INT, MONEY, TEXT, VALUE
 
 CHUNK = 64 * 1024
-SPOOL = 4 * 1024 * 1024  # an XLSX file under this stays in memory, a larger one on disk
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
-XLSX_MAX_ROWS = 1_048_576  # rows of a sheet, the header included
-XLSX_MAX_TEXT = 32_767
+XLSX_MAX_ROWS = exports_xlsx.MAX_ROWS  # rows of a sheet, the header included
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMATS = ("csv", "xlsx")
@@ -114,79 +115,47 @@ def csv_chunks(table: Table) -> Iterator[bytes]:
 
 # --- XLSX -----------------------------------------------------------------------------------
 
-class _Formats:
-    def __init__(self, workbook):
-        self.header = workbook.add_format({"bold": True, "bg_color": "#E8ECF1",
-                                           "bottom": 1})
-        self.by_kind = {
-            DATETIME: workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
-            DATE: workbook.add_format({"num_format": "yyyy-mm-dd"}),
-            MONEY: workbook.add_format({"num_format": "#,##0.00"}),
-            HOURS: workbook.add_format({"num_format": "0.00"}),
-        }
-
-
 WIDTHS = {TEXT: 24, INT: 10, MONEY: 14, HOURS: 10, DATE: 12, DATETIME: 17, VALUE: 16}
+CELLS = {
+    TEXT: exports_xlsx.text_cell, INT: exports_xlsx.number_cell,
+    MONEY: partial(exports_xlsx.number_cell, style=exports_xlsx.MONEY_STYLE),
+    HOURS: partial(exports_xlsx.number_cell, style=exports_xlsx.HOURS_STYLE),
+    DATE: exports_xlsx.date_cell, DATETIME: exports_xlsx.datetime_cell,
+    VALUE: exports_xlsx.any_cell,
+}
 
 
-def _sheet(workbook, formats: _Formats, table: Table, title: str):
-    sheet = workbook.add_worksheet(title[:31])
-    for col, column in enumerate(table.columns):
-        width = max(WIDTHS.get(column.kind, 12), min(len(column.header) + 2, 40))
-        sheet.set_column(col, col, width)
-        sheet.write_string(0, col, column.header, formats.header)
-    sheet.freeze_panes(1, 0)
-    return sheet
-
-
-def _cell_writer(formats: _Formats, kind: str):
-    """How a column's cells are written: (sheet, row, col, value), value not None."""
-    number_format = formats.by_kind.get(kind)
-    if kind in (DATETIME, DATE):
-        return lambda sheet, row, col, value: sheet.write_datetime(row, col, value,
-                                                                   number_format)
-    if kind in (MONEY, HOURS):
-        return lambda sheet, row, col, value: sheet.write_number(row, col, float(value),
-                                                                 number_format)
-    if kind == INT:
-        return lambda sheet, row, col, value: sheet.write_number(row, col, value)
-    if kind == VALUE:
-        by_kind = {k: _cell_writer(formats, k) for k in (DATETIME, DATE, MONEY, INT, TEXT)}
-        return lambda sheet, row, col, value: by_kind[kind_of(value)](sheet, row, col, value)
-    return lambda sheet, row, col, value: sheet.write_string(row, col,
-                                                             str(value)[:XLSX_MAX_TEXT])
-
-
-def write_xlsx(target, tables: Iterable[Table]) -> None:
-    """Write ``tables`` (a sheet each, continued on more sheets past a sheet's row limit)
-    into ``target`` (a path or a binary file object)."""
-    workbook = xlsxwriter.Workbook(target, {
-        "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-        "strings_to_numbers": False})
-    formats = _Formats(workbook)
-    for table in tables:
-        writers = [_cell_writer(formats, c.kind) for c in table.columns]
-        part, sheet, row_number = 1, _sheet(workbook, formats, table, table.title), 0
-        for values in table.rows():
-            row_number += 1
-            if row_number >= XLSX_MAX_ROWS:
-                part += 1
-                sheet = _sheet(workbook, formats, table, f"{table.title[:25]} ({part})")
-                row_number = 1
-            for col, (write, value) in enumerate(zip(writers, values, strict=True)):
-                if value is not None:
-                    write(sheet, row_number, col, value)
-    workbook.close()
+def _sheet(book: exports_xlsx.Workbook, table: Table, title: str) -> exports_xlsx.Sheet:
+    widths = [max(WIDTHS.get(c.kind, 12), min(len(c.header) + 2, 40)) for c in table.columns]
+    return book.sheet(title, table.headers, widths, [CELLS[c.kind] for c in table.columns],
+                      max_rows=XLSX_MAX_ROWS)
 
 
 def xlsx_chunks(tables: Iterable[Table]) -> Iterator[bytes]:
-    """The workbook's bytes: written whole to a spooled temporary file, then read back in
-    chunks."""
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL) as out:
-        write_xlsx(out, tables)
-        out.seek(0)
-        while chunk := out.read(CHUNK):
-            yield chunk
+    """The workbook's bytes as they are written: the parts that open it at once, then a
+    chunk whenever ``CHUNK`` bytes are compressed, the parts that close it last. A table is a
+    sheet, continued on more sheets past a sheet's limits ("Requests (2)"...)."""
+    out = exports_xlsx.Buffer()
+    book = exports_xlsx.Workbook(out)
+    yield out.take()
+    for table in tables:
+        part, sheet = 1, _sheet(book, table, table.title)
+        with closing(table.rows()) as rows:
+            for values in rows:
+                if not sheet.add(values):
+                    part += 1
+                    sheet = _sheet(book, table, f"{table.title[:25]} ({part})")
+                    sheet.add(values)
+                if len(out) >= CHUNK:
+                    yield out.take()
+    book.close()
+    yield out.take()
+
+
+def write_xlsx(out, tables: Iterable[Table]) -> None:
+    """Write ``tables`` as a workbook into the binary file ``out`` (the report's)."""
+    for chunk in xlsx_chunks(tables):
+        out.write(chunk)
 
 
 # --- the response ---------------------------------------------------------------------------
