@@ -1,11 +1,16 @@
-"""What the export tests share: reading a CSV or XLSX back, many requests and tickets written
-straight to the rows, and a statement counter."""
+"""What the export tests share: reading a CSV or XLSX back (an XLSX checked strictly as a
+package first), many requests and tickets written straight to the rows, and a statement
+counter."""
 
 import csv
 import io
+import posixpath
+import struct
+import zipfile
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
+from lxml import etree
 from openpyxl import load_workbook
 from sqlalchemy import event, insert, select
 
@@ -31,7 +36,66 @@ def csv_dicts(response) -> list[dict]:
 
 
 def xlsx_book(response):
-    return load_workbook(io.BytesIO(response.get_data()), read_only=False)
+    return read_xlsx(response.get_data())
+
+
+def read_xlsx(body: bytes, read_only: bool = False):
+    """The workbook of ``body``, checked as a package first (``valid_package``)."""
+    valid_package(body)
+    return load_workbook(io.BytesIO(body), read_only=read_only)
+
+
+CONTENT_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+ZIP64_EXTRA = 0x0001
+
+
+def _local_extra_ids(body: bytes, info: zipfile.ZipInfo) -> list[int]:
+    """The ids of the extra fields of ``info``'s local header."""
+    header = body[info.header_offset:info.header_offset + 30]
+    assert header[:4] == b"PK\x03\x04", info.filename
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    start = info.header_offset + 30 + name_length
+    extra, ids = body[start:start + extra_length], []
+    while len(extra) >= 4:
+        kind, size = struct.unpack("<HH", extra[:4])
+        ids.append(kind)
+        extra = extra[4 + size:]
+    return ids
+
+
+def valid_package(body: bytes) -> None:
+    """An .xlsx checked as strictly as can be without Excel (LibreOffice is not here): a zip
+    whose every part reads back with its checksum, with no ZIP64 header (some Excels refuse
+    one on a small part), every XML part well-formed, every part with a content type, every
+    relationship's target present, the workbook's sheets all there."""
+    with zipfile.ZipFile(io.BytesIO(body)) as package:
+        assert package.testzip() is None
+        names = package.namelist()
+        assert len(names) == len(set(names)), names
+        for info in package.infolist():
+            assert ZIP64_EXTRA not in _local_extra_ids(body, info), info.filename
+            assert info.compress_type == zipfile.ZIP_DEFLATED, info.filename
+        xml = {name: etree.fromstring(package.read(name)) for name in names}
+        types = xml["[Content_Types].xml"]
+        defaults = {d.get("Extension") for d in types.iter(f"{CONTENT_TYPES}Default")}
+        overrides = {o.get("PartName"): o.get("ContentType")
+                     for o in types.iter(f"{CONTENT_TYPES}Override")}
+        assert set(overrides) <= {f"/{name}" for name in names}, overrides
+        for name in names:
+            if name != "[Content_Types].xml":
+                assert f"/{name}" in overrides or name.rsplit(".", 1)[-1] in defaults, name
+        for name in names:
+            if not name.endswith(".rels"):
+                continue
+            base = posixpath.dirname(posixpath.dirname(name))
+            for rel in xml[name].iter(f"{RELATIONSHIPS}Relationship"):
+                target = posixpath.normpath(posixpath.join(base, rel.get("Target")))
+                assert target in names, (name, target)
+        worksheet = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+        sheets = [n for n, kind in overrides.items() if kind == worksheet]
+        book = xml["xl/workbook.xml"]
+        assert len(book.findall(".//{*}sheet")) == len(sheets) >= 1
 
 
 def sheet_rows(sheet) -> list[list]:

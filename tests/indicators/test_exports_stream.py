@@ -1,8 +1,7 @@
 """Exports stream and keep memory flat: rows are read in keyset batches (one query each, at
-most ``BATCH`` rows), the CSV's first bytes leave before the second batch is read, the XLSX is
-written row by row in constant memory, a sheet past its row limit goes on in another, and a
-download dropped halfway leaves nothing behind. Not timed: statements and allocations are
-counted."""
+most ``BATCH`` rows), the first bytes of a CSV or an XLSX leave before the second batch is
+read, a sheet past its row limit goes on in another, and a download dropped halfway leaves
+nothing behind. Not timed: statements and allocations are counted."""
 
 import math
 import tracemalloc
@@ -23,6 +22,7 @@ from tests.indicators.exports_helpers import (
     download,
     many_requests,
     many_tickets,
+    read_xlsx,
     sheet_dicts,
     xlsx_book,
 )
@@ -84,6 +84,29 @@ def test_a_xlsx_of_3100_requests_has_every_row(many, browser):
     rows = sheet_dicts(book.worksheets[0])
     assert len(rows) == MANY
     assert len({row["Number"] for row in rows}) == MANY
+
+
+def test_a_xlsx_of_3100_requests_streams_batch_by_batch(many, browser, monkeypatch):
+    """The workbook's opening parts leave before any row is read, its rows as each batch is
+    written, its closing parts at the end: the same file as read whole."""
+    monkeypatch.setattr(exports_formats, "CHUNK", 1024)
+    with counted() as statements:
+        response = download(browser(ADMIN), f"/indicators/export/requests.xlsx?{MARCH}")
+        assert response.status_code == 200 and response.is_streamed
+        chunks = iter(response.response)
+        head = next(chunks)
+        assert head.startswith(b"PK\x03\x04") and batch_reads(statements) == []
+        first_rows = next(chunks)  # compressed rows of the first batch
+        assert first_rows and len(batch_reads(statements)) == 1
+        while len(batch_reads(statements)) == 1:  # the rest of the first batch's rows
+            first_rows += next(chunks)
+        body = head + first_rows + b"".join(chunks)
+        response.close()
+    assert len(batch_reads(statements)) == 4
+    rows = sheet_dicts(read_xlsx(body).worksheets[0])
+    expected = list(db.session.scalars(
+        select_numbers().order_by(ServiceRequest.created_at, ServiceRequest.id)))
+    assert [row["Number"] for row in rows] == expected
 
 
 def test_the_batch_size_bounds_the_rows_each_query_reads(many, app, monkeypatch):
@@ -152,10 +175,11 @@ def test_a_sheet_past_its_row_limit_goes_on_in_another(demo, browser, monkeypatc
     assert len(set(numbers)) == 12
 
 
-def test_a_download_dropped_halfway_leaves_nothing_behind(many, browser, monkeypatch):
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_download_dropped_halfway_leaves_nothing_behind(many, browser, monkeypatch, fmt):
     monkeypatch.setattr(exports_formats, "CHUNK", 1024)
     tenant_id = factories.user(ADMIN).tenant_id
-    response = download(browser(ADMIN), f"/indicators/export/requests.csv?{MARCH}")
+    response = download(browser(ADMIN), f"/indicators/export/requests.{fmt}?{MARCH}")
     chunks = iter(response.response)
     next(chunks), next(chunks)
     assert isolation.current() == tenant_id  # inside the export: the company's scope
