@@ -36,6 +36,9 @@ FACT_COLUMNS = (
 )
 
 
+assert tuple(c.key for c in FACT_COLUMNS) == figures.FACT_FIELDS  # read by position
+
+
 def epoch(column):
     """``column`` (a UTC instant) as epoch seconds, computed by the database: thousands of
     floats convert far faster than thousands of datetimes, and the figures compare numbers."""
@@ -171,7 +174,7 @@ def indicators(user: User, f: Filters, now: datetime | None = None,
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     period = period_of(f)
-    rows = facts(user, f)
+    rows = figures.prepare(facts(user, f))
     returns = returns_in(user, f)
     tickets_open = open_tickets(user, f)
     workers = {r.worker_id for r in rows} | {w for w, _ in tickets_open}

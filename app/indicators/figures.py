@@ -36,7 +36,8 @@ days in the company's zone; an event counts in the period its instant falls in.
 import math
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, make_dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
@@ -109,6 +110,39 @@ def _ts(value) -> float | None:
     return float(value)
 
 
+# What ``data.facts`` selects per request, in its order (``data.FACT_COLUMNS``)
+FACT_FIELDS = (
+    "id", "number", "status", "created_at", "closed_at", "authorized_at", "approved_at",
+    "assigned_at", "started_at", "finished_at", "confirmed_at", "category_id", "unit_id",
+    "estimated_cost", "estimated_hours", "rating", "rating_comment", "rejected_by", "reopens",
+    *(f"{stage}_minutes" for stage in STAGES),
+    "worker_id", "planned_end", "hours_spent", "materials_cost", "actual_cost",
+)
+INSTANT_FIELDS = ("created_at", "closed_at", "authorized_at", "approved_at", "assigned_at",
+                  "started_at", "finished_at", "confirmed_at")
+Fact = make_dataclass("Fact", FACT_FIELDS, slots=True)
+_INSTANT_AT = tuple(FACT_FIELDS.index(name) for name in INSTANT_FIELDS)
+
+
+def prepare(rows) -> list:
+    """The rows as ``Fact``s with every instant in epoch seconds: what each section reads
+    (sections call it too, so they take any rows with those attributes; it returns prepared
+    rows as they are). Rows in ``FACT_FIELDS``' order (``data.facts``) convert by position."""
+    if isinstance(rows, list) and (not rows or isinstance(rows[0], Fact)):
+        return rows
+    prepared = []
+    for r in rows:
+        # a database row (``Row``: a sequence) by position, anything else by name
+        values = list(r) if isinstance(r, (tuple, Sequence)) else \
+            [getattr(r, f) for f in FACT_FIELDS]
+        for i in _INSTANT_AT:
+            value = values[i]
+            if value is not None and value.__class__ is not float:
+                values[i] = _ts(value)
+        prepared.append(Fact(*values))
+    return prepared
+
+
 # --- shared pieces ---------------------------------------------------------------------------
 
 def bucket_of(day: date, bucket: str) -> date:
@@ -163,28 +197,10 @@ def _dec(value) -> Decimal:
 
 # --- the sections ----------------------------------------------------------------------------
 
-def _events(r, returns_at) -> list[tuple[str, float]]:
-    """(volume name, epoch seconds) of each countable event of request row ``r``."""
-    found = [("filed", _ts(r.created_at))]
-    if r.authorized_at is not None:
-        found.append(("rejected_by_head" if r.rejected_by == "unit_head" else "authorized",
-                      _ts(r.authorized_at)))
-    if r.rejected_by == "service_director" and r.closed_at is not None:
-        found.append(("rejected_by_director", _ts(r.closed_at)))
-    if r.approved_at is not None:
-        found.append(("approved", _ts(r.approved_at)))
-    if r.finished_at is not None:
-        found.append(("completed", _ts(r.finished_at)))
-    if r.status == "cancelled" and r.closed_at is not None:
-        found.append(("cancelled", _ts(r.closed_at)))
-    for at in returns_at:
-        found.append(("returned", _ts(at)))
-    return found
-
-
 def _counted(rows, returns, period: Period):
-    """(volume name, bucket index) of every event in the period (``_events``' rule, written
-    out: this loop runs over every request of a year)."""
+    """(volume name, bucket index) of every event in the period (the module's definitions,
+    written out: this loop runs over every request of a year)."""
+    rows = prepare(rows)
     low, high = period.start_ts, period.end_ts
     edges, found = period.edges, []
     add = found.append
@@ -193,23 +209,23 @@ def _counted(rows, returns, period: Period):
         return max(bisect_right(edges, ts) - 1, 0)
 
     for r in rows:
-        ts = _ts(r.created_at)
+        ts = r.created_at
         if low <= ts < high:
             add(("filed", bucket(ts)))
-        ts = _ts(r.authorized_at)
+        ts = r.authorized_at
         if ts is not None and low <= ts < high:
             add(("rejected_by_head" if r.rejected_by == "unit_head" else "authorized",
                  bucket(ts)))
-        closed = _ts(r.closed_at)
+        closed = r.closed_at
         if closed is not None and low <= closed < high:
             if r.rejected_by == "service_director":
                 add(("rejected_by_director", bucket(closed)))
             if r.status == "cancelled":
                 add(("cancelled", bucket(closed)))
-        ts = _ts(r.approved_at)
+        ts = r.approved_at
         if ts is not None and low <= ts < high:
             add(("approved", bucket(ts)))
-        ts = _ts(r.finished_at)
+        ts = r.finished_at
         if ts is not None and low <= ts < high:
             add(("completed", bucket(ts)))
         for at in returns.get(r.id, ()):
@@ -237,10 +253,11 @@ def volumes(rows, returns: dict, period: Period, events: list | None = None) -> 
 def rates(rows, returns: dict, period: Period, events: list | None = None) -> dict:
     totals: Counter = Counter(name for name, _ in (
         events if events is not None else _counted(rows, returns, period)))
+    rows = prepare(rows)
     low, high = period.start_ts, period.end_ts
     finished = reopened = 0
     for r in rows:
-        ts = _ts(r.finished_at)
+        ts = r.finished_at
         if ts is not None and low <= ts < high:
             finished += 1
             reopened += 1 if (r.reopens or 0) > 0 else 0
@@ -271,6 +288,7 @@ def _stage_end(r, stage: str) -> datetime | None:
 
 
 def lead_times(rows, period: Period) -> list[dict]:
+    rows = prepare(rows)
     low, high = period.start_ts, period.end_ts
     values: dict[str, list] = {stage: [] for stage in STAGES}
     # each stage counts at the instant it ended (``_stage_end``), written out: this loop runs
@@ -287,12 +305,11 @@ def lead_times(rows, period: Period) -> list[dict]:
         for found, get in getters:
             minutes, end = get(r)
             if minutes is not None and end is not None:
-                ts = _ts(end)
-                if low <= ts < high:
+                if low <= end < high:
                     found.append(minutes)
         if r.evaluation_minutes is not None:
             end = _stage_end(r, "evaluation")
-            if end is not None and low <= _ts(end) < high:
+            if end is not None and low <= end < high:
                 evaluation.append(r.evaluation_minutes)
     found = []
     for stage in STAGES:
@@ -324,13 +341,14 @@ def backlog(open_rows, now: datetime) -> dict:
 
 
 def on_time(rows, period: Period) -> dict:
+    rows = prepare(rows)
     low, high = period.start_ts, period.end_ts
     deadlines: dict[date, float] = {}  # planned end -> the midnight that ends it, locally
     finished = punctual = 0
     for r in rows:
         if r.planned_end is None or r.finished_at is None:
             continue
-        ts = _ts(r.finished_at)
+        ts = r.finished_at
         if low <= ts < high:
             finished += 1
             deadline = deadlines.get(r.planned_end)
@@ -377,8 +395,10 @@ def workload(rows, open_tickets, names: dict[int, str], available_hours: Decimal
         entry = person(worker_id)
         entry["open"] += 1
         entry["planned"] += _dec(hours)
-    for r in rows:
-        if r.worker_id is not None and period.holds(r.finished_at):
+    low, high = period.start_ts, period.end_ts
+    for r in prepare(rows):
+        if r.worker_id is not None and r.finished_at is not None \
+                and low <= r.finished_at < high:
             person(r.worker_id)["spent"] += _dec(r.hours_spent)
     found = []
     for worker_id, entry in people.items():
@@ -408,10 +428,11 @@ def _shown(sums: list) -> dict:
 
 def cost(rows, period: Period, category_names: dict[int, str],
          unit_names: dict[int, str]) -> dict:
+    rows = prepare(rows)
     low, high = period.start_ts, period.end_ts
     pairs: dict[tuple, list] = {}  # summed once per (category, unit), then rolled up
     for r in rows:
-        ts = _ts(r.finished_at)
+        ts = r.finished_at
         if ts is None or not low <= ts < high:
             continue
         sums = pairs.get((r.category_id, r.unit_id))
@@ -438,13 +459,14 @@ def cost(rows, period: Period, category_names: dict[int, str],
 
 
 def satisfaction(rows, period: Period) -> dict:
+    rows = prepare(rows)
     low, high = period.start_ts, period.end_ts
     completed = [r for r in rows
-                 if r.confirmed_at is not None and low <= _ts(r.confirmed_at) < high]
+                 if r.confirmed_at is not None and low <= r.confirmed_at < high]
     rated = [r for r in completed if r.rating is not None]
     distribution = Counter(r.rating for r in rated)
     commented = sorted((r for r in rated if (r.rating_comment or "").strip()),
-                       key=lambda r: (_ts(r.confirmed_at), r.id), reverse=True)[:COMMENTS]
+                       key=lambda r: (r.confirmed_at, r.id), reverse=True)[:COMMENTS]
     return {
         "completed": len(completed), "rated": len(rated),
         "response_rate": round(len(rated) / len(completed), 4) if completed else None,
