@@ -50,8 +50,12 @@ FORMATS = ("csv", "xlsx")
 
 
 def neutralised(text: str) -> str:
-    """Text a spreadsheet would run as a formula, made inert with a leading apostrophe."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """Text a spreadsheet would run as a formula, made inert with a leading apostrophe: one
+    that starts with a formula's sign, also after spaces (a spreadsheet that trims them on
+    import, as LibreOffice can, would otherwise read ' =1+1' as a formula)."""
+    trimmed = text.lstrip(" \u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+                          "\u2008\u2009\u200a\u202f\u205f\u3000\n")
+    return "'" + text if trimmed.startswith(FORMULA_STARTS) else text
 
 
 # --- CSV ------------------------------------------------------------------------------------

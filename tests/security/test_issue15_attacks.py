@@ -665,18 +665,16 @@ def test_formulas_in_every_text_column_are_inert_in_csv(app, rated, browser):
             assert values[field] in figures, (payload, field)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a text that starts with spaces before = + - @ (' =1+1', '\\u00a0=1+1') is written "
-    "as is to the CSV exports (neutralised() looks at the first character only); a "
-    "spreadsheet that trims spaces on import (LibreOffice's 'Trim spaces' with 'Evaluate "
-    "formulas') runs it. Expected the leading apostrophe as for '=1+1'"))
 def test_formulas_after_leading_spaces_are_inert_in_csv(app, rated, browser):
     page, api = browser(ADMIN), api_as(app, ADMIN)
     for payload in SPACED:
         written_everywhere(rated, payload)
         for url, table in every_csv(page, api).items():
             for cell in marked_cells(table):
-                assert cell.startswith("'"), (url, repr(payload), repr(cell[:30]))
+                # dangerous: spaces trimmed, it starts with a formula's sign (a name inside a
+                # longer label, or a neutralised "'" first, is inert)
+                assert not cell.lstrip(" \u00a0").startswith(("=", "+", "-", "@")), (
+                    url, repr(payload), repr(cell[:30]))
 
 
 def xlsx_formulas(body: bytes) -> list[str]:
