@@ -166,7 +166,8 @@ def figures_tables(user: User, f: flt.Filters, figures: dict | None = None
     if figures is None:
         figures = data.indicators(user, f, locale=exports_columns.reader_locale())
     found = sections(user, f, figures)
-    stem = f"{_('indicators')}-{f.start.isoformat()}-{f.end.isoformat()}"
+    name = _("indicators")  # outside the f-string, where the extraction finds it
+    stem = f"{name}-{f.start.isoformat()}-{f.end.isoformat()}"
     per_section = [Table(stem, title, _columns(False), lambda rows=rows: iter([rows]),
                          f.tenant_id, f.zone) for _code, title, rows in found]
     everything = [(title, *row) for _code, title, rows in found for row in rows]
