@@ -8,7 +8,6 @@ the ``flask indicators rebuild`` command. Expected minutes are worked out by han
 
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from sqlalchemy import select, update
 
 from app.extensions import db
