@@ -12,40 +12,70 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app.engine.runner import Instance
 from app.extensions import db
 from app.models import ElementPass, ServiceRequest
+from app.models.base import utcnow
 
 
-def _upsert(dialect: str):
+def _upsert(dialect: str, moving: bool = False):
+    """INSERT, or for a pass an earlier step opened, rewrite how it ended (and, when a move
+    carries it to another version, where and when it began there)."""
     table = ElementPass.__table__
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    columns = ("state", "left_at", "definition_id") + (
+        ("entered_at", "came_from") if moving else ())
     return insert.on_conflict_do_update(
         index_elements=[table.c.request_id, table.c.task_uuid],
-        set_={"state": insert.excluded.state, "left_at": insert.excluded.left_at,
-              "definition_id": insert.excluded.definition_id})
+        set_={name: getattr(insert.excluded, name) for name in columns})
 
 
-_STATEMENTS: dict[str, object] = {}
+_STATEMENTS: dict[tuple[str, bool], object] = {}
+
+
+def left_behind_key(task_id: str, definition_id: int) -> str:
+    """The key of the pass a move closes on the version it leaves (the task goes on, under
+    its own key, on the new one): unique per task and version, within the column's 36."""
+    return f"{task_id[:27]}~{definition_id}"[:36]
+
+
+def _row(req: ServiceRequest, definition_id: int, p, **changes) -> dict:
+    row = {"tenant_id": req.tenant_id, "request_id": req.id, "definition_id": definition_id,
+           "task_uuid": p.task_id, "element_id": p.element_id[:255],
+           "came_from": p.came_from[:255] if p.came_from else None, "state": p.state,
+           "entered_at": p.entered_at, "left_at": p.left_at}
+    row.update(changes)
+    return row
 
 
 def record(req: ServiceRequest, definition_id: int, instance: Instance,
            moved_to: int | None = None) -> int:
     """Write the step's passes of ``req`` on version ``definition_id``; ``moved_to``: the step
-    moved the request to that version (the passes it left open count for it from now on).
-    Call it before the instance is saved (saving prunes what the step finished). Returns the
-    number of passes written."""
+    moved the request to that version. A pass the move carries on (the engine kept its task)
+    is cut short on the version it leaves, at the move, under a key of its own
+    (``left_behind_key``), and begins afresh on the new one, from no element (the way it came
+    in is the old version's). Call it before the instance is saved (saving prunes what the
+    step finished). Returns the number of passes written."""
     passes = instance.step_passes(reopen=moved_to is not None)
     if not passes:
         return 0
-    rows = [{
-        "tenant_id": req.tenant_id, "request_id": req.id,
-        "definition_id": definition_id if moved_to is None or p.state == "moved" else moved_to,
-        "task_uuid": p.task_id, "element_id": p.element_id[:255],
-        "came_from": p.came_from[:255] if p.came_from else None, "state": p.state,
-        "entered_at": p.entered_at, "left_at": p.left_at,
-    } for p in passes]
+    if moved_to is None:
+        rows = [_row(req, definition_id, p) for p in passes]
+    else:
+        carried = {str(task_id) for task_id in instance.seen.open}
+        now = utcnow()
+        rows = []
+        for p in passes:
+            if p.state == "moved":
+                rows.append(_row(req, definition_id, p))
+            elif p.state == "waiting" and p.task_id in carried:
+                rows.append(_row(req, definition_id, p, state="moved", left_at=now,
+                                 task_uuid=left_behind_key(p.task_id, definition_id)))
+                rows.append(_row(req, moved_to, p, entered_at=now, came_from=None))
+            else:
+                rows.append(_row(req, moved_to, p))
     dialect = db.session.get_bind().dialect.name
-    statement = _STATEMENTS.get(dialect)
+    key = (dialect, moved_to is not None)
+    statement = _STATEMENTS.get(key)
     if statement is None:
-        statement = _STATEMENTS[dialect] = _upsert(dialect)
+        statement = _STATEMENTS[key] = _upsert(dialect, moving=moved_to is not None)
     db.session.execute(statement, rows)
     return len(rows)
 

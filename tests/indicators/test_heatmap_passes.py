@@ -131,7 +131,7 @@ def test_a_withdrawal_cuts_the_waiting_step_short(app, demo):
     assert len(passes(req)) == 3
 
 
-def test_a_move_to_another_version_counts_the_waiting_pass_for_the_new_one(app, demo):
+def test_a_move_to_another_version_cuts_the_waiting_pass_short_and_begins_it_anew(app, demo):
     from app.services import definitions
 
     with time_machine.travel(T0, tick=False) as clock:
@@ -153,11 +153,19 @@ def test_a_move_to_another_version_counts_the_waiting_pass_for_the_new_one(app, 
                               .where(ElementPass.request_id == req.id)
                               .order_by(ElementPass.id)).all()
     old = rows[0].definition_id
-    # The engine kept the task it waits at: its one pass goes on, on the new version
-    assert [tuple(r) for r in rows[:4]] == [
+    # The engine kept the task it waits at: on the old version its pass is cut short at the
+    # move (under a key of its own); on the new one it begins at the move, from no element,
+    # so the new version counts no flow it never took
+    assert [tuple(r) for r in rows[:5]] == [
         ("Start_Filed", old, "completed", T0, T0),
         ("Gateway_NeedsAuthorization", old, "completed", T0, T0),
-        ("Task_Authorize", new.id, "completed", T0, T0 + 2 * H),
+        ("Task_Authorize", new.id, "completed", T0 + 1 * H, T0 + 2 * H),
+        ("Task_Authorize", old, "moved", T0, T0 + 1 * H),
         ("Gateway_Authorized", new.id, "completed", T0 + 2 * H, T0 + 2 * H),
     ]
     assert old != new.id
+    came = dict(db.session.execute(
+        select(ElementPass.definition_id, ElementPass.came_from)
+        .where(ElementPass.request_id == req.id, ElementPass.element_id == "Task_Authorize")
+    ).all())
+    assert came == {old: "Gateway_NeedsAuthorization", new.id: None}
