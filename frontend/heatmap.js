@@ -85,9 +85,21 @@ function legend(metric, max) {
     item.className = "hm-legend-item";
     const swatch = text("span", `hm-swatch heat-swatch-${index + 1}`, "");
     item.appendChild(swatch);
-    const low = valueText(metric, step * index);
-    const high = valueText(metric, step * (index + 1));
-    item.appendChild(text("span", "hm-legend-range", max > 0 ? `${low}–${high}` : low));
+    let range;
+    if (max > 0 && !METRICS[metric].time) {
+      // counts are whole: the values binOf puts in this step, none when it holds no integer
+      const first = Math.floor(step * index) + 1;
+      const last = Math.floor(step * (index + 1));
+      if (last < first) {
+        return;
+      }
+      range = first === last ? `${first}` : `${first}–${last}`;
+    } else {
+      const low = valueText(metric, step * index);
+      const high = valueText(metric, step * (index + 1));
+      range = max > 0 ? `${low}–${high}` : low;
+    }
+    item.appendChild(text("span", "hm-legend-range", range));
     box.appendChild(item);
   });
   const none = document.createElement("span");
