@@ -6,12 +6,12 @@ owners the whole company without unit, service-unit or worker filters; anyone el
 
 from flask import request
 from flask_babel import force_locale
-from marshmallow import Schema, fields, pre_load, validate
+from marshmallow import Schema, fields, validate
 
 from app.api.common import Blueprint, caller
 from app.api.errors import problem, problem_doc
 from app.indicators import filters, heatmap
-from app.models import PRIORITIES
+from app.indicators.api import IndicatorArgs
 from app.services import definitions
 from app.services.processes import is_process_key
 
@@ -24,7 +24,7 @@ NO_HEATMAP = ("Only tenant admins, service directors, unit heads and process own
 NO_VERSION = "No such process or version in the caller's company."
 
 
-class HeatmapArgs(Schema):
+class HeatmapArgs(IndicatorArgs):
     """Which version, and the indicators' view (period and filters)."""
 
     process_key = fields.String(
@@ -32,22 +32,6 @@ class HeatmapArgs(Schema):
         metadata={"description": "The process (default service_request)"})
     version = fields.Integer(validate=validate.Range(min=1, max=2_000_000_000), metadata={
         "description": "The version number (default: the active version)"})
-    preset = fields.String(validate=validate.OneOf(list(filters.PRESETS)),
-                           metadata={"description": "A named period (default last_30_days)"})
-    # Read by the filters from the raw query: declared here for the document only
-    from_ = fields.Date(data_key="from", metadata={"description": "First day (YYYY-MM-DD)"})
-    to = fields.Date(metadata={"description": "Last day (YYYY-MM-DD), included"})
-    unit_id = fields.Integer(metadata={"description": "Requesting unit"})
-    service_unit_id = fields.Integer(metadata={"description": "Service unit attending"})
-    category_id = fields.Integer()
-    priority = fields.String(validate=validate.OneOf(PRIORITIES))
-    worker_id = fields.Integer(metadata={"description": "Worker of the ticket"})
-
-    @pre_load
-    def _empty_is_absent(self, data, **kwargs):
-        """The page's form sends its empty fields (``unit_id=&compare=``): no filter, as on
-        the page, so the page's query string works here too."""
-        return {key: value for key, value in data.items() if value != ""}
 
 
 class HeatElement(Schema):
