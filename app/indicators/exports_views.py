@@ -37,20 +37,21 @@ def _format(fmt: str) -> str:
     return fmt
 
 
+def _one_table(build, fmt: str):
+    """A download of one table: the format checked, then the view's, then the table."""
+    fmt = _format(fmt)
+    table = build(current_user, view_filters())
+    return exports_formats.response([table], fmt, table.stem)
+
+
 @bp.get("/requests.<fmt>")
 def requests(fmt):
-    fmt = _format(fmt)
-    f = view_filters()
-    table = exports.requests_table(current_user, f)
-    return exports_formats.response([table], fmt, table.stem)
+    return _one_table(exports.requests_table, fmt)
 
 
 @bp.get("/tickets.<fmt>")
 def tickets(fmt):
-    fmt = _format(fmt)
-    f = view_filters()
-    table = exports.tickets_table(current_user, f)
-    return exports_formats.response([table], fmt, table.stem)
+    return _one_table(exports.tickets_table, fmt)
 
 
 @bp.get("/figures.<fmt>")
