@@ -172,6 +172,49 @@ def can_view_request(user: User, req: ServiceRequest | None) -> bool:
     )
 
 
+INTERNAL_UNIT_ROLES = ("service_director", "worker")
+
+
+def can_see_internal(user: User, req: ServiceRequest | None) -> bool:
+    """Whether ``user`` reads ``req``'s internal comments (and may write one): the service
+    unit's people (its directors and workers, the ticket's worker and helpers), the head of the
+    requester's unit and tenant admins, among those who may see the request. Never the
+    requester as such: heading their own unit does not count, being one of the others does."""
+    if not can_view_request(user, req):
+        return False
+    if is_tenant_admin(user):
+        return True
+    if any(req.service_unit_id in user.unit_ids(role) for role in INTERNAL_UNIT_ROLES):
+        return True
+    if req.requester_id != user.id and req.unit_id in headed_unit_ids(user):
+        return True
+    ticket = req.ticket
+    return ticket is not None and (
+        ticket.worker_id == user.id or any(h.id == user.id for h in ticket.helpers)
+    )
+
+
+def internal_visibility(user: User):
+    """A WHERE clause on ServiceRequest selecting the requests whose internal comments
+    ``user`` may read (the same rule as ``can_see_internal``, always tenant-scoped). Search
+    and lists pair it with ``HistoryEvent.internal``: ``~internal | <this clause>``."""
+    clauses = []
+    if is_tenant_admin(user):
+        clauses.append(ServiceRequest.tenant_id == user.tenant_id)
+    service_units = set().union(*(user.unit_ids(role) for role in INTERNAL_UNIT_ROLES))
+    if service_units:
+        clauses.append(ServiceRequest.service_unit_id.in_(sorted(service_units)))
+    heads = headed_unit_ids(user)
+    if heads:
+        clauses.append(ServiceRequest.unit_id.in_(heads)
+                       & (ServiceRequest.requester_id != user.id))
+    if user.has_role("worker"):
+        clauses.append(_id_among(ServiceRequest.id, worked_request_ids(user)))
+    if not clauses:
+        return false()
+    return request_visibility(user) & or_(*clauses)
+
+
 def ticket_visibility(user: User):
     """A WHERE clause selecting the tickets ``user`` may see: those of requests they may see
     (the same rule as ``can_view_ticket``)."""
