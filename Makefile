@@ -109,12 +109,28 @@ lint: venv ## ruff check
 	@echo "lint: ruff check ."
 	$(BIN)/ruff check .
 
+# The suite runs in two passes per database: most tests on TEST_WORKERS pytest-xdist workers
+# (each with its own SQLite file or PostgreSQL database), then, one at a time, those that
+# drive a real browser (Playwright's sync API) or start and kill their own servers.
+TEST_WORKERS ?= 2
+SERIAL_TESTS := tests/browser tests/faults tests/multinode
+PARALLEL_PASS := -n $(TEST_WORKERS) $(foreach d,$(SERIAL_TESTS),--ignore=$(d))
+
+# Runs the two passes of pytest with the environment $(1), the serial pass on the paths $(2);
+# exit code in $$rc (5 only when neither pass found a test).
+define pytest_passes
+	rc=0; rc_serial=0
+	$(1) $(PYTEST) $(PARALLEL_PASS) $(PYTEST_ARGS) || rc=$$?
+	$(1) $(PYTEST) $(2) $(PYTEST_ARGS) || rc_serial=$$?
+	if [ $$rc -eq 5 ] && [ $$rc_serial -ne 5 ]; then rc=$$rc_serial;
+	elif [ $$rc -eq 0 ] && [ $$rc_serial -ne 5 ]; then rc=$$rc_serial; fi
+endef
+
 # Runs pytest on SQLite; exit code in $$rc.
 define pytest_sqlite
 	echo
 	echo "=== pytest on SQLite (TEST_DATABASE_URL unset) ==="
-	rc=0
-	env -u TEST_DATABASE_URL $(PYTEST) $(PYTEST_ARGS) || rc=$$?
+	$(call pytest_passes,env -u TEST_DATABASE_URL,$(SERIAL_TESTS))
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests on SQLite (exit 5)" >&2; fi
 endef
 
@@ -133,8 +149,7 @@ define pytest_postgres
 	bash scripts/pg_cluster.sh start "$$pgdir" "$$pgport"
 	url="postgresql+psycopg://postgres@127.0.0.1:$$pgport/mesa_test"
 	echo "=== pytest on PostgreSQL (TEST_DATABASE_URL=$$url) ==="
-	rc=0
-	TEST_DATABASE_URL="$$url" $(PYTEST) -m 'not multinode and not faults' $(PYTEST_ARGS) || rc=$$?
+	$(call pytest_passes,TEST_DATABASE_URL="$$url",tests/browser)
 	if [ $$rc -eq 5 ]; then echo "ERROR: pytest collected no tests on PostgreSQL (exit 5)" >&2; fi
 	stop_pg
 	trap - EXIT

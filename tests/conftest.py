@@ -1,6 +1,8 @@
 """Fixtures: one app per session on SQLite (default) or PostgreSQL (TEST_DATABASE_URL),
 a schema built by the Alembic migrations, every test starting from empty tables."""
 
+import contextlib
+import fcntl
 import os
 import re
 import tempfile
@@ -16,7 +18,44 @@ CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def _database_url(tmpdir: str) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmpdir}/test.db"
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmpdir}/test.db"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _worker_database(url, worker) if worker else url
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database beside the given one
+    (``mesa_test_gw0``...), created on first use: the tests truncate every table after each
+    test, so two workers cannot share one."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                 {"n": name})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@contextlib.contextmanager
+def _one_migration_at_a_time():
+    """The first migration creates a cluster-wide role (mesa_app) if it is missing: two
+    xdist workers migrating their databases at once could both try, so they take turns."""
+    with open(os.path.join(tempfile.gettempdir(), "mesa-test-migrate.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +78,10 @@ def app():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        upgrade()
+            with _one_migration_at_a_time():
+                upgrade()
+        else:
+            upgrade()
         yield application
         db.session.remove()
         downgrade(revision="base")
