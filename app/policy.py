@@ -412,6 +412,26 @@ def can_manage_token(user: User, token) -> bool:
     return token is not None and token.tenant_id == user.tenant_id and token.user_id == user.id
 
 
+# Who works with the REST API: the people who set the company up (they connect its other
+# systems), and anyone who already holds a token of their own (revoked ones aside), so a
+# token in use never loses its page. Everyone else is never shown the token pages.
+API_ROLES = ("tenant_admin", "process_owner")
+
+
+def can_use_api(user: User) -> bool:
+    """Whether ``user`` sees "API tokens" under their account and may open the token pages."""
+    from app.models import ApiToken
+
+    if not (user.is_authenticated and user.active):
+        return False
+    if any(user.has_role(role) for role in API_ROLES):
+        return True
+    return session_cached(("holds_api_token", user.id), lambda: db.session.scalar(
+        select(ApiToken.id).where(ApiToken.tenant_id == user.tenant_id,
+                                  ApiToken.user_id == user.id,
+                                  ApiToken.revoked_at.is_(None)).limit(1)) is not None)
+
+
 def can_own_processes(user: User) -> bool:
     """Process owners read, validate, deploy and migrate their tenant's processes."""
     return user.has_role("process_owner")

@@ -19,6 +19,12 @@ bp = Blueprint("account", __name__)
 LIFETIMES = {"30": 30 * 24, "90": 90 * 24, "365": 365 * 24}
 
 
+def _api_user_only():
+    """The token pages follow the menu: only people who use the API (policy.can_use_api)."""
+    if not policy.can_use_api(current_user):
+        abort(404)
+
+
 def _page(new_token=None, status=200):
     page = render_template("account/tokens.html", tokens=tokens_service.tokens_of(current_user),
                            new_token=new_token, lifetimes=LIFETIMES)
@@ -28,12 +34,14 @@ def _page(new_token=None, status=200):
 @bp.route("/account/tokens")
 @login_required
 def tokens():
+    _api_user_only()
     return _page()
 
 
 @bp.post("/account/tokens")
 @login_required
 def create_token():
+    _api_user_only()
     name = (request.form.get("name") or "").strip()
     lifetime = LIFETIMES.get(request.form.get("days") or "90")
     if not name or len(name) > 100 or lifetime is None:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, default_exceptions
 
-from app import db_unavailable
+from app import db_unavailable, policy
 from app.api.errors import from_http_exception, is_api_request, problem
 from app.extensions import db
 from app.models.base import utcnow
@@ -89,6 +89,7 @@ def navigation():
     if not current_user.is_authenticated:
         return {"today": date.today()}
     return {
+        "can_use_api": policy.can_use_api,
         "today": date.today(),
         "now": utcnow(),
         "is_head": current_user.has_role("unit_head"),

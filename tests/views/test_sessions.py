@@ -305,7 +305,7 @@ def test_a_page_loads_the_person_and_session_in_one_query(demo, browser, app):
     with time_machine.travel(start, tick=False) as clock:
         ana = browser("ana@acme.test")
         clock.shift(timedelta(minutes=1))
-        seen = _statements(app, ana, "/account/tokens")
+        seen = _statements(app, ana, "/account/password")
         loading = [s for s in seen if "user_sessions" in s]
         assert len(loading) == 1 and loading[0].startswith("SELECT")
         assert "JOIN users" in loading[0] and "tenants" in loading[0] \
@@ -313,10 +313,10 @@ def test_a_page_loads_the_person_and_session_in_one_query(demo, browser, app):
         assert not [s for s in seen if s.startswith("SELECT") and "user_sessions" not in s
                     and (" FROM users" in s or " FROM tenants" in s or " FROM memberships" in s)]
         clock.shift(timedelta(minutes=6))                   # last seen is due again: one write
-        seen = _statements(app, ana, "/account/tokens")
+        seen = _statements(app, ana, "/account/password")
         assert len([s for s in seen if s.startswith("UPDATE user_sessions")]) == 1
         clock.shift(timedelta(minutes=1))
-        seen = _statements(app, ana, "/account/tokens")
+        seen = _statements(app, ana, "/account/password")
         assert not [s for s in seen if s.startswith("UPDATE")]
 
 
