@@ -9,6 +9,8 @@
 import NavigatedViewer from "bpmn-js/lib/NavigatedViewer";
 
 import { fill, placement, readJson, text } from "./diagram/notes";
+import { controls } from "./diagram/controls";
+import { wholeWordsModule } from "./diagram/wholewords";
 
 const MARKERS = {
   completed: "trail-done",
@@ -18,6 +20,9 @@ const MARKERS = {
 };
 const FIT_MARGIN = 0.95; // share of the viewport the fitted diagram fills
 const MAX_LINES = 4; // completions listed on a step; older ones are counted, not listed
+// Below this zoom the notes would hide the steps they describe (a phone shows the whole diagram
+// at about a fifth of its size, a wide screen at about two thirds): they show again once the reader zooms in.
+const NOTES_MIN_ZOOM = 0.4;
 
 // A note is a list of lines, each {text, kind}; kind is a class suffix (who, when, waiting...).
 function note(className, lines, where) {
@@ -68,6 +73,7 @@ function decorate(viewer, data, labels) {
     overlays.add(id, "trail", {
       position,
       scale: { min: 0.85 },
+      show: { minZoom: NOTES_MIN_ZOOM },
       html: note(className, lines, where),
     });
   };
@@ -105,7 +111,8 @@ function keepNotesInside(viewer, container) {
   const canvas = viewer.get("canvas");
   const parts = [container.querySelector("svg .viewport"), ...container.querySelectorAll(".trail-note")]
     .filter(Boolean)
-    .map((node) => node.getBoundingClientRect());
+    .map((node) => node.getBoundingClientRect())
+    .filter((rect) => rect.width > 0 && rect.height > 0); // notes hidden at this zoom take no room
   if (!parts.length) {
     return;
   }
@@ -150,7 +157,7 @@ async function show(container) {
 
   container.replaceChildren();
   container.classList.add("diagram-ready");
-  const viewer = new NavigatedViewer({ container });
+  const viewer = new NavigatedViewer({ container, additionalModules: [wholeWordsModule] });
   try {
     await viewer.importXML(data.xml);
   } catch (error) {
@@ -163,6 +170,7 @@ async function show(container) {
   canvas.zoom(canvas.zoom() * FIT_MARGIN); // room at the edges for the notes
   decorate(viewer, data, labels);
   keepNotesInside(viewer, container);
+  controls(viewer, container, labels, FIT_MARGIN);
   container.dataset.state = "ready"; // for tests and styles: markers and notes are in place
 }
 
