@@ -48,6 +48,11 @@ class RequestSchema(Schema):
     updated_at = fields.DateTime()
     closed_at = fields.DateTime(allow_none=True)
     ticket = fields.Nested(TicketSummarySchema, allow_none=True)
+    field_values = fields.Dict(
+        keys=fields.String(), attribute="fields", data_key="fields",
+        metadata={"description": "The answers to its category's own fields when filed, name -> "
+                                 "value (text, number, date YYYY-MM-DD, choice value, "
+                                 "true/false); unanswered ones left out"})
 
 
 def request_payload(req) -> dict:

@@ -1,6 +1,6 @@
 """The service catalog as its tenant admin keeps it: a category's name in each language, its
 description, the service unit that attends it, its default priority, the process its new
-requests follow, and whether it is offered at all.
+requests follow, the extra fields they are filed with, and whether it is offered at all.
 
 ``create`` and ``update`` check everything (raising ``marshmallow.ValidationError``, field ->
 messages) and write an audit entry with the before and after; they only flush.
@@ -13,13 +13,14 @@ from sqlalchemy import func, select
 from app.admin import audit
 from app.extensions import db
 from app.models import PRIORITIES, Category, Tenant, Unit
+from app.request_fields import specs as request_fields
 from app.services import processes
 
 LOCALES = ("es", "en")
 NAME_MAX = 120
 DESCRIPTION_MAX = 2000
 FIELDS = ("names", "description", "service_unit_id", "default_priority", "process_key",
-          "active")
+          "active", "request_fields")
 AUDITED = ("name", *FIELDS)
 
 
@@ -98,6 +99,11 @@ def _clean(tenant: Tenant, data: dict, category: Category | None) -> dict:
         if not isinstance(active, bool):
             errors["active"] = [str(_l("Yes or no."))]
         out["active"] = active
+    if "request_fields" in data or category is None:
+        try:  # the fields asked when filing (app.request_fields), as diagram forms' fields
+            out["request_fields"] = request_fields.clean(data.get("request_fields") or [])
+        except ValidationError as exc:
+            errors.update(exc.messages)
     if errors:
         raise ValidationError(errors)
     return out

@@ -21,6 +21,13 @@ def _tenant_admins_only():
     return None
 
 
+FIELDS_DOC = (
+    "The extra fields a request of this category is filed with, in order, as diagram forms "
+    "define them: {name, type (text, longtext, number, date, choice, boolean), label, "
+    "required, minLength, maxLength (text), min, max (number; date YYYY-MM-DD), options "
+    "[{value, label}] (choice)}")
+
+
 class Names(Schema):
     es = fields.String(validate=validate.Length(max=categories.NAME_MAX),
                        metadata={"description": "The name in Spanish"})
@@ -38,6 +45,7 @@ class AdminCategoryOut(Schema):
     default_priority = fields.String()
     process_key = fields.String()
     active = fields.Boolean()
+    request_fields = fields.List(fields.Dict(), metadata={"description": FIELDS_DOC})
 
 
 class CategoryIn(Schema):
@@ -50,6 +58,10 @@ class CategoryIn(Schema):
     process_key = fields.String(validate=validate.Length(max=80), metadata={
         "description": "A process the company has deployed (see GET /api/v1/processes)"})
     active = fields.Boolean(metadata={"description": "Offered for new requests"})
+    request_fields = fields.List(fields.Dict(), metadata={"description": FIELDS_DOC + (
+        "; replaces the whole list; checked as the modeler checks a form's fields (names are "
+        "identifiers, not a name the process or the request uses; at most 30 fields, 100 "
+        "options). Requests already filed keep their answers")})
 
 
 class CategoryCreate(CategoryIn):

@@ -10,6 +10,8 @@ from app.admin import access, categories
 from app.api.common import paginate
 from app.extensions import db
 from app.models import PRIORITIES, Category, Tenant
+from app.request_fields import editor
+from app.request_fields import specs as request_field_specs
 from app.services.requests import PRIORITY_CHOICES
 
 bp = Blueprint("admin_categories", __name__, url_prefix="/admin/categories",
@@ -58,16 +60,20 @@ def _form_values() -> dict:
         "default_priority": form.get("default_priority", ""),
         "process_key": form.get("process_key", ""),
         "active": form.get("active") == "yes",
+        "request_fields": editor.rows_from_form(form),
     }
 
 
-def _editor(category: Category | None, values: dict, errors=None, status=200):
+def _editor(category: Category | None, values: dict, errors=None, status=200, blank=None):
     tenant = _tenant()
+    field_rows = editor.rows_for_page(values.get("request_fields") or [],
+                                      editor.BLANK_ROWS if blank is None else blank)
     page = render_template(
         "admin/categories_form.html", category=category, values=values, errors=errors or {},
         tenant=tenant, units=categories.service_units(tenant.id),
         process_keys=categories.process_keys(tenant.id), priorities=PRIORITIES,
-        priority_labels=dict(PRIORITY_CHOICES), locales=categories.LOCALES)
+        priority_labels=dict(PRIORITY_CHOICES), locales=categories.LOCALES,
+        field_rows=field_rows, field_types=list(request_field_specs.TYPE_LABELS.items()))
     return page, status, {"Cache-Control": "no-store"}
 
 
@@ -77,7 +83,8 @@ def _values_of(category: Category) -> dict:
     return {"names": names, "description": category.description,
             "service_unit_id": category.service_unit_id,
             "default_priority": category.default_priority,
-            "process_key": category.process_key, "active": category.active}
+            "process_key": category.process_key, "active": category.active,
+            "request_fields": list(category.request_fields or [])}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -88,6 +95,8 @@ def new():
                               "service_unit_id": units[0].id if len(units) == 1 else None,
                               "process_key": "service_request"})
     values = _form_values()
+    if request.form.get("rf-add"):  # more empty field blocks; nothing saved yet
+        return _editor(None, values, blank=editor.BLANK_ROWS + 3)
     try:
         category = categories.create(current_user, _tenant(), values)
     except ValidationError as exc:
@@ -104,6 +113,8 @@ def edit(category_id: int):
     if request.method == "GET":
         return _editor(category, _values_of(category))
     values = _form_values()
+    if request.form.get("rf-add"):  # more empty field blocks; nothing saved yet
+        return _editor(category, values, blank=editor.BLANK_ROWS + 3)
     try:
         changed = categories.update(current_user, _tenant(), category, values)
     except ValidationError as exc:

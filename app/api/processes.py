@@ -178,7 +178,7 @@ def validate_diagram(data, process_key):
     _owner()
     _key_or_404(process_key)
     try:
-        definitions.check_diagram(data["bpmn_xml"])
+        definitions.check_diagram(data["bpmn_xml"], caller().tenant_id, process_key)
     except DiagramError as exc:
         return {"valid": False, "problems": _problems(exc)}
     return {"valid": True, "problems": []}

@@ -178,9 +178,19 @@ def list_requests(args):
     return page
 
 
+class NewRequestIn(request_service.NewRequestSchema):
+    field_values = fields.Dict(
+        keys=fields.String(), data_key="fields", attribute="fields",
+        metadata={"description": "The answers to the category's own fields, name -> value; "
+                                 "`GET /api/v1/categories/{id}/fields` gives them with their "
+                                 "JSON schema. Refused (422, messages under `fields`) when a "
+                                 "required one is missing, a value is not valid or a name is "
+                                 "not one of the category's"})
+
+
 @blp.route("", methods=["POST"])
 @blp.doc(requestBody={"required": True, "content": {
-    "application/json": {"schema": request_service.NewRequestSchema}}})
+    "application/json": {"schema": NewRequestIn}}})
 @blp.response(201, CreatedOut)
 @blp.alt_response(422, **problem_doc, description="Invalid data, with field errors")
 def create_request():

@@ -410,3 +410,107 @@ def parse_forms(root) -> tuple[dict[str, FormSpec], Problems]:
 
 def has_form(task_el) -> bool:
     return task_el.find(f"{_B}extensionElements/{M}form") is not None
+
+
+# --- the same fields as JSON (a category's request template) -------------------------------
+#
+# A category asks for extra fields when a request is filed, in the same format: a list of
+# objects with the attributes of ``<mesa:field>`` (``name``, ``type``, ``label``,
+# ``required``, ``minLength``, ``maxLength``, ``min``, ``max``) and, for a choice field,
+# ``options`` ([{"value", "label"}]). Each object is read by the diagram's own field parser,
+# so both kinds of form accept and refuse exactly the same fields.
+
+JSON_ATTRIBUTES = ("name", "type", "label", "required", "minLength", "maxLength", "min", "max")
+
+
+def _attribute_text(value) -> str | None:
+    """A JSON value as the XML attribute text the parser reads (None: absent)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal | str):
+        return str(value)
+    return "\u0000"  # a list or an object: no attribute parses as one
+
+
+def _element_of(data: dict, problems: list[str]):
+    from lxml import etree
+
+    element = etree.Element(f"{M}field")
+    for key, value in data.items():
+        if key == "options":
+            continue
+        if key not in JSON_ATTRIBUTES:
+            problems.append(f"unknown attribute '{key}'")
+            continue
+        text = _attribute_text(value)
+        if text == "\u0000" or (text is not None and "\u0000" in text):
+            problems.append(f"'{key}' must be text, a number or true/false")
+        elif text is not None:
+            element.set(key, text)
+    options = data.get("options")
+    if options is not None and not isinstance(options, list):
+        problems.append("options must be a list of {value, label}")
+    for option in options if isinstance(options, list) else ():
+        if not isinstance(option, dict):
+            problems.append("an option must be an object {value, label}")
+            continue
+        child = etree.SubElement(element, f"{M}option")
+        for key in ("value", "label"):
+            text = _attribute_text(option.get(key))
+            if text is not None and "\u0000" not in text:
+                child.set(key, text)
+        if set(option) - {"value", "label"}:
+            problems.append("an option has only a value and a label")
+    return element
+
+
+def parse_field_list(items, reserved=RESERVED_NAMES, max_fields: int = MAX_FIELDS):
+    """A JSON list of fields read as a form: ``(specs, problems)`` where ``problems`` maps a
+    field's position (or None: the list as a whole) to its messages, in English as the
+    modeler's. ``specs`` holds the fields that parsed, in order."""
+    problems: dict[int | None, list[str]] = {}
+    if not isinstance(items, list):
+        return (), {None: ["the fields must be a list"]}
+    if len(items) > max_fields:
+        return (), {None: [f"at most {max_fields} fields"]}
+    specs, names = [], set()
+    for index, data in enumerate(items):
+        found: list[str] = []
+        if not isinstance(data, dict):
+            problems[index] = ["a field must be an object"]
+            continue
+        element = _element_of(data, found)
+        task_problems: Problems = []
+        spec = _FieldParser(element, "", task_problems).parse(set(reserved))
+        found.extend(message for _id, message in task_problems)
+        name = element.get("name", "").strip()
+        if name and name in names:
+            found.append(f"form field '{name}' appears more than once in the form")
+        names.add(name)
+        if found:
+            problems[index] = found
+        elif spec is not None:
+            specs.append(spec)
+    return tuple(specs), problems
+
+
+def _json_number(value: Decimal):
+    return int(value) if value == value.to_integral_value() else str(value)
+
+
+def field_as_json(spec: FieldSpec) -> dict:
+    """A field as the JSON list holds it (what ``parse_field_list`` reads back)."""
+    out: dict = {"name": spec.name, "type": spec.type, "label": spec.label,
+                 "required": spec.required}
+    if spec.type in DEFAULT_MAX_LENGTH:
+        if spec.min_length:
+            out["minLength"] = spec.min_length
+        out["maxLength"] = spec.max_length
+    for key, bound in (("min", spec.minimum), ("max", spec.maximum)):
+        if bound is not None:
+            out[key] = bound.isoformat() if isinstance(bound, date) else _json_number(bound)
+    if spec.type == "choice":
+        out["options"] = [{"value": o.value, "label": o.label} for o in spec.options]
+    return out

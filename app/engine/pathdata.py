@@ -422,6 +422,12 @@ def _handler_names(task) -> list[str]:
     return []
 
 
+def read_names(root) -> frozenset:
+    """Every name the diagram's expressions read (conditions, timers, service parameters,
+    multi-instance counts)."""
+    return _all_read_names(root)
+
+
 def _all_read_names(root) -> frozenset:
     texts = [el.text for el in root.iter() if isinstance(el.tag, str) and el.tag.startswith(B)
              and _local(el) in _EXPRESSION_TAGS]
@@ -436,8 +442,10 @@ def check(root, host: HostData, forms: dict[str, FormSpec]) -> list[tuple[str | 
     problems = _Problems()
     read = _all_read_names(root)
     cells = [MAX_CELLS]
-    samples = [_Sample({k: v for k, v in data.items() if k in read}, (), _encoded(data))
-               for data in host.start] or [_Sample({})]
+    # Start samples that differ only in names nothing reads are one sample (the host may
+    # give many: one per category field's answer, say).
+    kept = ({k: v for k, v in data.items() if k in read} for data in host.start)
+    samples = [_Sample(data, (), _encoded(data)) for data in kept] or [_Sample({})]
     try:
         for process in root.iter(f"{B}process"):
             _Walk(process, host, forms, problems, read, cells).start(samples)

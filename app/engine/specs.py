@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
-from app.engine.forms import FormSpec, parse_forms
+from app.engine.forms import HOST_DATA_NAMES, FormSpec, parse_forms, result_variables
+from app.engine.pathdata import read_names
 from app.engine.validation import B, check_tree, to_bytes
 from app.engine.xml import DEFAULT_MAX_BYTES, DiagramError, load_bpmn_tree
 
@@ -25,6 +26,10 @@ class CompiledProcess:
     subprocess_specs: dict = field(default_factory=dict)
     # The diagram's forms by user task id (``<mesa:form>``): the one source of truth for them.
     forms: dict[str, FormSpec] = field(default_factory=dict)
+    # Names its expressions read that neither the host (``forms.HOST_DATA_NAMES``), its forms
+    # nor its service tasks write: fields of the requests' categories (app.request_fields),
+    # started as None when a request's category has no field of that name.
+    free_names: frozenset = frozenset()
 
 
 def checksum_of(xml: bytes | str) -> str:
@@ -64,7 +69,10 @@ def compile_process(xml: bytes | str, handler_names, operation_names,
     except Exception as exc:  # the parser raises assorted errors on malformed models
         raise DiagramError([(None, f"the engine cannot read the diagram: {exc}")]) from None
     forms, _ = parse_forms(root)  # already checked above
-    return CompiledProcess(checksum_of(xml), process_id, spec, subprocess_specs, forms)
+    written = HOST_DATA_NAMES | result_variables(root) | {
+        f.name for form in forms.values() for f in form.fields}
+    free = frozenset(read_names(root) - written)
+    return CompiledProcess(checksum_of(xml), process_id, spec, subprocess_specs, forms, free)
 
 
 class SpecCache:

@@ -124,8 +124,9 @@ def schema_for(form: FormSpec) -> type[FormSchema]:
     )
 
 
-def _plain(spec: FieldSpec, value):
-    """A validated value as the task data holds it (JSON types the expressions compare)."""
+def plain_value(spec: FieldSpec, value):
+    """A validated value as the task data (and a request's category fields) hold it: JSON
+    types the expressions compare."""
     if value is None:
         return None
     if spec.type == "number":
@@ -205,28 +206,32 @@ class FormHandler(TaskHandler):
     def apply(self, ctx, data):
         # Every field is set, an unanswered one to None, so a condition naming it never
         # fails on an undefined name, and a repeated step does not keep an old answer.
-        return {f.name: _plain(f, data.get(f.name)) for f in self.form.fields}
+        return {f.name: plain_value(f, data.get(f.name)) for f in self.form.fields}
 
     def comment(self, data):
         return None
 
     def describe(self, ctx, data):
         """The answers with the labels they were given under (the diagram may change later)."""
-        answers = []
-        for spec in self.form.fields:
-            value = data.get(spec.name)
-            if value is None:
-                continue
-            entry = {
-                "name": spec.name,
-                "label": spec.label,
-                "type": spec.type,
-                "value": _plain(spec, value),
-            }
-            if spec.type == "choice":
-                entry["text"] = spec.option_label(value)
-            answers.append(entry)
-        return {"form": answers} if answers else {}
+        given = answers(self.form, data)
+        return {"form": given} if given else {}
+
+
+def answers(form: FormSpec, data: dict) -> list[dict]:
+    """The answered fields of ``form`` in ``data`` (validated values), each with the label,
+    type and (for a choice) option text it had: what a history entry keeps of a form, shown
+    as filled in even after the form changes."""
+    given = []
+    for spec in form.fields:
+        value = data.get(spec.name)
+        if value is None:
+            continue
+        entry = {"name": spec.name, "label": spec.label, "type": spec.type,
+                 "value": plain_value(spec, value)}
+        if spec.type == "choice":
+            entry["text"] = spec.option_label(value)
+        given.append(entry)
+    return given
 
 
 def form_of(task: HumanTask) -> FormSpec:

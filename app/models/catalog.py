@@ -21,6 +21,9 @@ class Category(TenantScoped, db.Model):
     default_priority: Mapped[str] = mapped_column(String(10), default="normal")
     process_key: Mapped[str] = mapped_column(String(80), default="service_request")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The extra fields a request of this category is filed with (app.request_fields): a JSON
+    # list of field specs, as diagram forms define them
+    request_fields: Mapped[list] = mapped_column(JSON, default=list)
 
     service_unit = relationship("Unit")
 

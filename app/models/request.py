@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     Date,
     ForeignKey,
     Index,
@@ -42,6 +43,8 @@ class ServiceRequest(TenantScoped, db.Model):
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     priority: Mapped[str] = mapped_column(String(10), default="normal")
     location: Mapped[str] = mapped_column(String(200), default="")
+    # The answers to its category's fields when filed (app.request_fields): name -> value
+    fields: Mapped[dict] = mapped_column(JSON, default=dict)
     requester_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     service_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))

@@ -24,30 +24,39 @@ def default_diagram(process_key: str = DEFAULT_PROCESS_KEY) -> str:
     return (PROCESSES_DIR / f"{process_key}.bpmn").read_text(encoding="utf-8")
 
 
-def _checks() -> dict:
+def _checks(tenant_id: int | None = None, process_key: str | None = None) -> dict:
     """What a new diagram is checked with: every handler and operation, the data vocabulary
-    and the host's sample data (versions already deployed are compiled without the last two)."""
+    and the host's sample data (versions already deployed are compiled without the last two).
+    With a company and process key, the fields of its categories following that process are
+    known data too (``app.request_fields.process``)."""
     from app.handlers.registry import DATA_VOCABULARY, HOST_DATA
 
+    vocabulary, host = DATA_VOCABULARY, HOST_DATA
+    if tenant_id is not None and process_key is not None:
+        from app.request_fields import process as request_fields
+
+        vocabulary, host = request_fields.extended(tenant_id, process_key, vocabulary, host)
     handlers, operations = _names()
     return {"handler_names": handlers, "operation_names": operations,
             "max_bytes": current_app.config["MAX_DIAGRAM_BYTES"],
-            "vocabulary": DATA_VOCABULARY, "host": HOST_DATA}
+            "vocabulary": vocabulary, "host": host}
 
 
-def check_diagram(xml: str | bytes) -> str:
+def check_diagram(xml: str | bytes, tenant_id: int | None = None,
+                  process_key: str | None = None) -> str:
     """Validate a diagram a tenant supplied, in a child process within the CPU and memory
     budget of the settings (``engine.sandbox``); returns its executable process id or raises
     DiagramError. What validate and deploy run."""
     config = current_app.config
     budget = sandbox.Budget(cpu_seconds=config["DIAGRAM_CPU_SECONDS"],
                             memory_mb=config["DIAGRAM_MEMORY_MB"])
-    return sandbox.check(xml, budget, **_checks())
+    return sandbox.check(xml, budget, **_checks(tenant_id, process_key))
 
 
-def compile_xml(xml: str | bytes) -> CompiledProcess:
+def compile_xml(xml: str | bytes, tenant_id: int | None = None,
+                process_key: str | None = None) -> CompiledProcess:
     """The same checks in this process, with the compiled result (tests and tools)."""
-    return compile_process(xml, **_checks())
+    return compile_process(xml, **_checks(tenant_id, process_key))
 
 
 def compiled(definition: ProcessDefinition) -> CompiledProcess:
@@ -59,7 +68,7 @@ def compiled(definition: ProcessDefinition) -> CompiledProcess:
 def deploy(tenant_id: int, xml: str, *, process_key: str = DEFAULT_PROCESS_KEY,
            user=None, note: str = "") -> ProcessDefinition:
     """Validate and store a new active version; earlier versions stay for running instances."""
-    process_id = check_diagram(xml)
+    process_id = check_diagram(xml, tenant_id, process_key)
     last = db.session.scalar(
         select(func.max(ProcessDefinition.version)).where(
             ProcessDefinition.tenant_id == tenant_id,

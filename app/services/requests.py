@@ -10,6 +10,7 @@ from app.handlers.base import FormSchema, ident, length, one_of
 from app.models import PRIORITIES, Category, ServiceRequest, Unit, User
 from app.models.base import utcnow
 from app.notifications import notices
+from app.request_fields import values as request_fields
 from app.services import events, history, workflow
 from app.services.numbering import next_number
 from app.sla import service as sla
@@ -39,8 +40,18 @@ def categories_for(tenant_id: int) -> list[Category]:
     ))
 
 
+def _category_id(form: dict) -> int | None:
+    """The category a refused form chose, if it names one (to check its fields too)."""
+    try:
+        return NewRequestSchema().load({"category_id": form.get("category_id")},
+                                       partial=True).get("category_id")
+    except ValidationError:
+        return None
+
+
 def file_request(user: User, form: dict) -> ServiceRequest:
-    """Validate, number and store a request and start its workflow (raises ValidationError)."""
+    """Validate, number and store a request and start its workflow (raises ValidationError).
+    ``form["fields"]``: the answers to the category's own fields, name -> value."""
     if not policy.can_file_request(user):
         raise ValidationError({"_schema": [str(_l("You do not belong to any unit."))]})
     home = db.session.get(Unit, user.home_unit_id)
@@ -48,14 +59,28 @@ def file_request(user: User, form: dict) -> ServiceRequest:
         raise ValidationError({"_schema": [str(_l(
             "Your unit %(name)s is archived, so it takes no new requests. Ask your company's "
             "administrator to put you in another unit.", name=home.name))]})
-    data = NewRequestSchema().load(form)
+    form = dict(form)
+    answers = form.pop("fields", None)  # the category's own fields (app.request_fields)
+    errors: dict = {}
+    try:
+        data = NewRequestSchema().load(form)
+    except ValidationError as exc:  # said together with the category fields' messages
+        errors, data = exc.messages, {"category_id": _category_id(form)}
     category = db.session.scalar(
         select(Category).where(Category.tenant_id == user.tenant_id,
                                Category.id == data["category_id"],
                                Category.active.is_(True))
-    )
-    if category is None:
-        raise ValidationError({"category_id": [str(_l("Choose a category from the list."))]})
+    ) if data["category_id"] is not None else None
+    if category is None and "category_id" not in errors:
+        errors["category_id"] = [str(_l("Choose a category from the list."))]
+    values = {}
+    if category is not None:
+        try:
+            values = request_fields.load(category, answers)
+        except ValidationError as exc:
+            errors.update(exc.messages)
+    if errors:
+        raise ValidationError(errors)
     quotas.require(user.tenant_id, "requests_per_month")  # raises QuotaExceeded
     req = ServiceRequest(
         tenant_id=user.tenant_id,
@@ -69,11 +94,14 @@ def file_request(user: User, form: dict) -> ServiceRequest:
         unit_id=user.home_unit_id,
         service_unit_id=category.service_unit_id,
         status="pending_authorization",
+        fields=values,
     )
     db.session.add(req)
     db.session.flush()
-    event = history.record(req, "filed", user,
-                           changes={"category": category.name, "priority": req.priority})
+    changes = {"category": category.name, "priority": req.priority}
+    if values:  # with the labels they were filed under (the category may change later)
+        changes["form"] = request_fields.described(category, values)
+    event = history.record(req, "filed", user, changes=changes)
     workflow.start(req, user)
     event.to_status = req.status  # pending_evaluation when no authorization is needed
     sla.open_clocks(req)  # the targets it is filed under, its clocks started

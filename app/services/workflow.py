@@ -36,6 +36,7 @@ from app.models import (
 )
 from app.models.base import utcnow
 from app.notifications import notices
+from app.request_fields import values as request_fields
 from app.services import definitions, events, history, incidents, org
 from app.sla import service as sla
 from app.tenancy.access import not_suspended
@@ -193,9 +194,12 @@ def start(req: ServiceRequest, actor: User) -> ProcessInstance:
         "over_budget": False,
         "over_budget_approval": bool(tenant.setting("over_budget_approval")),
     }
+    compiled = definitions.compiled(definition)
+    # The answers to its category's fields, by name, for gateway conditions
+    data.update(request_fields.task_data(req, compiled.free_names))
     failure = None
     try:
-        instance = Instance.create(definitions.compiled(definition), data,
+        instance = Instance.create(compiled, data,
                                    _dispatcher(OperationContext(req, actor)))
         instance.advance()
     except StepFailed as exc:  # filed all the same; the process owner sees the incident

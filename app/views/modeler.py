@@ -62,6 +62,19 @@ def _literals(values) -> list[str]:
     return [repr(value) for value in values]
 
 
+def _category_field_names(process_key: str) -> list[dict]:
+    """The fields of the company's categories following this process (app.request_fields):
+    a request starts with its category's, the others None."""
+    from app.request_fields import process as request_fields
+
+    return [{"name": entry["name"],
+             "description": _("Field \"%(label)s\" of the category: %(categories)s (None on "
+                              "requests of other categories)", label=entry["label"],
+                              categories=", ".join(entry["categories"])),
+             "sources": [{"step": _("When the request is filed"), "values": entry["values"]}]}
+            for entry in request_fields.known_names(current_user.tenant_id, process_key)]
+
+
 def _data_names() -> list[dict]:
     """[{name, description, sources: [{step, values}]}], translated for the page."""
     from app.handlers import authorize, evaluate, over_budget
@@ -220,7 +233,7 @@ def _page_config(process_key: str) -> dict:
                        for name in OPERATIONS],
         "timerSettings": sorted(DEFAULT_SETTINGS),
         "reservedFieldNames": sorted(RESERVED_NAMES),
-        "dataNames": _data_names(),
+        "dataNames": _data_names() + _category_field_names(process_key),
     }
 
 
@@ -273,7 +286,7 @@ def save_draft(process_key):
 def validate(process_key):
     xml, _note = _xml_from_body()
     try:
-        definitions.check_diagram(xml)
+        definitions.check_diagram(xml, current_user.tenant_id, process_key)
     except DiagramError as exc:
         return jsonify(valid=False, problems=_problems(exc))
     return jsonify(valid=True, problems=[])

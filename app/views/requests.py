@@ -22,6 +22,7 @@ from app.extensions import db
 from app.labels import ROLE, STEP, label, when
 from app.models import REQUEST_STATUSES
 from app.models.base import utcnow
+from app.request_fields import values as request_fields
 from app.services import history, inbox, incidents, trail, workflow
 from app.services import requests as request_service
 from app.services.workflow import WorkflowError
@@ -55,6 +56,7 @@ def new():
     values, errors, status = {}, {}, 200
     if request.method == "POST":
         values = form_values(request.form)
+        values["fields"] = request_fields.from_page(values)  # the chosen category's fields
         try:
             req = request_service.file_request(current_user, values)
             db.session.commit()

@@ -1,12 +1,13 @@
-"""request_fields: (being written this wave; filled in by the work that owns it)
+"""request fields: the extra fields a category asks for when a request is filed (a JSON list of
+field specs, as diagram forms define them) and each request's answers (name -> value)
 
 Revision ID: 0016_request_fields
 Revises: 0015_conversation
 Create Date: 2026-12-04 23:30:00
 
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0016_request_fields'
@@ -16,8 +17,15 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    # Columns of tables that already have their row-level security: nothing more to grant
+    op.add_column('categories', sa.Column('request_fields', sa.JSON(), nullable=False,
+                                          server_default='[]'))
+    op.add_column('service_requests', sa.Column('fields', sa.JSON(), nullable=False,
+                                                server_default='{}'))
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('service_requests', schema=None) as batch_op:
+        batch_op.drop_column('fields')
+    with op.batch_alter_table('categories', schema=None) as batch_op:
+        batch_op.drop_column('request_fields')
