@@ -97,11 +97,11 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
 
     from app import accounts, admin, indicators, notifications, sla, tenancy, viability
-    from app import request_fields
+    from app import request_fields, search
     from app.api import api, init_api
 
     capabilities = (notifications, accounts, admin, tenancy, viability, sla, indicators,
-                    request_fields)
+                    request_fields, search)
     for capability in capabilities:
         capability.init_app(app)
     init_api(app)

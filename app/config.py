@@ -165,6 +165,33 @@ def load_settings() -> dict:
         # Celery workers serve their metrics on this port (0: not at all), on this address
         "WORKER_METRICS_PORT": int(os.environ.get("WORKER_METRICS_PORT", "0")),
         "WORKER_METRICS_ADDR": os.environ.get("WORKER_METRICS_ADDR", "127.0.0.1"),
+        # Attachments (app.attachments): where files are kept, outside the web root, one folder
+        # per company (ATTACHMENTS_DIR); with ATTACHMENTS_S3_BUCKET set, in that bucket of an
+        # S3-compatible store instead (ATTACHMENTS_S3_ENDPOINT_URL for one that is not AWS,
+        # ATTACHMENTS_S3_REGION, ATTACHMENTS_S3_ACCESS_KEY_ID / _SECRET_ACCESS_KEY or boto3's
+        # usual credentials, ATTACHMENTS_S3_PREFIX before every key). The largest file
+        # (ATTACHMENTS_MAX_FILE_MB), files in one upload (ATTACHMENTS_MAX_FILES); an office
+        # file (a zip) may hold at most ATTACHMENTS_ZIP_MAX_UNCOMPRESSED_MB once unpacked and
+        # unpack at most ATTACHMENTS_ZIP_MAX_RATIO times its size; an image at most
+        # ATTACHMENTS_IMAGE_MAX_PIXELS pixels (thumbnails of at most
+        # ATTACHMENTS_THUMBNAIL_PIXELS pixels' images that are not JPEG)
+        "ATTACHMENTS_DIR": os.environ.get("ATTACHMENTS_DIR", str(INSTANCE_DIR / "attachments")),
+        "ATTACHMENTS_S3_BUCKET": os.environ.get("ATTACHMENTS_S3_BUCKET", ""),
+        "ATTACHMENTS_S3_ENDPOINT_URL": os.environ.get("ATTACHMENTS_S3_ENDPOINT_URL", ""),
+        "ATTACHMENTS_S3_REGION": os.environ.get("ATTACHMENTS_S3_REGION", ""),
+        "ATTACHMENTS_S3_ACCESS_KEY_ID": os.environ.get("ATTACHMENTS_S3_ACCESS_KEY_ID", ""),
+        "ATTACHMENTS_S3_SECRET_ACCESS_KEY": os.environ.get("ATTACHMENTS_S3_SECRET_ACCESS_KEY",
+                                                           ""),
+        "ATTACHMENTS_S3_PREFIX": os.environ.get("ATTACHMENTS_S3_PREFIX", "").strip("/"),
+        "ATTACHMENTS_MAX_FILE_MB": float(os.environ.get("ATTACHMENTS_MAX_FILE_MB", "10")),
+        "ATTACHMENTS_MAX_FILES": int(os.environ.get("ATTACHMENTS_MAX_FILES", "5")),
+        "ATTACHMENTS_ZIP_MAX_UNCOMPRESSED_MB": float(
+            os.environ.get("ATTACHMENTS_ZIP_MAX_UNCOMPRESSED_MB", "100")),
+        "ATTACHMENTS_ZIP_MAX_RATIO": float(os.environ.get("ATTACHMENTS_ZIP_MAX_RATIO", "100")),
+        "ATTACHMENTS_IMAGE_MAX_PIXELS": int(
+            os.environ.get("ATTACHMENTS_IMAGE_MAX_PIXELS", str(64_000_000))),
+        "ATTACHMENTS_THUMBNAIL_PIXELS": int(
+            os.environ.get("ATTACHMENTS_THUMBNAIL_PIXELS", str(16_000_000))),
         # Logs: text, or json (one object per line, and one line per web request)
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text").strip().lower(),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO").strip().upper(),

@@ -435,3 +435,29 @@ def can_use_api(user: User) -> bool:
 def can_own_processes(user: User) -> bool:
     """Process owners read, validate, deploy and migrate their tenant's processes."""
     return user.has_role("process_owner")
+
+
+# --- attachments (app.attachments) -----------------------------------------------------------
+
+def can_attach(user: User, req: ServiceRequest) -> bool:
+    """Whoever sees a request may attach files to it while it is open (with a comment or a
+    step's completion they may at any time they may do those)."""
+    from app.models import OPEN_REQUEST_STATUSES
+
+    return can_view_request(user, req) and req.status in OPEN_REQUEST_STATUSES
+
+
+def can_see_attachment(user: User, attachment, req: ServiceRequest) -> bool:
+    """An attachment is seen by those who see its request; one of an internal comment only by
+    those who read internal comments (``can_see_internal``)."""
+    return (attachment is not None and attachment.tenant_id == req.tenant_id
+            and attachment.request_id == req.id and can_view_request(user, req)
+            and (not attachment.internal or can_see_internal(user, req)))
+
+
+def can_delete_attachment(user: User, attachment, req: ServiceRequest) -> bool:
+    """Only its uploader deletes an attachment, and only while the request is open."""
+    from app.models import OPEN_REQUEST_STATUSES
+
+    return (can_see_attachment(user, attachment, req) and attachment.uploader_id == user.id
+            and req.status in OPEN_REQUEST_STATUSES)

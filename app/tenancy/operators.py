@@ -280,4 +280,8 @@ def delete_tenant(slug: str) -> dict:
     db.session.rollback()
     with db.engine.begin() as connection:
         isolation.configure(connection, isolation.OWNER)  # every row, history included
-        return purge(tenant_id, connection)
+        counts = purge(tenant_id, connection)
+    from app.attachments import storage
+
+    storage.current().remove_tenant(tenant_id)  # its files, once no row names them
+    return counts

@@ -11,7 +11,8 @@ Limits and how each is counted:
 - ``custom_processes``: the tenant's process keys other than the product's built-in ones (the
   diagrams in ``processes/``, e.g. ``service_request``); a new version of a key already
   deployed adds nothing;
-- ``storage_mb``: attachment storage (counted by the attachments work; 0 until then);
+- ``storage_mb``: the bytes of the tenant's attachments (``app.attachments``), in MB rounded
+  up; an upload checks its bytes with ``require_storage(tenant_id, adding_bytes)``;
 - ``api_access``: yes/no; ``require(tenant_id, "api_access")`` raises when the plan has none.
 
 ``QuotaExceeded`` is answered by the handlers ``app.tenancy.errors`` registers: the transaction
@@ -19,18 +20,20 @@ rolls back; under ``/api/`` a 403 ``application/problem+json`` with ``type`` = `
 and ``limit``, ``allowed``, ``used``; on pages, the message flashed and the previous page.
 """
 
+import math
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import ProcessDefinition, ServiceRequest, Tenant, User
+from app.models import Attachment, ProcessDefinition, ServiceRequest, Tenant, User
 from app.models.base import utcnow
 from app.tenancy import clock
 from app.tenancy.plans import COUNTED_LIMITS, plan_of
 
 PROBLEM_TYPE = "https://mesa-de-servicios.org/problems/plan-limit"
+MB = 1024 * 1024
 LIMITS = (*COUNTED_LIMITS, "api_access")
 
 LIMIT_LABELS = {
@@ -101,8 +104,25 @@ def count(tenant: Tenant, limit: str) -> int:
     if limit == "custom_processes":
         return len(custom_process_keys(tenant.id))
     if limit == "storage_mb":
-        return 0  # attachments are not stored yet
+        return math.ceil(storage_bytes(tenant.id) / MB)
     raise KeyError(limit)
+
+
+def storage_bytes(tenant_id: int) -> int:
+    """The bytes of the tenant's attachments (their files as uploaded; thumbnails aside)."""
+    return db.session.scalar(select(func.coalesce(func.sum(Attachment.size), 0)).where(
+        Attachment.tenant_id == tenant_id)) or 0
+
+
+def require_storage(tenant_id: int, adding_bytes: int) -> None:
+    """Raise QuotaExceeded ("storage_mb") when ``adding_bytes`` more would pass the plan's
+    storage, counted in bytes (``used`` in the error is in MB, rounded up). Reads only."""
+    allowed = plan_of(_tenant(tenant_id)).storage_mb
+    if allowed is None or adding_bytes <= 0:
+        return
+    used = storage_bytes(tenant_id)
+    if used + adding_bytes > allowed * MB:
+        raise QuotaExceeded("storage_mb", allowed, math.ceil(used / MB))
 
 
 def custom_process_keys(tenant_id: int) -> set[str]:

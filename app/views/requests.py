@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from app import policy
+from app.attachments import service as attachments
 from app.engine.validation import TASK_ROLES
 from app.extensions import db
 from app.labels import ROLE, STEP, label, when
@@ -59,6 +60,7 @@ def new():
         values["fields"] = request_fields.from_page(values)  # the chosen category's fields
         try:
             req = request_service.file_request(current_user, values)
+            attachments.attach_uploads(current_user, req, request.files.getlist("files"))
             db.session.commit()
             flash(_("Request %(number)s filed.", number=req.number), "success")
             return redirect(url_for("requests.detail", request_id=req.id))
@@ -105,7 +107,9 @@ def cancel(request_id: int):
 def comment(request_id: int):
     req = request_or_404(request_id)
     try:
-        request_service.add_comment(current_user, req, form_values(request.form))
+        entry = request_service.add_comment(current_user, req, form_values(request.form))
+        attachments.attach_uploads(current_user, req, request.files.getlist("files"),
+                                   event=entry)
         db.session.commit()
         flash(_("Comment added."), "success")
     except ValidationError:

@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from app import policy
+from app.attachments import service as attachments
 from app.extensions import db
 from app.handlers.base import TaskContext
 from app.handlers.registry import handler_for, handlers_for
@@ -107,6 +108,8 @@ def complete(task_id: int):
     values.pop("csrf_token", None)
     try:
         result = workflow.complete(current_user, task, handler_name, values)
+        attachments.attach_to_completion(current_user, result.request, handler_name,
+                                         request.files.getlist("files"))
         db.session.commit()
     except ValidationError as exc:
         db.session.rollback()
