@@ -201,3 +201,8 @@ def test_api_search_and_its_errors(demo, api):
 def test_api_is_in_the_openapi_document(demo, api):
     doc = api().get("/api/v1/openapi.json")
     assert "/api/v1/search" in doc.json["paths"]
+
+
+def test_every_page_has_the_search_box(demo, browser):
+    html = browser("ana@acme.test").get("/inbox").get_data(as_text=True)
+    assert 'action="/search"' in html and 'name="q"' in html
