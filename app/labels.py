@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 
 STATUS = {
@@ -20,6 +20,9 @@ STATUS = {
     "on_hold": _l("On hold"),
     "finished": _l("Finished"),
     "closed": _l("Closed"),
+    # not a status of its own: a completed request whose ticket waits for the requester's
+    # confirmation and rating (request_state), so that it does not read as closed
+    "awaiting_confirmation": _l("Waiting for confirmation"),
 }
 
 ROLE = {
@@ -44,6 +47,9 @@ ACTION = {
     "resume": _l("Resumed the work"),
     "finish": _l("Finished the work"),
     "confirm": _l("Confirmed and rated"),
+    "reopen": _l("Not solved: sent back to the worker"),
+    "reassigned": _l("Gave the ticket to another worker"),
+    "replanned": _l("Changed the planned dates"),
     "closed": _l("Request closed"),
     "auto_closed": _l("Closed automatically"),
     "reminder_sent": _l("Reminder sent"),
@@ -52,6 +58,8 @@ ACTION = {
     "released": _l("Released the task"),
     "cancelled": _l("Withdrew the request"),
     "commented": _l("Commented"),
+    "attached": _l("Attached files"),
+    "attachment_deleted": _l("Deleted an attached file"),
     "migrated": _l("Moved to a new process version"),
     "process_stopped": _l("Stopped by a process error"),
     "process_retried": _l("Step retried after a process error"),
@@ -78,9 +86,10 @@ FIELD = {
     "hours_spent": _l("Hours spent"), "materials_cost": _l("Materials cost"),
     "rating": _l("Rating"), "title": _l("Title"), "description": _l("Description"),
     "location": _l("Location"), "category": _l("Category"), "priority": _l("Priority"),
+    "attachments": _l("Files"), "attachment": _l("File"),
     "ticket": _l("Ticket"), "worker": _l("Worker"), "recipients": _l("Recipients"),
     "helpers": _l("Helpers"), "from_version": _l("From version"),
-    "to_version": _l("To version"), "ticket_status": _l("Ticket"), "step": _l("Step"),
+    "to_version": _l("To version"), "ticket_status": _l("Ticket status"), "step": _l("Step"),
     "estimated_hours": _l("Estimated hours"), "justification": _l("Justification"),
     "staff_computed": _l("Staff available (computed)"), "over_budget": _l("Over budget"),
     "earliest_start": _l("Earliest start"), "committed_on": _l("Budget date"),
@@ -140,6 +149,69 @@ def label(table: dict, code):
     return table.get(code, code) if code is not None else ""
 
 
+def transition(old, new) -> str:
+    """A change of status as a history line says it: "Pending -> In progress", or only the
+    status it came to when it had none before (a ticket just created), or only the one it left;
+    never an arrow with an empty side."""
+    old_text, new_text = label(STATUS, old), label(STATUS, new)
+    if old and new and old != new:
+        return f"{old_text} \u2192 {new_text}"
+    if new:
+        return str(new_text)
+    if old:
+        return str(_l("no longer %(status)s", status=old_text))
+    return ""
+
+
+def number_as_entered(value) -> str:
+    """A number typed in a form, in the reader's way of writing numbers, with the decimals it
+    was given ("1250.50" -> "1.250,50", never "1.250,5"); exact, never through a float."""
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        return str(value)
+    if not number.is_finite():
+        return str(value)
+    places = max(0, -number.as_tuple().exponent)
+    return format_decimal(number, format="#,##0" + ("." + "0" * places if places else ""))
+
+
+def request_state(req) -> str:
+    """What a request's badge says: its status, except that a completed request whose ticket
+    is finished but not yet confirmed (and rated) by the requester is waiting for that."""
+    ticket = req.ticket
+    if req.status == "completed" and ticket is not None and ticket.status == "finished":
+        return "awaiting_confirmation"
+    return req.status
+
+
+def request_state_label(req) -> str:
+    """The words of a request's badge; the requester reads that it waits for them."""
+    from flask_login import current_user
+
+    state = request_state(req)
+    if state == "awaiting_confirmation" and getattr(current_user, "id", None) == req.requester_id:
+        return str(_l("Waiting for your confirmation"))
+    return str(label(STATUS, state))
+
+
+# The rating's five stars, as the confirmation form labels them
+RATING = {
+    1: _l("1 star \u2013 Very poor"),
+    2: _l("2 stars \u2013 Poor"),
+    3: _l("3 stars \u2013 Fair"),
+    4: _l("4 stars \u2013 Good"),
+    5: _l("5 stars \u2013 Excellent"),
+}
+
+
+def rating_label(value) -> str:
+    try:
+        return str(RATING.get(int(value), value))
+    except (TypeError, ValueError):
+        return str(value)
+
+
 def when(value) -> str:
     return format_datetime(value, "d MMM y, HH:mm") if value else ""
 
@@ -161,6 +233,11 @@ def register(app) -> None:
         parse_date=date.fromisoformat,
         parse_decimal=lambda v: Decimal(str(v)),
         status_label=lambda c: label(STATUS, c),
+        status_transition=transition,
+        request_state=request_state,
+        request_state_label=request_state_label,
+        rating_label=rating_label,
+        number_as_entered=number_as_entered,
         role_label=lambda c: label(ROLE, c),
         action_label=lambda c: label(ACTION, c),
         priority_label=lambda c: label(PRIORITY, c),
