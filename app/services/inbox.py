@@ -25,18 +25,53 @@ from app.models import (
     User,
 )
 from app.models.base import utcnow
-from app.models.request import OPEN_REQUEST_STATUSES
+from app.models.request import OPEN_REQUEST_STATUSES, REQUEST_STATUSES
+from app.models.ticket import TICKET_STATUSES
+from app.services.paging import Page, PageRequest, Term, fetch_page, order_terms
 from app.sla import display
 from app.sla.models import SlaClock
 
 SLA_FILTERS = ("overdue", "at_risk")
-# Orders a list offers: ``sla`` is the soonest due first (business time), requests with no
+# Orders the API offers: ``sla`` is the soonest due first (business time), requests with no
 # running clock last; ``newest`` the order lists had before service levels.
 REQUEST_SORTS = ("sla", "newest")
 TASK_SORTS = ("sla", "priority")
 # Tickets: ``resolution`` is the resolution clock's due time, then the planned end
 TICKET_SORTS = ("resolution", "sla", "planned_end")
 _LIVE = ("running", "warning")
+
+
+def _rank(column, codes):
+    """A column's codes ranked by their place in ``codes`` (unknown ones last)."""
+    return case({code: rank for rank, code in enumerate(codes)}, value=column,
+                else_=len(codes))
+
+
+# The orders of the web lists, whitelisted (the API's are among them): each key's terms in
+# their natural direction, before the list's tie-break; ``-key`` reverses one
+# (``paging.order_terms``). Priorities rank urgent first; statuses in lifecycle order.
+_DUE = Term(ServiceRequest.sla_due_at, nulls_last=True)
+_URGENT_FIRST = Term(_rank(ServiceRequest.priority, tuple(reversed(PRIORITIES))))
+REQUEST_ORDERS = {
+    "sla": (_DUE,),
+    "newest": (),
+    "number": (Term(ServiceRequest.number),),
+    "priority": (_URGENT_FIRST,),
+    "status": (Term(_rank(ServiceRequest.status, REQUEST_STATUSES)),),
+}
+REQUEST_TIEBREAK = (Term(ServiceRequest.created_at, descending=True),
+                    Term(ServiceRequest.id, descending=True))
+TASK_ORDERS = {"sla": (_DUE, _URGENT_FIRST), "priority": (_URGENT_FIRST,), "waiting": ()}
+TASK_TIEBREAK = (Term(HumanTask.created_at), Term(HumanTask.id))
+_PLANNED_END = Term(Ticket.planned_end)
+TICKET_ORDERS = {
+    "resolution": (Term(SlaClock.due_at, nulls_last=True), _PLANNED_END),
+    "sla": (_DUE, _PLANNED_END),
+    "planned_end": (_PLANNED_END,),
+    "number": (Term(Ticket.number),),
+    "status": (Term(_rank(Ticket.status, TICKET_STATUSES)), _PLANNED_END),
+}
+TICKET_TIEBREAK = (Term(Ticket.id),)
 
 
 def sla_filter(kind: str, now: datetime):
@@ -53,11 +88,6 @@ def sla_filter(kind: str, now: datetime):
                     ServiceRequest.sla_state.in_((*_LIVE, "breached")))
     return and_(is_open, ServiceRequest.sla_state.in_(_LIVE),
                 ServiceRequest.sla_warn_at <= now, ServiceRequest.sla_due_at > now)
-
-
-def sla_first():
-    """ORDER BY terms: the soonest due first, no due time last."""
-    return (ServiceRequest.sla_due_at.asc().nulls_last(),)
 
 
 def _measured(req: ServiceRequest) -> bool:
@@ -110,19 +140,14 @@ def time_left(requests, now: datetime | None = None) -> dict[int, "display.Left"
 
 def inbox_query(user: User, *, people: bool = True, sla: str | None = None,
                 sort: str | None = None, now: datetime | None = None):
-    """The open tasks waiting for ``user``, oldest first (``sort='sla'``: their request's
-    soonest due first), with their request and claimant joined in the same query; with
-    ``people`` also the requester and the assigned person (what the inbox page shows), loaded
-    in one more query each, not one per task. ``sla``: only tasks of requests overdue or at
+    """The open tasks waiting for ``user`` (the API's list), with their request and claimant
+    joined in the same query; with ``people`` also the requester and the assigned person,
+    loaded in one more query each, not one per task. ``sort``: ``oldest`` (the longest
+    waiting first) or a key of ``TASK_ORDERS``. ``sla``: only tasks of requests overdue or at
     risk (``sla_filter``)."""
-    stmt = (select(HumanTask)
-            .join(ServiceRequest, ServiceRequest.id == HumanTask.request_id)
-            .where(policy.task_inbox_filter(user))
-            .options(contains_eager(HumanTask.request), joinedload(HumanTask.claimed_by)))
-    if sla:
-        stmt = stmt.where(sla_filter(sla, now or utcnow()))
-    order = sla_first() if sort == "sla" else ()
-    stmt = stmt.order_by(*order, HumanTask.created_at, HumanTask.id)
+    stmt = tasks_query(user, sla=sla, sort="waiting" if sort in (None, "oldest") else sort,
+                       now=now)
+    stmt = stmt.options(contains_eager(HumanTask.request), joinedload(HumanTask.claimed_by))
     if people:
         stmt = stmt.options(
             contains_eager(HumanTask.request).selectinload(ServiceRequest.requester),
@@ -130,30 +155,44 @@ def inbox_query(user: User, *, people: bool = True, sla: str | None = None,
     return stmt
 
 
-PRIORITY_RANK = {name: rank for rank, name in enumerate(reversed(PRIORITIES))}  # urgent: 0
+def tasks_query(user: User, *, sla: str | None = None, sort: str = "sla",
+                now: datetime | None = None):
+    """The open tasks waiting for ``user`` in the order ``sort`` (a key of ``TASK_ORDERS``,
+    or one reversed): ``sla``, the request due soonest first (those with no running clock
+    after), then the most urgent, then the longest waiting; ``priority``: the most urgent
+    first, then the longest waiting; ``waiting``: the longest waiting first."""
+    stmt = (select(HumanTask)
+            .join(ServiceRequest, ServiceRequest.id == HumanTask.request_id)
+            .where(policy.task_inbox_filter(user)))
+    if sla:
+        stmt = stmt.where(sla_filter(sla, now or utcnow()))
+    return stmt.order_by(*order_terms(TASK_ORDERS, sort, TASK_TIEBREAK))
 
 
-def _priority_rank(task: HumanTask) -> int:
-    return PRIORITY_RANK.get(task.request.priority, len(PRIORITIES))
-
-
-def _due_then_priority(task: HumanTask) -> tuple:
-    due = task.request.sla_due_at
-    return (due is None, due.timestamp() if due is not None else 0.0, _priority_rank(task))
+# What the inbox page shows of each task, loaded with the page's tasks.
+TASK_LIST_LOAD = (
+    joinedload(HumanTask.request, innerjoin=True).selectinload(ServiceRequest.requester),
+    joinedload(HumanTask.claimed_by),
+    selectinload(HumanTask.assigned_user),
+)
 
 
 def my_tasks(user: User, *, sla: str | None = None, sort: str = "sla",
              now: datetime | None = None) -> list[HumanTask]:
-    """The inbox page. ``sort='sla'``: the request due soonest first (those with no running
-    clock after), then the most urgent, then the longest waiting; ``priority``: the most
-    urgent first, then the longest waiting."""
-    tasks = list(db.session.scalars(inbox_query(user, sla=sla, sort=sort, now=now)))
-    if sort == "sla":  # the query's order, with the priority between due time and age
-        tasks.sort(key=_due_then_priority)
-    else:
-        tasks.sort(key=_priority_rank)
+    """Every task waiting for ``user`` (``tasks_query``), people loaded."""
+    tasks = list(db.session.scalars(
+        tasks_query(user, sla=sla, sort=sort, now=now).options(*TASK_LIST_LOAD)).unique())
     _prefetch_candidates(tasks)
     return tasks
+
+
+def task_page(user: User, wanted: PageRequest, *, sla: str | None = None, sort: str = "sla",
+              now: datetime | None = None) -> Page:
+    """One page of the inbox (``tasks_query``), with whom each pooled task waits on."""
+    page = fetch_page(tasks_query(user, sla=sla, sort=sort, now=now), wanted,
+                      model=HumanTask, load=TASK_LIST_LOAD)
+    _prefetch_candidates(page.items)
+    return page
 
 
 def open_tasks_for_request(req: ServiceRequest) -> list[HumanTask]:
@@ -217,8 +256,8 @@ def candidates(task: HumanTask) -> list[User]:
 def requests_query(user: User, *, status=None, unit_id=None, unit_ids=None,
                    service_unit_id=None, mine_only=False, q=None, sla=None, sort="newest",
                    now: datetime | None = None):
-    """The requests ``user`` may see with these filters, newest first (``sort='sla'``: the
-    soonest due first, then the newest)."""
+    """The requests ``user`` may see with these filters, in the order ``sort`` (a key of
+    ``REQUEST_ORDERS`` or one reversed), then the newest: ``sla``, the soonest due first."""
     stmt = select(ServiceRequest).where(policy.request_visibility(user))
     if sla:
         stmt = stmt.where(sla_filter(sla, now or utcnow()))
@@ -235,8 +274,7 @@ def requests_query(user: User, *, status=None, unit_id=None, unit_ids=None,
     if q:
         like = f"%{q.strip()}%"
         stmt = stmt.where(ServiceRequest.title.ilike(like) | ServiceRequest.number.ilike(like))
-    order = sla_first() if sort == "sla" else ()
-    return stmt.order_by(*order, ServiceRequest.created_at.desc(), ServiceRequest.id.desc())
+    return stmt.order_by(*order_terms(REQUEST_ORDERS, sort, REQUEST_TIEBREAK))
 
 
 # Everything a list shows of each request, joined in one query (at most one row each).
@@ -269,20 +307,28 @@ def list_requests(user: User, limit: int = 200, **filters) -> list[ServiceReques
                         REQUEST_LIST_LOAD)
 
 
+def request_page(user: User, wanted: PageRequest, **filters) -> Page:
+    """One page of ``requests_query``, counted, with what a list shows of each request."""
+    return fetch_page(requests_query(user, **filters), wanted, model=ServiceRequest,
+                      load=REQUEST_LIST_LOAD)
+
+
 def tickets_query(user: User, *, status=None, worker_id=None, category_id=None,
                   overdue=False, mine_only=False, open_only=False, service_unit_id=None,
                   sla=None, sort="planned_end", now: datetime | None = None):
-    """The tickets ``user`` may see with these filters. ``sort``: ``planned_end`` (then id);
-    ``resolution``: the resolution clock's due time first (none last), then the planned end;
-    ``sla``: the request's soonest due clock first, then the planned end. ``sla``: only
-    tickets of requests overdue or at risk (``sla_filter``)."""
+    """The tickets ``user`` may see with these filters. ``sort`` (a key of ``TICKET_ORDERS``
+    or one reversed, then id): ``planned_end``; ``resolution``: the resolution clock's due
+    time first (none last), then the planned end; ``sla``: the request's soonest due clock
+    first, then the planned end. ``sla``: only tickets of requests overdue or at risk
+    (``sla_filter``). ``mine_only``: the tickets ``user`` works on or helps with."""
+    key = sort.removeprefix("-")
     stmt = select(Ticket).where(policy.ticket_visibility(user))
-    if sla or sort == "sla" or category_id:
+    if sla or key == "sla" or category_id:
         stmt = stmt.join(ServiceRequest, ServiceRequest.id == Ticket.request_id)
     if sla:
         stmt = stmt.where(sla_filter(sla, now or utcnow()))
     if mine_only:
-        stmt = stmt.where(Ticket.worker_id == user.id)
+        stmt = stmt.where(Ticket.request_id.in_(policy.worked_request_ids(user)))
     if open_only:
         stmt = stmt.where(Ticket.status.in_(OPEN_TICKET_STATUSES))
     if service_unit_id:
@@ -296,21 +342,25 @@ def tickets_query(user: User, *, status=None, worker_id=None, category_id=None,
     if overdue:
         stmt = stmt.where(Ticket.status.in_(OPEN_TICKET_STATUSES),
                           Ticket.planned_end < date.today())
-    order = ()
-    if sort == "resolution":
+    if key == "resolution":
         stmt = stmt.outerjoin(SlaClock, and_(SlaClock.tenant_id == Ticket.tenant_id,
                                              SlaClock.request_id == Ticket.request_id,
                                              SlaClock.kind == "resolution"))
-        order = (SlaClock.due_at.asc().nulls_last(),)
-    elif sort == "sla":
-        order = sla_first()
-    return stmt.order_by(*order, Ticket.planned_end, Ticket.id)
+    return stmt.order_by(*order_terms(TICKET_ORDERS, sort, TICKET_TIEBREAK))
+
+
+TICKET_LIST_LOAD = (selectinload(Ticket.request), selectinload(Ticket.worker))
 
 
 def list_tickets(user: User, *, limit: int = 200, **filters) -> list[Ticket]:
-    stmt = tickets_query(user, **filters).options(selectinload(Ticket.request),
-                                                  selectinload(Ticket.worker))
+    stmt = tickets_query(user, **filters).options(*TICKET_LIST_LOAD)
     return list(db.session.scalars(stmt.limit(limit)))
+
+
+def ticket_page(user: User, wanted: PageRequest, **filters) -> Page:
+    """One page of ``tickets_query``, counted, with each ticket's request and worker."""
+    return fetch_page(tickets_query(user, **filters), wanted, model=Ticket,
+                      load=TICKET_LIST_LOAD)
 
 
 def workload(user: User, service_unit_id: int) -> list[dict]:

@@ -1,7 +1,7 @@
-"""Inboxes per role: my tasks, the unit head's requests, the director's boards, my tickets."""
+"""Inboxes per role: my tasks, the unit head's requests, the director's boards, my tickets.
+Every list pages and sorts (``app.views.listing``, ``app.services.paging``)."""
 
-from flask import Blueprint, abort, flash, render_template, request
-from flask_babel import gettext as _
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from app import policy
@@ -9,10 +9,12 @@ from app.extensions import db
 from app.models import REQUEST_STATUSES, TICKET_STATUSES, Unit
 from app.services import inbox
 from app.services.requests import categories_for
-from app.sla import display
+from app.views import listing
 from app.views.common import MAX_ID, scoped_get
+from app.views.listing import list_context, list_options, page_args
 
 bp = Blueprint("inbox", __name__)
+bp.record_once(listing.register)
 
 
 def _int_arg(name):
@@ -23,34 +25,15 @@ def _int_arg(name):
     return number if 0 < number <= MAX_ID else None
 
 
-def list_options(sorts: tuple[str, ...], default: str) -> dict:
-    """The SLA filter (``sla``) and the order (``sort``) a list page was asked for. A value
-    the page does not know is ignored, with a message saying so (never an error page)."""
-    sla, sort = request.args.get("sla") or None, request.args.get("sort") or None
-    if sla is not None and sla not in inbox.SLA_FILTERS:
-        flash(_("The service-level filter was not understood and is not applied."), "info")
-        sla = None
-    if sort is not None and sort not in sorts:
-        flash(_("The order asked for was not understood; the default order is shown."), "info")
-        sort = None
-    return {"sla": sla, "sort": sort or default}
-
-
-def sla_context(options: dict, sorts: tuple[str, ...], requests) -> dict:
-    """What a list template needs to show and pick the SLA filter and order."""
-    return {"sla": inbox.time_left(requests), "list_options": {
-        "sla_filter": options["sla"], "sort": options["sort"], "sla_filters": display.FILTERS,
-        "sorts": [(code, display.SORT_LABELS[code]) for code in sorts]}}
-
-
 @bp.route("/inbox")
 @login_required
 def tasks():
-    options = list_options(inbox.TASK_SORTS, "sla")
-    items = inbox.my_tasks(current_user, **options)
-    waiting = {t.id: inbox.candidates(t) for t in items}
-    return render_template("inbox/tasks.html", items=items, waiting=waiting,
-                           **sla_context(options, inbox.TASK_SORTS, [t.request for t in items]))
+    options = list_options(inbox.TASK_ORDERS, "sla")
+    page = inbox.task_page(current_user, page_args(), **options)
+    waiting = {t.id: inbox.candidates(t) for t in page.items}
+    return render_template("inbox/tasks.html", items=page.items, waiting=waiting,
+                           **list_context(options, inbox.TASK_ORDERS, page,
+                                          [t.request for t in page.items]))
 
 
 @bp.route("/unit/requests")
@@ -64,12 +47,12 @@ def unit_requests():
     if unit_id is not None and unit_id not in heads:
         abort(404)
     units = [db.session.get(Unit, uid) for uid in sorted(heads)]
-    options = list_options(inbox.REQUEST_SORTS, "newest")
-    items = inbox.list_requests(current_user, status=status, unit_ids=sorted(heads),
-                                unit_id=unit_id, q=request.args.get("q"), **options)
-    return render_template("inbox/unit_requests.html", items=items, units=units,
+    options = list_options(inbox.REQUEST_ORDERS, "newest")
+    page = inbox.request_page(current_user, page_args(), status=status, unit_ids=sorted(heads),
+                              unit_id=unit_id, q=request.args.get("q"), **options)
+    return render_template("inbox/unit_requests.html", items=page.items, units=units,
                            status=status, unit_id=unit_id, statuses=REQUEST_STATUSES,
-                           **sla_context(options, inbox.REQUEST_SORTS, items))
+                           **list_context(options, inbox.REQUEST_ORDERS, page, page.items))
 
 
 def _directed_unit():
@@ -87,12 +70,12 @@ def _directed_unit():
 def director_requests():
     unit, units = _directed_unit()
     status = request.args.get("status") if request.args.get("status") in REQUEST_STATUSES else None
-    options = list_options(inbox.REQUEST_SORTS, "sla")
-    items = inbox.list_requests(current_user, status=status, service_unit_id=unit.id,
-                                q=request.args.get("q"), **options)
-    return render_template("inbox/director_requests.html", items=items, unit=unit, units=units,
-                           status=status, statuses=REQUEST_STATUSES,
-                           **sla_context(options, inbox.REQUEST_SORTS, items))
+    options = list_options(inbox.REQUEST_ORDERS, "sla")
+    page = inbox.request_page(current_user, page_args(), status=status,
+                              service_unit_id=unit.id, q=request.args.get("q"), **options)
+    return render_template("inbox/director_requests.html", items=page.items, unit=unit,
+                           units=units, status=status, statuses=REQUEST_STATUSES,
+                           **list_context(options, inbox.REQUEST_ORDERS, page, page.items))
 
 
 @bp.route("/director/tickets")
@@ -106,13 +89,15 @@ def director_tickets():
         "category_id": _int_arg("category_id"),
         "overdue": request.args.get("overdue") == "1",
     }
-    options = list_options(inbox.TICKET_SORTS, "planned_end")
-    items = inbox.list_tickets(current_user, service_unit_id=unit.id, **filters, **options)
+    options = list_options(inbox.TICKET_ORDERS, "planned_end")
+    page = inbox.ticket_page(current_user, page_args(), service_unit_id=unit.id, **filters,
+                             **options)
     workers = [row["worker"] for row in inbox.workload(current_user, unit.id)]
-    return render_template("inbox/director_tickets.html", items=items, unit=unit, units=units,
-                           filters=filters, statuses=TICKET_STATUSES, workers=workers,
-                           categories=categories_for(current_user.tenant_id),
-                           **sla_context(options, inbox.TICKET_SORTS, [t.request for t in items]))
+    return render_template("inbox/director_tickets.html", items=page.items, unit=unit,
+                           units=units, filters=filters, statuses=TICKET_STATUSES,
+                           workers=workers, categories=categories_for(current_user.tenant_id),
+                           **list_context(options, inbox.TICKET_ORDERS, page,
+                                          [t.request for t in page.items]))
 
 
 @bp.route("/director/workload")
@@ -126,10 +111,13 @@ def workload():
 @bp.route("/my/tickets")
 @login_required
 def my_tickets():
+    """The tickets the worker works on or helps with (helpers' marked as such)."""
     if not current_user.has_role("worker"):
         abort(404)
     show_all = request.args.get("all") == "1"
-    options = list_options(inbox.TICKET_SORTS, "resolution")
-    items = inbox.list_tickets(current_user, mine_only=True, open_only=not show_all, **options)
-    return render_template("inbox/my_tickets.html", items=items, show_all=show_all,
-                           **sla_context(options, inbox.TICKET_SORTS, [t.request for t in items]))
+    options = list_options(inbox.TICKET_ORDERS, "resolution")
+    page = inbox.ticket_page(current_user, page_args(), mine_only=True,
+                             open_only=not show_all, **options)
+    return render_template("inbox/my_tickets.html", items=page.items, show_all=show_all,
+                           **list_context(options, inbox.TICKET_ORDERS, page,
+                                          [t.request for t in page.items]))

@@ -30,7 +30,7 @@ from app.services.workflow import WorkflowError
 from app.sla import display
 from app.sla import service as sla_service
 from app.views.common import describe_form, form_values, request_or_404
-from app.views.inbox import list_options, sla_context
+from app.views.listing import list_context, list_options, page_args
 
 bp = Blueprint("requests", __name__)
 
@@ -39,12 +39,12 @@ bp = Blueprint("requests", __name__)
 @login_required
 def mine():
     status = request.args.get("status") if request.args.get("status") in REQUEST_STATUSES else None
-    options = list_options(inbox.REQUEST_SORTS, "newest")
-    items = inbox.list_requests(current_user, mine_only=True, status=status,
-                                q=request.args.get("q"), **options)
-    return render_template("requests/mine.html", items=items, status=status,
+    options = list_options(inbox.REQUEST_ORDERS, "newest")
+    page = inbox.request_page(current_user, page_args(), mine_only=True, status=status,
+                              q=request.args.get("q"), **options)
+    return render_template("requests/mine.html", items=page.items, status=status,
                            statuses=REQUEST_STATUSES,
-                           **sla_context(options, inbox.REQUEST_SORTS, items))
+                           **list_context(options, inbox.REQUEST_ORDERS, page, page.items))
 
 
 @bp.route("/requests/new", methods=["GET", "POST"])
