@@ -36,9 +36,12 @@ def test_counts_every_call_of_a_lifecycle(tmp_path, capsys):
 # of the request).
 # The process heatmap (issue 15) added to every engine step (a filing, each completion) the
 # passes it opened and closed at the diagram's elements: one INSERT ... ON CONFLICT (1).
+# Search (issue 16) keeps each request's document in the step's transaction: a filing inserts
+# it (1), a step that creates a ticket or writes a comment (assign: the ticket's number;
+# finish: the resolution) adds to it in one UPDATE (1).
 STATEMENTS = {
-    "file request": 26, "complete: authorize": 20, "complete: evaluate": 22,
-    "complete: assign": 24, "complete: start": 18, "complete: finish": 19,
+    "file request": 27, "complete: authorize": 20, "complete: evaluate": 22,
+    "complete: assign": 25, "complete: start": 18, "complete: finish": 20,
     "complete: confirm": 14, "read request": 9,
 }
 
@@ -61,10 +64,10 @@ def test_no_call_takes_a_statement_more(tmp_path, capsys):
 # Indicators (issue 15) measure lead times by the default calendar the clocks already loaded
 # (0), but a start writes its milestone in an UPDATE of its own: the clocks' history query
 # flushes the request before the clocks change its cache (1).
-# The heatmap's passes: 1 more per engine step, as above.
+# The heatmap's passes: 1 more per engine step, as above. Search: as above (1 each).
 STATEMENTS_SLA = {
-    "file request": 31, "complete: authorize": 20, "complete: evaluate": 24,
-    "complete: assign": 24, "complete: start": 20, "complete: finish": 21,
+    "file request": 32, "complete: authorize": 20, "complete: evaluate": 24,
+    "complete: assign": 25, "complete: start": 20, "complete: finish": 22,
     "complete: confirm": 14, "read request": 10,
 }
 
