@@ -130,6 +130,9 @@ class EventOut(Schema):
     from_status = fields.String(allow_none=True)
     to_status = fields.String(allow_none=True)
     comment = fields.String(allow_none=True)
+    internal = fields.Boolean(metadata={
+        "description": "An internal note: listed only to those who may read them (the service "
+                       "unit's people, the head of the requester's unit, tenant admins)"})
     changes = fields.Dict()
     created_at = fields.DateTime()
 
@@ -237,7 +240,7 @@ def get_request(request_id):
 def get_history(args, request_id):
     """Every step of the request, oldest first: who, when, what changed, comment"""
     req = visible_or_404(request_id)
-    page = paginate(history.events_query(req), args)
+    page = paginate(history.events_query(req, caller()), args)
     hidden = policy.hidden_history_fields(caller(), req)
     if hidden:  # a budget's figures: for its managers only
         page["items"] = [{**{name: getattr(e, name) for name in EventOut().fields},

@@ -175,6 +175,7 @@ def _store(store, req: ServiceRequest, user: User, staged: Staged, lim: Limits) 
     store.put(key, staged.stream)
     thumb_key = None
     if staged.image is not None:
+        staged.stream.seek(0)
         small = images.thumbnail(staged.stream, staged.content_type, staged.image,
                                  lim.image_pixels, lim.thumbnail_pixels)
         if small is not None:

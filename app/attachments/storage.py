@@ -96,6 +96,26 @@ class LocalStorage:
         shutil.rmtree(self.root / str(int(tenant_id)), ignore_errors=True)
 
 
+class _Unclosable:
+    def __init__(self, stream):
+        self._stream = stream
+
+    def read(self, size=-1):
+        return self._stream.read(size)
+
+    def seek(self, offset, whence=0):
+        return self._stream.seek(offset, whence)
+
+    def tell(self):
+        return self._stream.tell()
+
+    def seekable(self):
+        return True
+
+    def close(self):
+        pass
+
+
 class S3Storage:
     """Objects in ``bucket`` under ``prefix``, through boto3 (any S3-compatible service with
     ``endpoint_url``). Uploads go in parts of 8 MB, one at a time (no thread pool holding
@@ -117,7 +137,9 @@ class S3Storage:
         return self.prefix + _checked(key)
 
     def put(self, key: str, stream) -> None:
-        self.client.upload_fileobj(stream, self.bucket, self._object(key),
+        # s3transfer closes the file it was given once a multipart upload is done: the caller
+        # still reads it (a thumbnail), so it gets a view that cannot be closed
+        self.client.upload_fileobj(_Unclosable(stream), self.bucket, self._object(key),
                                    Config=self.transfer)
 
     def chunks(self, key: str) -> Iterator[bytes]:

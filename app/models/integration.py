@@ -40,6 +40,7 @@ WEBHOOK_EVENTS = (
     "ticket.finished",
     "request.confirmed",
     "request.closed",
+    "request.commented",
     "sla.warning",
     "sla.breached",
 )

@@ -44,8 +44,15 @@ EVENTS = {
     "ticket.resumed": Event("requests", _l("Work on your request resumed")),
     "ticket.finished": Event("requests", _l("Your request is finished: confirm and rate it")),
     "ticket.assigned_to_you": Event("tickets", _l("A ticket was assigned to you")),
+    "ticket.reopened": Event("tickets", _l("The requester says your work did not solve it")),
+    "ticket.unassigned": Event("tickets", _l("A ticket of yours was given to another worker")),
+    "ticket.replanned": Event("tickets", _l("The planned dates of a ticket changed")),
     "request.comment": Event("comments", _l("A comment on your request")),
     "ticket.comment": Event("comments", _l("A comment on a ticket assigned to you")),
+    # app.conversation: a colleague named you in a comment (above the comment's own notice);
+    # news of a request you follow (below any other notice of the same step)
+    "request.mention": Event("comments", _l("You were mentioned in a comment"), rank=2),
+    "request.followed": Event("requests", _l("News on a request you follow"), rank=-1),
     "process.message": Event("process", _l("A message of the process")),
     # Sent by the SLA runner (app.sla.signals): to whoever the request waits on, and at breach
     # to the directors of its service unit (and, for a decision, the head above its head).

@@ -86,6 +86,18 @@ _ES = {
         "{{ request_number }} «{{ request_title }}» de su orden {{ ticket_number }}:\n\n"
         "{{ comment }}",
         "{{ actor_name }} comentó {{ request_number }}. {{ link }}"),
+    "request.mention": (
+        "{{ actor_name }} le mencionó en {{ request_number }}",
+        "Hola {{ recipient_name }}:\n\n{{ actor_name }} le mencionó en un comentario de la "
+        "solicitud {{ request_number }} «{{ request_title }}»:\n\n{{ comment }}",
+        "{{ actor_name }} le mencionó en {{ request_number }}. {{ link }}"),
+    "request.followed": (
+        "Novedad en {{ request_number }}, que usted sigue",
+        "Hola {{ recipient_name }}:\n\nHay novedades en la solicitud {{ request_number }} "
+        "«{{ request_title }}», que usted sigue (estado: {{ request_status }}).\n\n"
+        "{{ event }}{% if actor_name %} · {{ actor_name }}{% endif %}"
+        "{% if comment %}\n\n{{ comment }}{% endif %}",
+        "Novedad en {{ request_number }}, que usted sigue. {{ link }}"),
     "process.message": (
         "Novedad de {{ request_number }}",
         "Hola {{ recipient_name }}:\n\nHay novedades en la solicitud {{ request_number }} "
@@ -202,6 +214,18 @@ _EN = {
         "{{ request_number }} “{{ request_title }}” of your ticket {{ ticket_number }}:\n\n"
         "{{ comment }}",
         "{{ actor_name }} commented on {{ request_number }}. {{ link }}"),
+    "request.mention": (
+        "{{ actor_name }} mentioned you on {{ request_number }}",
+        "Hello {{ recipient_name }},\n\n{{ actor_name }} mentioned you in a comment on "
+        "request {{ request_number }} “{{ request_title }}”:\n\n{{ comment }}",
+        "{{ actor_name }} mentioned you on {{ request_number }}. {{ link }}"),
+    "request.followed": (
+        "News on {{ request_number }}, which you follow",
+        "Hello {{ recipient_name }},\n\nThere is news on request {{ request_number }} "
+        "“{{ request_title }}”, which you follow (status: {{ request_status }}).\n\n"
+        "{{ event }}{% if actor_name %} · {{ actor_name }}{% endif %}"
+        "{% if comment %}\n\n{{ comment }}{% endif %}",
+        "News on {{ request_number }}, which you follow. {{ link }}"),
     "process.message": (
         "News on {{ request_number }}",
         "Hello {{ recipient_name }},\n\nThere is news on request {{ request_number }} "

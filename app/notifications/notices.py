@@ -24,6 +24,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
+from app.conversation import followers
 from app.models import (
     HistoryEvent,
     HumanTask,
@@ -101,12 +102,22 @@ def task_waiting(task: HumanTask, req: ServiceRequest) -> None:
     announce(Notice("task.waiting", req, task=task))
 
 
-def comment(req: ServiceRequest, actor: User, cause: HistoryEvent) -> None:
-    """A comment: the requester hears of it, and the ticket's worker (never the author)."""
-    announce(Notice("request.comment", req, [req.requester_id], actor=actor,
-                    comment=cause.comment, cause=cause))
+def comment(req: ServiceRequest, actor: User, cause: HistoryEvent,
+            mentioned: list[User] = ()) -> None:
+    """A comment: the requester hears of it, and the ticket's worker (never the author); an
+    internal note only those of them who may read it (``policy.can_see_internal``: never the
+    requester as such). The people it mentions hear they were (``app.conversation.mentions``
+    only lets it name those who may read it)."""
+    from app.policy import can_see_internal
+
+    if not cause.internal or can_see_internal(req.requester, req):
+        announce(Notice("request.comment", req, [req.requester_id], actor=actor,
+                        comment=cause.comment, cause=cause))
     if req.ticket is not None:
         announce(Notice("ticket.comment", req, [req.ticket.worker_id], actor=actor,
+                        comment=cause.comment, cause=cause))
+    if mentioned:
+        announce(Notice("request.mention", req, [p.id for p in mentioned], actor=actor,
                         comment=cause.comment, cause=cause))
 
 
@@ -122,6 +133,7 @@ def _write_pending(session: Session) -> None:
         if any(n.task is not None and n.task.id is None
                or n.cause is not None and n.cause.id is None for n in pending):
             session.flush()  # the ids of what the step created (tasks, history) make the keys
+        pending += followers.notices_for(session, pending)  # who follows those requests
         write(session, pending, actors)
 
 

@@ -1,4 +1,5 @@
-"""The one sandbox tenant-written text is rendered in (notification templates today).
+"""The one sandbox tenant-written text is rendered in: notification templates, and canned
+replies (``app.conversation.canned``, with its own list of variables).
 
 Two fences. First, a template may only use what a message needs: the listed variables (plain
 strings, never a model), text, ``{% if %}`` with comparisons, ``and``/``or``/``not``, ``~``
@@ -51,8 +52,9 @@ def _env(html: bool) -> ImmutableSandboxedEnvironment:
 _ENVS = {False: _env(False), True: _env(True)}
 
 
-def check(source: str) -> None:
-    """Raise TemplateRefused unless ``source`` keeps to what a message template may use."""
+def check(source: str, names: tuple[str, ...] = VARIABLES) -> None:
+    """Raise TemplateRefused unless ``source`` keeps to what a message template may use
+    (``names``: the variables it may show; a notification's unless told otherwise)."""
     if len(source) > MAX_SOURCE:
         raise TemplateRefused(_("The template is longer than %(n)s characters.", n=MAX_SOURCE))
     try:
@@ -68,9 +70,9 @@ def check(source: str) -> None:
         if not isinstance(node, ALLOWED):
             raise TemplateRefused(_("%(what)s is not allowed in a message template.",
                                     what=_what(node)))
-        if isinstance(node, nodes.Name) and node.name not in VARIABLES:
+        if isinstance(node, nodes.Name) and node.name not in names:
             raise TemplateRefused(_("Unknown variable '%(name)s'. Available: %(names)s.",
-                                    name=node.name, names=", ".join(VARIABLES)))
+                                    name=node.name, names=", ".join(names)))
         if isinstance(node, nodes.Filter) and node.name not in FILTERS:
             raise TemplateRefused(_("The filter '%(name)s' is not allowed. Available: "
                                     "%(names)s.", name=node.name,
@@ -127,17 +129,19 @@ def _what(node: nodes.Node) -> str:
 
 
 @lru_cache(maxsize=512)
-def _compiled(source: str, html: bool):
-    check(source)
+def _compiled(source: str, html: bool, names: tuple[str, ...]):
+    check(source, names)
     return _ENVS[html].from_string(source)
 
 
-def render(source: str, variables: dict, html: bool = False) -> str:
+def render(source: str, variables: dict, html: bool = False,
+           names: tuple[str, ...] = VARIABLES) -> str:
     """``source`` rendered with ``variables`` (unknown names render empty); raises
-    TemplateRefused for a template that may not be used."""
-    values = {name: str(variables.get(name) or "")[:MAX_VALUE] for name in VARIABLES}
+    TemplateRefused for a template that may not be used. ``names``: the variables it may
+    show (a notification's unless told otherwise)."""
+    values = {name: str(variables.get(name) or "")[:MAX_VALUE] for name in names}
     try:
-        out = _compiled(source, html).render(values)
+        out = _compiled(source, html, names).render(values)
     except SecurityError as exc:  # the first fence should make this unreachable
         raise TemplateRefused(str(exc)) from None
     return out[:MAX_OUTPUT]

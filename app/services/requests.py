@@ -5,11 +5,11 @@ from marshmallow import ValidationError, fields
 from sqlalchemy import select
 
 from app import policy
+from app.conversation.comments import CommentSchema, add_comment  # noqa: F401 (the pages' and API's)
 from app.extensions import db
 from app.handlers.base import FormSchema, ident, length, one_of
 from app.models import PRIORITIES, Category, ServiceRequest, Unit, User
 from app.models.base import utcnow
-from app.notifications import notices
 from app.request_fields import values as request_fields
 from app.services import events, history, workflow
 from app.services.numbering import next_number
@@ -108,17 +108,3 @@ def file_request(user: User, form: dict) -> ServiceRequest:
     events.emit(req, "request.filed", user)
     return req
 
-
-class CommentSchema(FormSchema):
-    comment = fields.String(required=True, validate=length(min=1, max=4000),
-                            metadata={"label": _l("Comment"), "widget": "textarea"})
-
-
-def add_comment(user: User, req: ServiceRequest, form: dict):
-    """A comment on the request's history by anyone who may see it (raises ValidationError)."""
-    if not policy.can_view_request(user, req):
-        raise PermissionError("not visible")
-    data = CommentSchema().load(form)
-    entry = history.record(req, "commented", user, comment=data["comment"], ticket=req.ticket)
-    notices.comment(req, user, entry)
-    return entry

@@ -31,6 +31,8 @@ EVENT_LABELS = {
     "ticket.finished": _l("The work is finished"),
     "request.confirmed": _l("The requester confirms and rates it"),
     "request.closed": _l("It closes itself without the requester's confirmation"),
+    "request.commented": _l("Someone comments on it (public comments only: internal notes "
+                            "are never sent)"),
     "sla.warning": _l("It nears a service-level due time (the warning threshold)"),
     "sla.breached": _l("It goes past a service-level due time"),
 }

@@ -112,9 +112,14 @@ def comment(request_id: int):
                                    event=entry)
         db.session.commit()
         flash(_("Comment added."), "success")
-    except ValidationError:
+    except ValidationError as exc:
         db.session.rollback()
-        flash(_("Write a comment first."), "error")
+        if not request.form.get("comment", "").strip():
+            flash(_("Write a comment first."), "error")
+        else:  # a mention of someone who may not see it, an internal note not theirs to write
+            for messages in exc.messages.values():
+                for message in messages if isinstance(messages, list) else [messages]:
+                    flash(str(message), "error")
         return redirect(url_for("requests.detail", request_id=req.id) + "#comment"), 303
     return redirect(url_for("requests.detail", request_id=req.id) + "#history")
 
@@ -124,7 +129,7 @@ def comment(request_id: int):
 def detail(request_id: int):
     req = request_or_404(request_id)
     g.page_scripts = True  # the live diagram (app/static/dist/viewer.js)
-    events = history.events_of(req)
+    events = history.events_of(req, current_user)
     inbox.with_sla_clocks([req])
     clocks = display.page_clocks(sla_service.clocks_of(req, events, utcnow()))
     waiting = [(task, inbox.candidates(task)) for task in inbox.open_tasks_for_request(req)]

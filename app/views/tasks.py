@@ -67,7 +67,7 @@ def _page(task, values=None, errors=None, active=None, status=200, notice=None):
         can_claim=policy.can_claim_task(current_user, task),
         can_release=policy.can_release_task(current_user, task),
         notice=notice,
-        comments=recent_comments(task.request),
+        comments=recent_comments(task.request, viewer=current_user),
         viability=viability,
     ), status
 

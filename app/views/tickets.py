@@ -1,7 +1,7 @@
 """The ticket page."""
 
 from flask import Blueprint, render_template
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from app.services import history, inbox
 from app.views.common import ticket_or_404
@@ -16,4 +16,5 @@ def detail(ticket_id: int):
     waiting = [(task, inbox.candidates(task))
                for task in inbox.open_tasks_for_request(ticket.request)]
     return render_template("tickets/detail.html", ticket=ticket, req=ticket.request,
-                           waiting=waiting, events=history.events_of(ticket.request))
+                           waiting=waiting,
+                           events=history.events_of(ticket.request, current_user))

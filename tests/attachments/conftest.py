@@ -77,3 +77,6 @@ def docx(extra: dict | None = None) -> bytes:
 def zip_bomb_docx(megabytes: int = 20) -> bytes:
     """A .docx whose one part unpacks from a few KB to ``megabytes`` MB of zeros."""
     return docx({"word/media/zeros.bin": b"\x00" * (megabytes * 1024 * 1024)})
+
+
+from tests.api.conftest import api  # noqa: E402, F401 (the API client fixture)

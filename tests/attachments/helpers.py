@@ -52,3 +52,9 @@ def in_english(email: str) -> None:
     person = db.session.scalar(select(User).where(User.email == email))
     person.locale = "en"
     db.session.commit()
+
+
+def fetch(browser, url: str):
+    """GET a binary answer with the browser's session (its ``get`` reads pages as text)."""
+    with browser.app.app_context():
+        return browser.client.get(url)
