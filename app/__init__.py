@@ -102,9 +102,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     capabilities = (notifications, accounts, admin, tenancy, viability, sla, indicators,
                     request_fields, search)
-    from app import conversation
+    from app import attachments
 
-    capabilities += (conversation,)
+    capabilities += (attachments,)
     for capability in capabilities:
         capability.init_app(app)
     init_api(app)
