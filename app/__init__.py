@@ -102,6 +102,9 @@ def create_app(config: dict | None = None) -> Flask:
 
     capabilities = (notifications, accounts, admin, tenancy, viability, sla, indicators,
                     request_fields, search)
+    from app import conversation
+
+    capabilities += (conversation,)
     from app import attachments
 
     capabilities += (attachments,)
