@@ -10,7 +10,9 @@
 4. inbox and request-list latency in a database with --scale-requests requests over
    --scale-tenants tenants: --database-url's if given (seeded there when it has no requests),
    else a throw-away cluster's, seeded first (4-12 minutes for 1,000,000 on 2 cores);
-5. indicators in that database: the page and the API over a year for directors and tenant
+5. attachments: a worker's memory during a 5 MB upload through the WSGI app
+   (bench/upload_memory.py, a process of its own on SQLite);
+6. indicators in that database: the page and the API over a year for directors and tenant
    admins, a tenant's requests exported as CSV and XLSX (first byte, workers' memory), and the
    same export in a sibling database with one tenant of --big-requests requests.
 
@@ -35,6 +37,7 @@ from bench import (  # noqa: E402
     inbox_latency,
     indicators_latency,
     loops,
+    upload_memory,
 )
 from bench.common import (  # noqa: E402
     Cluster,
@@ -46,7 +49,7 @@ from bench.common import (  # noqa: E402
     sibling_database,
 )
 
-PARTS = ("engine", "http", "loops", "inbox", "indicators")
+PARTS = ("engine", "http", "loops", "inbox", "indicators", "attachments")
 
 
 def parse_args(argv=None):
@@ -88,6 +91,9 @@ def main(argv=None) -> None:
     results: dict = {}
     cluster = None
     try:
+        if "attachments" in parts:
+            log("memory of a 5 MB upload")
+            results["attachments"] = upload_memory.run()
         if "engine" in parts:
             log("engine limit")
             results["engine"] = engine_limit.run(args.engine_lifecycles)
@@ -214,6 +220,8 @@ def render(results: dict, args, started: datetime, load_before) -> str:
                 _ms(value["p95"]), target, met)
     if results.get("indicators"):
         lines.extend(indicators_latency.rows(results["indicators"]))
+    if results.get("attachments"):
+        lines.extend(upload_memory.rows(results["attachments"]))
     return "\n".join(lines)
 
 
