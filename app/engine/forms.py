@@ -63,6 +63,7 @@ HOST_DATA_NAMES = frozenset(
         "budget_decision",
         "action",
         "rating",
+        "solved",
         "assignment",
     }
 )

@@ -336,6 +336,49 @@ def _check_handlers(problems, task, handler_names) -> None:
                              "use one or the other"))
 
 
+# Handlers whose answer only the diagram can act on: the data name a gateway right after the
+# task must read (a "not solved" that no gateway reads would close the request silently).
+ROUTED_HANDLERS = {"reopen": "solved"}
+_GATEWAYS = {f"{B}exclusiveGateway", f"{B}inclusiveGateway"}
+
+
+def _names_read_after(root, task) -> set[str]:
+    """The names the conditions of the gateways right after ``task`` read (XML walk)."""
+    by_id = {el.get("id"): el for el in root.iter() if el.get("id")}
+    names: set[str] = set()
+    seen: set[str] = set()
+    frontier = [task]
+    while frontier:
+        node = frontier.pop()
+        for out in node.findall(f"{B}outgoing"):
+            flow = by_id.get((out.text or "").strip())
+            if flow is None:
+                continue
+            if node is not task:
+                condition = flow.find(f"{B}conditionExpression")
+                if condition is not None and (condition.text or "").strip():
+                    try:
+                        tree = parse_expression(condition.text.strip())
+                    except ExpressionError:
+                        continue
+                    names.update(n.id for n in ast.walk(tree) if isinstance(n, ast.Name))
+            target = by_id.get(flow.get("targetRef"))
+            if target is not None and target.tag in _GATEWAYS and target.get("id") not in seen:
+                seen.add(target.get("id"))
+                frontier.append(target)
+    return names
+
+
+def _check_routed(problems, task) -> None:
+    handlers = {h.strip() for h in (_properties(task).get("handlers") or "").split(",")}
+    for handler, name in ROUTED_HANDLERS.items():
+        if handler in handlers and name not in _names_read_after(task.getroottree().getroot(),
+                                                                 task):
+            problems.append((task.get("id"), f"the handler '{handler}' needs a gateway right "
+                             f"after the task with a condition on '{name}' (e.g. "
+                             f"{name} == False), else its answer would be ignored"))
+
+
 def _check_vocabulary(problems, root, forms, vocabulary: Vocabulary) -> None:
     """Every name an expression reads must be data the process has (see engine.vocabulary)."""
     vocabulary = vocabulary.extended(diagram_names(forms, result_variables(root)))
@@ -404,6 +447,8 @@ def check_tree(root, handler_names, operation_names, vocabulary: Vocabulary | No
         if lane_role(lanes.get(tid)) is None:
             problems.append((tid, "the user task is not in a lane mapped to a role"))
         _check_handlers(problems, task, handler_names)
+        if vocabulary is not None:  # new diagrams (deployed ones are compiled without it)
+            _check_routed(problems, task)
     for el in root.iter():
         if el.get("id") in ENGINE_IDS and isinstance(el.tag, str) and el.tag.startswith(B):
             problems.append((el.get("id"), f"the id '{el.get('id')}' is used by the engine "

@@ -33,6 +33,7 @@ TASK_HANDLERS: dict[str, TaskHandler] = {
         work.ResumeHandler(),
         work.FinishHandler(),
         confirm.ConfirmHandler(),
+        confirm.ReopenHandler(),
     )
 }
 
@@ -57,6 +58,7 @@ DATA_VOCABULARY = Vocabulary({
     "budget_decision": tuple(d for d, _ in over_budget.DECISIONS),
     "action": ("hold", "finish"),
     "rating": ANY,
+    "solved": (True, False),
     "assignment": ANY,
 })
 

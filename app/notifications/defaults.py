@@ -75,6 +75,25 @@ _ES = {
         "Hola {{ recipient_name }}:\n\nSe le asignó la orden {{ ticket_number }} de la "
         "solicitud {{ request_number }} «{{ request_title }}».",
         "Se le asignó {{ ticket_number }} ({{ request_number }}). {{ link }}"),
+    "ticket.reopened": (
+        "{{ request_number }} no quedó resuelta: vuelve a su orden {{ ticket_number }}",
+        "Hola {{ recipient_name }}:\n\n{{ actor_name }} indicó que el trabajo de la solicitud "
+        "{{ request_number }} «{{ request_title }}» no quedó resuelto; la orden "
+        "{{ ticket_number }} vuelve a usted.{% if comment %}\n\nQué falta: {{ comment }}"
+        "{% endif %}",
+        "{{ request_number }} no quedó resuelta; {{ ticket_number }} vuelve a usted. {{ link }}"),
+    "ticket.unassigned": (
+        "La orden {{ ticket_number }} pasó a {{ worker_name }}",
+        "Hola {{ recipient_name }}:\n\n{{ actor_name }} asignó la orden {{ ticket_number }} "
+        "de la solicitud {{ request_number }} «{{ request_title }}» a {{ worker_name }}; ya no "
+        "está a su cargo.{% if comment %}\n\nMotivo: {{ comment }}{% endif %}",
+        "{{ ticket_number }} pasó a {{ worker_name }}. {{ link }}"),
+    "ticket.replanned": (
+        "Cambiaron las fechas de la orden {{ ticket_number }}",
+        "Hola {{ recipient_name }}:\n\n{{ actor_name }} cambió las fechas previstas de la "
+        "orden {{ ticket_number }} de la solicitud {{ request_number }} «{{ request_title }}»."
+        "{% if comment %}\n\n{{ comment }}{% endif %}",
+        "Nuevas fechas de {{ ticket_number }}. {{ link }}"),
     "request.comment": (
         "Nuevo comentario en {{ request_number }}",
         "Hola {{ recipient_name }}:\n\n{{ actor_name }} comentó su solicitud "
@@ -203,6 +222,25 @@ _EN = {
         "Hello {{ recipient_name }},\n\nTicket {{ ticket_number }} of request "
         "{{ request_number }} “{{ request_title }}” was assigned to you.",
         "{{ ticket_number }} ({{ request_number }}) assigned to you. {{ link }}"),
+    "ticket.reopened": (
+        "{{ request_number }} is not solved: ticket {{ ticket_number }} is back with you",
+        "Hello {{ recipient_name }},\n\n{{ actor_name }} said the work on request "
+        "{{ request_number }} “{{ request_title }}” did not solve it; ticket "
+        "{{ ticket_number }} is back with you.{% if comment %}\n\nWhat is still wrong: "
+        "{{ comment }}{% endif %}",
+        "{{ request_number }} not solved; {{ ticket_number }} is back with you. {{ link }}"),
+    "ticket.unassigned": (
+        "Ticket {{ ticket_number }} went to {{ worker_name }}",
+        "Hello {{ recipient_name }},\n\n{{ actor_name }} assigned ticket {{ ticket_number }} "
+        "of request {{ request_number }} “{{ request_title }}” to {{ worker_name }}; it is no "
+        "longer yours.{% if comment %}\n\nReason: {{ comment }}{% endif %}",
+        "{{ ticket_number }} went to {{ worker_name }}. {{ link }}"),
+    "ticket.replanned": (
+        "The dates of ticket {{ ticket_number }} changed",
+        "Hello {{ recipient_name }},\n\n{{ actor_name }} changed the planned dates of ticket "
+        "{{ ticket_number }} of request {{ request_number }} “{{ request_title }}”."
+        "{% if comment %}\n\n{{ comment }}{% endif %}",
+        "New dates for {{ ticket_number }}. {{ link }}"),
     "request.comment": (
         "New comment on {{ request_number }}",
         "Hello {{ recipient_name }},\n\n{{ actor_name }} commented on your request "

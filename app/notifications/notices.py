@@ -95,6 +95,30 @@ def lifecycle(req: ServiceRequest, event: str, actor: User | None, cause: Histor
     if event == "ticket.assigned" and req.ticket is not None:
         to = [req.ticket.worker_id, *(h.id for h in req.ticket.helpers)]
         announce(Notice("ticket.assigned_to_you", req, to, actor=actor, cause=cause))
+    if event == "ticket.reopened" and req.ticket is not None:
+        announce(Notice("ticket.reopened", req, _workers(req.ticket), actor=actor,
+                        comment=comment, cause=cause))
+
+
+def _workers(ticket) -> list[int]:
+    return [ticket.worker_id, *(h.id for h in ticket.helpers)]
+
+
+def reassigned(req: ServiceRequest, actor: User, cause: HistoryEvent, from_worker_id: int,
+               comment: str | None) -> None:
+    """The director gave the ticket to another worker: the new one hears it is theirs, the
+    one before that it no longer is, the requester who works on it now."""
+    announce(Notice("ticket.assigned_to_you", req, [req.ticket.worker_id], actor=actor,
+                    comment=comment, cause=cause))
+    announce(Notice("ticket.unassigned", req, [from_worker_id], actor=actor, comment=comment,
+                    cause=cause))
+    announce(Notice("ticket.assigned", req, [req.requester_id], actor=actor, cause=cause))
+
+
+def replanned(req: ServiceRequest, actor: User, cause: HistoryEvent, comment: str) -> None:
+    """The director moved the ticket's planned dates: its workers and the requester hear."""
+    announce(Notice("ticket.replanned", req, [*_workers(req.ticket), req.requester_id],
+                    actor=actor, comment=comment, cause=cause))
 
 
 def task_waiting(task: HumanTask, req: ServiceRequest) -> None:

@@ -29,6 +29,9 @@ EVENT_LABELS = {
     "ticket.on_hold": _l("The work is put on hold"),
     "ticket.resumed": _l("The work resumes"),
     "ticket.finished": _l("The work is finished"),
+    "ticket.reopened": _l("The requester says it is not solved: the work goes back"),
+    "ticket.reassigned": _l("The director gives the ticket to another worker"),
+    "ticket.replanned": _l("The director changes the ticket's planned dates"),
     "request.confirmed": _l("The requester confirms and rates it"),
     "request.closed": _l("It closes itself without the requester's confirmation"),
     "request.commented": _l("Someone comments on it (public comments only: internal notes "

@@ -157,9 +157,10 @@ def test_a_confirmation_records_the_rating_and_its_comment(demo):
     req = db.session.get(ServiceRequest, req.id)
     assert (req.rating, req.rating_comment) == (4, "Rápido")
     assert TASK_HANDLERS["confirm"].event({"rating": 4}) == "request.confirmed"
-    # The rating is also handed to the diagram, for a company's own process to read.
+    # The rating is also handed to the diagram, for a company's own process to read, with
+    # the answer its gateway after the confirmation routes on.
     assert TASK_HANDLERS["confirm"].apply(TaskContext(None, req, None), {"rating": 4}) == {
-        "rating": 4}
+        "rating": 4, "solved": True}
     db.session.rollback()
 
 

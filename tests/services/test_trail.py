@@ -101,9 +101,10 @@ def test_confirmed_and_closed_shows_the_whole_path_and_nothing_current(app, demo
     req, _ = request_at("Task_Confirm")
     complete(req, "Task_Confirm", "ana@acme.test", "confirm", {"rating": "5"})
     found = trail(req)
-    closing = {"Task_Confirm", "Service_Close", "End_Completed"}
+    closing = {"Task_Confirm", "Gateway_Solved", "Service_Close", "End_Completed"}
     assert set(found.completed) == FINISHED | closing
-    assert found.completed[-3:] == ["Task_Confirm", "Service_Close", "End_Completed"]
+    assert found.completed[-4:] == ["Task_Confirm", "Gateway_Solved", "Service_Close",
+                                    "End_Completed"]
     assert {"Flow_Finished", "Flow_ToClose", "Flow_Completed"} <= set(found.flows)
     assert not {"Timer_AutoClose", "Service_AutoClose"} & set(found.completed)
     assert "Flow_AutoCloseTimer" not in found.flows
