@@ -186,9 +186,9 @@ class NewRequestIn(request_service.NewRequestSchema):
         keys=fields.String(), data_key="fields", attribute="fields",
         metadata={"description": "The answers to the category's own fields, name -> value; "
                                  "`GET /api/v1/categories/{id}/fields` gives them with their "
-                                 "JSON schema. Refused (422, messages under `fields`) when a "
-                                 "required one is missing, a value is not valid or a name is "
-                                 "not one of the category's"})
+                                 "JSON schema. Refused (422, messages under `fields.<name>`) when "
+                                 "a required one is missing, a value is not valid or a name "
+                                 "is not one of the category's"})
 
 
 @blp.route("", methods=["POST"])

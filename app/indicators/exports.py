@@ -57,6 +57,7 @@ from app.indicators.exports_columns import (
     ticket_columns,
 )
 from app.models import ServiceRequest, Ticket, User, ticket_helpers
+from app.request_fields import exports as request_field_exports
 from app.sla.clock import KINDS
 from app.sla.models import SlaClock
 from app.tenancy import isolation
@@ -157,6 +158,7 @@ def _request_and_ticket_columns() -> list:
     return [
         r.id.label("request_id"), r.number, r.title, r.category_id, r.priority, r.status,
         r.location, r.unit_id, r.service_unit_id, r.created_at, r.closed_at,
+        r.fields.label(request_field_exports.ROW_ATTRIBUTE),
         r.estimated_cost, r.estimated_hours, r.committed_on, r.rating, r.rating_comment,
         r.authorized_at, r.approved_at, r.assigned_at, r.started_at, r.finished_at,
         r.confirmed_at,
@@ -209,7 +211,9 @@ def requests_table(user: User, f: flt.Filters, size: int | None = None) -> Table
         ctx.lookups.load()
         yield from keyset_batches(keys, created, key, rows_of, size)
 
-    columns = (request_columns(ctx, _("Number")) + milestone_columns(ctx) + ticket_columns(ctx)
+    columns = (request_columns(ctx, _("Number"))
+               + request_field_exports.columns(f.tenant_id)  # the category's own fields
+               + milestone_columns(ctx) + ticket_columns(ctx)
                + lead_time_columns() + sla_columns(ctx.clocks))
     return Table(_stem(_("requests"), f), _("Requests"), columns, batches, f.tenant_id, f.zone)
 
@@ -247,5 +251,6 @@ def tickets_table(user: User, f: flt.Filters, size: int | None = None) -> Table:
     request = request_columns(ctx, _("Request"))
     ticket = ticket_columns(ctx, helpers)
     # The ticket first, then what it is for: its request's number, title, category...
-    columns = ticket[:1] + request + ticket[1:] + sla_columns(ctx.clocks)
+    columns = (ticket[:1] + request + request_field_exports.columns(f.tenant_id) + ticket[1:]
+               + sla_columns(ctx.clocks))
     return Table(_stem(_("tickets"), f), _("Tickets"), columns, batches, f.tenant_id, f.zone)

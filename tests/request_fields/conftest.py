@@ -6,6 +6,7 @@ import pytest
 from app.admin import categories
 from app.extensions import db
 from app.models import Category, Tenant
+from tests.api.conftest import api  # noqa: F401  (the API client fixture)
 from tests.factories import user
 
 TRANSPORT_FIELDS = [
