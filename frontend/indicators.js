@@ -29,7 +29,27 @@ const language = document.documentElement.lang || "es";
 let printing = false; // on paper, patterns tell the series apart in grey
 const numbers = new Intl.NumberFormat(language, { maximumFractionDigits: 1 });
 
-function formatter(unit) {
+// Amounts of money (the cost chart: spec.currency) in the company's currency with two
+// decimals, as the tables and the rest of the app write them ("1.250,50 COP"); its axis in
+// whole units, so that its labels stay short.
+function moneyFormatter(currency, decimals) {
+  let format;
+  try {
+    format = new Intl.NumberFormat(language, {
+      style: "currency", currency, currencyDisplay: "code", useGrouping: "always",
+      minimumFractionDigits: decimals, maximumFractionDigits: decimals,
+    });
+  } catch (error) {
+    format = new Intl.NumberFormat(language, {
+      useGrouping: "always", minimumFractionDigits: decimals, maximumFractionDigits: decimals,
+    });
+  }
+  return (value) => (value === null || value === undefined || value === "-"
+    ? "—" : format.format(value));
+}
+
+function formatter(unit, currency, decimals = 2) {
+  if (currency) return moneyFormatter(currency, decimals);
   return (value) => {
     if (value === null || value === undefined || value === "-") return "—";
     const text = numbers.format(value);
@@ -97,7 +117,7 @@ function optionOf(spec, element) {
   }
   const value = {
     type: "value",
-    axisLabel: { color: MUTED, formatter: formatter(spec.unit) },
+    axisLabel: { color: MUTED, formatter: formatter(spec.unit, spec.currency, 0) },
     splitLine: { lineStyle: { color: LINE } },
     splitNumber: narrow ? 3 : 5,
     minInterval: spec.unit ? 0 : 1,
@@ -118,7 +138,7 @@ function optionOf(spec, element) {
       trigger: "axis",
       confine: true,
       axisPointer: { type: spec.kind === "line" ? "line" : "shadow" },
-      valueFormatter: formatter(spec.unit),
+      valueFormatter: formatter(spec.unit, spec.currency),
     },
     xAxis: spec.horizontal ? value : category,
     yAxis: spec.horizontal ? category : value,

@@ -58,8 +58,9 @@ def lifecycle_order(statuses: list[str]) -> list[str]:
     return sorted(statuses, key=lambda s: (order.index(s) if s in order else len(order), s))
 
 
-def charts(figures: dict, bucket: str) -> dict:
-    """What each chart of the page draws: categories, named series, and how to draw them."""
+def charts(figures: dict, bucket: str, currency: str | None = None) -> dict:
+    """What each chart of the page draws: categories, named series, and how to draw them.
+    ``currency``: the company's (ISO 4217), in which the cost chart writes its amounts."""
     volumes = figures["volumes"]
     backlog = figures["backlog"]
     bands = backlog["bands"]
@@ -108,6 +109,7 @@ def charts(figures: dict, bucket: str) -> dict:
         },
         "cost": {
             "kind": "bar", "horizontal": True, "colors": [PALETTE[0], PALETTE[3]],
+            "currency": currency,
             "categories": [row["name"] for row in by_category],
             "series": [
                 {"name": _("Estimated cost"),

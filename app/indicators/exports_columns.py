@@ -31,7 +31,7 @@ from app.indicators import filters as flt
 from app.indicators import stages
 from app.indicators.labels import STAGE
 from app.labels import PRIORITY, ROLE, SLA_TARGET, STATUS
-from app.models import Category, Unit
+from app.models import Category, Tenant, Unit
 from app.models.base import utcnow
 from app.sla import display
 from app.sla.clock import KINDS
@@ -144,6 +144,8 @@ class Context:
 
     def __init__(self, f: flt.Filters):
         self.lookups = Lookups(f.tenant_id, reader_locale())
+        tenant = db.session.get(Tenant, f.tenant_id)
+        self.currency = tenant.setting("currency") if tenant is not None else ""
         self.clocks = Clocks(self.lookups, utcnow())
         self.status = _translated(STATUS)
         self.priority = _translated(PRIORITY)
@@ -153,6 +155,11 @@ class Context:
 
     def unit(self, unit_id) -> str:
         return self.lookups.units.get(unit_id, "") if unit_id is not None else ""
+
+    def money(self, header: str) -> str:
+        """A money column's header with the company's currency: "Actual cost (COP)"."""
+        return _("%(column)s (%(currency)s)", column=header, currency=self.currency) \
+            if self.currency else header
 
 
 def request_columns(ctx: Context, number_header: str) -> list[Column]:
@@ -168,7 +175,7 @@ def request_columns(ctx: Context, number_header: str) -> list[Column]:
         Column(_("Location"), TEXT, attrgetter("location")),
         Column(_("Filed at"), DATETIME, attrgetter("created_at")),
         Column(_("Closed at"), DATETIME, attrgetter("closed_at")),
-        Column(_("Estimated cost"), MONEY, attrgetter("estimated_cost")),
+        Column(ctx.money(_("Estimated cost")), MONEY, attrgetter("estimated_cost")),
         Column(_("Estimated hours"), HOURS, attrgetter("estimated_hours")),
         Column(_("Budget date"), DATE, attrgetter("committed_on")),
         Column(_("Rating"), INT, attrgetter("rating")),
@@ -214,9 +221,9 @@ def ticket_columns(ctx: Context, helpers: dict | None = None) -> list[Column]:
         Column(_("Actual end"), DATETIME, attrgetter("actual_end")),
         Column(_("Ticket closed at"), DATETIME, attrgetter("ticket_closed_at")),
         Column(_("Hours spent"), HOURS, attrgetter("hours_spent")),
-        Column(_("Hourly rate"), MONEY, attrgetter("hourly_rate")),
-        Column(_("Materials cost"), MONEY, attrgetter("materials_cost")),
-        Column(_("Actual cost"), MONEY, attrgetter("actual_cost")),
+        Column(ctx.money(_("Hourly rate")), MONEY, attrgetter("hourly_rate")),
+        Column(ctx.money(_("Materials cost")), MONEY, attrgetter("materials_cost")),
+        Column(ctx.money(_("Actual cost")), MONEY, attrgetter("actual_cost")),
         Column(_("Resolution"), TEXT, attrgetter("resolution")),
         Column(_("Hold reason"), TEXT, attrgetter("hold_reason")),
     ]

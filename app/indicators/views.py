@@ -105,7 +105,7 @@ def index():
     backlog_statuses = display.lifecycle_order(list(figures["backlog"]["by_status"]))
     return _page(
         _form_values(f), {}, f=f, figures=figures, statuses=backlog_statuses,
-        charts=display.charts(figures, f.bucket),
+        charts=display.charts(figures, f.bucket, current_user.tenant.setting("currency")),
         bucket_heading=display.bucket_heading(f.bucket),
         bucket_labels=[display.bucket_label(f.bucket, b)
                        for b in figures["volumes"]["buckets"]],

@@ -103,7 +103,7 @@ def _expected(req: ServiceRequest) -> dict:
         "Requester": req.requester.name, "Unit": req.unit.name,
         "Service unit": req.service_unit.name, "Location": req.location,
         "Filed at": _local(req.created_at), "Closed at": _local(req.closed_at),
-        "Estimated cost": _money(req.estimated_cost),
+        "Estimated cost (COP)": _money(req.estimated_cost),
         "Estimated hours": _money(req.estimated_hours),
         "Rating": "" if req.rating is None else str(req.rating),
         "Rating comment": exports_formats.neutralised(req.rating_comment or ""),
@@ -113,9 +113,9 @@ def _expected(req: ServiceRequest) -> dict:
         "Actual start": _local(t.actual_start) if t else "",
         "Actual end": _local(t.actual_end) if t else "",
         "Hours spent": _money(t.hours_spent) if t else "",
-        "Hourly rate": _money(t.hourly_rate) if t else "",
-        "Materials cost": _money(t.materials_cost) if t else "",
-        "Actual cost": _money(t.actual_cost) if t else "",
+        "Hourly rate (COP)": _money(t.hourly_rate) if t else "",
+        "Materials cost (COP)": _money(t.materials_cost) if t else "",
+        "Actual cost (COP)": _money(t.actual_cost) if t else "",
         "Resolution": (t.resolution or "") if t else "",
     }
 
@@ -168,7 +168,7 @@ def test_a_request_row_carries_its_statuses_ticket_and_milestones(walked, browse
             a["Work started at"], a["Work finished at"], a["Confirmed at"], a["Closed at"]) == (
         "2026-12-07 09:00", "2026-12-07 11:00", "2026-12-07 11:00", "2026-12-07 11:30",
         "2026-12-07 12:00", "2026-12-07 14:00", "2026-12-07 15:00", "2026-12-07 15:00")
-    assert (a["Hours spent"], a["Materials cost"], a["Rating"]) == ("2.00", "15000.50", "4")
+    assert (a["Hours spent"], a["Materials cost (COP)"], a["Rating"]) == ("2.00", "15000.50", "4")
     # Lead times in business minutes: filing -> authorization (2 h) ... -> finish (5 h)
     assert a["Lead time: Authorization (business minutes)"] == "120"
     assert a["Lead time: Work (business minutes)"] == "120"
@@ -216,8 +216,8 @@ def test_xlsx_opens_with_the_same_rows_and_text_cells_are_never_formulas(walked,
 
 
 DATE_COLUMNS = {"Planned start", "Planned end", "Budget date"}
-MONEY_COLUMNS = {"Estimated cost", "Estimated hours", "Hours spent", "Hourly rate",
-                 "Materials cost", "Actual cost"}
+MONEY_COLUMNS = {"Estimated cost (COP)", "Estimated hours", "Hours spent", "Hourly rate (COP)",
+                 "Materials cost (COP)", "Actual cost (COP)"}
 
 
 def _unneutralised(text: str) -> str:
@@ -244,7 +244,7 @@ def test_xlsx_cells_are_typed(walked, browser):
     a = next(row for row in sheet_dicts(sheet) if row["Number"] == a_number)
     assert a["Filed at"] == datetime(2026, 12, 7, 9, 0)  # Bogotá's wall clock
     assert a["Planned end"] == datetime(2026, 12, 9)
-    assert a["Materials cost"] == pytest.approx(15000.50)
+    assert a["Materials cost (COP)"] == pytest.approx(15000.50)
     assert a["Rating"] == 4
     assert a["Rating comment"] == INJECTIONS[0]
 
