@@ -85,7 +85,9 @@ def pager_numbers(page: paging.Page, around: int = 2) -> list[int | None]:
     wanted = {1, page.pages, *range(page.number - around, page.number + around + 1)}
     shown: list[int | None] = []
     for n in sorted(n for n in wanted if 1 <= n <= page.pages):
-        if shown and n - shown[-1] > 1:
+        if shown and n - shown[-1] == 2:  # a gap of one page: that page, not an ellipsis
+            shown.append(n - 1)
+        elif shown and n - shown[-1] > 2:
             shown.append(None)
         shown.append(n)
     return shown
