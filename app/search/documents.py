@@ -5,7 +5,8 @@ caller's transaction; never commits."""
 from dataclasses import dataclass, field
 
 from sqlalchemy import Text, func, literal, literal_column, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import text as sql_text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from app.extensions import db
@@ -78,14 +79,19 @@ def parts_from_rows(request_ids: list[int]) -> dict[int, Parts]:
         found[row.id] = Parts(row.tenant_id, head=[row.number, row.title],
                               body=[row.description or "",
                                     *(field_values(row.fields) if has_fields else [])])
+    if not found:
+        return found
+    tenants = sorted({parts.tenant_id for parts in found.values()})  # the indexes lead with it
     for request_id, number in db.session.execute(
-            select(Ticket.request_id, Ticket.number).where(Ticket.request_id.in_(request_ids))):
+            select(Ticket.request_id, Ticket.number)
+            .where(Ticket.tenant_id.in_(tenants), Ticket.request_id.in_(request_ids))):
         if request_id in found:
             found[request_id].head.insert(1, number)
     internal = getattr(HistoryEvent, "internal", literal(False))
     for request_id, comment, hidden in db.session.execute(
             select(HistoryEvent.request_id, HistoryEvent.comment, internal)
-            .where(HistoryEvent.request_id.in_(request_ids), HistoryEvent.comment.is_not(None))
+            .where(HistoryEvent.tenant_id.in_(tenants), HistoryEvent.request_id.in_(request_ids),
+                   HistoryEvent.comment.is_not(None))
             .order_by(HistoryEvent.id)):
         if request_id in found:
             (found[request_id].internal if hidden else found[request_id].comments).append(comment)
@@ -110,14 +116,29 @@ def _vector(value: str, weight: str | None = None):
     return func.setweight(vector, WEIGHTS[weight], type_=TSVECTOR) if weight else vector
 
 
-def _row(request_id: int, parts: Parts) -> dict:
+# One statement for every document, its vectors computed by the database from bound words
+# (executemany: no SQL built per row)
+UPSERT_POSTGRES = sql_text("""
+    INSERT INTO search_documents (request_id, tenant_id, public_text, internal_text, public_tsv,
+                                  internal_tsv, updated_at)
+    VALUES (:request_id, :tenant_id, :public_text, :internal_text,
+            setweight(mesa_search_vector(:head), 'A') || setweight(mesa_search_vector(:body), 'B')
+            || setweight(mesa_search_vector(:comments), 'C'),
+            mesa_search_vector(:internal), :updated_at)
+    ON CONFLICT (request_id) DO UPDATE SET
+        tenant_id = excluded.tenant_id, public_text = excluded.public_text,
+        internal_text = excluded.internal_text, public_tsv = excluded.public_tsv,
+        internal_tsv = excluded.internal_tsv, updated_at = excluded.updated_at""")
+
+
+def _row(request_id: int, parts: Parts, now) -> dict:
     row = {"request_id": request_id, "tenant_id": parts.tenant_id,
            "public_text": _joined([*parts.body, *parts.comments]),
-           "internal_text": _joined(parts.internal), "updated_at": utcnow()}
+           "internal_text": _joined(parts.internal), "updated_at": now}
     if _postgres():
-        row["public_tsv"] = _vector(_joined(parts.head), "A").op("||")(
-            _vector(_joined(parts.body), "B")).op("||")(_vector(_joined(parts.comments), "C"))
-        row["internal_tsv"] = _vector(_joined(parts.internal))
+        row.update(head=text.plain(_joined(parts.head)), body=text.plain(_joined(parts.body)),
+                   comments=text.plain(_joined(parts.comments)),
+                   internal=text.plain(_joined(parts.internal)))
     else:
         row["head_terms"] = text.terms(_joined(parts.head))
         row["body_terms"] = text.terms(_joined([*parts.body, *parts.comments]))
@@ -127,14 +148,17 @@ def _row(request_id: int, parts: Parts) -> dict:
 
 def write(documents: dict[int, Parts]) -> None:
     """Insert or replace these documents (request id -> parts)."""
+    now = utcnow()
     items = sorted(documents.items())
-    dialect = postgresql if _postgres() else sqlite
     for start in range(0, len(items), BATCH):
-        rows = [_row(request_id, parts) for request_id, parts in items[start:start + BATCH]]
-        stmt = dialect.insert(SearchDocument).values(rows)
-        replaced = {name: stmt.excluded[name] for name in rows[0] if name != "request_id"}
-        db.session.execute(stmt.on_conflict_do_update(index_elements=["request_id"],
-                                                      set_=replaced))
+        rows = [_row(request_id, parts, now) for request_id, parts in items[start:start + BATCH]]
+        if _postgres():
+            db.session.execute(UPSERT_POSTGRES, rows)
+            continue
+        stmt = sqlite.insert(SearchDocument)
+        db.session.execute(stmt.on_conflict_do_update(
+            index_elements=["request_id"],
+            set_={name: stmt.excluded[name] for name in rows[0] if name != "request_id"}), rows)
 
 
 def append(request_id: int, *, head=(), comments=(), internal=()) -> bool:
@@ -175,3 +199,11 @@ def rebuild(request_ids: list[int]) -> int:
         write(found)
         done += len(found)
     return done
+
+
+def rebuild_tenant(tenant_id: int) -> int:
+    """Write every document of a company whole (``flask seed-scale`` after its bulk rows)."""
+    ids = list(db.session.scalars(select(ServiceRequest.id)
+                                  .where(ServiceRequest.tenant_id == tenant_id)
+                                  .order_by(ServiceRequest.id)))
+    return rebuild(ids)

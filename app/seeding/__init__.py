@@ -36,6 +36,7 @@ def seed_scale(tenants: int, requests: int, seed: int = 42, progress: bool = Tru
 
 def _seed_scale(tenants: int, requests: int, seed: int, progress: bool) -> dict:
     from app.indicators import heatmap_passes
+    from app.search import documents as search_documents
     from app.seeding.org import create_tenant, password_hash, tenant_slug
     from app.seeding.plans import build_plans
     from app.seeding.rows import Counters, Ids, RowMaker, schedule
@@ -79,6 +80,8 @@ def _seed_scale(tenants: int, requests: int, seed: int, progress: bool) -> dict:
             writer.move_sequences()
             # the heatmap's passes of its people's steps, from the inbox rows just written
             heatmap_passes.passes_from_inbox(org.tenant_id)
+            # and the search documents of its requests (app.search)
+            search_documents.rebuild_tenant(org.tenant_id)
             db.session.commit()
     if bar:
         bar.close()
