@@ -37,6 +37,7 @@ from bench import (  # noqa: E402
     inbox_latency,
     indicators_latency,
     loops,
+    search_latency,
     upload_memory,
 )
 from bench.common import (  # noqa: E402
@@ -97,7 +98,7 @@ def main(argv=None) -> None:
         if "engine" in parts:
             log("engine limit")
             results["engine"] = engine_limit.run(args.engine_lifecycles)
-        if parts & {"http", "loops", "inbox", "indicators"}:
+        if parts & {"http", "loops", "inbox", "indicators", "search"}:
             if args.database_url:
                 scale_url = args.database_url
             else:
@@ -141,6 +142,11 @@ def main(argv=None) -> None:
                 scale_url, min(10, args.scale_tenants), 5, args.big_requests, flask,
                 sibling_database, lambda url, *_: scale_database(
                     url, args.scale_tenants, args.scale_requests))
+        if "search" in parts:
+            count, _ = scale_database(scale_url, args.scale_tenants, args.scale_requests)
+            log(f"search latency over {count:,} requests")
+            results["search"] = search_latency.run(scale_url, min(10, args.scale_tenants), 5)
+            results["search"]["requests"] = count
     finally:
         if cluster is not None:
             cluster.stop()
@@ -220,6 +226,9 @@ def render(results: dict, args, started: datetime, load_before) -> str:
                 _ms(value["p95"]), target, met)
     if results.get("indicators"):
         lines.extend(indicators_latency.rows(results["indicators"]))
+    if results.get("search"):
+        lines.append(f"| *search, at {results['search']['requests']:,} requests* | | | | |")
+        lines.extend(search_latency.rows(results["search"]))
     if results.get("attachments"):
         lines.extend(upload_memory.rows(results["attachments"]))
     return "\n".join(lines)

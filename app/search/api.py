@@ -48,8 +48,9 @@ class SearchPage(Schema):
     items = fields.List(fields.Nested(SearchHit))
     page = fields.Integer()
     per_page = fields.Integer()
-    total = fields.Integer(metadata={"description": f"At most {search_query.COUNT_CAP}"})
-    total_capped = fields.Boolean(metadata={"description": "More matched than total says"})
+    total = fields.Integer(metadata={"description": "How many matched"})
+    total_capped = fields.Boolean(metadata={"description": "Asked past the last page: more "
+                                                           "matched than total says"})
 
 
 @blp.route("/search")

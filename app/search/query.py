@@ -37,7 +37,7 @@ from app.search.models import SearchDocument
 
 PER_PAGE = 20
 MAX_PAGE = 50      # deeper than 1,000 results: refine the words
-COUNT_CAP = 1000   # "more than 1,000": counting further would cost what ranking costs
+COUNT_CAP = 1000   # past the last page, the count goes no further than this
 
 
 @dataclass
@@ -55,8 +55,8 @@ class Results:
     hits: list[Hit]
     page: int
     per_page: int
-    total: int          # at most COUNT_CAP
-    capped: bool        # more matched than COUNT_CAP
+    total: int          # how many matched (at most COUNT_CAP when asked past the last page)
+    capped: bool        # more matched than ``total`` says
 
     @property
     def pages(self) -> int:
@@ -77,9 +77,13 @@ def search(user: User, raw: str | None, page: int = 1, per_page: int = PER_PAGE)
                             len(found))
     ranked, matching = (_postgres if db.engine.dialect.name == "postgresql" else _sqlite)(
         user, query, visible, internal)
-    total = db.session.scalar(select(func.count()).select_from(
-        matching.limit(COUNT_CAP + 1).subquery()))
-    rows = db.session.execute(ranked.limit(per_page).offset((page - 1) * per_page)).all()
+    # the ranking reads every match anyway: their count comes with the page's rows
+    rows = db.session.execute(ranked.add_columns(func.count().over().label("total"))
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    total = rows[0].total if rows else 0
+    if not rows and page > 1:  # past the last page: how many there are, up to a bound
+        total = db.session.scalar(select(func.count()).select_from(
+            matching.limit(COUNT_CAP + 1).subquery()))
     return _results(user, query, [(r.request_id, float(r.rank), bool(r.internal_ok))
                                   for r in rows], page, per_page, total)
 
@@ -181,6 +185,6 @@ def _results(user: User, query: words.Query, rows: list[tuple], page: int, per_p
         hits.append(Hit(request=req, ticket_number=req.ticket.number if req.ticket else None,
                         title=words.highlight(req.title, query),
                         snippet=words.snippet(parts, query), rank=rank))
-    capped = total > COUNT_CAP
+    capped = not rows and total > COUNT_CAP
     return Results(query=query, hits=hits, page=page, per_page=per_page,
-                   total=min(total, COUNT_CAP), capped=capped)
+                   total=min(total, COUNT_CAP) if capped else total, capped=capped)

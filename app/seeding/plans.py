@@ -54,7 +54,7 @@ HOLD = ("Task_Work", "hold", {"action": "hold"}, "Falta un repuesto.", {})
 RESUME = ("Task_OnHold", "resume", {}, None, {})
 FINISH = ("Task_Work", "finish", {"action": "finish"}, "Trabajo terminado.",
           {"hours_spent": "2.00", "materials_cost": "35000.00"})
-CONFIRM = ("Task_Confirm", "confirm", {"rating": 5}, "Muy bien.", {"rating": 5})
+CONFIRM = ("Task_Confirm", "confirm", {"rating": 5, "solved": True}, "Muy bien.", {"rating": 5})
 CANCEL = "cancel"
 
 TO_WORK = [AUTHORIZE, APPROVE, ASSIGN, START]
