@@ -206,3 +206,22 @@ def test_api_is_in_the_openapi_document(demo, api):
 def test_every_page_has_the_search_box(demo, browser):
     html = browser("ana@acme.test").get("/inbox").get_data(as_text=True)
     assert 'action="/search"' in html and 'name="q"' in html
+
+
+def test_internal_note_through_the_conversation_is_never_found_by_the_requester(demo):
+    from app.conversation import comments
+
+    req = _file("Cambiar cerradura")
+    director = user("director@acme.test")
+    comments.add_comment(director, db.session.get(type(req), req.id),
+                         {"comment": "Presupuesto reservado del cerrajero", "internal": True})
+    comments.add_comment(director, db.session.get(type(req), req.id),
+                         {"comment": "Vamos el martes con el cerrajero"})
+    db.session.commit()
+    assert _found("ana@acme.test", "presupuesto reservado") == []
+    assert _found("ana@acme.test", "martes") == [req.id]
+    assert _found("director@acme.test", "presupuesto reservado") == [req.id]
+    assert _found("jefe.finanzas@acme.test", "presupuesto reservado") == [req.id]
+    db.session.rollback()
+    hit = search_query.search(user("ana@acme.test"), "cerrajero").hits[0]
+    assert "Presupuesto" not in str(hit.snippet) and "martes" in str(hit.snippet)
