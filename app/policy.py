@@ -240,6 +240,19 @@ def can_cancel_request(user: User, req: ServiceRequest) -> bool:
     )
 
 
+def directs_ticket(user: User, ticket: Ticket | None) -> bool:
+    """Whether ``user`` directs the service unit of ``ticket``."""
+    return (ticket is not None and user.active and ticket.tenant_id == user.tenant_id
+            and ticket.service_unit_id in directed_unit_ids(user))
+
+
+def can_direct_ticket(user: User, ticket: Ticket | None) -> bool:
+    """The directors of a ticket's service unit may reassign it to another of its workers or
+    change its planned dates while it is open (app.services.reassignment)."""
+    return directs_ticket(user, ticket) and ticket.status in ("pending", "in_progress",
+                                                               "on_hold")
+
+
 def can_file_request(user: User) -> bool:
     return user.home_unit_id is not None
 

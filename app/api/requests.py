@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import REQUEST_STATUSES, ProcessInstance, ServiceRequest
 from app.models.base import utcnow
 from app.schemas import PersonSchema, RequestSchema
-from app.services import history, inbox, incidents
+from app.services import history, inbox, incidents, workflow
 from app.services import requests as request_service
 from app.services.workflow import WorkflowError
 from app.sla import clock as clk
@@ -266,3 +266,39 @@ def add_comment(request_id):
     return event
 
 
+class CancelIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                           metadata={"description": "Why the request is withdrawn (required)"})
+
+
+@blp.route("/<int:request_id>/cancel", methods=["POST"])
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": CancelIn}}})
+@blp.response(200, RequestSchema)
+@blp.alt_response(404, **problem_doc, description="No such request, or not visible to the caller")
+@blp.alt_response(403, **problem_doc, description="The caller is not its requester")
+@blp.alt_response(409, **problem_doc, description="It can no longer be withdrawn: it has a "
+                  "ticket already, or it ended")
+@blp.alt_response(422, **problem_doc, description="No reason given")
+def cancel_request(request_id):
+    """Withdraw one's own request, with a reason, until a ticket exists"""
+    req = visible_or_404(request_id)
+    if req.requester_id != caller().id:
+        return problem(403, "Only the requester may withdraw a request.")
+    try:
+        body = json_body()
+        reason = body.get("reason")
+        data = CancelIn().load({"reason": reason.strip() if isinstance(reason, str) else reason})
+        workflow.cancel_request(caller(), req, data["reason"])
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        return problem(422, "The data sent is not valid.", exc.messages)
+    except workflow.TaskConflict:
+        db.session.rollback()
+        return problem(409, "This request can no longer be withdrawn; nothing was changed.")
+    except WorkflowError:
+        db.session.rollback()
+        current_app.logger.exception("request %s: withdrawing failed in the process",
+                                     req.number)
+        return problem(500, "The process could not take this step; nothing was changed.")
+    return req

@@ -13,9 +13,10 @@ def register_blueprints(app) -> None:
         processes,
         requests,
         tasks,
+        ticket_changes,
         tickets,
     )
 
-    for module in (auth, pages, requests, inbox, tasks, tickets, admin, account, processes,
-                   incidents, modeler):
+    for module in (auth, pages, requests, inbox, tasks, tickets, ticket_changes, admin,
+                   account, processes, incidents, modeler):
         app.register_blueprint(module.bp)
