@@ -172,3 +172,12 @@ def test_the_request_page_shows_the_answers_and_keeps_a_removed_fields_label(
     panel = panel[:panel.index("</section>")]
     assert "Personas" in panel and "Indicaciones" in panel
     assert "Salida &lt;b&gt;temprano&lt;/b&gt;" in panel
+
+
+def test_my_requests_list_shows_a_summary_of_the_answers(transport_fields, browser):
+    req = _file(VALID)
+    db.session.commit()
+    page = html(browser("ana@acme.test").get("/requests"))
+    row = page[page.index(req.number):]
+    row = row[:row.index("</tr>")]
+    assert "Origen: Sede norte · Destino: Aeropuerto · Fecha del viaje:" in row
