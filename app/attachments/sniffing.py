@@ -130,6 +130,10 @@ class ZipLimits:
     max_entries: int = 10_000
 
 
+# The compression methods an office file's entries use (and the only ones unpacked)
+UNPACKED = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+
+
 class ZipRefused(Exception):
     """``reason``: "bomb" (too much inside, or too compressed) or "broken"."""
 
@@ -143,12 +147,17 @@ def office_type(stream, size: int, limits: ZipLimits) -> str:
 
     Refuses (ZipRefused) a zip whose entries would unpack past the limits, by their declared
     sizes and then by unpacking each entry chunk by chunk (zipfile stops at the declared size
-    and checks each entry's CRC, so a directory that lies is caught too), and a broken one."""
+    and checks each entry's CRC, so a directory that lies is caught too), and a broken one.
+    Only stored and deflated entries are unpacked (all an office file uses): zipfile bounds a
+    deflate read's output, but hands bzip2 and LZMA a whole read of compressed bytes at once,
+    which a directory that lies about the size could make gigabytes."""
     try:
         with zipfile.ZipFile(stream) as archive:
             entries = archive.infolist()
             if len(entries) > limits.max_entries:
                 raise ZipRefused("bomb")
+            if any(entry.compress_type not in UNPACKED for entry in entries):
+                raise ZipRefused("broken")
             declared = sum(entry.file_size for entry in entries)
             if declared > limits.max_uncompressed or declared > limits.max_ratio * max(size, 1):
                 raise ZipRefused("bomb")
