@@ -93,9 +93,22 @@ def pager_numbers(page: paging.Page, around: int = 2) -> list[int | None]:
     return shown
 
 
+def as_page(found) -> paging.Page:
+    """The pager's view of a page another list already has: the API envelope
+    (``app.api.common.paginate``: a dict) or Flask-SQLAlchemy's ``Pagination``."""
+    if isinstance(found, dict):
+        items, number, per_page, total = (found["items"], found["page"], found["per_page"],
+                                          found["total"])
+    else:
+        items, number, per_page, total = found.items, found.page, found.per_page, found.total
+    return paging.Page(items=list(items), number=number, per_page=per_page, total=total or 0,
+                       choices=(per_page,))
+
+
 def register(state) -> None:
     """Blueprint hook: the pager's helpers for every template (``_pager.html``)."""
     state.app.add_template_global(page_url, "page_url")
     state.app.add_template_global(sort_url, "sort_url")
     state.app.add_template_global(pager_numbers, "pager_numbers")
+    state.app.add_template_global(as_page, "as_page")
     state.app.add_template_filter(format_number, "number")
