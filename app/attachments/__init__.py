@@ -29,9 +29,11 @@ def upload_body_limit(config) -> int:
 
 
 def _upload_body_limit(endpoint, _values) -> None:
-    """Before any hook reads the form (url value preprocessors run before them): an upload's
-    body may pass MAX_CONTENT_LENGTH, up to ``upload_body_limit``."""
-    if endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
+    """Before any hook reads the form (url value preprocessors run before them): the body of
+    a form that may carry files (multipart; its other fields stay bounded by
+    MAX_FORM_MEMORY_SIZE) may pass MAX_CONTENT_LENGTH, up to ``upload_body_limit``."""
+    if (endpoint in UPLOAD_ENDPOINTS and request.method == "POST"
+            and request.mimetype == "multipart/form-data"):
         ordinary = current_app.config.get("MAX_CONTENT_LENGTH") or 0
         request.max_content_length = max(ordinary, upload_body_limit(current_app.config))
 

@@ -188,3 +188,17 @@ def test_an_office_file_is_accepted(demo, browser, store):
     page_upload(browser("ana@acme.test"), req.id, (docx(), "informe.bin"))
     [row] = rows(req.id)
     assert row.content_type == sniffing.DOCX
+
+
+def test_an_upload_may_pass_the_body_limit_up_to_its_files_limits(demo, app, browser, store,
+                                                                  monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2000)
+    req = factories.file()
+    ana = browser("ana@acme.test")
+    assert page_upload(ana, req.id, (PDF * 100, "grande.pdf")).status_code == 303
+    assert len(rows(req.id)) == 1
+    monkeypatch.setitem(app.config, "ATTACHMENTS_MAX_FILE_MB", 0.01)
+    monkeypatch.setitem(app.config, "ATTACHMENTS_MAX_FILES", 1)
+    response = page_upload(ana, req.id, (b"%PDF-1.4\n" + b"0" * 1_200_000, "enorme.pdf"))
+    assert response.status_code == 413
+    assert len(rows(req.id)) == 1 and len(stored_files(store)) == 1
