@@ -110,7 +110,8 @@ def test_the_page_carries_the_viewer_its_labels_and_the_script(demo, browser):
         assert f'href="/static/{sheet}"' in page
     config = json.loads(CONFIG_RE.search(page).group(1))
     labels = config["labels"]
-    assert set(labels) == {"waitingFor", "takenBy", "stopped", "earlier", "loadError"}
+    assert set(labels) == {"waitingFor", "takenBy", "stopped", "earlier", "loadError",
+                           "tools", "zoomIn", "zoomOut", "fit", "fullScreen", "close"}
     assert "%(name)s" in labels["takenBy"] and "%(count)s" in labels["earlier"]
     # The page opts in to its own scripts; nothing inline runs.
     csp = response.headers["Content-Security-Policy"]
