@@ -50,7 +50,7 @@ def test_a_hundred_loops_keep_the_saved_state_bounded_and_the_lifecycle_complete
     assert w.waiting() == ["Task_Work"]
     w.do("Task_Work", action="finish")
     assert w.waiting() == ["Task_Confirm"]
-    w.do("Task_Confirm", rating=5)
+    w.do("Task_Confirm", rating=5, solved=True)
     assert w.completed and w.waiting() == []
     assert w.calls == ["create_ticket", "close_request"]
     assert w.tasks <= 5  # a finished instance keeps almost nothing but its history
@@ -79,7 +79,7 @@ def test_the_trail_after_loops_is_the_one_the_whole_tree_gives(compiled):
         assert ("Gateway_WorkOutcome", "Task_OnHold") in pairs
         assert last["Task_Work"] == "waiting"
         w.do("Task_Work", action="finish")
-        w.do("Task_Confirm", rating=4)
+        w.do("Task_Confirm", rating=4, solved=True)
         assert summary(w.load().trail()) == summary(w.memory.trail())
         assert w.load().workflow.data == w.memory.workflow.data
 
@@ -168,7 +168,7 @@ def test_a_pruned_instance_migrates_and_carries_on(compiled):
     w.do("Task_OnHold")
     loop(w, 5)
     w.do("Task_Work", action="finish")
-    w.do("Task_Confirm", rating=5)
+    w.do("Task_Confirm", rating=5, solved=True)
     assert w.completed
     completed, _, _ = summary(w.load().trail())
     # The step the new version no longer has is still on the path taken.
@@ -213,7 +213,7 @@ def test_a_state_saved_before_pruning_loads_prunes_and_keeps_its_trail(compiled)
         w = Saved(compiled, DEFAULT_START)
         w.state = saved
         w.do("Task_Work", action="finish")
-        w.do("Task_Confirm", rating=5)
+        w.do("Task_Confirm", rating=5, solved=True)
         assert w.completed
 
 

@@ -82,7 +82,7 @@ def test_approved_and_finished_with_a_hold(compiled):
     assert w.waiting() == [("Task_Work", "Worker")]
     w.do("Task_Work", action="finish")
     assert w.waiting() == [("Task_Confirm", "Requester")]
-    w.do("Task_Confirm", rating=5)
+    w.do("Task_Confirm", rating=5, solved=True)
     assert w.completed
     assert w.ops() == ["create_ticket", "close_request"]
     assert w.calls[-1][1] == {"confirmed": True}
