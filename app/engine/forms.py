@@ -422,6 +422,10 @@ def has_form(task_el) -> bool:
 # so both kinds of form accept and refuse exactly the same fields.
 
 JSON_ATTRIBUTES = ("name", "type", "label", "required", "minLength", "maxLength", "min", "max")
+# What an XML attribute cannot hold (lxml refuses it): C0 controls but tab, line feed and
+# carriage return (so the vertical tab and form feed the input layer lets through too), lone
+# surrogates, U+FFFE and U+FFFF
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _attribute_text(value) -> str | None:
@@ -431,8 +435,9 @@ def _attribute_text(value) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float | Decimal | str):
-        return str(value)
-    return "\u0000"  # a list or an object: no attribute parses as one
+        text = str(value)
+        return "\u0000" if _NOT_XML.search(text) else text
+    return "\u0000"  # a list or an object (or text XML cannot hold): no attribute is one
 
 
 def _element_of(data: dict, problems: list[str]):
@@ -446,8 +451,9 @@ def _element_of(data: dict, problems: list[str]):
             problems.append(f"unknown attribute '{key}'")
             continue
         text = _attribute_text(value)
-        if text == "\u0000" or (text is not None and "\u0000" in text):
-            problems.append(f"'{key}' must be text, a number or true/false")
+        if text == "\u0000":
+            problems.append(f"'{key}' must be text, a number or true/false, without control "
+                            "characters")
         elif text is not None:
             element.set(key, text)
     options = data.get("options")
@@ -460,7 +466,9 @@ def _element_of(data: dict, problems: list[str]):
         child = etree.SubElement(element, f"{M}option")
         for key in ("value", "label"):
             text = _attribute_text(option.get(key))
-            if text is not None and "\u0000" not in text:
+            if text == "\u0000":
+                problems.append(f"an option's {key} must be text without control characters")
+            elif text is not None:
                 child.set(key, text)
         if set(option) - {"value", "label"}:
             problems.append("an option has only a value and a label")
