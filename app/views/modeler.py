@@ -123,6 +123,9 @@ def _data_names() -> list[dict]:
          "sources": [by("hold", ["hold"]), by("finish", ["finish"])]},
         {"name": "rating", "description": _("The requester's rating"),
          "sources": [by("confirm", range(1, 6))]},
+        {"name": "solved", "description": _("The requester's answer at the confirmation: "
+                                            "False when not solved (the work goes back)"),
+         "sources": [by("confirm", (True,)), by("reopen", (False,))]},
     ]
 
 
