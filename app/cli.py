@@ -29,7 +29,7 @@ def register_cli(app: Flask) -> None:
             click.echo("Demo data already present; nothing to do.")
             return
         with writing():
-            seed(budgets=True, service_levels=True)
+            seed(budgets=True, service_levels=True, category_fields=True)
             db.session.commit()
         click.echo("Demo data created: tenants acme and globex, password demo1234.")
 

@@ -36,6 +36,18 @@ TENANTS = [
     },
 ]
 
+# A category's own fields, asked when filing (app.request_fields): the demo shows them on
+# Transporte, optional so that a quick request still needs only a title and a description
+CATEGORY_FIELDS = {
+    "Transporte": [
+        {"name": "origin", "type": "text", "label": "Origen", "maxLength": 120},
+        {"name": "destination", "type": "text", "label": "Destino", "maxLength": 120},
+        {"name": "trip_date", "type": "date", "label": "Fecha del viaje"},
+        {"name": "passengers", "type": "number", "label": "Pasajeros", "min": 1, "max": 60},
+        {"name": "luggage", "type": "boolean", "label": "¿Con equipaje?"},
+    ],
+}
+
 NAMES = {
     "jefe.finanzas@acme.test": "Julia Ríos (Jefa de Finanzas)",
     "ana@acme.test": "Ana Gómez",
@@ -71,7 +83,7 @@ def _member(tenant, user, role, unit=None) -> None:
                               unit_id=unit.id if unit else None))
 
 
-def _tenant(spec) -> dict:
+def _tenant(spec, category_fields: bool = False) -> dict:
     tenant = Tenant(slug=spec["slug"], name=spec["name"], locale="es")
     db.session.add(tenant)
     db.session.flush()
@@ -101,7 +113,9 @@ def _tenant(spec) -> dict:
     for name, priority in spec["categories"]:
         db.session.add(Category(tenant_id=tenant.id, name=name, service_unit_id=service_unit.id,
                                 default_priority=priority,
-                                description=f"Solicitudes de {name.lower()}"))
+                                description=f"Solicitudes de {name.lower()}",
+                                request_fields=CATEGORY_FIELDS.get(name, [])
+                                if category_fields else []))
     db.session.flush()
     definitions.active_definition(tenant.id)
     return {"tenant": tenant, "people": people}
@@ -164,13 +178,15 @@ def _service_levels(acme: dict) -> None:
     db.session.flush()
 
 
-def seed(budgets: bool = False, service_levels: bool = False) -> None:
-    """Create both demo tenants and walk some requests through the lifecycle. ``budgets``
-    and ``service_levels`` (``flask seed-demo``, the quick start): acme also gets hourly rates
-    and this month's budget of its service unit, so an evaluation shows them, and office
-    hours with SLA targets, so its requests run clocks (the tests set their own)."""
-    acme = _tenant(TENANTS[0])
-    globex = _tenant(TENANTS[1])
+def seed(budgets: bool = False, service_levels: bool = False,
+         category_fields: bool = False) -> None:
+    """Create both demo tenants and walk some requests through the lifecycle. ``budgets``,
+    ``service_levels`` and ``category_fields`` (``flask seed-demo``, the quick start): acme
+    also gets hourly rates and this month's budget of its service unit, so an evaluation
+    shows them, office hours with SLA targets, so its requests run clocks, and Transporte's
+    own fields, answered by its airport request (the tests set their own)."""
+    acme = _tenant(TENANTS[0], category_fields)
+    globex = _tenant(TENANTS[1], category_fields)
     p, t = acme["people"], acme["tenant"]
     today = date.today()
     if budgets:
@@ -178,10 +194,11 @@ def seed(budgets: bool = False, service_levels: bool = False) -> None:
     if service_levels:
         _service_levels(acme)
 
-    def file(email, title, description, category, location=""):
+    def file(email, title, description, category, location="", fields=None):
         return requests.file_request(p[email], {
             "title": title, "description": description,
             "category_id": _category(t, category), "location": location,
+            **({"fields": fields} if fields else {}),
         })
 
     file("ana@acme.test", "Cambiar lámpara de la oficina 204",
@@ -221,7 +238,10 @@ def seed(budgets: bool = False, service_levels: bool = False) -> None:
         "resolution": "Se cambió el breaker del circuito 3.", "hours_spent": "2.5",
         "materials_cost": "45000"})
     r5 = file("luis@acme.test", "Transporte al aeropuerto el viernes",
-              "Para el gerente, vuelo a las 6 am.", "Transporte")
+              "Para el gerente, vuelo a las 6 am.", "Transporte",
+              fields={"origin": "Sede principal", "destination": "Aeropuerto El Dorado",
+                      "trip_date": (today + timedelta(days=3)).isoformat(), "passengers": 2,
+                      "luggage": True} if category_fields else None)
     _step(p["jefe.finanzas@acme.test"], r5, "Task_Authorize", "authorize",
           {"decision": "reject", "comment": "Se usará el servicio de taxi contratado."})
 
