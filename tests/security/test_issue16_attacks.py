@@ -1119,3 +1119,358 @@ def test_another_companys_fields_never_show_in_an_export(trip, api, browser):
         body = response.get_data()
         assert b"Origenacmesecreto" not in body, url
         assert b"Pasajeros" not in body and b"Origen" not in body, url
+
+
+# === conversation ============================================================================
+
+SECRET = "claveinternazeta"
+
+
+def everything_said_to(email: str) -> str:
+    """Every notice, outbox message (e-mail, SMS, WhatsApp) and webhook payload of the
+    company that is, or may reach, ``email``, as one text."""
+    from app.models import Notification, OutboxMessage
+
+    db.session.rollback()
+    person = factories.user(email)
+    notices = db.session.scalars(select(Notification).where(Notification.user_id == person.id))
+    out = [repr((n.event, n.params)) for n in notices]
+    for message in db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.tenant_id == person.tenant_id)):
+        if message.channel == "webhook" or (message.notification is not None
+                                            and message.notification.user_id == person.id):
+            out.append(repr(message.payload))
+    return "\n".join(out)
+
+
+@pytest.fixture
+def webhooks_everywhere(demo):
+    """acme sends every webhook event to an endpoint (the rows are what leaves)."""
+    from app.models.integration import WEBHOOK_EVENTS
+    from app.services import webhooks
+
+    webhooks.create_endpoint(factories.user(ADMIN), {"url": "http://127.0.0.1:9/hook",
+                                                     "events": list(WEBHOOK_EVENTS)})
+    db.session.commit()
+
+
+def test_internal_notes_never_reach_the_requester_on_any_surface(webhooks_everywhere, api,
+                                                                browser):
+    req, task = factories.request_at("Task_Work")
+    worker = api(WORKER)
+    comment(worker, req.id, f"Nota interna: {SECRET}", internal=True)
+    comment(api(DIRECTOR), req.id, f"Para el equipo: {SECRET} @{HEAD}", internal=True)
+    requester, page = api(REQUESTER), browser(REQUESTER)
+    history = requester.get(f"/api/v1/requests/{req.id}/history?per_page=100")
+    assert SECRET not in history.get_data(as_text=True)
+    assert SECRET not in requester.get(f"/api/v1/requests/{req.id}").get_data(as_text=True)
+    for url in (f"/requests/{req.id}", "/notifications", "/inbox", "/requests",
+                f"/search?q={SECRET}"):
+        response = page.get(url)
+        assert response.status_code in (200, 302), url
+        body = response.get_data(as_text=True)
+        assert SECRET not in (results_of(body) if url.startswith("/search") else body), url
+    assert SECRET not in everything_said_to(REQUESTER)
+    for url in ("/indicators/export/requests.csv", "/indicators/export/tickets.csv"):
+        assert SECRET.encode() not in page.get(url).get_data(), url
+    # the worker finishes and the requester confirms: still nothing
+    from app.services import workflow
+
+    workflow.complete(factories.user(WORKER), factories.open_task(req, "Task_Work"), "finish",
+                      {"resolution": "Listo", "hours_spent": "1", "materials_cost": "0"})
+    db.session.commit()
+    assert SECRET not in everything_said_to(REQUESTER)
+    # those who read internal notes were told (so the check above could fail)
+    assert SECRET in everything_said_to(HEAD)  # mentioned
+    assert SECRET in api(DIRECTOR).get(
+        f"/api/v1/requests/{req.id}/history?per_page=100").get_data(as_text=True)
+
+
+def test_an_internal_note_may_not_be_written_by_who_cannot_read_them(demo, api, browser):
+    req, _task = factories.request_at("Task_Work")
+    before = history_count(req.id)
+    response = api(REQUESTER).post(f"/api/v1/requests/{req.id}/comments",
+                                   {"comment": "Me cuelo", "internal": True})
+    assert response.status_code == 422
+    response = browser(REQUESTER).post(f"/requests/{req.id}/comments",
+                                       {"comment": "Me cuelo", "internal": "true"})
+    assert response.status_code in (302, 303)
+    for value in ("yes", "1", "on", "True", ["true"], {"a": 1}, "maybe", 2):
+        response = api(REQUESTER).post(f"/api/v1/requests/{req.id}/comments",
+                                       {"comment": "Me cuelo", "internal": value})
+        assert response.status_code == 422, value
+    assert history_count(req.id) == before
+
+
+def test_mentions_never_tell_someone_of_what_they_may_not_open(demo, api):
+    req, _task = factories.request_at("Task_Work")
+    globex_worker = factories.user(GLOBEX[2])
+    maria, requester = factories.user(OTHER_UNIT), factories.user(REQUESTER)
+    before = history_count(req.id)
+    attempts = [
+        ({"comment": f"Mira @{OTHER_UNIT}"}, "another unit"),
+        ({"comment": f"Mira @{GLOBEX[2]}"}, "another company by e-mail"),
+        ({"comment": "Mira", "mention_ids": [globex_worker.id]}, "another company by id"),
+        ({"comment": "Mira", "mention_ids": [maria.id]}, "another unit by id"),
+        ({"comment": f"Mira @{WORKER2}"}, "a worker without the ticket"),
+        ({"comment": f"Interna @{REQUESTER}", "internal": True}, "the requester, internally"),
+        ({"comment": "Interna", "mention_ids": [requester.id], "internal": True},
+         "the requester by id, internally"),
+        ({"comment": " ".join(f"@u{i}@acme.test" for i in range(25))}, "too many"),
+        ({"comment": "x", "mention_ids": list(range(1, 5000))}, "thousands of ids"),
+        ({"comment": "x", "mention_ids": ["abc"]}, "a word as id"),
+        ({"comment": "x", "mention_ids": [2**40]}, "an id past 32 bits"),
+        ({"comment": "x", "mention_ids": "1,2"}, "ids as text"),
+    ]
+    for body, what in attempts:
+        response = api(WORKER).post(f"/api/v1/requests/{req.id}/comments", body)
+        assert response.status_code == 422, (what, response.status_code)
+    assert history_count(req.id) == before
+    for email in (OTHER_UNIT, GLOBEX[2], WORKER2):
+        assert "request.mention" not in everything_said_to(email), email
+
+
+def test_following_needs_sight_of_the_request_and_ends_with_it(demo, api, browser):
+    req, _task = factories.request_at("Task_Work")
+    for email in (OTHER_UNIT, OTHER_HEAD, WORKER2, *GLOBEX):
+        client = api(email)
+        for method in ("put", "post", "delete"):
+            response = getattr(client, method)(f"/api/v1/requests/{req.id}/followers/me")
+            assert response.status_code == 404, (email, method)
+        assert client.get(f"/api/v1/requests/{req.id}/followers").status_code == 404, email
+        page = browser(email)
+        assert page.post(f"/requests/{req.id}/follow").status_code == 404, email
+        assert page.post(f"/requests/{req.id}/unfollow").status_code == 404, email
+        assert str(req.number) not in page.get("/following").get_data(as_text=True), email
+    # the worker follows, then the ticket goes to another worker: no more news
+    assert api(WORKER).put(f"/api/v1/requests/{req.id}/followers/me").status_code in (200,
+                                                                                      201, 204)
+    ticket_id = req.ticket.id
+    response = api(DIRECTOR).post(f"/api/v1/tickets/{ticket_id}/reassign",
+                                  {"worker_id": factories.user(WORKER2).id})
+    assert response.status_code == 200, response.json
+    said_before = everything_said_to(WORKER)
+    comment(api(REQUESTER), req.id, "Novedad publica despues del cambio")
+    comment(api(WORKER2), req.id, f"Interna despues del cambio {SECRET}", internal=True)
+    said_after = everything_said_to(WORKER)
+    assert "Novedad publica" not in said_after and SECRET not in said_after
+    assert len(said_after) - len(said_before) < 400  # at most the unassignment itself
+    assert api(WORKER).get(f"/api/v1/requests/{req.id}").status_code == 404
+    assert str(req.number) not in browser(WORKER).get("/following").get_data(as_text=True)
+    # CSRF on the follow buttons
+    page = browser(HEAD)
+    assert page.post(f"/requests/{req.id}/follow", {"csrf_token": "forged"}).status_code == 400
+
+
+CANNED_ESCAPES = [
+    "{{ ''.__class__ }}", "{{ request_title.__class__.__mro__[1].__subclasses__() }}",
+    "{{ request_title|attr('__class__') }}", "{{ request_title['__class__'] }}",
+    "{{ config }}", "{{ self }}", "{{ cycler }}", "{{ lipsum(1000) }}", "{{ range(10) }}",
+    "{{ namespace() }}", "{{ request }}", "{{ g }}", "{{ url_for('x') }}",
+    "{% for i in range(100000000) %}x{% endfor %}", "{% set x = 1 %}{{ x }}",
+    "{% macro m() %}x{% endmacro %}", "{% include 'base.html' %}", "{% extends 'base.html' %}",
+    "{% import 'x' as y %}", "{{ request_title * 100000 }}", "{{ 9 ** 9 ** 9 }}",
+    "{{ '%s' % request_title }}", "{{ request_title|format('x') }}",
+    "{{ request_title|replace('a', request_title) }}", "{{ request_title|join }}",
+    "{{ request_title|list }}", "{{ request_title|map('upper') }}", "{{ -1 }}",
+    "{{ request_title|truncate(10 ** 9)|truncate(10) }}", "{{ (1, 2) }}", "{{ [1, 2] }}",
+    "{{ {'a': 1} }}", "{{ requester_name if request_title.startswith('x') }}",
+    "{{ unknown_variable }}", "{{ comment }}", "{{ link }}",
+    "{% if 1 %}" * 40 + "x" + "{% endif %}" * 40,
+    "{{ " + " ~ ".join(["request_title"] * 11) + " }}",
+    "{{ request_title }}" * 61, "{{ '" + "a" * 2001 + "' }}", "{{ 1" + "0" * 5000 + " }}",
+    "{{ request_title", "{% if %}", "{% endif %}", "x" * 4001,
+]
+
+
+@pytest.mark.parametrize("body", CANNED_ESCAPES, ids=range(len(CANNED_ESCAPES)))
+def test_canned_responses_cannot_escape_the_sandbox(demo, api, browser, body):
+    response = api(ADMIN).post("/api/v1/admin/canned-responses",
+                               {"title": "Hostil", "body": body})
+    assert response.status_code == 422, (body[:60], response.status_code)
+    page = browser(ADMIN)
+    response = page.post("/canned-responses/new", {"title": "Hostil", "body": body})
+    assert response.status_code in (200, 422), (body[:60], response.status_code)
+    from app.conversation.models import CannedResponse
+
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(CannedResponse)) == 0
+
+
+def test_canned_responses_show_values_as_text_and_only_to_the_service_units_people(demo, api,
+                                                                                  browser):
+    req, _task = factories.request_at("Task_Work")
+    ana = factories.user(REQUESTER)
+    ana.name = "{{ request_title.__class__ }} <script>alert(1)</script>"
+    db.session.commit()
+    response = api(ADMIN).post("/api/v1/admin/canned-responses", {
+        "title": "Saludo", "body": "Hola {{ requester_name }}, su {{ request_number }}: "
+                                   "{{ request_title|upper }}"})
+    assert response.status_code == 201, response.json
+    canned_id = response.json["id"]
+    rendered = api(WORKER).get(
+        f"/api/v1/requests/{req.id}/canned-responses/{canned_id}/render")
+    assert rendered.status_code == 200
+    text = rendered.get_data(as_text=True)
+    assert "{{ request_title.__class__ }}" in text and "<class" not in text
+    page = browser(WORKER).get(f"/requests/{req.id}?canned={canned_id}").get_data(as_text=True)
+    assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
+    for email in (REQUESTER, OTHER_UNIT, WORKER2, *GLOBEX):
+        assert api(email).get(f"/api/v1/requests/{req.id}/canned-responses/{canned_id}"
+                              "/render").status_code in (403, 404), email
+        assert browser(email).get(
+            f"/requests/{req.id}/canned/{canned_id}").status_code == 404, email
+    # a director edits only their units' ones, never the company's, nor another company's
+    assert api(DIRECTOR).patch(f"/api/v1/admin/canned-responses/{canned_id}",
+                               {"body": "x"}).status_code in (403, 404)
+    assert api(GLOBEX[1]).get(f"/api/v1/admin/canned-responses/{canned_id}").status_code == 404
+    assert api(GLOBEX[1]).delete(
+        f"/api/v1/admin/canned-responses/{canned_id}").status_code == 404
+    assert api(REQUESTER).post("/api/v1/admin/canned-responses",
+                               {"title": "x", "body": "x"}).status_code in (403, 404)
+    unit_of_globex = factories.user(GLOBEX[1]).unit_ids("service_director")
+    response = api(DIRECTOR).post("/api/v1/admin/canned-responses", {
+        "title": "Ajena", "body": "x", "service_unit_id": sorted(unit_of_globex)[0]})
+    assert response.status_code == 422
+
+
+# === reassign and re-plan ====================================================================
+
+def test_only_the_units_director_reassigns_or_replans(demo, api, browser):
+    from datetime import date, timedelta
+
+    req, _task = factories.request_at("Task_Work")
+    ticket_id = req.ticket.id
+    worker2 = factories.user(WORKER2).id
+    soon = {"planned_start": date.today().isoformat(),
+            "planned_end": (date.today() + timedelta(days=9)).isoformat()}
+    expected = {REQUESTER: (403, 404), HEAD: (403, 404), WORKER: (403,), WORKER2: (404,),
+                ADMIN: (403,), OTHER_UNIT: (404,), OTHER_HEAD: (404,),
+                GLOBEX[0]: (404,), GLOBEX[1]: (404,), GLOBEX[2]: (404,)}
+    for email, statuses in expected.items():
+        client = api(email)
+        response = client.post(f"/api/v1/tickets/{ticket_id}/reassign", {"worker_id": worker2})
+        assert response.status_code in statuses, (email, response.status_code)
+        response = client.post(f"/api/v1/tickets/{ticket_id}/replan", soon)
+        assert response.status_code in statuses, (email, response.status_code)
+        page = browser(email)
+        for url, form in ((f"/tickets/{ticket_id}/reassign", {"worker_id": str(worker2)}),
+                          (f"/tickets/{ticket_id}/replan", soon)):
+            response = page.post(url, form)
+            assert response.status_code in (303, 403, 404), (email, url)
+    db.session.rollback()
+    ticket = db.session.get(type(req.ticket), ticket_id)
+    assert ticket.worker_id == factories.user(WORKER).id
+    assert not db.session.scalar(select(func.count()).select_from(HistoryEvent).where(
+        HistoryEvent.request_id == req.id,
+        HistoryEvent.action.in_(("reassigned", "replanned"))))
+
+
+BAD_REASSIGNS = {
+    "a worker of another company": lambda: factories.user(GLOBEX[2]).id,
+    "the requester": lambda: factories.user(REQUESTER).id,
+    "the director": lambda: factories.user(DIRECTOR).id,
+    "the same worker": lambda: factories.user(WORKER).id,
+    "no one": lambda: None,
+    "zero": lambda: 0,
+    "negative": lambda: -1,
+    "past 32 bits": lambda: 2**31,
+    "huge": lambda: 10**30,
+    "a word": lambda: "tecnico2",
+    "a list": lambda: [factories.user(WORKER2).id],
+    "a float": lambda: 1.5,
+    "true": lambda: True,
+}
+
+
+@pytest.mark.parametrize("what", list(BAD_REASSIGNS))
+def test_reassigning_to_anyone_but_another_worker_of_the_unit_is_422(demo, api, what):
+    req, _task = factories.request_at("Task_Work")
+    response = api(DIRECTOR).post(f"/api/v1/tickets/{req.ticket.id}/reassign",
+                                  {"worker_id": BAD_REASSIGNS[what]()})
+    assert response.status_code in (400, 422), (what, response.status_code)
+
+
+BAD_PLANS = {
+    "end before start": ("2030-05-10", "2030-05-01"),
+    "end in the past": ("2000-01-01", "2000-01-02"),
+    "31 February": ("2030-02-31", "2030-03-01"),
+    "year 0": ("0000-01-01", "2030-01-01"),
+    "year 10000": ("2030-01-01", "10000-01-01"),
+    "a timestamp": ("2030-01-01T00:00:00", "2030-01-02T00:00:00"),
+    "a number": (20300101, 20300102),
+    "empty": ("", ""),
+    "missing": (None, None),
+    "a list": (["2030-01-01"], ["2030-01-02"]),
+    "text": ("mañana", "pasado"),
+    "a NUL": ("2030-01-01\x00", "2030-01-02"),
+}
+
+
+@pytest.mark.parametrize("what", list(BAD_PLANS))
+def test_nonsense_planned_dates_are_422(demo, api, browser, what):
+    req, _task = factories.request_at("Task_Work")
+    start, end = BAD_PLANS[what]
+    response = api(DIRECTOR).post(f"/api/v1/tickets/{req.ticket.id}/replan",
+                                  {"planned_start": start, "planned_end": end})
+    assert response.status_code in (400, 422), (what, response.status_code)
+    if isinstance(start, str) and "\x00" not in start:
+        response = browser(DIRECTOR).post(f"/tickets/{req.ticket.id}/replan",
+                                          {"planned_start": start, "planned_end": end})
+        assert response.status_code == 303, what
+    db.session.rollback()
+    assert not db.session.scalar(select(func.count()).select_from(HistoryEvent).where(
+        HistoryEvent.request_id == req.id, HistoryEvent.action == "replanned"))
+
+
+def test_no_reassign_nor_replan_once_finished_and_forms_need_csrf(demo, api, browser):
+    from app.services import workflow
+
+    req, _task = factories.request_at("Task_Work")
+    ticket_id = req.ticket.id
+    page, worker2 = browser(DIRECTOR), factories.user(WORKER2).id
+    db.session.rollback()
+    response = page.post(f"/tickets/{ticket_id}/reassign",
+                         {"worker_id": str(worker2), "csrf_token": "x"})
+    assert response.status_code == 400
+    workflow.complete(factories.user(WORKER), factories.open_task(req, "Task_Work"), "finish",
+                      {"resolution": "Listo", "hours_spent": "1", "materials_cost": "0"})
+    db.session.commit()
+    response = api(DIRECTOR).post(f"/api/v1/tickets/{ticket_id}/reassign",
+                                  {"worker_id": factories.user(WORKER2).id})
+    assert response.status_code == 422
+    response = api(DIRECTOR).post(f"/api/v1/tickets/{ticket_id}/replan", {
+        "planned_start": "2030-01-01", "planned_end": "2030-01-02"})
+    assert response.status_code == 422
+
+
+@POSTGRESQL_ONLY
+def test_two_directors_reassigning_at_once_one_wins(demo, app, api):
+    import threading
+
+    req, _task = factories.request_at("Task_Work")
+    ticket_id = req.ticket.id
+    client = api(DIRECTOR)
+    revision = client.get(f"/api/v1/tickets/{ticket_id}").json["revision"]
+    workers = [factories.user(WORKER2).id, factories.user(WORKER).id]
+    # one to tecnico2 and, from the same revision, one that changes the dates
+    bodies = [("reassign", {"worker_id": workers[0], "revision": revision}),
+              ("replan", {"planned_start": "2030-01-01", "planned_end": "2030-01-09",
+                          "revision": revision})] * 3
+    results, barrier = [], threading.Barrier(len(bodies))
+
+    def send(kind, body):
+        barrier.wait()
+        results.append(client.post(f"/api/v1/tickets/{ticket_id}/{kind}", body).status_code)
+
+    threads = [threading.Thread(target=send, args=pair) for pair in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results).count(200) == 1, results
+    assert set(results) <= {200, 409}, results
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(HistoryEvent).where(
+        HistoryEvent.request_id == req.id,
+        HistoryEvent.action.in_(("reassigned", "replanned")))) == 1
