@@ -2,7 +2,7 @@
 that says which limit was crossed, and what a resubmission and a confirmation change. The
 schemas are built when the app is imported; these tests pin the numbers they were built with."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -18,7 +18,8 @@ from app.models import WEBHOOK_EVENTS, HistoryEvent, Membership, ServiceRequest,
 from app.services import workflow
 from tests.factories import open_task, request_at, user
 
-TODAY = date.today().isoformat()
+# Tomorrow: still ahead of the clock if the run crosses midnight
+TODAY = (date.today() + timedelta(days=1)).isoformat()
 BASE = {
     "authorize": {"decision": "authorize"},
     "evaluate": {"decision": "approve", "estimated_cost": "1", "estimated_hours": "8",
