@@ -182,7 +182,8 @@ def _unpack_counting(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> None:
 
 def _office_kind(archive: zipfile.ZipFile, names: set[str]) -> str:
     if "mimetype" in names:
-        declared = archive.read("mimetype")[:100].strip().decode("ascii", "replace")
+        with archive.open("mimetype") as entry:  # its first bytes, never the whole entry
+            declared = entry.read(100).strip().decode("ascii", "replace")
         if declared in (ODT, ODS, ODP):
             return declared
     if "[Content_Types].xml" in names:
