@@ -1200,6 +1200,12 @@ def test_internal_notes_never_reach_the_requester_on_any_surface(webhooks_everyw
                       {"resolution": "Listo", "hours_spent": "1", "materials_cost": "0"})
     db.session.commit()
     assert SECRET not in everything_said_to(REQUESTER)
+    confirm = factories.open_task(req, "Task_Confirm")
+    for url in (f"/tasks/{confirm.id}", f"/tickets/{req.ticket.id}", f"/requests/{req.id}"):
+        response = page.get(url)
+        assert response.status_code == 200, url
+        assert SECRET not in response.get_data(as_text=True), url
+    assert SECRET not in requester.get(f"/api/v1/tasks/{confirm.id}").get_data(as_text=True)
     # those who read internal notes were told (so the check above could fail)
     assert SECRET in everything_said_to(HEAD)  # mentioned
     assert SECRET in api(DIRECTOR).get(
@@ -1494,3 +1500,87 @@ def test_two_directors_reassigning_at_once_one_wins(demo, app, api):
     assert db.session.scalar(select(func.count()).select_from(HistoryEvent).where(
         HistoryEvent.request_id == req.id,
         HistoryEvent.action.in_(("reassigned", "replanned")))) == 1
+
+
+@POSTGRESQL_ONLY
+def test_two_uploads_at_once_cannot_pass_the_storage_quota_together(demo, app, api, store,
+                                                                    monkeypatch):
+    """A company with 1 MB of storage left sends two 600 KB files at the same moment from
+    two sessions: each upload counts what is stored, so without a lock both see 0 used."""
+    import dataclasses
+    import threading
+
+    from app.tenancy import quotas
+
+    real_plan_of = quotas.plan_of
+    monkeypatch.setattr(quotas, "plan_of",
+                        lambda tenant: dataclasses.replace(real_plan_of(tenant), storage_mb=1))
+    req = factories.file()
+    clients = [api(REQUESTER), api(REQUESTER)]
+    barrier, results = threading.Barrier(2), []
+
+    def send(client, name):
+        barrier.wait()
+        results.append(api_upload(client, req.id, (b"z" * 600_000 + b"\n", name)).status_code)
+
+    threads = [threading.Thread(target=send, args=(c, f"{i}.txt"))
+               for i, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stored = sum(row.size for row in attachment_rows(req.id))
+    assert stored <= 1024 * 1024, (results, stored)
+    assert sorted(results) == [201, 403], results
+
+
+# === every list and page: hostile query strings ==============================================
+
+HOSTILE_QUERY = {
+    "page": "-1", "per_page": "1000000", "size": "0", "sort": "id;DROP TABLE users",
+    "order": "desc'", "dir": "sideways", "q": "' OR 1=1 --", "status": SCRIPT,
+    "unit_id": "abc", "category_id": "1e9", "service_unit_id": "99999999999999999999",
+    "worker_id": "-5", "from": "2026-13-45", "to": "x", "sla": "<b>", "state": "../../",
+    "kind": "{{7*7}}", "canned": "abc", "next": "//evil.example/",
+}
+ROLES = (REQUESTER, HEAD, DIRECTOR, WORKER, ADMIN)
+
+
+def _plain_get_rules(app, prefix: str) -> list[str]:
+    skip = ("/static", "/logout", "/login", "/export", "/exports", "/bench",
+            "/processes/incidents")  # its own test below, until fixed
+    return sorted({rule.rule for rule in app.url_map.iter_rules()
+                   if "GET" in rule.methods and not rule.arguments
+                   and rule.rule.startswith("/api/") == (prefix == "/api/")
+                   and not any(part in rule.rule for part in skip)})
+
+
+@pytest.mark.parametrize("email", ROLES)
+def test_no_page_or_list_answers_a_hostile_query_string_with_a_500(demo, app, browser, email):
+    page = browser(email)
+    for url in _plain_get_rules(app, "/"):
+        if url.startswith("/api/"):
+            continue
+        for params in (HOSTILE_QUERY, {"page": "99999999999999999999", "per_page": "abc"},
+                       {"page": "1", "sort": "-" * 500, "q": "x" * 5000}):
+            response = page.get(url + "?" + urlencode(params))
+            assert response.status_code < 500, (email, url, response.status_code)
+
+
+@pytest.mark.parametrize("email", ROLES)
+def test_no_api_list_answers_a_hostile_query_string_with_a_500(demo, app, api, email):
+    client = api(email)
+    for url in _plain_get_rules(app, "/api/"):
+        for params in (HOSTILE_QUERY, {"page": "99999999999999999999", "per_page": "abc"}):
+            response = client.get(url + "?" + urlencode(params))
+            assert response.status_code < 500, (email, url, response.status_code)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: /processes/incidents?page=99999999999999999999 is a 500 (the page number goes to "
+    "OFFSET unbounded: SQLite's OverflowError, PostgreSQL's bigint out of range)"))
+def test_the_incidents_page_takes_any_page_number(demo, browser):
+    page = browser(ADMIN)
+    for value in ("99999999999999999999", "-1", "0", "abc", "1e9"):
+        response = page.get(f"/processes/incidents?page={value}")
+        assert response.status_code == 200, value
