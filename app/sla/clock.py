@@ -11,7 +11,9 @@ Three kinds of target:
   rejected, or sent on by a custom diagram);
 - ``start``: from approval (the request first waits on assignment or is in service) until the
   ticket is first started, held or finished;
-- ``resolution``: from filing until the ticket is finished (or the request completed).
+- ``resolution``: from filing until the ticket is finished (or the request completed); work
+  reopened at the confirmation ("not solved") resumes it, the time between the finish and the
+  reopening a pause, and it stops again at the next finish.
 
 A request cancelled (or, for start and resolution, rejected) before its clock stops leaves the
 clock ``cancelled``. While the clock runs, time spent in one of the target's pause statuses
@@ -173,8 +175,14 @@ def compute(target: Target, calendar: Calendar, moments: list[Moment],
         reason = _stops(kind, m)
         end = moments[i + 1].at if i + 1 < len(moments) else None
         if reason is not None:
-            stopped_at, stop_reason = m.at, reason
+            if stopped_at is None:
+                stopped_at, stop_reason = m.at, reason
+            if reason == "done" and kind == "resolution":
+                continue  # work reopened later resumes the clock (below)
             break
+        if stopped_at is not None:  # the work was reopened: the clock runs again from here,
+            pauses.append((stopped_at, m.at))  # the wait since the finish a pause
+            stopped_at = stop_reason = None
         span = runs if not _paused(target, m) else pauses
         if span and span[-1][1] == m.at:   # the same span goes on (a status it ignores)
             span[-1] = (span[-1][0], end)
