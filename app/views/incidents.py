@@ -21,10 +21,12 @@ def index():
     status = request.args.get("status", "open")
     if status not in STATUSES:
         abort(404)
+    number = request.args.get("page", 1, type=int)  # bounded: it becomes an OFFSET
     page = db.paginate(
         incidents.of_tenant(current_user.tenant_id, status).options(
             joinedload(ProcessIncident.request), joinedload(ProcessIncident.definition),
             joinedload(ProcessIncident.resolved_by)),
+        page=number if number is not None and 0 < number <= 100_000 else 1,
         per_page=incidents.PAGE, max_per_page=incidents.PAGE, error_out=False)
     return render_template("processes/incidents.html", page=page, status=status)
 
