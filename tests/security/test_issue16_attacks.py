@@ -1503,6 +1503,9 @@ def test_two_directors_reassigning_at_once_one_wins(demo, app, api):
 
 
 @POSTGRESQL_ONLY
+@pytest.mark.xfail(strict=True, reason=(
+    "BUG: two 600 KB uploads at the same moment with 1 MB of storage left are both stored "
+    "(201, 201; 1.2 MB): require_storage counts what is committed, without a lock"))
 def test_two_uploads_at_once_cannot_pass_the_storage_quota_together(demo, app, api, store,
                                                                     monkeypatch):
     """A company with 1 MB of storage left sends two 600 KB files at the same moment from
@@ -1515,13 +1518,13 @@ def test_two_uploads_at_once_cannot_pass_the_storage_quota_together(demo, app, a
     real_plan_of = quotas.plan_of
     monkeypatch.setattr(quotas, "plan_of",
                         lambda tenant: dataclasses.replace(real_plan_of(tenant), storage_mb=1))
-    req = factories.file()
+    req_id = factories.file().id
     clients = [api(REQUESTER), api(REQUESTER)]
     barrier, results = threading.Barrier(2), []
 
     def send(client, name):
         barrier.wait()
-        results.append(api_upload(client, req.id, (b"z" * 600_000 + b"\n", name)).status_code)
+        results.append(api_upload(client, req_id, (b"z" * 600_000 + b"\n", name)).status_code)
 
     threads = [threading.Thread(target=send, args=(c, f"{i}.txt"))
                for i, c in enumerate(clients)]
@@ -1529,7 +1532,7 @@ def test_two_uploads_at_once_cannot_pass_the_storage_quota_together(demo, app, a
         thread.start()
     for thread in threads:
         thread.join()
-    stored = sum(row.size for row in attachment_rows(req.id))
+    stored = sum(row.size for row in attachment_rows(req_id))
     assert stored <= 1024 * 1024, (results, stored)
     assert sorted(results) == [201, 403], results
 
