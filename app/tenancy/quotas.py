@@ -114,12 +114,20 @@ def storage_bytes(tenant_id: int) -> int:
         Attachment.tenant_id == tenant_id)) or 0
 
 
+# The key of the transaction lock uploads of one company take turns on (PostgreSQL)
+STORAGE_LOCK = 0x4D455341
+
+
 def require_storage(tenant_id: int, adding_bytes: int) -> None:
     """Raise QuotaExceeded ("storage_mb") when ``adding_bytes`` more would pass the plan's
-    storage, counted in bytes (``used`` in the error is in MB, rounded up). Reads only."""
+    storage, counted in bytes (``used`` in the error is in MB, rounded up). On PostgreSQL
+    the company's uploads take turns from here to their commit (a transaction advisory lock),
+    so two at once cannot both count the storage without the other's files."""
     allowed = plan_of(_tenant(tenant_id)).storage_mb
     if allowed is None or adding_bytes <= 0:
         return
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(STORAGE_LOCK, tenant_id)))
     used = storage_bytes(tenant_id)
     if used + adding_bytes > allowed * MB:
         raise QuotaExceeded("storage_mb", allowed, math.ceil(used / MB))

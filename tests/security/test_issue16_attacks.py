@@ -1503,9 +1503,6 @@ def test_two_directors_reassigning_at_once_one_wins(demo, app, api):
 
 
 @POSTGRESQL_ONLY
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: two 600 KB uploads at the same moment with 1 MB of storage left are both stored "
-    "(201, 201; 1.2 MB): require_storage counts what is committed, without a lock"))
 def test_two_uploads_at_once_cannot_pass_the_storage_quota_together(demo, app, api, store,
                                                                     monkeypatch):
     """A company with 1 MB of storage left sends two 600 KB files at the same moment from
