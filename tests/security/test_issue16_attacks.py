@@ -1580,3 +1580,100 @@ def test_the_incidents_page_takes_any_page_number(demo, browser):
     for value in ("99999999999999999999", "-1", "0", "abc", "1e9"):
         response = page.get(f"/processes/incidents?page={value}")
         assert response.status_code == 200, value
+
+
+# === a second service unit, and reopening ====================================================
+
+SISTEMAS_DIRECTOR = "director.sistemas@acme.test"
+SISTEMAS_WORKER = "tecnico.sistemas@acme.test"
+
+
+@pytest.fixture
+def sistemas(demo):
+    """acme's second service unit, Sistemas, with its own director and worker."""
+    from app.models import Membership, Unit, User
+
+    admin = factories.user(ADMIN)
+    unit = Unit(tenant_id=admin.tenant_id, name="Sistemas", is_service_unit=True)
+    db.session.add(unit)
+    db.session.flush()
+    for email, role in ((SISTEMAS_DIRECTOR, "service_director"), (SISTEMAS_WORKER, "worker")):
+        person = User(tenant_id=admin.tenant_id, email=email, name=email.split("@")[0])
+        person.set_password("demo1234")
+        db.session.add(person)
+        db.session.flush()
+        db.session.add(Membership(tenant_id=admin.tenant_id, user_id=person.id, role=role,
+                                  unit_id=unit.id))
+    db.session.commit()
+    return unit.id
+
+
+def test_another_service_units_people_reach_nothing_of_this_one(sistemas, api, browser,
+                                                                store):
+    req, _task = factories.request_at("Task_Work")
+    ticket_id = req.ticket.id
+    comment(api(WORKER), req.id, f"Interna {SECRET}", internal=True)
+    page_upload(browser(REQUESTER), req.id, (PDF, "factura.pdf"))
+    [row] = attachment_rows(req.id)
+    for email in (SISTEMAS_DIRECTOR, SISTEMAS_WORKER):
+        client = api(email)
+        assert client.post(f"/api/v1/tickets/{ticket_id}/reassign", {
+            "worker_id": factories.user(SISTEMAS_WORKER).id}).status_code == 404, email
+        assert client.post(f"/api/v1/tickets/{ticket_id}/replan", {
+            "planned_start": "2030-01-01", "planned_end": "2030-01-02"}).status_code == 404
+        assert client.get(f"/api/v1/requests/{req.id}/attachments/{row.id}").status_code == 404
+        assert client.put(f"/api/v1/requests/{req.id}/followers/me").status_code == 404
+        assert found_ids(client, SECRET) == set() and found_ids(client, "bombillo") <= set()
+        assert browser(email).get(f"/requests/{req.id}").status_code == 404
+    # the unit's own director cannot hand the ticket to the other unit's worker
+    response = api(DIRECTOR).post(f"/api/v1/tickets/{ticket_id}/reassign",
+                                  {"worker_id": factories.user(SISTEMAS_WORKER).id})
+    assert response.status_code == 422
+    # nor mention the other unit's people
+    response = api(WORKER).post(f"/api/v1/requests/{req.id}/comments",
+                                {"comment": f"Mira @{SISTEMAS_DIRECTOR}"})
+    assert response.status_code == 422
+    # canned responses of the other unit are neither usable here nor editable by this one's
+    response = api(SISTEMAS_DIRECTOR).post("/api/v1/admin/canned-responses", {
+        "title": "Sistemas", "body": "Hola", "service_unit_id": sistemas})
+    assert response.status_code == 201, response.json
+    canned_id = response.json["id"]
+    assert api(WORKER).get(f"/api/v1/requests/{req.id}/canned-responses/{canned_id}"
+                           "/render").status_code == 404
+    usable = api(WORKER).get(f"/api/v1/requests/{req.id}/canned-responses").json
+    items = usable["items"] if isinstance(usable, dict) else usable
+    assert canned_id not in {item["id"] for item in items}
+    for method, body in (("patch", {"body": "Cambiado"}), ("delete", None)):
+        args = (f"/api/v1/admin/canned-responses/{canned_id}",) + ((body,) if body else ())
+        assert getattr(api(DIRECTOR), method)(*args).status_code in (403, 404), method
+
+
+def test_reopening_is_the_requesters_and_bounded(demo, api):
+    from app.services import workflow
+
+    req, _task = factories.request_at("Task_Work")
+    workflow.complete(factories.user(WORKER), factories.open_task(req, "Task_Work"), "finish",
+                      {"resolution": "Listo", "hours_spent": "1", "materials_cost": "0"})
+    db.session.commit()
+    confirm_id = factories.open_task(req, "Task_Confirm").id
+    url = f"/api/v1/tasks/{confirm_id}/complete"
+    for email in (WORKER, DIRECTOR, HEAD, OTHER_UNIT, GLOBEX[0]):
+        response = api(email).post(url, {"kind": "reopen", "reason": "No sirve"})
+        assert response.status_code in (403, 404), (email, response.status_code)
+    client = api(REQUESTER)
+    for body in ({"kind": "reopen"}, {"kind": "reopen", "reason": "   "},
+                 {"kind": "reopen", "reason": "x" * 100_000},
+                 {"kind": "reopen", "reason": ["No"]}, {"kind": "reopen", "reason": None},
+                 {"kind": "reopen\u202e", "reason": "x"}, {"kind": "__class__"}):
+        response = client.post(url, body)
+        assert response.status_code in (400, 422), (body.get("kind"), response.status_code)
+    db.session.rollback()
+    assert db.session.get(ServiceRequest, req.id).status != "in_service"
+    # the answer's own 'solved' is the handler's to write: one sent along is not taken
+    response = client.post(url, {"kind": "reopen", "reason": "No sirve", "solved": True})
+    assert response.status_code in (200, 201)
+    db.session.rollback()
+    reopened = db.session.get(ServiceRequest, req.id)
+    assert (reopened.status, reopened.ticket.status) == ("in_service", "in_progress")
+    assert client.post(url, {"kind": "reopen", "reason": "Otra vez"}).status_code in (404, 409,
+                                                                                     422)
