@@ -96,18 +96,23 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_blueprints(app)
 
-    from app import accounts, admin, indicators, notifications, sla, tenancy, viability
-    from app import request_fields, search
+    from app import (
+        accounts,
+        admin,
+        attachments,
+        conversation,
+        indicators,
+        notifications,
+        request_fields,
+        search,
+        sla,
+        tenancy,
+        viability,
+    )
     from app.api import api, init_api
 
     capabilities = (notifications, accounts, admin, tenancy, viability, sla, indicators,
-                    request_fields, search)
-    from app import conversation
-
-    capabilities += (conversation,)
-    from app import attachments
-
-    capabilities += (attachments,)
+                    request_fields, search, conversation, attachments)
     for capability in capabilities:
         capability.init_app(app)
     init_api(app)
