@@ -185,6 +185,23 @@ def request_state(req) -> str:
     return req.status
 
 
+def _event_side(status, ticket_status) -> str:
+    if status == "completed" and ticket_status == "finished":
+        return "awaiting_confirmation"
+    return status
+
+
+def event_states(event) -> tuple:
+    """The request's state before and after a history entry, as its badge said them
+    (``request_state``): the finish leads to "waiting for confirmation", not to "completed",
+    and the confirmation (or a "not solved") leaves it. An entry records the ticket's status
+    only when it changed; unchanged, it was the request's own."""
+    ticket = (event.changes or {}).get("ticket_status")
+    before, after = (ticket if isinstance(ticket, list) and len(ticket) == 2
+                     else (None, None))
+    return _event_side(event.from_status, before), _event_side(event.to_status, after)
+
+
 def request_state_label(req) -> str:
     """The words of a request's badge; the requester reads that it waits for them."""
     from flask_login import current_user
@@ -234,6 +251,7 @@ def register(app) -> None:
         parse_decimal=lambda v: Decimal(str(v)),
         status_label=lambda c: label(STATUS, c),
         status_transition=transition,
+        event_states=event_states,
         request_state=request_state,
         request_state_label=request_state_label,
         rating_label=rating_label,

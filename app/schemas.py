@@ -2,6 +2,8 @@
 
 from marshmallow import Schema, fields
 
+from app.labels import request_state
+
 
 class DecimalString(fields.Decimal):
     """An exact decimal sent as a JSON string ("120000.00"); documented as such."""
@@ -35,7 +37,17 @@ class RequestSchema(Schema):
     number = fields.String(metadata={"example": "SOL-2026-000042"})
     title = fields.String()
     description = fields.String()
-    status = fields.String()
+    status = fields.String(metadata={
+        "description": "The stored status (`completed` both while the finished work waits "
+                       "for the requester's confirmation and once confirmed; see "
+                       "`awaiting_confirmation`)"})
+    awaiting_confirmation = fields.Function(
+        lambda req: request_state(req) == "awaiting_confirmation", dump_only=True,
+        metadata={"type": "boolean",
+                  "description": "Read-only: true while the ticket is finished and the "
+                                 "requester has not yet confirmed and rated the service (or "
+                                 "answered that it is not solved); the pages show it as "
+                                 "\"Waiting for confirmation\" instead of completed"})
     priority = fields.String()
     location = fields.String()
     category = fields.Nested(RefSchema)

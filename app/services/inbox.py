@@ -172,6 +172,8 @@ def tasks_query(user: User, *, sla: str | None = None, sort: str = "sla",
 # What the inbox page shows of each task, loaded with the page's tasks.
 TASK_LIST_LOAD = (
     joinedload(HumanTask.request, innerjoin=True).selectinload(ServiceRequest.requester),
+    # the request's badge tells a finished job waiting for its confirmation by the ticket
+    joinedload(HumanTask.request, innerjoin=True).joinedload(ServiceRequest.ticket),
     joinedload(HumanTask.claimed_by),
     selectinload(HumanTask.assigned_user),
 )
