@@ -51,6 +51,17 @@ def _panel(req) -> dict:
     }
 
 
+def _not_kept() -> list[str]:
+    """The names of the files this request sent when a form with them comes back to be fixed
+    (a refused filing or step, a canned response inserted): a browser cannot refill a file
+    input and nothing was stored, so the page says to choose them again."""
+    from app.attachments import service
+
+    if request.method != "POST" or request.mimetype != "multipart/form-data":
+        return []
+    return [upload.filename or "?" for upload in service.chosen(request.files.getlist("files"))]
+
+
 def _accept() -> str:
     """The ``accept`` attribute of a file input: the types the person's company accepts."""
     from app.attachments import settings
@@ -69,6 +80,7 @@ def init_app(app) -> None:
     app.url_value_preprocessor(_upload_body_limit)
     app.add_template_global(_panel, "attachment_panel")
     app.add_template_global(_accept, "attachment_accept")
+    app.add_template_global(_not_kept, "attachments_not_kept")
     app.add_template_global(settings.type_label, "attachment_type_label")
     app.add_template_global(lambda: app.config["ATTACHMENTS_MAX_FILE_MB"],
                             "attachment_max_mb")

@@ -42,20 +42,33 @@ def page_context(req) -> dict:
     return cached[req.id]
 
 
+def _typed() -> tuple[str, bool, set[int]]:
+    """What the comment form held when its "Insert" was pressed (a POST answered with the page):
+    the text, the internal-note box, the people to mention; nothing on a GET."""
+    if request.method != "POST":
+        return "", False, set()
+    mentioned = {int(v) for v in request.form.getlist("mention_ids") if v.isdigit()}
+    return (request.form.get("comment", ""), request.form.get("internal") == "true",
+            mentioned)
+
+
 def _page_context(req) -> dict:
     may_internal = policy.can_see_internal(current_user, req)
     usable = canned.usable_for(current_user, req) if may_internal else []
-    prefill, chosen, refused = "", request.args.get("canned", type=int), None
+    typed, internal, mentioned = _typed()
+    prefill, chosen, refused = typed, request.values.get("canned", type=int), None
     if chosen:
         row = next((c for c in usable if c.id == chosen), None)
         if row is not None:
             try:
-                prefill = canned.render(row, req, current_user)
+                reply = canned.render(row, req, current_user)
+                prefill = f"{typed.rstrip()}\n\n{reply}" if typed.strip() else reply
             except TemplateRefused as exc:
                 refused = str(exc)
     return {
         "may_internal": may_internal, "canned": usable, "chosen": chosen,
         "prefill": prefill, "refused": refused,
+        "internal_checked": internal and may_internal, "mentioned": mentioned,
         "mentionable": [p for p in mentions.mentionable(req) if p.id != current_user.id],
         "following": followers.is_following(current_user, req),
         "may_manage_canned": canned.can_manage_any(current_user),

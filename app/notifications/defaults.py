@@ -44,7 +44,7 @@ _ES = {
     "ticket.assigned": (
         "{{ request_number }} fue asignada a {{ worker_name }}",
         "Hola {{ recipient_name }}:\n\nSu solicitud {{ request_number }} «{{ request_title }}» "
-        "fue asignada a {{ worker_name }} (orden {{ ticket_number }}).",
+        "fue asignada a {{ worker_name }} (ticket {{ ticket_number }}).",
         "{{ request_number }} asignada a {{ worker_name }}. {{ link }}"),
     "ticket.started": (
         "Comenzó el trabajo en {{ request_number }}",
@@ -71,27 +71,27 @@ _ES = {
         "{{ comment }}{% endif %}\n\nConfirme que quedó bien y califique el servicio.",
         "{{ request_number }} terminada: confírmela y califíquela. {{ link }}"),
     "ticket.assigned_to_you": (
-        "Se le asignó la orden {{ ticket_number }}",
-        "Hola {{ recipient_name }}:\n\nSe le asignó la orden {{ ticket_number }} de la "
+        "Se le asignó el ticket {{ ticket_number }}",
+        "Hola {{ recipient_name }}:\n\nSe le asignó el ticket {{ ticket_number }} de la "
         "solicitud {{ request_number }} «{{ request_title }}».",
         "Se le asignó {{ ticket_number }} ({{ request_number }}). {{ link }}"),
     "ticket.reopened": (
-        "{{ request_number }} no quedó resuelta: vuelve a su orden {{ ticket_number }}",
+        "{{ request_number }} no quedó resuelta: vuelve a su ticket {{ ticket_number }}",
         "Hola {{ recipient_name }}:\n\n{{ actor_name }} indicó que el trabajo de la solicitud "
-        "{{ request_number }} «{{ request_title }}» no quedó resuelto; la orden "
+        "{{ request_number }} «{{ request_title }}» no quedó resuelto; el ticket "
         "{{ ticket_number }} vuelve a usted.{% if comment %}\n\nQué falta: {{ comment }}"
         "{% endif %}",
         "{{ request_number }} no quedó resuelta; {{ ticket_number }} vuelve a usted. {{ link }}"),
     "ticket.unassigned": (
-        "La orden {{ ticket_number }} pasó a {{ worker_name }}",
-        "Hola {{ recipient_name }}:\n\n{{ actor_name }} asignó la orden {{ ticket_number }} "
+        "El ticket {{ ticket_number }} pasó a {{ worker_name }}",
+        "Hola {{ recipient_name }}:\n\n{{ actor_name }} asignó el ticket {{ ticket_number }} "
         "de la solicitud {{ request_number }} «{{ request_title }}» a {{ worker_name }}; ya no "
         "está a su cargo.{% if comment %}\n\nMotivo: {{ comment }}{% endif %}",
         "{{ ticket_number }} pasó a {{ worker_name }}. {{ link }}"),
     "ticket.replanned": (
-        "Cambiaron las fechas de la orden {{ ticket_number }}",
-        "Hola {{ recipient_name }}:\n\n{{ actor_name }} cambió las fechas previstas de la "
-        "orden {{ ticket_number }} de la solicitud {{ request_number }} «{{ request_title }}»."
+        "Cambiaron las fechas del ticket {{ ticket_number }}",
+        "Hola {{ recipient_name }}:\n\n{{ actor_name }} cambió las fechas previstas del "
+        "ticket {{ ticket_number }} de la solicitud {{ request_number }} «{{ request_title }}»."
         "{% if comment %}\n\n{{ comment }}{% endif %}",
         "Nuevas fechas de {{ ticket_number }}. {{ link }}"),
     "request.comment": (
@@ -102,7 +102,7 @@ _ES = {
     "ticket.comment": (
         "Nuevo comentario en {{ ticket_number }}",
         "Hola {{ recipient_name }}:\n\n{{ actor_name }} comentó la solicitud "
-        "{{ request_number }} «{{ request_title }}» de su orden {{ ticket_number }}:\n\n"
+        "{{ request_number }} «{{ request_title }}» de su ticket {{ ticket_number }}:\n\n"
         "{{ comment }}",
         "{{ actor_name }} comentó {{ request_number }}. {{ link }}"),
     "request.mention": (

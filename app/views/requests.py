@@ -106,6 +106,8 @@ def cancel(request_id: int):
 @login_required
 def comment(request_id: int):
     req = request_or_404(request_id)
+    if request.form.get("insert_canned"):  # "Insert": the page again, the reply after the text
+        return _detail_page(req)
     try:
         entry = request_service.add_comment(current_user, req, form_values(request.form))
         attachments.attach_uploads(current_user, req, request.files.getlist("files"),
@@ -127,7 +129,12 @@ def comment(request_id: int):
 @bp.route("/requests/<int:request_id>")
 @login_required
 def detail(request_id: int):
-    req = request_or_404(request_id)
+    return _detail_page(request_or_404(request_id))
+
+
+def _detail_page(req):
+    """The request page; also the answer to the comment form's "Insert" (a canned response
+    added to the text typed so far, nothing saved: ``conversation.page_context``)."""
     g.page_scripts = True  # the live diagram (app/static/dist/viewer.js)
     events = history.events_of(req, current_user)
     inbox.with_sla_clocks([req])

@@ -74,7 +74,7 @@ def test_the_lifecycle_mails_each_person_once_with_links_that_open(demo, smtp_se
          {(REQUESTER, f"{req.number} fue aprobada")}),
         (DIRECTOR, "Task_Assign", "assign", None,
          {(REQUESTER, f"{req.number} fue asignada a Tomás Herrera (Técnico)"),
-          (WORKER, "Se le asignó la orden {ticket}")}),
+          (WORKER, "Se le asignó el ticket {ticket}")}),
         (WORKER, "Task_Start", "start", {}, {(REQUESTER, f"Comenzó el trabajo en {req.number}")}),
         (WORKER, "Task_Work", "hold", {"reason": "Falta el repuesto"},
          {(REQUESTER, f"{req.number} está en espera")}),
