@@ -84,6 +84,9 @@ FIELD = {
     "planned_start": _l("Planned start"), "planned_end": _l("Planned end"),
     "helper_ids": _l("Helpers"), "reason": _l("Reason"), "resolution": _l("Resolution"),
     "hours_spent": _l("Hours spent"), "materials_cost": _l("Materials cost"),
+    # a reopened ticket's later finish: the rounds added up (hours_spent: this round's)
+    "total_hours_spent": _l("Hours spent, every round"),
+    "total_materials_cost": _l("Materials cost, every round"),
     "rating": _l("Rating"), "title": _l("Title"), "description": _l("Description"),
     "location": _l("Location"), "category": _l("Category"), "priority": _l("Priority"),
     "attachments": _l("Files"), "attachment": _l("File"),

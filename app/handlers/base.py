@@ -224,6 +224,11 @@ class TaskHandler:
     def comment(self, data: dict) -> str | None:
         return data.get("comment")
 
+    def form_notes(self, ctx: TaskContext) -> dict:
+        """Field name -> {"label", "help"} that the form of this task shows instead of its
+        schema's (what the person should know here, e.g. a reopened ticket's hours so far)."""
+        return {}
+
     def event(self, data: dict) -> str | None:
         """The webhook event this completion stands for, if any."""
         return None

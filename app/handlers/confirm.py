@@ -88,8 +88,8 @@ class ReopenHandler(TaskHandler):
     def apply(self, ctx, data):
         ticket = ctx.request.ticket
         if ticket is not None:
-            ticket.actual_end = None  # open again; what the worker entered stays until the
-            # next finish replaces it (the budget's spent amount with it)
+            ticket.actual_end = None  # open again; the hours, materials and actual cost
+            # recorded stay, and the next finish adds its own to them (the budget's spent too)
         ctx.request.rating = None
         ctx.request.rating_comment = None
         return {SOLVED: False}

@@ -1,11 +1,13 @@
 """What work costs: hourly rates (a worker's own, else their service unit's) and a finished
 ticket's actual cost, hours x rate + materials, in exact decimals."""
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from app.models import Ticket, Unit, User
 
 CENT = Decimal("0.01")
+ZERO = Decimal(0)
 MAX_RATE = Decimal("9999999999.99")  # what the columns hold (12 digits, 2 decimals)
 
 
@@ -27,6 +29,43 @@ def actual_cost(hours: Decimal, rate: Decimal | None, materials: Decimal) -> Dec
 
 def ticket_cost(ticket: Ticket, hours: Decimal, materials: Decimal) -> tuple[Decimal | None,
                                                                               Decimal]:
-    """The rate and the actual cost of ``ticket`` finished with ``hours`` and ``materials``."""
+    """The rate and the actual cost of ``ticket`` finished with ``hours`` and ``materials`` in
+    all (every round of work so far, ``Round``)."""
     rate = rate_for(ticket.worker, ticket.request.service_unit)
     return rate, actual_cost(hours, rate, materials)
+
+
+@dataclass(frozen=True)
+class Round:
+    """One finish of a ticket added to the ones before it (a reopened ticket is finished
+    again): this round's hours and materials, the totals, the rate and the actual cost."""
+
+    hours: Decimal
+    materials: Decimal
+    total_hours: Decimal
+    total_materials: Decimal
+    rate: Decimal | None
+    actual_cost: Decimal
+    again: bool  # an earlier round was recorded (the totals differ from this round's)
+
+
+def finish_round(ticket: Ticket, hours: Decimal, materials: Decimal) -> Round:
+    """``ticket`` finished once more with this round's ``hours`` and ``materials``: they add
+    to what earlier rounds recorded, and the actual cost is total hours x rate + total
+    materials. Should the rate have changed since (another worker, a new rate), the earlier
+    rounds keep the labour cost they were finished at and only this round's hours take the
+    new rate."""
+    if ticket.hours_spent is None:  # the first finish
+        rate, cost = ticket_cost(ticket, hours, materials)
+        return Round(hours, materials, hours, materials, rate, cost, again=False)
+    before_hours, before_materials = ticket.hours_spent, ticket.materials_cost or ZERO
+    total_hours, total_materials = before_hours + hours, before_materials + materials
+    rate = rate_for(ticket.worker, ticket.request.service_unit)
+    # what the earlier rounds' hours were costed at (tickets from before rates: nothing)
+    before_labour = (ticket.actual_cost - before_materials
+                     if ticket.actual_cost is not None else ZERO)
+    if before_labour == actual_cost(before_hours, rate, ZERO):  # the same rate throughout
+        cost = actual_cost(total_hours, rate, total_materials)
+    else:
+        cost = actual_cost(hours, rate, before_labour + total_materials)
+    return Round(hours, materials, total_hours, total_materials, rate, cost, again=True)

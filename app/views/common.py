@@ -60,15 +60,18 @@ def _widget(field) -> str:
     return "text"
 
 
-def describe_form(schema_cls, values: dict | None = None, errors: dict | None = None) -> list:
-    """The fields of a marshmallow schema, ready for the form macro in templates."""
-    values, errors = values or {}, errors or {}
+def describe_form(schema_cls, values: dict | None = None, errors: dict | None = None,
+                  notes: dict | None = None) -> list:
+    """The fields of a marshmallow schema, ready for the form macro in templates; ``notes``:
+    field name -> {"label", "help"} shown instead of the schema's (``TaskHandler.form_notes``)."""
+    values, errors, notes = values or {}, errors or {}, notes or {}
     described = []
     for name, field in schema_cls().fields.items():
+        note = notes.get(name) or {}
         described.append({
             "name": name,
-            "label": field.metadata.get("label", name),
-            "help": field.metadata.get("help"),
+            "label": note.get("label") or field.metadata.get("label", name),
+            "help": note.get("help") or field.metadata.get("help"),
             "widget": _widget(field),
             "choices": field.metadata.get("choices") or [],
             "required": field.required,

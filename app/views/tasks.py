@@ -53,7 +53,8 @@ def _page(task, values=None, errors=None, active=None, status=200, notice=None):
         data = {**prefill, **(values or {})} if mine else prefill
         forms.append({
             "handler": handler,
-            "fields": describe_form(handler.schema, data, errors if mine else None),
+            "fields": describe_form(handler.schema, data, errors if mine else None,
+                                    handler.form_notes(ctx)),
             "errors": (errors or {}).get("_schema", []) if mine else [],
         })
     workload = []
