@@ -164,7 +164,7 @@ def test_a_requester_forging_the_internal_box_on_the_page_saves_nothing(browser,
     db.session.rollback()
     assert db.session.scalar(select(HistoryEvent).where(HistoryEvent.comment == SECRET)) is None
     page = ana.get(f"/requests/{working}").get_data(as_text=True)
-    assert "write internal notes" in page  # the flash says why
+    assert "escribe notas internas" in page  # the flash says why (in the demo's Spanish)
 
 
 def test_the_requester_who_heads_their_own_unit_reads_no_internal_note(api, demo):

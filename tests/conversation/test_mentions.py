@@ -112,6 +112,6 @@ def test_the_page_form_mentions_and_says_why_it_refuses(browser, working):
     assert notices_of(HEAD, working).count("request.mention") == 1
     director.post(f"/requests/{working}/comments", {"comment": f"Hola @{OUTSIDER}"})
     page = director.get(f"/requests/{working}").get_data(as_text=True)
-    assert f"@{OUTSIDER}" in page and "can be mentioned" in page
+    assert f"@{OUTSIDER}" in page and "Solo se puede mencionar" in page  # demo people read Spanish
     db.session.rollback()
     assert db.session.get(ServiceRequest, working) is not None
