@@ -70,8 +70,9 @@ def search(user: User, raw: str | None, page: int = 1, per_page: int = PER_PAGE)
     page = max(1, min(page, MAX_PAGE))
     visible = policy.request_visibility(user)
     internal = policy.internal_visibility(user)
-    if query.number:
-        found = _by_number(user, query.number, visible)
+    if query.number or query.sequence:
+        found = (_by_number(user, query.number, visible) if query.number
+                 else _by_sequence(user, query.sequence, visible))
         if found or not query.words:
             return _results(user, query, [(i, 1.0, False) for i in found], page, per_page,
                             len(found))
@@ -96,6 +97,22 @@ def _by_number(user: User, number: str, visible) -> list[int]:
         .where(visible, or_(ServiceRequest.number == number,
                             ServiceRequest.id.in_(ticket_of)))
         .order_by(ServiceRequest.id.desc()).limit(2)))
+
+
+SEQUENCE_HITS = 20  # requests a bare number may find (one per year and prefix, in practice)
+
+
+def _by_sequence(user: User, sequence: int, visible) -> list[int]:
+    """The requests whose number, or whose ticket's, ends with ``sequence`` (zero-padded as
+    numbers are written), newest first."""
+    ending = f"%-{sequence:06d}"
+    ticket_of = select(Ticket.request_id).where(Ticket.tenant_id == user.tenant_id,
+                                                Ticket.number.like(ending))
+    return list(db.session.scalars(
+        select(ServiceRequest.id)
+        .where(visible, or_(ServiceRequest.number.like(ending),
+                            ServiceRequest.id.in_(ticket_of)))
+        .order_by(ServiceRequest.id.desc()).limit(SEQUENCE_HITS)))
 
 
 def _internal_ok(internal):

@@ -22,6 +22,9 @@ MAX_WORD = 40  # longer "words" (hashes, base64) are cut: stems of such things a
 WORD = re.compile(r"[^\W_]+")
 # A request or ticket number as written: PREFIX-YEAR-SEQUENCE (the prefix is the company's)
 NUMBER = re.compile(r"^\s*([^\W_]{1,16})-(\d{4})-(\d{1,12})\s*$")
+# A number's sequence alone ("2", "000042", "#42"): the requests and tickets whose number ends
+# with it, whatever the prefix and year
+SEQUENCE = re.compile(r"^\s*#?(\d{1,12})\s*$")
 
 _SPANISH = snowballstemmer.stemmer("spanish")
 _ENGLISH = snowballstemmer.stemmer("english")
@@ -87,6 +90,7 @@ class Query:
     text: str
     words: tuple[str, ...]
     number: str | None = None
+    sequence: int | None = None  # a bare number: a request or ticket number's last part
 
     def stem_sets(self) -> list[frozenset[str]]:
         return [stems(w) for w in self.words]
@@ -118,13 +122,15 @@ def parse(raw: str | None) -> Query:
     match = NUMBER.match(text)
     if match:
         number = f"{match.group(1).upper()}-{match.group(2)}-{match.group(3)}"
+    bare = SEQUENCE.match(text)
+    sequence = (int(bare.group(1)) or None) if bare else None
     kept: list[str] = []
     for word in words(text):
         if word not in STOPWORDS and word not in kept:
             kept.append(word)
-    if not kept and number is None:
+    if not kept and number is None and sequence is None:
         raise QueryError("empty")
-    return Query(text=text, words=tuple(kept[:MAX_TERMS]), number=number)
+    return Query(text=text, words=tuple(kept[:MAX_TERMS]), number=number, sequence=sequence)
 
 
 # --- highlighting --------------------------------------------------------------------------

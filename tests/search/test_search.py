@@ -141,6 +141,22 @@ def test_number_lookup_request_and_ticket(demo):
     assert other.id not in _found("director@acme.test", req.number)
 
 
+def test_a_bare_number_finds_requests_and_tickets_ending_with_it(demo):
+    req, _task = factories.request_at("Task_Start")
+    other = _file("Otra cosa")
+    db.session.rollback()
+    request_seq = int(req.number.rsplit("-", 1)[1])
+    ticket_seq = int(req.ticket.number.rsplit("-", 1)[1])
+    other_seq = int(other.number.rsplit("-", 1)[1])
+    assert req.id in _found("director@acme.test", str(request_seq))
+    assert req.id in _found("director@acme.test", f"#{ticket_seq}")
+    assert other.id in _found("director@acme.test", str(other_seq))
+    assert req.id not in _found("director@acme.test", str(other_seq)) or \
+        ticket_seq == other_seq
+    assert req.id not in _found("luis@acme.test", str(request_seq))  # scope still applies
+    assert _found("director@acme.test", "987654") == []
+
+
 def test_paging_and_counts(demo):
     for i in range(3):
         _file(f"Taburete roto {i}")

@@ -21,6 +21,13 @@ def test_number_is_recognized():
     assert q.words == ("sol", "2026", "000042")
 
 
+@pytest.mark.parametrize("raw, sequence", [("2", 2), (" 000042 ", 42), ("#7", 7),
+                                           ("0", None), ("2 3", None), ("12a", None),
+                                           ("1234567890123", None)])
+def test_a_bare_number_is_a_sequence(raw, sequence):
+    assert text.parse(raw).sequence == sequence
+
+
 @pytest.mark.parametrize("raw", ["", "   ", "!!! ::: ***", "de la y el", '""'])
 def test_empty_queries_are_refused(raw):
     with pytest.raises(text.QueryError) as exc:
