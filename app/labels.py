@@ -67,6 +67,8 @@ ACTION = {
     "sla_warning": _l("Service-level warning sent"),
     "sla_breached": _l("Service level breached: escalated"),
     "sla_terms_changed": _l("Service-level target applied to this request"),
+    "classified": _l("Classified by a rule"),
+    "auto_assigned": _l("Assigned automatically (least load)"),
 }
 
 PRIORITY = {
@@ -100,6 +102,9 @@ FIELD = {
     "hourly_rate": _l("Hourly rate"), "actual_cost": _l("Actual cost"),
     "target": _l("Service-level target"), "due_at": _l("Due"),
     "elapsed_seconds": _l("Business time elapsed"), "minutes": _l("Target length"),
+    "rule": _l("Rule"), "service_unit": _l("Service unit"),
+    "open_tickets": _l("Open tickets"), "planned_hours": _l("Planned hours"),
+    "tie_turn": _l("Tie broken by turn"),
 }
 
 # The targets of a service level (app.sla), as notices name them

@@ -2,6 +2,7 @@
 
 import itertools
 
+from app.classification import operations as classification
 from app.engine.forms import FORM_KIND
 from app.engine.pathdata import HostData
 from app.engine.vocabulary import ANY, Vocabulary
@@ -37,7 +38,7 @@ TASK_HANDLERS: dict[str, TaskHandler] = {
     )
 }
 
-OPERATIONS = operations.OPERATIONS
+OPERATIONS = {**operations.OPERATIONS, **classification.OPERATIONS}
 
 # What the service desk itself writes into task data, for diagrams' conditions and timers:
 # ``workflow.start`` (who filed, priority, the company's timer settings) and the handlers'
@@ -73,7 +74,7 @@ HOST_DATA = HostData(
         for head, priority, approval in itertools.product((False, True), PRIORITIES,
                                                           (False, True))),
     handlers={name: handler.samples for name, handler in TASK_HANDLERS.items()},
-    operations={name: samples for name, samples in operations.RESULT_SAMPLES.items()},
+    operations={**operations.RESULT_SAMPLES, **classification.RESULT_SAMPLES},
 )
 
 

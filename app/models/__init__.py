@@ -3,6 +3,11 @@
 from app.accounts.models import AccountLink  # noqa: E402
 from app.admin.models import AuditEntry  # noqa: E402
 from app.attachments.models import Attachment  # noqa: E402, F401 (a capability's own models)
+from app.classification.models import (  # noqa: E402, F401 (a capability's own models)
+    AssignmentTurn,
+    ClassificationRule,
+    WorkerSkill,
+)
 from app.conversation.models import CannedResponse, Follower  # noqa: E402, F401
 from app.indicators.models import ElementPass  # noqa: E402 (a capability's own models)
 from app.models import append_only  # noqa: E402, F401 (history and audit are never rewritten)

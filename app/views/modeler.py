@@ -38,6 +38,8 @@ OPERATION_LABELS = {
     "send_reminder": _l("Send a reminder"),
     "close_request": _l("Close the request"),
     "notify": _l("Send a notice (to a role, with a message of yours)"),
+    "classify": _l("Classify by the company's rules (category, priority, service unit)"),
+    "auto_assign": _l("Assign the least-loaded worker (result variable: assignment)"),
 }
 # Parameters each operation reads, offered as suggestions in the panel (any id may be typed).
 OPERATION_PARAMETERS = {

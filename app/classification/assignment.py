@@ -1,0 +1,159 @@
+"""Choosing a worker for a request: who may take it, their load, the turn on ties.
+
+- **Eligible**: the active workers of the request's service unit who handle its category. A
+  worker with no skill rows handles every category (a company that never sets skills gets
+  plain least-loaded assignment; the first skill given to a worker narrows them to it).
+- **Load** of a worker, compared in this order: (1) their open tickets (pending, in progress,
+  on hold) as the ticket's worker, in any service unit of the company (helping does not count);
+  (2) the planned hours of those tickets: the hours the viability evaluation estimated for
+  their requests (a request with no estimate counts 0). Fewer tickets wins; among equal ticket
+  counts, fewer hours wins.
+- **Ties** (same tickets and hours) go by round robin: each service unit keeps the worker who
+  got its last automatic assignment (``AssignmentTurn``); the tie goes to the first tied worker
+  after them by id, wrapping around. ``auto_assign`` locks that row before it reads the loads,
+  so two assignments at once in one service unit take turns and the second sees the first's
+  ticket.
+- **Planned dates**: from the company's today; the end is today plus the estimated hours as
+  8-hour days, else by priority (urgent: today, high: 1 day, normal: 2, low: 5), never past
+  the request's service-level due date when it has one (and never before today).
+
+``suggestion`` is what the director's assignment form preselects (no lock, no write);
+``suggest_worker`` the public helper returning just the person.
+"""
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from app.classification.models import AssignmentTurn, WorkerSkill
+from app.extensions import db
+from app.handlers.assign import workers_of
+from app.models import OPEN_TICKET_STATUSES, ServiceRequest, Tenant, Ticket, User
+from app.tenancy import clock
+
+HOURS_PER_DAY = 8
+DAYS_BY_PRIORITY = {"urgent": 0, "high": 1, "normal": 2, "low": 5}
+MAX_PLANNED_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Load:
+    open_tickets: int = 0
+    planned_hours: Decimal = Decimal("0")
+
+    @property
+    def key(self) -> tuple:
+        return (self.open_tickets, self.planned_hours)
+
+
+@dataclass(frozen=True)
+class Choice:
+    worker: User
+    load: Load
+    tie: bool  # several workers had this same least load: the turn decided
+
+
+def eligible_workers(req: ServiceRequest) -> list[User]:
+    """Active workers of the request's service unit who handle its category, by id."""
+    workers = workers_of(req.tenant_id, req.service_unit_id)
+    if not workers:
+        return []
+    skills: dict[int, set[int]] = {}
+    for user_id, category_id in db.session.execute(
+            select(WorkerSkill.user_id, WorkerSkill.category_id).where(
+                WorkerSkill.tenant_id == req.tenant_id,
+                WorkerSkill.user_id.in_([w.id for w in workers]))):
+        skills.setdefault(user_id, set()).add(category_id)
+    return sorted((w for w in workers if w.id not in skills or req.category_id in skills[w.id]),
+                  key=lambda w: w.id)
+
+
+def loads(tenant_id: int, worker_ids: list[int]) -> dict[int, Load]:
+    """Each worker's load (see the module's note); every id given is in the result."""
+    found = {worker_id: Load() for worker_id in worker_ids}
+    if not worker_ids:
+        return found
+    rows = db.session.execute(
+        select(Ticket.worker_id, func.count(Ticket.id),
+               func.coalesce(func.sum(ServiceRequest.estimated_hours), 0))
+        .join(ServiceRequest, ServiceRequest.id == Ticket.request_id)
+        .where(Ticket.tenant_id == tenant_id, ServiceRequest.tenant_id == tenant_id,
+               Ticket.worker_id.in_(worker_ids), Ticket.status.in_(OPEN_TICKET_STATUSES))
+        .group_by(Ticket.worker_id))
+    for worker_id, count, hours in rows:
+        found[worker_id] = Load(int(count), Decimal(str(hours)).quantize(Decimal("0.01")))
+    return found
+
+
+def choose(workers: list[User], load_of: dict[int, Load],
+           last_worker_id: int | None) -> Choice | None:
+    """The least-loaded worker; on a tie, the first tied one after ``last_worker_id`` by id."""
+    if not workers:
+        return None
+    least = min(load_of[w.id].key for w in workers)
+    tied = sorted((w for w in workers if load_of[w.id].key == least), key=lambda w: w.id)
+    if len(tied) == 1:
+        return Choice(tied[0], load_of[tied[0].id], tie=False)
+    after = [w for w in tied if last_worker_id is not None and w.id > last_worker_id]
+    chosen = (after or tied)[0]
+    return Choice(chosen, load_of[chosen.id], tie=True)
+
+
+def _turn(tenant_id: int, service_unit_id: int, lock: bool) -> AssignmentTurn | None:
+    stmt = select(AssignmentTurn).where(AssignmentTurn.tenant_id == tenant_id,
+                                        AssignmentTurn.service_unit_id == service_unit_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    return db.session.scalar(stmt)
+
+
+def lock_turn(tenant_id: int, service_unit_id: int) -> AssignmentTurn:
+    """The service unit's turn row, created if missing, locked until the transaction ends
+    (PostgreSQL; SQLite writes one transaction at a time anyway)."""
+    table = AssignmentTurn.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(
+        insert(table).values(tenant_id=tenant_id, service_unit_id=service_unit_id,
+                             updated_at=func.now())
+        .on_conflict_do_nothing(index_elements=["tenant_id", "service_unit_id"]))
+    return _turn(tenant_id, service_unit_id, lock=True)
+
+
+def pick(req: ServiceRequest, last_worker_id: int | None) -> Choice | None:
+    workers = eligible_workers(req)
+    return choose(workers, loads(req.tenant_id, [w.id for w in workers]), last_worker_id)
+
+
+def suggestion(req: ServiceRequest) -> Choice | None:
+    """Whom ``auto_assign`` would choose now (read only: no lock, the turn not moved)."""
+    if req.service_unit_id is None:
+        return None
+    turn = _turn(req.tenant_id, req.service_unit_id, lock=False)
+    return pick(req, turn.last_worker_id if turn is not None else None)
+
+
+def suggest_worker(req: ServiceRequest) -> User | None:
+    choice = suggestion(req)
+    return choice.worker if choice is not None else None
+
+
+def planned_dates(req: ServiceRequest, today: date | None = None) -> tuple[date, date]:
+    """(planned start, planned end) for an automatic assignment (see the module's note)."""
+    if today is None:
+        today = clock.today(db.session.get(Tenant, req.tenant_id))
+    if req.estimated_hours is not None and req.estimated_hours > 0:
+        days = math.ceil(Decimal(req.estimated_hours) / HOURS_PER_DAY) - 1
+    else:
+        days = DAYS_BY_PRIORITY.get(req.priority, DAYS_BY_PRIORITY["normal"])
+    end = today + timedelta(days=min(days, MAX_PLANNED_DAYS))
+    if req.sla_due_at is not None:
+        tenant = db.session.get(Tenant, req.tenant_id)
+        due = req.sla_due_at.astimezone(clock.zone(tenant)).date()
+        end = max(today, min(end, due))
+    return today, end
