@@ -75,6 +75,14 @@ PRIORITY = {
     "low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent"),
 }
 
+# Kinds of work (app.kinds.KINDS): what a request's process handles
+KIND = {
+    "request": _l("Service request"),
+    "incident": _l("Incident"),
+    "change": _l("Change"),
+    "security_incident": _l("Security incident"),
+}
+
 DECISION = {
     "authorize": _l("Authorized"), "reject": _l("Rejected"), "approve": _l("Approved"),
     "return": _l("Returned"),
@@ -267,6 +275,7 @@ def register(app) -> None:
         role_label=lambda c: label(ROLE, c),
         action_label=lambda c: label(ACTION, c),
         priority_label=lambda c: label(PRIORITY, c),
+        kind_label=lambda c: label(KIND, c),
         decision_label=lambda c: label(DECISION, c),
         field_label=lambda c: label(FIELD, c),
         incident_during=lambda c: label(INCIDENT_DURING, c),

@@ -2,6 +2,7 @@
 
 from marshmallow import Schema, fields
 
+from app.kinds import KINDS
 from app.labels import request_state
 
 
@@ -49,6 +50,11 @@ class RequestSchema(Schema):
                                  "answered that it is not solved); the pages show it as "
                                  "\"Waiting for confirmation\" instead of completed"})
     priority = fields.String()
+    kind = fields.String(metadata={
+        "enum": list(KINDS),
+        "description": "The kind of work (`request`, `incident`, `change`, "
+                       "`security_incident`), taken from the process version it follows "
+                       "when it was filed; lists filter by it with `?kind=`"})
     location = fields.String()
     category = fields.Nested(RefSchema)
     unit = fields.Nested(RefSchema)

@@ -10,6 +10,7 @@ from app import policy
 from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginate, scoped_or_404
 from app.api.errors import problem, problem_doc
 from app.extensions import db
+from app.kinds import KINDS
 from app.models import REQUEST_STATUSES, ProcessInstance, ServiceRequest
 from app.models.base import utcnow
 from app.schemas import PersonSchema, RequestSchema
@@ -29,6 +30,12 @@ SLA_FILTER_DOC = ("Service level: `overdue` (an open request whose most pressing
                   "due), `at_risk` (past its warning threshold, not yet due); as of the call")
 
 
+def kind_filter_arg() -> fields.String:
+    return fields.String(validate=validate.OneOf(KINDS), metadata={
+        "description": "Only requests of this kind of work (`request`, `incident`, `change`, "
+                       "`security_incident`)"})
+
+
 def sla_filter_arg() -> fields.String:
     return fields.String(validate=validate.OneOf(inbox.SLA_FILTERS),
                          metadata={"description": SLA_FILTER_DOC})
@@ -41,6 +48,7 @@ class RequestArgs(PageArgs):
     q = fields.String(validate=validate.Length(max=100),
                       metadata={"description": "Text in the number or title"})
     sla = sla_filter_arg()
+    kind = kind_filter_arg()
     sort = fields.String(load_default="newest", validate=validate.OneOf(inbox.REQUEST_SORTS),
                          metadata={"description": "`newest` first, or `sla`: the soonest due "
                                                   "first (those with no running clock last)"})
@@ -173,7 +181,8 @@ def current_steps(req: ServiceRequest) -> list[dict]:
 def list_requests(args):
     """Requests the caller may see, newest first (or the soonest due first)"""
     stmt = inbox.requests_query(caller(), status=args.get("status"), unit_id=args.get("unit_id"),
-                                q=args.get("q"), sla=args.get("sla"), sort=args["sort"])
+                                q=args.get("q"), sla=args.get("sla"), sort=args["sort"],
+                                kind=args.get("kind"))
     if args.get("category_id"):
         stmt = stmt.where(ServiceRequest.category_id == args["category_id"])
     page = paginate(stmt, args, model=ServiceRequest, load=inbox.REQUEST_LIST_LOAD)

@@ -11,7 +11,14 @@ from marshmallow import Schema, ValidationError, fields, validate
 from app import policy
 from app.api.common import Blueprint, PageArgs, caller, page_schema, paginate, scoped_or_404
 from app.api.errors import problem, problem_doc
-from app.api.requests import StepBrief, attach_sla, sla_field, sla_filter_arg, step_brief
+from app.api.requests import (
+    StepBrief,
+    attach_sla,
+    kind_filter_arg,
+    sla_field,
+    sla_filter_arg,
+    step_brief,
+)
 from app.extensions import db
 from app.handlers.base import TaskHandler
 from app.handlers.form import FormHandler, json_schema
@@ -81,6 +88,8 @@ class TaskOut(Schema):
     request_number = fields.String(attribute="request.number")
     request_title = fields.String(attribute="request.title")
     request_priority = fields.String(attribute="request.priority")
+    request_kind = fields.String(attribute="request.kind", metadata={
+        "description": "The request's kind of work (see the request's `kind`)"})
     role = fields.String()
     status = fields.String()
     claimed_by = fields.Nested(PersonSchema, allow_none=True)
@@ -136,6 +145,7 @@ def visible_task_or_404(task_id: int) -> HumanTask:
 
 class InboxArgs(PageArgs):
     sla = sla_filter_arg()
+    kind = kind_filter_arg()
     sort = fields.String(load_default="oldest", validate=validate.OneOf(("oldest", "sla")),
                          metadata={"description": "`oldest` first, or `sla`: the task whose "
                                                   "request is due soonest first"})
@@ -148,7 +158,7 @@ class InboxArgs(PageArgs):
 def inbox(args):
     """Open tasks waiting for the caller, oldest first (or the soonest due first)"""
     page = paginate(inbox_service.inbox_query(caller(), people=False, sla=args.get("sla"),
-                                              sort=args["sort"]), args)
+                                              sort=args["sort"], kind=args.get("kind")), args)
     requests = list({task.request_id: task.request for task in page["items"]}.values())
     attach_sla(requests)
     for task in page["items"]:

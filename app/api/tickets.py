@@ -9,7 +9,14 @@ from sqlalchemy.orm import joinedload, selectinload
 from app import policy
 from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginate, scoped_or_404
 from app.api.errors import problem, problem_doc
-from app.api.requests import EventOut, attach_sla, json_body, sla_field, sla_filter_arg
+from app.api.requests import (
+    EventOut,
+    attach_sla,
+    json_body,
+    kind_filter_arg,
+    sla_field,
+    sla_filter_arg,
+)
 from app.extensions import db
 from app.models import OPEN_TICKET_STATUSES, TICKET_STATUSES, Ticket
 from app.schemas import DecimalString, PersonSchema
@@ -59,6 +66,7 @@ class TicketArgs(PageArgs):
     overdue = fields.Boolean(load_default=False, metadata={
         "description": "Only open tickets past their planned end"})
     sla = sla_filter_arg()
+    kind = kind_filter_arg()
     sort = fields.String(
         load_default="resolution", validate=validate.OneOf(inbox.TICKET_SORTS),
         metadata={"description": "`resolution`: the request's resolution clock due soonest "
@@ -81,7 +89,8 @@ def list_tickets(args):
     stmt = inbox.tickets_query(caller(), status=args.get("status"),
                                worker_id=args.get("worker_id"),
                                category_id=args.get("category_id"), overdue=args["overdue"],
-                               sla=args.get("sla"), sort=args["sort"])
+                               sla=args.get("sla"), sort=args["sort"],
+                               kind=args.get("kind"))
     page = paginate(stmt, args, model=Ticket, load=TICKET_LIST_LOAD)
     attach_sla([ticket.request for ticket in page["items"]])
     for ticket in page["items"]:

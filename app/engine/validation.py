@@ -14,6 +14,7 @@ from app.engine.expressions import ExpressionError, parse_expression
 from app.engine.forms import FORM_KIND, has_form, parse_forms, result_variables
 from app.engine.vocabulary import Vocabulary, check_names, diagram_names
 from app.engine.xml import BPMN_NS, SPIFF_NS
+from app.kinds import diagram as kinds_diagram
 
 B = f"{{{BPMN_NS}}}"
 S = f"{{{SPIFF_NS}}}"
@@ -453,6 +454,7 @@ def check_tree(root, handler_names, operation_names, vocabulary: Vocabulary | No
         if el.get("id") in ENGINE_IDS and isinstance(el.tag, str) and el.tag.startswith(B):
             problems.append((el.get("id"), f"the id '{el.get('id')}' is used by the engine "
                                            "itself; give the element another id"))
+    problems.extend(kinds_diagram.check(root))  # the process's kind of work (app.kinds)
     processes = list(root.iter(f"{B}process"))
     if not processes:
         problems.append((None, "the diagram has no process"))

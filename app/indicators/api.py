@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, pre_load, validate
 from app.api.common import Blueprint, caller
 from app.api.errors import problem, problem_doc
 from app.indicators import data, filters
+from app.kinds import KINDS
 from app.models import PRIORITIES
 
 blp = Blueprint("api_indicators", __name__, url_prefix="/api/v1",
@@ -30,6 +31,9 @@ class IndicatorArgs(Schema):
     service_unit_id = fields.Integer(metadata={"description": "Service unit attending"})
     category_id = fields.Integer()
     priority = fields.String(validate=validate.OneOf(PRIORITIES))
+    kind = fields.String(validate=validate.OneOf(KINDS), metadata={
+        "description": "Kind of work of the requests (`request`, `incident`, `change`, "
+                       "`security_incident`)"})
     worker_id = fields.Integer(metadata={"description": "Worker of the ticket"})
 
     @pre_load

@@ -156,7 +156,8 @@ Requester, Worker = aliased(User, name="requester"), aliased(User, name="worker"
 def _request_and_ticket_columns() -> list:
     r, t = ServiceRequest, Ticket
     return [
-        r.id.label("request_id"), r.number, r.title, r.category_id, r.priority, r.status,
+        r.id.label("request_id"), r.number, r.title, r.category_id, r.priority, r.kind,
+        r.status,
         r.location, r.unit_id, r.service_unit_id, r.created_at, r.closed_at,
         r.fields.label(request_field_exports.ROW_ATTRIBUTE),
         r.estimated_cost, r.estimated_hours, r.committed_on, r.rating, r.rating_comment,

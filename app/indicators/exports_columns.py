@@ -30,7 +30,7 @@ from app.extensions import db
 from app.indicators import filters as flt
 from app.indicators import stages
 from app.indicators.labels import STAGE
-from app.labels import PRIORITY, ROLE, SLA_TARGET, STATUS
+from app.labels import KIND, PRIORITY, ROLE, SLA_TARGET, STATUS
 from app.models import Category, Tenant, Unit
 from app.models.base import utcnow
 from app.sla import display
@@ -149,6 +149,7 @@ class Context:
         self.clocks = Clocks(self.lookups, utcnow())
         self.status = _translated(STATUS)
         self.priority = _translated(PRIORITY)
+        self.kind = _translated(KIND)
 
     def category(self, row) -> str:
         return self.lookups.categories.get(row.category_id, "")
@@ -169,6 +170,7 @@ def request_columns(ctx: Context, number_header: str) -> list[Column]:
         Column(_("Category"), TEXT, ctx.category),
         Column(_("Priority"), TEXT, lambda r: ctx.priority.get(r.priority, r.priority)),
         Column(_("Status"), TEXT, lambda r: ctx.status.get(r.status, r.status)),
+        Column(_("Kind of work"), TEXT, lambda r: ctx.kind.get(r.kind, r.kind)),
         Column(_("Requester"), TEXT, attrgetter("requester_name")),
         Column(_("Unit"), TEXT, lambda r: ctx.unit(r.unit_id)),
         Column(_("Service unit"), TEXT, lambda r: ctx.unit(r.service_unit_id)),

@@ -29,7 +29,7 @@ from app.indicators import filters as flt
 from app.indicators.exports import Table
 from app.indicators.exports_columns import TEXT, VALUE, Column
 from app.indicators.labels import BAND, BUCKET, RATE, STAGE, VOLUME
-from app.labels import PRIORITY, SLA_TARGET, STATUS
+from app.labels import KIND, PRIORITY, SLA_TARGET, STATUS
 from app.models import User
 
 SECTIONS = {
@@ -43,7 +43,7 @@ PARTS = {
     "from": _l("First day"), "to": _l("Last day"), "preset": _l("Period"),
     "zone": _l("Time zone"), "bucket": _l("Trends grouped by"), "unit_id": _l("Unit"),
     "service_unit_id": _l("Service unit"), "category_id": _l("Category"),
-    "priority": _l("Priority"), "worker_id": _l("Worker"),
+    "priority": _l("Priority"), "worker_id": _l("Worker"), "kind": _l("Kind of work"),
     "totals": _l("Total"), "total": _l("Total"),
     "value": _l("Rate"), "numerator": _l("Counted"), "denominator": _l("Out of"),
     "count": _l("Stages ended"), "median_minutes": _l("Median (business minutes)"),
@@ -131,11 +131,12 @@ def _view(user: User, f: flt.Filters) -> list[tuple]:
     named = {"unit_id": lookups.units.get(f.unit_id),
              "service_unit_id": lookups.units.get(f.service_unit_id),
              "category_id": lookups.categories.get(f.category_id), "worker_id": worker,
-             "priority": str(PRIORITY.get(f.priority, f.priority or "")) or None}
+             "priority": str(PRIORITY.get(f.priority, f.priority or "")) or None,
+             "kind": str(KIND.get(f.kind, f.kind or "")) or None}
     rows = [("from", f.start), ("to", f.end),
             ("preset", str(flt.PRESETS[f.preset]) if f.preset in flt.PRESETS else None),
             ("zone", f.zone.key), ("bucket", str(BUCKET.get(f.bucket, f.bucket)))]
-    rows += [(name, named[name]) for name in (*flt.ID_FILTERS, "priority")]
+    rows += [(name, named[name]) for name in (*flt.ID_FILTERS, "priority", "kind")]
     return [(f"filters.{name}", _name(name, {}), value) for name, value in rows]
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import and_, false, or_, select
 
 from app import policy
 from app.extensions import db
+from app.kinds import KINDS
 from app.models import PRIORITIES, Category, Membership, ServiceRequest, Ticket, Unit, User
 from app.models.base import utcnow
 from app.tenancy import clock
@@ -68,6 +69,7 @@ class Filters:
     category_id: int | None = None
     priority: str | None = None
     worker_id: int | None = None
+    kind: str | None = None  # the kind of work (app.kinds)
 
     @property
     def start_at(self) -> datetime:
@@ -93,7 +95,7 @@ class Filters:
         """The filters as query parameters: what a shared URL or an export link carries."""
         args = {"preset": self.preset} if self.preset else {
             "from": self.start.isoformat(), "to": self.end.isoformat()}
-        for name in (*ID_FILTERS, "priority"):
+        for name in (*ID_FILTERS, "priority", "kind"):
             value = getattr(self, name)
             if value is not None:
                 args[name] = value
@@ -102,7 +104,7 @@ class Filters:
     def as_json(self) -> dict:
         return {"from": self.start.isoformat(), "to": self.end.isoformat(),
                 "preset": self.preset, "zone": self.zone.key, "bucket": self.bucket,
-                **{name: getattr(self, name) for name in (*ID_FILTERS, "priority")}}
+                **{name: getattr(self, name) for name in (*ID_FILTERS, "priority", "kind")}}
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -270,13 +272,16 @@ def parse(user: User, args, now: datetime | None = None) -> Filters:
     priority = (args.get("priority") or "").strip() or None
     if priority is not None and priority not in PRIORITIES:
         raise FilterError(422, "priority", _l("Choose one of the listed priorities."))
+    kind = (args.get("kind") or "").strip() or None
+    if kind is not None and kind not in KINDS:
+        raise FilterError(422, "kind", _l("Choose one of the listed kinds of work."))
     checks = {"unit_id": _check_unit, "service_unit_id": _check_service_unit,
               "category_id": _check_category, "worker_id": _check_worker}
     for name, value in found.items():
         if value is not None:
             checks[name](scope, value)
     return Filters(tenant_id=user.tenant_id, zone=zone, start=start, end=end, preset=preset,
-                   priority=priority, **found)
+                   priority=priority, kind=kind, **found)
 
 
 def request_clause(user: User, filters: Filters):
@@ -290,6 +295,8 @@ def request_clause(user: User, filters: Filters):
         parts.append(ServiceRequest.category_id == filters.category_id)
     if filters.priority is not None:
         parts.append(ServiceRequest.priority == filters.priority)
+    if filters.kind is not None:
+        parts.append(ServiceRequest.kind == filters.kind)
     if filters.worker_id is not None:
         parts.append(ServiceRequest.id.in_(
             select(Ticket.request_id).where(Ticket.tenant_id == filters.tenant_id,
@@ -340,5 +347,6 @@ def options(user: User) -> dict:
         "service_units": services,
         "categories": [(c.id, (c.names or {}).get(locale or "") or c.name) for c in categories],
         "priorities": list(PRIORITIES),
+        "kinds": list(KINDS),
         "workers": list(workers.items()),
     }

@@ -11,10 +11,10 @@ from werkzeug.routing import BuildError
 
 from app.extensions import login_manager
 from app.indicators import data, display, filters, labels
-from app.labels import PRIORITY, label
+from app.labels import KIND, PRIORITY, label
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators", template_folder="templates")
-FORM_FIELDS = ("preset", "from", "to", *filters.ID_FILTERS, "priority")
+FORM_FIELDS = ("preset", "from", "to", *filters.ID_FILTERS, "priority", "kind")
 # What the exports (app.indicators.exports_views) offer, by endpoint of that blueprint
 EXPORTS = (("requests", _l("Requests")), ("tickets", _l("Tickets")),
            ("figures", _l("Figures")))
@@ -53,7 +53,7 @@ def _page_args(args) -> dict:
 
 def _form_values(f: filters.Filters) -> dict:
     values = {"preset": f.preset or "", "from": f.start.isoformat(), "to": f.end.isoformat(),
-              "priority": f.priority or ""}
+              "priority": f.priority or "", "kind": f.kind or ""}
     for name in filters.ID_FILTERS:
         value = getattr(f, name)
         values[name] = "" if value is None else str(value)
@@ -87,7 +87,8 @@ def _page(values: dict, errors: dict, status: int = 200, **shown):
     options = filters.options(current_user)
     return _no_store(render_template(
         "indicators/index.html", values=values, errors=errors, options=options,
-        priority_choices=[(p, label(PRIORITY, p)) for p in options["priorities"]], **shown),
+        priority_choices=[(p, label(PRIORITY, p)) for p in options["priorities"]],
+        kind_choices=[(k, label(KIND, k)) for k in options["kinds"]], **shown),
         status)
 
 

@@ -21,6 +21,8 @@ class ProcessDefinition(TenantScoped, db.Model):
     # Deferred: steps only need the checksum (the compiled diagram is cached by it).
     bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
     checksum: Mapped[str] = mapped_column(String(64))
+    # The kind of work its diagram names (app.kinds), read at deploy: its requests take it
+    kind: Mapped[str] = mapped_column(String(20), default="request", server_default="request")
     is_active: Mapped[bool] = mapped_column(default=True)
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

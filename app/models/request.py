@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
+from app.kinds import DEFAULT_KIND, KINDS  # noqa: F401 (the kinds of work: app.kinds)
 from app.models.base import TenantScoped, UTCDateTime, utcnow
 
 REQUEST_STATUSES = (
@@ -42,6 +43,9 @@ class ServiceRequest(TenantScoped, db.Model):
     description: Mapped[str] = mapped_column(Text)
     category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
     priority: Mapped[str] = mapped_column(String(10), default="normal")
+    # The kind of work (app.kinds.KINDS), copied from its process version when filed
+    kind: Mapped[str] = mapped_column(String(20), default=DEFAULT_KIND,
+                                      server_default=DEFAULT_KIND)
     location: Mapped[str] = mapped_column(String(200), default="")
     # The answers to its category's fields when filed (app.request_fields): name -> value
     fields: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -88,6 +92,9 @@ class ServiceRequest(TenantScoped, db.Model):
     work_minutes: Mapped[int | None] = mapped_column(Integer)
     confirmation_minutes: Mapped[int | None] = mapped_column(Integer)
     resolution_minutes: Mapped[int | None] = mapped_column(Integer)
+    # The recurring schedule that filed it (app.recurring); empty for a request filed by hand
+    recurring_schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recurring_schedules.id"))
 
     category = relationship("Category")
     requester = relationship("User", foreign_keys=[requester_id])
@@ -105,6 +112,7 @@ class ServiceRequest(TenantScoped, db.Model):
         Index("ix_service_requests_service_unit", "tenant_id", "service_unit_id", "status"),
         Index("ix_service_requests_committed", "tenant_id", "service_unit_id", "committed_on"),
         Index("ix_service_requests_sla_due", "tenant_id", "sla_due_at"),
+        Index("ix_service_requests_kind", "tenant_id", "kind", "created_at"),
         # Indicators select the requests alive during a period
         Index("ix_service_requests_created", "tenant_id", "created_at"),
         Index("ix_service_requests_sla_rematch", "id",

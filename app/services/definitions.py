@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app.engine import sandbox
 from app.engine.specs import CompiledProcess, checksum_of, compile_process, spec_cache
 from app.extensions import db
+from app.kinds import diagram as kinds_diagram
 from app.models import ProcessDefinition
 
 PROCESSES_DIR = Path(__file__).resolve().parent.parent.parent / "processes"
@@ -88,6 +89,7 @@ def deploy(tenant_id: int, xml: str, *, process_key: str = DEFAULT_PROCESS_KEY,
         bpmn_process_id=process_id,
         bpmn_xml=xml,
         checksum=checksum_of(xml),
+        kind=kinds_diagram.kind_of_xml(xml, process_id),
         is_active=True,
         note=note,
         created_by_id=user.id if user is not None else None,

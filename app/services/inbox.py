@@ -139,14 +139,15 @@ def time_left(requests, now: datetime | None = None) -> dict[int, "display.Left"
 
 
 def inbox_query(user: User, *, people: bool = True, sla: str | None = None,
-                sort: str | None = None, now: datetime | None = None):
+                sort: str | None = None, now: datetime | None = None,
+                kind: str | None = None):
     """The open tasks waiting for ``user`` (the API's list), with their request and claimant
     joined in the same query; with ``people`` also the requester and the assigned person,
     loaded in one more query each, not one per task. ``sort``: ``oldest`` (the longest
     waiting first) or a key of ``TASK_ORDERS``. ``sla``: only tasks of requests overdue or at
     risk (``sla_filter``)."""
     stmt = tasks_query(user, sla=sla, sort="waiting" if sort in (None, "oldest") else sort,
-                       now=now)
+                       now=now, kind=kind)
     stmt = stmt.options(contains_eager(HumanTask.request), joinedload(HumanTask.claimed_by))
     if people:
         stmt = stmt.options(
@@ -156,7 +157,7 @@ def inbox_query(user: User, *, people: bool = True, sla: str | None = None,
 
 
 def tasks_query(user: User, *, sla: str | None = None, sort: str = "sla",
-                now: datetime | None = None):
+                now: datetime | None = None, kind: str | None = None):
     """The open tasks waiting for ``user`` in the order ``sort`` (a key of ``TASK_ORDERS``,
     or one reversed): ``sla``, the request due soonest first (those with no running clock
     after), then the most urgent, then the longest waiting; ``priority``: the most urgent
@@ -166,6 +167,8 @@ def tasks_query(user: User, *, sla: str | None = None, sort: str = "sla",
             .where(policy.task_inbox_filter(user)))
     if sla:
         stmt = stmt.where(sla_filter(sla, now or utcnow()))
+    if kind:
+        stmt = stmt.where(ServiceRequest.kind == kind)
     return stmt.order_by(*order_terms(TASK_ORDERS, sort, TASK_TIEBREAK))
 
 
@@ -180,18 +183,19 @@ TASK_LIST_LOAD = (
 
 
 def my_tasks(user: User, *, sla: str | None = None, sort: str = "sla",
-             now: datetime | None = None) -> list[HumanTask]:
+             now: datetime | None = None, kind: str | None = None) -> list[HumanTask]:
     """Every task waiting for ``user`` (``tasks_query``), people loaded."""
     tasks = list(db.session.scalars(
-        tasks_query(user, sla=sla, sort=sort, now=now).options(*TASK_LIST_LOAD)).unique())
+        tasks_query(user, sla=sla, sort=sort, now=now, kind=kind)
+        .options(*TASK_LIST_LOAD)).unique())
     _prefetch_candidates(tasks)
     return tasks
 
 
 def task_page(user: User, wanted: PageRequest, *, sla: str | None = None, sort: str = "sla",
-              now: datetime | None = None) -> Page:
+              now: datetime | None = None, kind: str | None = None) -> Page:
     """One page of the inbox (``tasks_query``), with whom each pooled task waits on."""
-    page = fetch_page(tasks_query(user, sla=sla, sort=sort, now=now), wanted,
+    page = fetch_page(tasks_query(user, sla=sla, sort=sort, now=now, kind=kind), wanted,
                       model=HumanTask, load=TASK_LIST_LOAD)
     _prefetch_candidates(page.items)
     return page
@@ -257,7 +261,7 @@ def candidates(task: HumanTask) -> list[User]:
 
 def requests_query(user: User, *, status=None, unit_id=None, unit_ids=None,
                    service_unit_id=None, mine_only=False, q=None, sla=None, sort="newest",
-                   now: datetime | None = None):
+                   now: datetime | None = None, kind=None):
     """The requests ``user`` may see with these filters, in the order ``sort`` (a key of
     ``REQUEST_ORDERS`` or one reversed), then the newest: ``sla``, the soonest due first."""
     stmt = select(ServiceRequest).where(policy.request_visibility(user))
@@ -269,6 +273,8 @@ def requests_query(user: User, *, status=None, unit_id=None, unit_ids=None,
         stmt = stmt.where(ServiceRequest.requester_id == user.id)
     if status:
         stmt = stmt.where(ServiceRequest.status == status)
+    if kind:
+        stmt = stmt.where(ServiceRequest.kind == kind)
     if unit_id:
         stmt = stmt.where(ServiceRequest.unit_id == unit_id)
     if service_unit_id:
@@ -317,7 +323,7 @@ def request_page(user: User, wanted: PageRequest, **filters) -> Page:
 
 def tickets_query(user: User, *, status=None, worker_id=None, category_id=None,
                   overdue=False, mine_only=False, open_only=False, service_unit_id=None,
-                  sla=None, sort="planned_end", now: datetime | None = None):
+                  sla=None, sort="planned_end", now: datetime | None = None, kind=None):
     """The tickets ``user`` may see with these filters. ``sort`` (a key of ``TICKET_ORDERS``
     or one reversed, then id): ``planned_end``; ``resolution``: the resolution clock's due
     time first (none last), then the planned end; ``sla``: the request's soonest due clock
@@ -325,8 +331,10 @@ def tickets_query(user: User, *, status=None, worker_id=None, category_id=None,
     (``sla_filter``). ``mine_only``: the tickets ``user`` works on or helps with."""
     key = sort.removeprefix("-")
     stmt = select(Ticket).where(policy.ticket_visibility(user))
-    if sla or key == "sla" or category_id:
+    if sla or key == "sla" or category_id or kind:
         stmt = stmt.join(ServiceRequest, ServiceRequest.id == Ticket.request_id)
+    if kind:
+        stmt = stmt.where(ServiceRequest.kind == kind)
     if sla:
         stmt = stmt.where(sla_filter(sla, now or utcnow()))
     if mine_only:

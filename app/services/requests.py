@@ -11,7 +11,7 @@ from app.handlers.base import FormSchema, ident, length, one_of
 from app.models import PRIORITIES, Category, ServiceRequest, Unit, User
 from app.models.base import utcnow
 from app.request_fields import values as request_fields
-from app.services import events, history, workflow
+from app.services import definitions, events, history, workflow
 from app.services.numbering import next_number
 from app.sla import service as sla
 from app.tenancy import quotas
@@ -82,7 +82,10 @@ def file_request(user: User, form: dict) -> ServiceRequest:
     if errors:
         raise ValidationError(errors)
     quotas.require(user.tenant_id, "requests_per_month")  # raises QuotaExceeded
+    # The version it will follow, read before the INSERT so that its kind of work goes in it
+    definition = definitions.active_definition(user.tenant_id, category.process_key)
     req = ServiceRequest(
+        kind=definition.kind,
         tenant_id=user.tenant_id,
         number=next_number(user.tenant_id, "SOL", utcnow().year),
         title=data["title"],
@@ -102,7 +105,7 @@ def file_request(user: User, form: dict) -> ServiceRequest:
     if values:  # with the labels they were filed under (the category may change later)
         changes["form"] = request_fields.described(category, values)
     event = history.record(req, "filed", user, changes=changes)
-    workflow.start(req, user)
+    workflow.start(req, user, definition)
     event.to_status = req.status  # pending_evaluation when no authorization is needed
     sla.open_clocks(req)  # the targets it is filed under, its clocks started
     events.emit(req, "request.filed", user)

@@ -180,8 +180,14 @@ def _stopped(row: ProcessInstance, instance: Instance, req: ServiceRequest,
     return incidents.after_step(row, instance, req, failure, during, actor)
 
 
-def start(req: ServiceRequest, actor: User) -> ProcessInstance:
-    definition = definitions.active_definition(req.tenant_id, req.category.process_key)
+def start(req: ServiceRequest, actor: User,
+          definition: ProcessDefinition | None = None) -> ProcessInstance:
+    """Start the request's workflow on ``definition`` (default: the active version of its
+    category's process); the request takes that version's kind of work."""
+    if definition is None:
+        definition = definitions.active_definition(req.tenant_id, req.category.process_key)
+    if req.kind != definition.kind:  # filing sets it before its INSERT: no UPDATE then
+        req.kind = definition.kind
     tenant = req.requester.tenant
     data = {
         # The diagram's name for "no authorization needed" (requester heads the unit, or

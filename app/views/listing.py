@@ -13,6 +13,7 @@ from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from app.kinds import KINDS
 from app.services import inbox, paging
 from app.sla import display
 
@@ -32,16 +33,21 @@ def page_args() -> paging.PageRequest:
 
 
 def list_options(orders, default: str) -> dict:
-    """The SLA filter (``sla``) and the order (``sort``) a list page was asked for. A value
-    the page does not know is ignored, with a message saying so (never an error page)."""
+    """The SLA filter (``sla``), the kind of work (``kind``) and the order (``sort``) a list
+    page was asked for. A value the page does not know is ignored, with a message saying so
+    (never an error page)."""
     sla, sort = request.args.get("sla") or None, request.args.get("sort") or None
+    kind = request.args.get("kind") or None
+    if kind is not None and kind not in KINDS:
+        flash(_("The kind of work asked for was not understood and is not applied."), "info")
+        kind = None
     if sla is not None and sla not in inbox.SLA_FILTERS:
         flash(_("The service-level filter was not understood and is not applied."), "info")
         sla = None
     if sort is not None and not paging.known_sort(orders, sort):
         flash(_("The order asked for was not understood; the default order is shown."), "info")
         sort = None
-    return {"sla": sla, "sort": sort or default}
+    return {"sla": sla, "sort": sort or default, "kind": kind}
 
 
 def sort_choices(orders, current: str) -> list[tuple[str, str]]:
@@ -59,6 +65,7 @@ def list_context(options: dict, orders, page: paging.Page, requests) -> dict:
     and order to show and pick."""
     return {"page": page, "sla": inbox.time_left(requests), "list_options": {
         "sla_filter": options["sla"], "sort": options["sort"], "sla_filters": display.FILTERS,
+        "kind": options.get("kind"), "kinds": KINDS,
         "sorts": sort_choices(orders, options["sort"])}}
 
 
