@@ -106,13 +106,14 @@ def create_app(config: dict | None = None) -> Flask:
         request_fields,
         search,
         sla,
+        suggestions,
         tenancy,
         viability,
     )
     from app.api import api, init_api
 
     capabilities = (notifications, accounts, admin, tenancy, viability, sla, indicators,
-                    request_fields, search, conversation, attachments)
+                    request_fields, search, conversation, attachments, suggestions)
     for capability in capabilities:
         capability.init_app(app)
     init_api(app)

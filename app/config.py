@@ -131,6 +131,12 @@ def load_settings() -> dict:
         "TIMER_LEASE_SECONDS": float(os.environ.get("TIMER_LEASE_SECONDS", "120")),
         # A claimed webhook delivery is left to its runner this long (at least 25 s)
         "WEBHOOK_LEASE_SECONDS": float(os.environ.get("WEBHOOK_LEASE_SECONDS", "300")),
+        # Learned suggestion (app.suggestions): the newest settled requests a training reads,
+        # the most words (stems) a model keeps, and how often runners look for companies
+        # due a training (seconds; an admin's "train now" is taken at the next pass)
+        "SUGGESTIONS_MAX_ROWS": int(os.environ.get("SUGGESTIONS_MAX_ROWS", "20000")),
+        "SUGGESTIONS_MAX_FEATURES": int(os.environ.get("SUGGESTIONS_MAX_FEATURES", "10000")),
+        "SUGGESTIONS_SWEEP_SECONDS": float(os.environ.get("SUGGESTIONS_SWEEP_SECONDS", "600")),
         # Links in messages point here (the address people open the service at)
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         # Whom a suspended company's people are told to write to (an e-mail address); empty:

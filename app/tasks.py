@@ -16,6 +16,10 @@ Every ``TIMER_POLL_SECONDS`` the beat schedule runs two dispatchers and the SLA 
   warning and breach once (app.sla.signals: each claimed by a conditional UPDATE in its own
   transaction, so two beats, or a beat and ``flask sla signals``, send it once).
 
+``mesa.train_suggestions`` (same interval) trains the learned suggestion of the companies
+due one (app.suggestions.training: a "train now" at once, the others found every
+SUGGESTIONS_SWEEP_SECONDS; each company claimed with a lease).
+
 Every hour, ``mesa.indicators_monthly`` queues the monthly summary of the indicators for the
 admins and directors of companies on the first days of a month (app.indicators.monthly: once
 per person and month, by a unique key).
@@ -72,7 +76,7 @@ def make_celery(flask_app: Flask) -> Celery:
         beat_schedule={
             **{name: {"task": name, "schedule": interval, "options": {"expires": interval}}
                for name in ("mesa.dispatch_timers", "mesa.dispatch_outbox",
-                            "mesa.sla_signals")},
+                            "mesa.sla_signals", "mesa.train_suggestions")},
             "mesa.indicators_monthly": {"task": "mesa.indicators_monthly", "schedule": HOUR,
                                         "options": {"expires": HOUR}},
         },
@@ -112,6 +116,13 @@ def sla_signals() -> int:
     """Recompute flagged requests, then send the due SLA warnings and breaches, each once;
     returns how many were sent."""
     return background.run_sla_signals()
+
+
+@shared_task(name="mesa.train_suggestions")
+def train_suggestions() -> int:
+    """Train the learned suggestion of the companies due one (each claimed with a lease, so
+    two workers never train one company at once); returns how many were trained."""
+    return background.train_suggestions()
 
 
 @shared_task(name="mesa.indicators_monthly")

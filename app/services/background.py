@@ -118,10 +118,19 @@ def deliver_messages(limit: int = 50, channel: str | None = None) -> int:
     return sent
 
 
+def train_suggestions(limit: int = 2) -> int:
+    """Train the learned suggestion of the companies due one (app.suggestions.training: each
+    claimed with a lease, trained on its own requests only); returns how many were trained."""
+    from app.suggestions import training
+
+    return training.run(limit=limit)
+
+
 def run_pass() -> None:
     """One pass of the runner: timers, SLA signals, webhooks, then messages; one failing
     leaves the others."""
-    for job in (run_due_timers, run_sla_signals, deliver_webhooks, deliver_messages):
+    for job in (run_due_timers, run_sla_signals, deliver_webhooks, deliver_messages,
+                train_suggestions):
         try:
             job()
         except Exception:
@@ -155,7 +164,9 @@ def _jobs() -> dict:
     """The runner's threads by name, with the job each runs. Separate threads: a slow webhook
     receiver never delays reminders, automatic closes, SLA warnings or e-mails."""
     return {"background-timers": run_due_timers, "background-sla": run_sla_signals,
-            "background-webhooks": deliver_webhooks, "background-messages": deliver_messages}
+            "background-webhooks": deliver_webhooks, "background-messages": deliver_messages,
+            # seconds of CPU now and then: apart, so it never delays the others
+            "background-suggestions": train_suggestions}
 
 
 @dataclass

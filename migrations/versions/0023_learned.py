@@ -5,8 +5,8 @@ Revises: 0022_classification
 Create Date: 2026-12-05 03:00:00
 
 """
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 revision = '0023_learned'
@@ -14,10 +14,43 @@ down_revision = '0022_classification'
 branch_labels = None
 depends_on = None
 
+TENANT = "NULLIF(current_setting('mesa.tenant', true), '')::integer"
+PLATFORM = "current_setting('mesa.platform', true) = 'on'"
+
 
 def upgrade():
-    pass
+    op.create_table('suggestion_models',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('requested_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('trained_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('history_count', sa.Integer(), nullable=False),
+    sa.Column('training_rows', sa.Integer(), nullable=False),
+    sa.Column('features', sa.Integer(), nullable=False),
+    sa.Column('duration_ms', sa.Integer(), nullable=False),
+    sa.Column('scores', sa.JSON(), nullable=False),
+    sa.Column('model', sa.JSON(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('error', sa.String(length=300), nullable=True),
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_suggestion_models_tenant_id_tenants'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_suggestion_models')),
+    sa.UniqueConstraint('tenant_id', name='uq_suggestion_models_tenant')
+    )
+    with op.batch_alter_table('suggestion_models', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_suggestion_models_tenant_id'), ['tenant_id'], unique=False)
+
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('ALTER TABLE suggestion_models ENABLE ROW LEVEL SECURITY')
+        op.execute('ALTER TABLE suggestion_models FORCE ROW LEVEL SECURITY')
+        op.execute('CREATE POLICY tenant_isolation ON suggestion_models '
+                   f'USING (tenant_id = {TENANT} OR {PLATFORM}) '
+                   f'WITH CHECK (tenant_id = {TENANT} OR {PLATFORM})')
 
 
 def downgrade():
-    pass
+    with op.batch_alter_table('suggestion_models', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_suggestion_models_tenant_id'))
+
+    op.drop_table('suggestion_models')
