@@ -100,6 +100,7 @@ def create_app(config: dict | None = None) -> Flask:
         accounts,
         admin,
         attachments,
+        classification,
         conversation,
         indicators,
         notifications,
@@ -113,7 +114,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.api import api, init_api
 
     capabilities = (notifications, accounts, admin, tenancy, viability, sla, indicators,
-                    request_fields, search, conversation, attachments, suggestions)
+                    request_fields, search, conversation, attachments, suggestions, classification)
     for capability in capabilities:
         capability.init_app(app)
     init_api(app)

@@ -157,3 +157,20 @@ def planned_dates(req: ServiceRequest, today: date | None = None) -> tuple[date,
         due = req.sla_due_at.astimezone(clock.zone(tenant)).date()
         end = max(today, min(end, due))
     return today, end
+
+
+def why(choice: Choice | None) -> str:
+    """The assignment form's note on its preselected worker, in the reader's language."""
+    from flask_babel import format_decimal, ngettext
+    from flask_babel import gettext as _
+
+    if choice is None:
+        return _("No active worker of this service unit handles this category (see the "
+                 "workers' skills): choose one.")
+    tickets = ngettext("%(num)s open ticket", "%(num)s open tickets", choice.load.open_tickets)
+    hours = format_decimal(choice.load.planned_hours, format="#,##0.##")
+    text = _("Suggested: %(name)s, the least load: %(tickets)s, %(hours)s h planned.",
+             name=choice.worker.name, tickets=tickets, hours=hours)
+    if choice.tie:
+        text += " " + _("Tied with others: it is their turn.")
+    return text

@@ -78,7 +78,8 @@ def holds(rule: ClassificationRule, words: text.Words, units: _Units, answers: d
     """Do all the rule's conditions hold? (A rule with none never matches.)"""
     if not (rule.words or rule.unit_id or rule.field_conditions):
         return False
-    if rule.words and not words.matches(list(rule.words), rule.words_mode):
+    if rule.words and not words.matches([text.normalize(w) for w in rule.words],
+                                        rule.words_mode):
         return False
     if rule.unit_id and not units.within(rule.unit_id, rule.include_subunits):
         return False

@@ -90,6 +90,25 @@ class AssignHandler(TaskHandler):
             described["helpers"] = [names.get(h) for h in data["helper_ids"]]
         return described
 
+    def _suggestion(self, ctx):
+        """Whom automatic assignment would choose (app.classification.assignment), read once
+        per page: the form preselects them and says why; the director may choose another."""
+        if not hasattr(ctx, "suggested"):
+            from app.classification import assignment
+
+            ctx.suggested = assignment.suggestion(ctx.request)
+        return ctx.suggested
+
+    def prefill(self, ctx) -> dict:
+        choice = self._suggestion(ctx)
+        return {"worker_id": choice.worker.id} if choice is not None else {}
+
+    def form_notes(self, ctx) -> dict:
+        from app.classification import assignment
+
+        choice = self._suggestion(ctx)
+        return {"worker_id": {"help": assignment.why(choice)}}
+
     samples = ({"assignment": {"worker_id": 1, "helper_ids": [], "planned_start": "2026-01-05",
                                "planned_end": "2026-01-06"}},)
 
