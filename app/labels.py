@@ -32,6 +32,7 @@ ROLE = {
     "worker": _l("Worker"),
     "process_owner": _l("Process owner"),
     "tenant_admin": _l("Tenant administrator"),
+    "team": _l("Team"),  # a Team lane's task (app.teams)
 }
 
 ACTION = {

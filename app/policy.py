@@ -4,10 +4,10 @@ Predicates take the user explicitly. Anything a user may not see is answered as 
 the views, so another tenant's or unit's ids reveal nothing.
 """
 
-from sqlalchemy import any_, bindparam, event, false, func, null, or_, select
+from sqlalchemy import any_, bindparam, event, exists, false, func, null, or_, select
 from sqlalchemy.orm import Session
 
-from app.engine.validation import COMPANY_ROLES
+from app.engine.validation import COMPANY_ROLES, TEAM_ROLE
 from app.extensions import db
 from app.models import (
     HumanTask,
@@ -18,6 +18,7 @@ from app.models import (
     User,
     ticket_helpers,
 )
+from app.teams.models import TeamMember
 
 _CACHE = "mesa_lookups"
 
@@ -137,7 +138,56 @@ def request_visibility(user: User):
         clauses.append(ServiceRequest.service_unit_id.in_(directs))
     if user.has_role("worker"):
         clauses.append(_id_among(ServiceRequest.id, worked_request_ids(user)))
+    clauses.append(_id_among(ServiceRequest.id, team_task_request_ids(user)))
     return (ServiceRequest.tenant_id == user.tenant_id) & or_(*clauses)
+
+
+# --- teams (app.teams) ------------------------------------------------------------------------
+
+def _teams_of(user: User):
+    """SELECT of the ids of the teams ``user`` is in (a subquery: no round trip of its own)."""
+    return select(TeamMember.team_id).where(TeamMember.tenant_id == user.tenant_id,
+                                            TeamMember.user_id == user.id)
+
+
+def team_task_request_ids(user: User):
+    """SELECT of the ids of the requests with a task (open or done) for a team of ``user``'s:
+    its members see the request they act on."""
+    return (select(HumanTask.request_id)
+            .join(TeamMember, TeamMember.team_id == HumanTask.team_id)
+            .where(HumanTask.tenant_id == user.tenant_id, TeamMember.tenant_id == user.tenant_id,
+                   TeamMember.user_id == user.id))
+
+
+def _team_has_active_member(tenant_id: int, team_id: int | None):
+    """A clause: the team has an active member."""
+    return exists(select(TeamMember.id).join(User, User.id == TeamMember.user_id)
+                  .where(TeamMember.tenant_id == tenant_id, TeamMember.team_id == team_id,
+                         User.active.is_(True)))
+
+
+def team_member_ids(tenant_id: int, team_id: int | None) -> frozenset[int]:
+    """The active members of a team (remembered for the session's work at hand)."""
+    if team_id is None:
+        return frozenset()
+    from app.teams import service as teams
+
+    return session_cached(("team_members", tenant_id, team_id),
+                          lambda: frozenset(teams.active_member_ids_of(tenant_id, team_id)))
+
+
+def is_team_candidate(user: User, task: HumanTask) -> bool:
+    """A ``Team`` lane's task is for the team's active members; while the team has none, for
+    the directors of the request's service unit (so the work is never left unseen)."""
+    members = team_member_ids(task.tenant_id, task.team_id)
+    if members:
+        return user.active and user.id in members
+    return task.unit_id is not None and task.unit_id in directed_unit_ids(user)
+
+
+def _has_team_task(user: User, req: ServiceRequest) -> bool:
+    return session_cached(("team_task", user.id, req.id), lambda: db.session.scalar(
+        select(exists(team_task_request_ids(user).where(HumanTask.request_id == req.id)))))
 
 
 def worked_request_ids(user: User):
@@ -189,9 +239,10 @@ def can_see_internal(user: User, req: ServiceRequest | None) -> bool:
     if req.requester_id != user.id and req.unit_id in headed_unit_ids(user):
         return True
     ticket = req.ticket
-    return ticket is not None and (
-        ticket.worker_id == user.id or any(h.id == user.id for h in ticket.helpers)
-    )
+    if ticket is not None and (
+            ticket.worker_id == user.id or any(h.id == user.id for h in ticket.helpers)):
+        return True
+    return _has_team_task(user, req)  # asked last: one query, for those denied so far
 
 
 def internal_visibility(user: User):
@@ -267,6 +318,8 @@ def is_task_candidate(user: User, task: HumanTask) -> bool:
         return task.unit_id in headed_unit_ids(user) and task.request.requester_id != user.id
     if task.role in COMPANY_ROLES:  # e.g. a tenant admin's second approval over budget
         return user.has_role(task.role)
+    if task.role == TEAM_ROLE:
+        return is_team_candidate(user, task)
     return task.unit_id in user.unit_ids(task.role)
 
 
@@ -307,6 +360,8 @@ def task_candidate_ids(tasks: list[HumanTask]) -> dict[int, list[int]]:
     for task in tasks:
         if task.assigned_user_id is not None:
             found[task.id].add(task.assigned_user_id)
+        elif task.role == TEAM_ROLE:
+            found[task.id].update(_team_candidates(task))
         elif task.role in COMPANY_ROLES:
             company_wide.append(task)
         elif task.unit_id is not None:
@@ -319,6 +374,20 @@ def task_candidate_ids(tasks: list[HumanTask]) -> dict[int, list[int]]:
     for tenant_id, of_tenant in by_tenant.items():
         _add_candidates(found, tenant_id, of_tenant)
     return {task_id: sorted(ids) for task_id, ids in found.items()}
+
+
+def _team_candidates(task: HumanTask) -> frozenset[int]:
+    """The same rule as ``is_team_candidate``: the team's active members, or the directors of
+    the service unit while it has none."""
+    members = team_member_ids(task.tenant_id, task.team_id)
+    if members or task.unit_id is None:
+        return members
+    return session_cached(("unit_directors", task.tenant_id, task.unit_id), lambda: frozenset(
+        db.session.scalars(
+            select(Membership.user_id).join(User, User.id == Membership.user_id)
+            .where(Membership.tenant_id == task.tenant_id, User.tenant_id == task.tenant_id,
+                   User.active.is_(True), Membership.role == "service_director",
+                   Membership.unit_id == task.unit_id))))
 
 
 def _company_role_holders(tenant_id: int, role: str) -> frozenset[int]:
@@ -395,6 +464,12 @@ def task_inbox_filter(user: User):
     for role in COMPANY_ROLES:
         if user.has_role(role):
             role_clauses.append(HumanTask.role == role)
+    role_clauses.append((HumanTask.role == TEAM_ROLE) & HumanTask.team_id.in_(_teams_of(user)))
+    directs = directed_unit_ids(user)
+    if directs:  # a team with no active member: its tasks go to the service unit's directors
+        role_clauses.append((HumanTask.role == TEAM_ROLE)
+                            & HumanTask.unit_id.in_(sorted(directs))
+                            & ~_team_has_active_member(user.tenant_id, HumanTask.team_id))
     pooled = (
         HumanTask.assigned_user_id.is_(None)
         & or_(*role_clauses)

@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
 
 from app.engine import compact, passes, timers
@@ -187,6 +188,9 @@ class ReadyTask:
     lane: str | None
     properties: dict
     form: FormSpec | None = None  # the form the diagram defines for this task, if any
+    # An instance of a multi-instance step: its number (0, 1...) and its data (read only)
+    loop_index: int | None = None
+    data: dict | None = None
 
     @property
     def handlers(self) -> list[str]:
@@ -197,6 +201,20 @@ class ReadyTask:
         if not names and self.form is not None:
             return [FORM_KIND]
         return names
+
+
+def _loop_index(task) -> int | None:
+    """The number of an instance of a multi-instance step (None for any other task)."""
+    parent = task.parent
+    if parent is None or not isinstance(parent.task_spec, MultiInstanceTask):
+        return None
+    index = task.internal_data.get("key_or_index")
+    return index if isinstance(index, int) else None
+
+
+# The engine's timer events (a date's is "TimeDateEventDefinition": no "Timer" in its name)
+TIMER_EVENTS = ("DurationTimerEventDefinition", "TimeDateEventDefinition",
+                "CycleTimerEventDefinition")
 
 
 class Instance:
@@ -320,6 +338,8 @@ class Instance:
                 lane=t.task_spec.lane,
                 properties=dict(t.task_spec.extensions.get("properties", {})),
                 form=self.compiled.forms.get(spec_id),
+                loop_index=_loop_index(t),
+                data=t.data,
             ))
         return ready
 

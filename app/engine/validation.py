@@ -27,8 +27,11 @@ LANE_ROLES = {
     "ServiceDirector": "service_director",
     "Worker": "worker",
     "TenantAdmin": "tenant_admin",
+    "Team": "team",  # a team of people (app.teams), named by the task property ``team``
 }
-TASK_ROLES = {"requester", "unit_head", "service_director", "worker", "tenant_admin"}
+TASK_ROLES = {"requester", "unit_head", "service_director", "worker", "tenant_admin", "team"}
+TEAM_ROLE = "team"
+TEAM_KEY_RE = re.compile(r"[a-z][a-z0-9_]{1,39}\Z")  # app.teams' key
 # Roles held in the whole company, not in a unit: their tasks have no unit.
 COMPANY_ROLES = {"tenant_admin"}
 
@@ -317,6 +320,31 @@ def _lanes_by_node(root) -> dict:
     return lanes
 
 
+def _check_team(problems, task) -> None:
+    """A task in a ``Team`` lane names its team (property ``team``: a team key, e.g.
+    ``change_board``); a vote (property ``approval_rule``) is a multi-instance step."""
+    tid = task.get("id")
+    properties = _properties(task)
+    key = properties.get("team")
+    if not key:
+        problems.append((tid, "a task in the Team lane needs the property 'team' (a team key, "
+                              "e.g. change_board)"))
+    elif not TEAM_KEY_RE.match(key):
+        problems.append((tid, f"the team {key[:60]!r} is not a team key (a-z, 0-9 and _, "
+                              "2 to 40 characters, starting with a letter)"))
+    rule = properties.get("approval_rule")
+    if rule is not None:
+        if rule not in APPROVAL_RULES:
+            problems.append((tid, f"the approval rule {rule[:40]!r} is not one of "
+                                  f"{', '.join(APPROVAL_RULES)}"))
+        if task.find(f"{B}multiInstanceLoopCharacteristics") is None:
+            problems.append((tid, "a vote (approval_rule) must be a multi-instance step, one "
+                                  "instance per member (loopCardinality: board_size)"))
+
+
+APPROVAL_RULES = ("all", "any", "majority")
+
+
 def _check_handlers(problems, task, handler_names) -> None:
     """A user task names known handlers, or carries a form (and then no other handler)."""
     tid = task.get("id")
@@ -447,6 +475,8 @@ def check_tree(root, handler_names, operation_names, vocabulary: Vocabulary | No
         tid = task.get("id")
         if lane_role(lanes.get(tid)) is None:
             problems.append((tid, "the user task is not in a lane mapped to a role"))
+        elif lane_role(lanes.get(tid)) == TEAM_ROLE:
+            _check_team(problems, task)
         _check_handlers(problems, task, handler_names)
         if vocabulary is not None:  # new diagrams (deployed ones are compiled without it)
             _check_routed(problems, task)

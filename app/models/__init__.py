@@ -44,6 +44,7 @@ from app.outbox.models import OutboxMessage  # noqa: E402
 from app.search.models import SearchDocument  # noqa: E402, F401 (a capability's own models)
 from app.sla.models import BusinessCalendar, SlaClock, SlaTarget  # noqa: E402
 from app.suggestions.models import SuggestionModel  # noqa: E402, F401 (learned models)
+from app.teams.models import Team, TeamMember  # noqa: E402, F401 (a capability's own models)
 from app.viability.models import Budget  # noqa: E402
 
 __all__ = [

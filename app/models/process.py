@@ -70,6 +70,8 @@ class HumanTask(TenantScoped, db.Model):
     lane: Mapped[str] = mapped_column(String(80))
     role: Mapped[str] = mapped_column(String(30))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # The team of a ``Team`` lane's task (app.teams): its members are its candidates
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     assigned_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(20), default="open")
@@ -88,6 +90,7 @@ class HumanTask(TenantScoped, db.Model):
         UniqueConstraint("instance_id", "task_uuid", name="uq_human_tasks_task"),
         Index("ix_human_tasks_inbox_role", "tenant_id", "status", "role", "unit_id"),
         Index("ix_human_tasks_inbox_user", "tenant_id", "status", "assigned_user_id"),
+        Index("ix_human_tasks_team", "team_id", "status"),
     )
 
     @property

@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app import policy
 from app.engine import migration
 from app.engine.runner import EngineError, Instance, StepFailed, TaskNotReady
-from app.engine.validation import COMPANY_ROLES, lane_role
+from app.engine.validation import COMPANY_ROLES, TEAM_ROLE, lane_role
 from app.engine.xml import DiagramError
 from app.extensions import db
 from app.handlers.base import OperationContext, TaskContext
@@ -39,6 +39,7 @@ from app.notifications import notices
 from app.request_fields import values as request_fields
 from app.services import definitions, events, history, incidents, org
 from app.sla import service as sla
+from app.teams import tasks as team_tasks
 from app.tenancy.access import not_suspended
 
 
@@ -89,8 +90,11 @@ def _restore(row: ProcessInstance, ctx: OperationContext) -> Instance:
         raise WorkflowError(f"instance {row.id} cannot be restored: {exc}") from exc
 
 
-def _scope(req: ServiceRequest, role: str) -> tuple[int | None, int | None]:
-    """(unit the task is scoped to, user it is assigned to) for a task of ``role``."""
+def _scope(req: ServiceRequest, role: str, task=None) -> tuple[int | None, int | None]:
+    """(unit the task is scoped to, user it is assigned to) for a task of ``role``; a
+    ``Team`` lane's task: see ``app.teams.tasks.scope`` (its team is set there)."""
+    if role == TEAM_ROLE:
+        return req.service_unit_id, team_tasks.assignee(task)
     if role == "requester":
         return req.unit_id, req.requester_id
     if role == "unit_head":
@@ -127,12 +131,13 @@ def _sync(row: ProcessInstance, instance: Instance, req: ServiceRequest) -> list
         if task.uuid in open_rows:
             continue
         role = lane_role(task.lane)
-        unit_id, assigned = _scope(req, role)
+        unit_id, assigned = _scope(req, role, task)
         task_row = HumanTask(
             tenant_id=req.tenant_id, instance_id=row.id, request_id=req.id,
             task_uuid=task.uuid, spec_id=task.spec_id, name=task.name,
             handlers=",".join(task.handlers), lane=task.lane or "", role=role,
             unit_id=unit_id, assigned_user_id=assigned,
+            team_id=team_tasks.team_id(req, task) if role == TEAM_ROLE else None,
         )
         db.session.add(task_row)
         notices.task_waiting(task_row, req)

@@ -146,7 +146,8 @@ def test_the_page_runs_only_the_apps_own_scripts(owner):
     assert all('type="application/json"' in s or 'src="/static/dist/' in s for s in scripts)
     config = json.loads(CONFIG_RE.search(body).group(1))
     assert config["urls"]["deploy"] == DEPLOY.format(key="service_request")
-    assert {"Requester", "UnitHead", "ServiceDirector", "Worker", "TenantAdmin"} == {
+    assert {"Requester", "UnitHead", "ServiceDirector", "Worker", "TenantAdmin",
+            "Team"} == {
         r["value"] for r in config["roles"]}
     assert "authorize" in {h["value"] for h in config["handlers"]}
     assert "create_ticket" in {o["value"] for o in config["operations"]}

@@ -1,0 +1,25 @@
+"""Where a ``Team`` lane's task goes: its team (task property ``team``) and, for one instance
+of a change-board vote, the member whose seat it is (app.teams.board)."""
+
+from app.teams import service
+
+# What the vote's opening writes into the task data (app.teams.board.open_vote): the members
+# when the vote opened, one seat each (None: an empty team, the directors' seat), and how many.
+VOTERS = "board_members"
+VOTER_COUNT = "board_size"
+
+
+def team_id(req, task) -> int | None:
+    return service.id_for_task(req.tenant_id, (task.properties or {}).get("team"))
+
+
+def assignee(task) -> int | None:
+    """The member a vote's instance is for: its seat in the snapshot of the members; None for
+    any other team task (every active member is a candidate, or the directors when none)."""
+    if task is None or task.loop_index is None or not task.properties.get("approval_rule"):
+        return None
+    voters = (task.data or {}).get(VOTERS)
+    if not isinstance(voters, list) or not 0 <= task.loop_index < len(voters):
+        return None
+    voter = voters[task.loop_index]
+    return voter if isinstance(voter, int) and not isinstance(voter, bool) else None
