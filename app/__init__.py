@@ -104,6 +104,7 @@ def create_app(config: dict | None = None) -> Flask:
         conversation,
         indicators,
         notifications,
+        process_catalog,
         request_fields,
         search,
         sla,
@@ -114,7 +115,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.api import api, init_api
 
     capabilities = (notifications, accounts, admin, tenancy, viability, sla, indicators,
-                    request_fields, search, conversation, attachments, suggestions, classification)
+                    request_fields, search, conversation, attachments, suggestions, classification,
+                    process_catalog)
     for capability in capabilities:
         capability.init_app(app)
     init_api(app)

@@ -6,6 +6,8 @@ from decimal import Decimal
 from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 
+from app.checklists.defaults import LABELS as security_template_labels
+
 STATUS = {
     "pending_authorization": _l("Pending authorization"),
     "pending_evaluation": _l("Pending evaluation"),
@@ -68,6 +70,10 @@ ACTION = {
     "sla_warning": _l("Service-level warning sent"),
     "sla_breached": _l("Service level breached: escalated"),
     "sla_terms_changed": _l("Service-level target applied to this request"),
+    # app.checklists: a step's instructions ticked one by one; the severity's alert
+    "checklist_ticked": _l("Ticked a checklist item"),
+    "checklist_unticked": _l("Unticked a checklist item"),
+    "severity_alert": _l("Alerted by severity"),
     "classified": _l("Classified by a rule"),
     "auto_assigned": _l("Assigned automatically (least load)"),
 }
@@ -111,6 +117,8 @@ FIELD = {
     "hourly_rate": _l("Hourly rate"), "actual_cost": _l("Actual cost"),
     "target": _l("Service-level target"), "due_at": _l("Due"),
     "elapsed_seconds": _l("Business time elapsed"), "minutes": _l("Target length"),
+    "item": _l("Item"), "position": _l("Number"), "checklist": _l("Checklist"),
+    "severity": _l("Severity"),
     "rule": _l("Rule"), "service_unit": _l("Service unit"),
     "open_tickets": _l("Open tickets"), "planned_hours": _l("Planned hours"),
     "tie_turn": _l("Tie broken by turn"),
@@ -138,6 +146,7 @@ STEP = {
     "Confirmar y calificar": _l("Confirm and rate"),
     "Enviar recordatorio": _l("Send reminder"),
 }
+STEP.update(security_template_labels)  # processes/security_incident.bpmn
 
 # Incidents (services.incidents): what the failing step followed, and how one ended.
 INCIDENT_DURING = {

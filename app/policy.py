@@ -520,6 +520,13 @@ def can_use_api(user: User) -> bool:
                                   ApiToken.revoked_at.is_(None)).limit(1)) is not None)
 
 
+def can_manage_checklists(user: User) -> bool:
+    """Process owners and tenant admins keep the steps' checklists (app.checklists) and
+    who a security incident alerts by severity."""
+    return (user.is_authenticated and user.active
+            and (can_own_processes(user) or is_tenant_admin(user)))
+
+
 def can_own_processes(user: User) -> bool:
     """Process owners read, validate, deploy and migrate their tenant's processes."""
     return user.has_role("process_owner")

@@ -383,7 +383,7 @@ class Instance:
         due = [
             datetime.fromisoformat(e.value)
             for e in self.workflow.waiting_events()
-            if "Timer" in (e.event_type or "") and e.value
+            if e.event_type in TIMER_EVENTS and e.value
         ]
         return min(due) if due else None
 

@@ -2,6 +2,7 @@
 
 import itertools
 
+from app.checklists import alerts as checklist_alerts
 from app.classification import operations as classification
 from app.engine.forms import FORM_KIND
 from app.engine.pathdata import HostData
@@ -38,7 +39,7 @@ TASK_HANDLERS: dict[str, TaskHandler] = {
     )
 }
 
-OPERATIONS = {**operations.OPERATIONS, **classification.OPERATIONS}
+OPERATIONS = {**operations.OPERATIONS, **classification.OPERATIONS, **checklist_alerts.OPERATIONS}
 
 # What the service desk itself writes into task data, for diagrams' conditions and timers:
 # ``workflow.start`` (who filed, priority, the company's timer settings) and the handlers'
@@ -74,7 +75,7 @@ HOST_DATA = HostData(
         for head, priority, approval in itertools.product((False, True), PRIORITIES,
                                                           (False, True))),
     handlers={name: handler.samples for name, handler in TASK_HANDLERS.items()},
-    operations={**operations.RESULT_SAMPLES, **classification.RESULT_SAMPLES},
+    operations={**operations.RESULT_SAMPLES, **classification.RESULT_SAMPLES, **checklist_alerts.RESULT_SAMPLES},
 )
 
 

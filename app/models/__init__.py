@@ -3,6 +3,7 @@
 from app.accounts.models import AccountLink  # noqa: E402
 from app.admin.models import AuditEntry  # noqa: E402
 from app.attachments.models import Attachment  # noqa: E402, F401 (a capability's own models)
+from app.checklists.models import Checklist, TaskChecklistItem  # noqa: E402, F401
 from app.classification.models import (  # noqa: E402, F401 (a capability's own models)
     AssignmentTurn,
     ClassificationRule,

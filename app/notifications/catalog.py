@@ -54,6 +54,9 @@ EVENTS = {
     "request.mention": Event("comments", _l("You were mentioned in a comment"), rank=2),
     "request.followed": Event("requests", _l("News on a request you follow"), rank=-1),
     "process.message": Event("process", _l("A message of the process")),
+    # app.checklists.alerts: a security incident was triaged; who its severity names hear
+    # at once (above a task waiting for them in the same step: it links to that task)
+    "security.alert": Event("process", _l("A security incident was reported, by severity"), rank=3),
     # Sent by the SLA runner (app.sla.signals): to whoever the request waits on, and at breach
     # to the directors of its service unit (and, for a decision, the head above its head).
     "sla.warning": Event("tasks", _l("A request waiting for you nears its service-level due "

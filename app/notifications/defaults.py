@@ -7,6 +7,10 @@ _FOOT = {
     "en": "\n\nOpen it here: {{ link }}\n\n{{ tenant_name }} · Mesa de Servicios",
 }
 
+# A security incident's severity as the Spanish wording says it (app.checklists.alerts)
+_SEVERITY_ES = ("{% if severity == 'critical' %}crítica{% elif severity == 'high' %}"
+                "alta{% elif severity == 'medium' %}media{% else %}baja{% endif %}")
+
 _ES = {
     "task.waiting": (
         "{{ request_number }}: «{{ step }}» le espera",
@@ -117,6 +121,14 @@ _ES = {
         "{{ event }}{% if actor_name %} · {{ actor_name }}{% endif %}"
         "{% if comment %}\n\n{{ comment }}{% endif %}",
         "Novedad en {{ request_number }}, que usted sigue. {{ link }}"),
+    "security.alert": (
+        "Incidente de seguridad {{ request_number }}: severidad " + _SEVERITY_ES,
+        "Hola {{ recipient_name }}:\n\nSe clasificó el incidente de seguridad "
+        "{{ request_number }} «{{ request_title }}» con severidad " + _SEVERITY_ES
+        + ". Usted está entre las personas que deben saberlo de inmediato."
+        "{% if step %}\n\nLe espera el paso «{{ step }}».{% endif %}",
+        "Incidente de seguridad {{ request_number }} (severidad " + _SEVERITY_ES
+        + "). {{ link }}"),
     "process.message": (
         "Novedad de {{ request_number }}",
         "Hola {{ recipient_name }}:\n\nHay novedades en la solicitud {{ request_number }} "
@@ -264,6 +276,13 @@ _EN = {
         "{{ event }}{% if actor_name %} · {{ actor_name }}{% endif %}"
         "{% if comment %}\n\n{{ comment }}{% endif %}",
         "News on {{ request_number }}, which you follow. {{ link }}"),
+    "security.alert": (
+        "Security incident {{ request_number }}: {{ severity }} severity",
+        "Hello {{ recipient_name }},\n\nSecurity incident {{ request_number }} "
+        "“{{ request_title }}” was triaged with {{ severity }} severity. You are among "
+        "the people who must know at once."
+        "{% if step %}\n\nThe step “{{ step }}” waits for you.{% endif %}",
+        "Security incident {{ request_number }} ({{ severity }} severity). {{ link }}"),
     "process.message": (
         "News on {{ request_number }}",
         "Hello {{ recipient_name }},\n\nThere is news on request {{ request_number }} "

@@ -25,6 +25,8 @@ VARIABLES = (
     # a monthly summary of the indicators (app.indicators.monthly)
     "summary_period", "summary_scope", "filed", "completed", "backlog", "on_time",
     "sla_decision", "sla_start", "sla_resolution", "mean_rating",
+    # a security incident's alert (app.checklists.alerts): low, medium, high, critical
+    "severity",
 )
 FILTERS = frozenset({"upper", "lower", "title", "capitalize", "trim", "truncate", "default",
                      "d", "e", "escape", "striptags"})

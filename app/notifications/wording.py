@@ -28,6 +28,7 @@ SAMPLE = {
     "filed": "42", "completed": "37", "backlog": "12", "on_time": "86 %",
     "sla_decision": "95 % (38/40)", "sla_start": "90 % (36/40)",
     "sla_resolution": "81 % (30/37)", "mean_rating": "4,3 / 5 (25)",
+    "severity": "critical",
 }
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import policy
+from app.checklists import tasks as checklist_tasks
 from app.engine import migration
 from app.engine.runner import EngineError, Instance, StepFailed, TaskNotReady
 from app.engine.validation import COMPANY_ROLES, TEAM_ROLE, lane_role
@@ -140,6 +141,9 @@ def _sync(row: ProcessInstance, instance: Instance, req: ServiceRequest) -> list
             team_id=team_tasks.team_id(req, task) if role == TEAM_ROLE else None,
         )
         db.session.add(task_row)
+        if task.properties.get("checklist"):  # its step's instructions, as they are now
+            checklist_tasks.open_for(task_row, req, row.definition.process_key,
+                                     task.properties["checklist"].strip())
         notices.task_waiting(task_row, req)
         still_open.append(task_row)
     for task in ready:
@@ -276,6 +280,8 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
         raise TaskConflict("claimed")
     if not policy.can_complete_task(user, task) or handler_name not in task.handler_list:
         raise NotAllowed()
+    # a step with a checklist: every item ticked first (the page and the API alike)
+    checklist_tasks.require_ticked(task, definitions.compiled(row.definition))
     req = task.request
     try:
         handler = handler_for(task, handler_name)

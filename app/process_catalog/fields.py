@@ -1,0 +1,22 @@
+"""The category fields the incident template reads (impact and urgency), as a category's
+request template holds them (``app.request_fields``): add them to an incident category so
+the requester says both when filing."""
+
+from app.process_catalog.matrix import LEVELS
+
+LEVEL_TEXT = {
+    "impact": {"high": "Alto: muchas personas o un servicio crítico",
+               "medium": "Medio: un área o varias personas",
+               "low": "Bajo: una persona"},
+    "urgency": {"high": "Alta: no se puede trabajar",
+                "medium": "Media: se trabaja con dificultad",
+                "low": "Baja: puede esperar"},
+}
+LABELS = {"impact": "Impacto", "urgency": "Urgencia"}
+
+
+def incident_fields() -> list[dict]:
+    return [{"name": name, "type": "choice", "label": LABELS[name], "required": True,
+             "options": [{"value": level, "label": LEVEL_TEXT[name][level]}
+                         for level in LEVELS]}
+            for name in ("impact", "urgency")]

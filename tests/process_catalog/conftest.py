@@ -1,0 +1,3 @@
+"""The API client of tests/api."""
+
+from tests.api.conftest import api  # noqa: F401
