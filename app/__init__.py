@@ -100,6 +100,7 @@ def create_app(config: dict | None = None) -> Flask:
         accounts,
         admin,
         attachments,
+        checklists,
         classification,
         conversation,
         indicators,
@@ -116,7 +117,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     capabilities = (notifications, accounts, admin, tenancy, viability, sla, indicators,
                     request_fields, search, conversation, attachments, suggestions, classification,
-                    process_catalog)
+                    process_catalog,
+                    checklists)
     for capability in capabilities:
         capability.init_app(app)
     init_api(app)
