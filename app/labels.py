@@ -7,6 +7,7 @@ from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import lazy_gettext as _l
 
 from app.checklists.defaults import LABELS as security_template_labels
+from app.process_catalog.labels import steps as catalog_steps
 
 STATUS = {
     "pending_authorization": _l("Pending authorization"),
@@ -74,6 +75,8 @@ ACTION = {
     "checklist_ticked": _l("Ticked a checklist item"),
     "checklist_unticked": _l("Unticked a checklist item"),
     "severity_alert": _l("Alerted by severity"),
+    "prioritized": _l("Prioritized by impact and urgency"),
+    "escalated": _l("Escalated to the second line"),
     "classified": _l("Classified by a rule"),
     "auto_assigned": _l("Assigned automatically (least load)"),
 }
@@ -96,6 +99,7 @@ DECISION = {
 }
 
 FIELD = {
+    "impact": _l("Impact"), "urgency": _l("Urgency"), "team": _l("Team"),
     "decision": _l("Decision"), "estimated_cost": _l("Estimated cost"),
     "staff_available": _l("Staff available"), "worker_id": _l("Worker"),
     "planned_start": _l("Planned start"), "planned_end": _l("Planned end"),
@@ -145,6 +149,7 @@ STEP = {
     "Reanudar trabajo": _l("Resume work"),
     "Confirmar y calificar": _l("Confirm and rate"),
     "Enviar recordatorio": _l("Send reminder"),
+    **catalog_steps(),  # the catalog templates' steps (app.process_catalog.labels)
 }
 STEP.update(security_template_labels)  # processes/security_incident.bpmn
 

@@ -21,6 +21,7 @@ from app.handlers import (
 from app.handlers.base import TaskHandler
 from app.models import PRIORITIES, HumanTask
 from app.models.tenant import DEFAULT_SETTINGS
+from app.process_catalog import operations as catalog_operations
 
 TASK_HANDLERS: dict[str, TaskHandler] = {
     h.name: h
@@ -39,7 +40,8 @@ TASK_HANDLERS: dict[str, TaskHandler] = {
     )
 }
 
-OPERATIONS = {**operations.OPERATIONS, **classification.OPERATIONS, **checklist_alerts.OPERATIONS}
+OPERATIONS = {**operations.OPERATIONS, **classification.OPERATIONS, **checklist_alerts.OPERATIONS,
+              **catalog_operations.OPERATIONS}
 
 # What the service desk itself writes into task data, for diagrams' conditions and timers:
 # ``workflow.start`` (who filed, priority, the company's timer settings) and the handlers'
@@ -75,7 +77,8 @@ HOST_DATA = HostData(
         for head, priority, approval in itertools.product((False, True), PRIORITIES,
                                                           (False, True))),
     handlers={name: handler.samples for name, handler in TASK_HANDLERS.items()},
-    operations={**operations.RESULT_SAMPLES, **classification.RESULT_SAMPLES, **checklist_alerts.RESULT_SAMPLES},
+    operations={**operations.RESULT_SAMPLES, **classification.RESULT_SAMPLES,
+                **checklist_alerts.RESULT_SAMPLES, **catalog_operations.RESULT_SAMPLES},
 )
 
 
