@@ -106,6 +106,7 @@ def create_app(config: dict | None = None) -> Flask:
         indicators,
         notifications,
         process_catalog,
+        recurring,
         request_fields,
         search,
         sla,
@@ -116,7 +117,8 @@ def create_app(config: dict | None = None) -> Flask:
     from app.api import api, init_api
 
     capabilities = (notifications, accounts, admin, tenancy, viability, sla, indicators,
-                    request_fields, search, conversation, attachments, suggestions, classification,
+                    request_fields, search, conversation, attachments, recurring,
+                    suggestions, classification,
                     process_catalog,
                     checklists)
     for capability in capabilities:

@@ -556,3 +556,17 @@ def can_delete_attachment(user: User, attachment, req: ServiceRequest) -> bool:
 
     return (can_see_attachment(user, attachment, req) and attachment.uploader_id == user.id
             and req.status in OPEN_REQUEST_STATUSES)
+
+
+def can_schedule_requests(user: User) -> bool:
+    """Recurring requests (app.recurring): tenant admins, and directors for the categories of
+    the service units they direct."""
+    return (user.is_authenticated and user.active
+            and (is_tenant_admin(user) or bool(directed_unit_ids(user))))
+
+
+def can_manage_schedule(user: User, schedule) -> bool:
+    return (schedule is not None and schedule.tenant_id == user.tenant_id
+            and can_schedule_requests(user)
+            and (is_tenant_admin(user)
+                 or schedule.category.service_unit_id in directed_unit_ids(user)))

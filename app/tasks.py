@@ -20,6 +20,10 @@ Every ``TIMER_POLL_SECONDS`` the beat schedule runs two dispatchers and the SLA 
 due one (app.suggestions.training: a "train now" at once, the others found every
 SUGGESTIONS_SWEEP_SECONDS; each company claimed with a lease).
 
+``mesa.recurring`` (same interval) files the due occurrences of recurring requests, each
+once (app.recurring.runner: a unique row per schedule and occurrence, the schedule claimed
+with ``FOR UPDATE SKIP LOCKED``).
+
 Every hour, ``mesa.indicators_monthly`` queues the monthly summary of the indicators for the
 admins and directors of companies on the first days of a month (app.indicators.monthly: once
 per person and month, by a unique key).
@@ -74,6 +78,8 @@ def make_celery(flask_app: Flask) -> Celery:
         broker_connection_retry_on_startup=True,
         beat_schedule_filename=flask_app.config["CELERY_BEAT_SCHEDULE_FILE"],
         beat_schedule={
+            "mesa.recurring": {"task": "mesa.recurring", "schedule": interval,
+                               "options": {"expires": interval}},
             **{name: {"task": name, "schedule": interval, "options": {"expires": interval}}
                for name in ("mesa.dispatch_timers", "mesa.dispatch_outbox",
                             "mesa.sla_signals", "mesa.train_suggestions")},
@@ -123,6 +129,13 @@ def train_suggestions() -> int:
     """Train the learned suggestion of the companies due one (each claimed with a lease, so
     two workers never train one company at once); returns how many were trained."""
     return background.train_suggestions()
+
+
+@shared_task(name="mesa.recurring")
+def recurring() -> int:
+    """File the due occurrences of recurring requests, each once whatever the number of
+    beats and workers (app.recurring.runner); returns how many were filed."""
+    return background.run_recurring()
 
 
 @shared_task(name="mesa.indicators_monthly")

@@ -42,6 +42,7 @@ from app.notifications.models import (  # noqa: E402 (a capability's own models)
     NotificationTemplate,
 )
 from app.outbox.models import OutboxMessage  # noqa: E402
+from app.recurring.models import RecurringOccurrence, RecurringSchedule  # noqa: E402, F401
 from app.search.models import SearchDocument  # noqa: E402, F401 (a capability's own models)
 from app.sla.models import BusinessCalendar, SlaClock, SlaTarget  # noqa: E402
 from app.suggestions.models import SuggestionModel  # noqa: E402, F401 (learned models)

@@ -92,6 +92,9 @@ class ServiceRequest(TenantScoped, db.Model):
     work_minutes: Mapped[int | None] = mapped_column(Integer)
     confirmation_minutes: Mapped[int | None] = mapped_column(Integer)
     resolution_minutes: Mapped[int | None] = mapped_column(Integer)
+    # The recurring schedule that filed it (app.recurring); empty for a request filed by hand
+    recurring_schedule_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recurring_schedules.id"))
 
     category = relationship("Category")
     requester = relationship("User", foreign_keys=[requester_id])

@@ -66,6 +66,8 @@ EVENTS = {
     # service directors, once a month, the last month's figures of what they may see.
     "indicators.monthly": Event("process", _l("The monthly summary of the service "
                                               "indicators")),
+    # Sent by the recurring requests' runner (app.recurring.runner) to a schedule's owner
+    "recurring.failed": Event("process", _l("A recurring request could not be filed")),
 }
 
 # Lifecycle (webhook) events whose notice goes to the requester.

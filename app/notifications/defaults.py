@@ -165,6 +165,12 @@ _ES = {
         "El detalle, con sus gráficos, está en la página de indicadores.",
         "Indicadores de {{ summary_period }}: {{ filed }} radicadas, {{ completed }} "
         "completadas, {{ backlog }} abiertas. {{ link }}"),
+    "recurring.failed": (
+        "No se pudo radicar la solicitud recurrente «{{ schedule_title }}»",
+        "Hola {{ recipient_name }}:\n\nLa solicitud recurrente «{{ schedule_title }}» no se "
+        "pudo radicar esta vez: {{ failure }}{% if paused %}\n\nSe pausó tras varios intentos "
+        "fallidos seguidos: revísela y reanúdela.{% endif %}",
+        "No se pudo radicar «{{ schedule_title }}»: {{ failure }} {{ link }}"),
 }
 
 _EN = {
@@ -320,6 +326,12 @@ _EN = {
         "The detail, with its charts, is on the indicators page.",
         "Indicators of {{ summary_period }}: {{ filed }} filed, {{ completed }} completed, "
         "{{ backlog }} open. {{ link }}"),
+    "recurring.failed": (
+        "The recurring request “{{ schedule_title }}” could not be filed",
+        "Hello {{ recipient_name }},\n\nThe recurring request “{{ schedule_title }}” could not "
+        "be filed this time: {{ failure }}{% if paused %}\n\nIt was paused after several "
+        "failures in a row: check it and resume it.{% endif %}",
+        "“{{ schedule_title }}” could not be filed: {{ failure }} {{ link }}"),
 }
 
 DEFAULTS = {"es": _ES, "en": _EN}

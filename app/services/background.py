@@ -126,11 +126,19 @@ def train_suggestions(limit: int = 2) -> int:
     return training.run(limit=limit)
 
 
+def run_recurring(limit: int = 100) -> int:
+    """File the due occurrences of recurring requests, each once (app.recurring.runner);
+    returns how many were filed."""
+    from app.recurring.runner import run_due
+
+    return run_due(limit=limit)
+
+
 def run_pass() -> None:
-    """One pass of the runner: timers, SLA signals, webhooks, then messages; one failing
-    leaves the others."""
-    for job in (run_due_timers, run_sla_signals, deliver_webhooks, deliver_messages,
-                train_suggestions):
+    """One pass of the runner: timers, SLA signals, recurring requests, webhooks, then
+    messages; one failing leaves the others."""
+    for job in (run_due_timers, run_sla_signals, run_recurring, deliver_webhooks,
+                deliver_messages, train_suggestions):
         try:
             job()
         except Exception:
@@ -164,6 +172,7 @@ def _jobs() -> dict:
     """The runner's threads by name, with the job each runs. Separate threads: a slow webhook
     receiver never delays reminders, automatic closes, SLA warnings or e-mails."""
     return {"background-timers": run_due_timers, "background-sla": run_sla_signals,
+            "background-recurring": run_recurring,
             "background-webhooks": deliver_webhooks, "background-messages": deliver_messages,
             # seconds of CPU now and then: apart, so it never delays the others
             "background-suggestions": train_suggestions}
