@@ -75,10 +75,14 @@ ACTION = {
     "checklist_ticked": _l("Ticked a checklist item"),
     "checklist_unticked": _l("Unticked a checklist item"),
     "severity_alert": _l("Alerted by severity"),
-    "prioritized": _l("Prioritized by impact and urgency"),
-    "escalated": _l("Escalated to the second line"),
+    # app.teams: the change board's vote
+    "vote_opened": _l("Change board vote opened"),
+    "vote_withdrawn": _l("Approver withdrawn from the vote (skipped)"),
+    "board_decided": _l("Change board decision"),
     "classified": _l("Classified by a rule"),
     "auto_assigned": _l("Assigned automatically (least load)"),
+    "prioritized": _l("Prioritized by impact and urgency"),
+    "escalated": _l("Escalated to the second line"),
 }
 
 PRIORITY = {

@@ -324,6 +324,7 @@ def deactivate(actor: User, user: User) -> dict:
     the tasks they had claimed go back to their group (each release is in the request's
     history). Their history stays. Returns what was done: sessions ended, claims released."""
     from app.services import sessions, workflow
+    from app.teams import board
 
     if not user.active:
         raise ValidationError({"_schema": [str(_l("This person is already inactive."))]})
@@ -338,6 +339,8 @@ def deactivate(actor: User, user: User) -> dict:
     for task in claimed:
         workflow.release(actor, task)
         released.append(task.id)
+    # their open change-board votes are skipped: the others' votes decide (app.teams.board)
+    board.withdraw_member(user.tenant_id, user.id, actor)
     audit.record(user.tenant_id, actor, "user.deactivated", "user", user.id,
                  target_label=user.email, before={"active": True},
                  after={"active": False, "sessions_ended": ended, "claims_released": released})

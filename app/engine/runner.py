@@ -343,6 +343,19 @@ class Instance:
             ))
         return ready
 
+    def ready_task(self, task_uuid: str) -> ReadyTask | None:
+        return next((t for t in self.ready_tasks() if t.uuid == task_uuid), None)
+
+    def loop_data(self, task_uuid: str) -> dict | None:
+        """The data of the multi-instance step a task is an instance of, as its completed
+        instances left it (each one's data is merged into it when it completes); None for any
+        other task. Read only."""
+        task = next((t for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)
+                     if str(t.id) == task_uuid), None)
+        if task is None or _loop_index(task) is None:
+            return None
+        return task.parent.data
+
     def complete(self, task_uuid: str, data: dict) -> None:
         task = next((t for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)
                      if str(t.id) == task_uuid), None)

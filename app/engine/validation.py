@@ -13,7 +13,7 @@ from app.engine import pathdata, timers
 from app.engine.expressions import ExpressionError, parse_expression
 from app.engine.forms import FORM_KIND, has_form, parse_forms, result_variables
 from app.engine.vocabulary import Vocabulary, check_names, diagram_names
-from app.engine.xml import BPMN_NS, SPIFF_NS
+from app.engine.xml import BPMN_NS, MESA_NS, SPIFF_NS
 from app.kinds import diagram as kinds_diagram
 
 B = f"{{{BPMN_NS}}}"
@@ -339,7 +339,19 @@ def _check_team(problems, task) -> None:
                                   f"{', '.join(APPROVAL_RULES)}"))
         if task.find(f"{B}multiInstanceLoopCharacteristics") is None:
             problems.append((tid, "a vote (approval_rule) must be a multi-instance step, one "
-                                  "instance per member (loopCardinality: board_size)"))
+                                  "instance per member (loopCardinality: board[\"size\"])"))
+        if not _has_vote_field(task):
+            problems.append((tid, "a vote (approval_rule) needs a form with a required choice "
+                                  "field 'vote' offering 'approve' and 'reject'"))
+
+
+def _has_vote_field(task) -> bool:
+    mesa = f"{{{MESA_NS}}}"
+    for field in task.iter(f"{mesa}field"):
+        if field.get("name") == "vote" and field.get("type") == "choice":
+            values = {o.get("value") for o in field.iter(f"{mesa}option")}
+            return values == {"approve", "reject"} and field.get("required") == "true"
+    return False
 
 
 APPROVAL_RULES = ("all", "any", "majority")

@@ -22,6 +22,7 @@ from app.handlers.base import TaskHandler
 from app.models import PRIORITIES, HumanTask
 from app.models.tenant import DEFAULT_SETTINGS
 from app.process_catalog import operations as catalog_operations
+from app.teams import board as team_board
 
 TASK_HANDLERS: dict[str, TaskHandler] = {
     h.name: h
@@ -41,7 +42,7 @@ TASK_HANDLERS: dict[str, TaskHandler] = {
 }
 
 OPERATIONS = {**operations.OPERATIONS, **classification.OPERATIONS, **checklist_alerts.OPERATIONS,
-              **catalog_operations.OPERATIONS}
+              **catalog_operations.OPERATIONS, **team_board.OPERATIONS}
 
 # What the service desk itself writes into task data, for diagrams' conditions and timers:
 # ``workflow.start`` (who filed, priority, the company's timer settings) and the handlers'
@@ -78,7 +79,8 @@ HOST_DATA = HostData(
                                                           (False, True))),
     handlers={name: handler.samples for name, handler in TASK_HANDLERS.items()},
     operations={**operations.RESULT_SAMPLES, **classification.RESULT_SAMPLES,
-                **checklist_alerts.RESULT_SAMPLES, **catalog_operations.RESULT_SAMPLES},
+                **checklist_alerts.RESULT_SAMPLES, **catalog_operations.RESULT_SAMPLES,
+                **team_board.RESULT_SAMPLES},
 )
 
 

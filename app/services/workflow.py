@@ -40,6 +40,7 @@ from app.notifications import notices
 from app.request_fields import values as request_fields
 from app.services import definitions, events, history, incidents, org
 from app.sla import service as sla
+from app.teams import board
 from app.teams import tasks as team_tasks
 from app.tenancy.access import not_suspended
 
@@ -305,9 +306,17 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
         failure = None
         try:
             instance = _restore(row, OperationContext(req, user))
+            if task.role == TEAM_ROLE:  # a change board's vote: counted (app.teams.board)
+                task_data = board.before_vote(instance, req, task, user, task_data)
             instance.complete(task.task_uuid, task_data)
+            if task.role == TEAM_ROLE:
+                board.after_vote(instance, req, user)
         except TaskNotReady:
             raise TaskConflict("already_completed") from None
+        except board.AlreadyVoted:
+            raise TaskConflict("already_completed") from None
+        except board.NotAVoter:
+            raise NotAllowed() from None
         except StepFailed as exc:  # the person's step stands; an automatic one after it failed
             failure = exc
         except (EngineError, OperationError) as exc:
@@ -335,6 +344,39 @@ def complete(user: User, task: HumanTask, handler_name: str, form: dict) -> Comp
     db.session.flush()
     return Completion(req, from_status, req.status, sorted(open_tasks, key=lambda t: t.id),
                       stopped)
+
+
+def host_step(task: HumanTask, actor: User | None, step) -> bool:
+    """Run ``step(instance, request)`` on the instance of an open ``task`` as the host, not as
+    a person's completion (e.g. closing a withdrawn approver's seat: app.teams.board), locked
+    and versioned like any step. ``step`` returns whether it changed anything; False: nothing
+    is saved. Only flushes."""
+    row = _lock_instance(task)
+    if task.status != "open" or row.status != "running":
+        return False
+    req = task.request
+    expected_version = row.version
+    failure = None
+    try:
+        instance = _restore(row, OperationContext(req, actor))
+        if not step(instance, req):
+            return False
+    except StepFailed as exc:
+        failure = exc
+    except (EngineError, OperationError) as exc:
+        raise WorkflowError(str(exc)) from exc
+    from_status = req.status
+    _sync(row, instance, req)
+    stopped = _stopped(row, instance, req, failure, "step", actor)
+    heatmap_passes.record(req, row.definition_id, instance)
+    _save(row, instance, expected_version, stopped)
+    if actor is not None and req.status != from_status:  # (set_status records it without)
+        history.record(req, "status_changed", None, from_status=from_status,
+                       to_status=req.status)
+    stages.settle(req)
+    sla.refresh(req)
+    db.session.flush()
+    return True
 
 
 def _lock_instance_of(req: ServiceRequest) -> ProcessInstance:

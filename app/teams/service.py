@@ -81,3 +81,101 @@ def id_for_task(tenant_id: int, key: str | None) -> int | None:
     if not valid_key(key):
         return None
     return ensure(tenant_id, key, {}).id
+
+
+def _clean_names(names) -> dict:
+    if not isinstance(names, dict):
+        raise TeamError("names must be an object of language -> name")
+    clean = {}
+    for language, name in names.items():
+        if language not in ("es", "en"):
+            raise TeamError(f"unknown language {str(language)[:10]!r} (es, en)")
+        if not isinstance(name, str) or len(name.strip()) > MAX_NAME:
+            raise TeamError(f"a name is text of at most {MAX_NAME} characters")
+        if name.strip():
+            clean[language] = name.strip()
+    return clean
+
+
+def _clean_description(description) -> str:
+    if description is None:
+        return ""
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
+        raise TeamError(f"the description is text of at most {MAX_DESCRIPTION} characters")
+    return description.strip()
+
+
+def create(tenant_id: int, key, names, description=None) -> Team:
+    """A new team (its key is new in the company). Raises TeamError."""
+    if not valid_key(key):
+        raise TeamError("the key must be 2 to 40 characters: a-z, 0-9 and _, starting with a "
+                        "letter")
+    clean = _clean_names(names)
+    if not clean:
+        raise TeamError("give the team a name")
+    if get(tenant_id, key) is not None:
+        raise TeamError(f"the company already has a team '{key}'")
+    team = Team(tenant_id=tenant_id, key=key, names=clean, name=clean.get("es") or
+                clean.get("en"), description=_clean_description(description))
+    db.session.add(team)
+    db.session.flush()
+    return team
+
+
+def rename(team: Team, names, description=None) -> None:
+    """New names (and description, when given); the key stays (diagrams name it)."""
+    clean = _clean_names(names)
+    if not clean:
+        raise TeamError("give the team a name")
+    team.names = clean
+    team.name = clean.get("es") or clean.get("en")
+    if description is not None:
+        team.description = _clean_description(description)
+    db.session.flush()
+
+
+def find_user(tenant_id: int, user_id) -> User | None:
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        return None
+    return db.session.scalar(select(User).where(User.tenant_id == tenant_id,
+                                                User.id == user_id))
+
+
+MAX_MEMBERS = 100  # a vote takes one instance per member, at most 100
+
+
+def add_member(team: Team, user: User) -> TeamMember:
+    """Put an active person of the team's company in it (once). Raises TeamError."""
+    if user is None or user.tenant_id != team.tenant_id:
+        raise TeamError("no such person in this company")
+    if not user.active:
+        raise TeamError("the person is inactive")
+    if any(m.user_id == user.id for m in team.members):
+        raise TeamError("the person is already in the team")
+    if len(team.members) >= MAX_MEMBERS:
+        raise TeamError(f"a team has at most {MAX_MEMBERS} members")
+    member = TeamMember(tenant_id=team.tenant_id, team=team, user_id=user.id)
+    db.session.add(member)
+    db.session.flush()
+    return member
+
+
+def remove_member(team: Team, user_id: int, actor) -> int:
+    """Take a person out of the team. Their open votes on this board are skipped (withdrawn:
+    app.teams.board) and the others' votes decide. Returns how many requests' votes changed.
+    Raises TeamError if they are not in it."""
+    member = next((m for m in team.members if m.user_id == user_id), None)
+    if member is None:
+        raise TeamError("the person is not in the team")
+    team.members.remove(member)
+    db.session.flush()
+    from app.teams import board
+
+    return board.withdraw_member(team.tenant_id, user_id, actor)
+
+
+def list_teams(tenant_id: int) -> list[Team]:
+    return list(db.session.scalars(select(Team).where(Team.tenant_id == tenant_id)
+                                   .order_by(Team.key)))

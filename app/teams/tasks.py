@@ -3,10 +3,9 @@ of a change-board vote, the member whose seat it is (app.teams.board)."""
 
 from app.teams import service
 
-# What the vote's opening writes into the task data (app.teams.board.open_vote): the members
-# when the vote opened, one seat each (None: an empty team, the directors' seat), and how many.
-VOTERS = "board_members"
-VOTER_COUNT = "board_size"
+# What the vote's opening writes into the task data (app.teams.board.open_vote, its result
+# variable): ``board["members"]``, one seat each (None: an empty team, the directors' seat).
+BOARD = "board"
 
 
 def team_id(req, task) -> int | None:
@@ -18,7 +17,7 @@ def assignee(task) -> int | None:
     any other team task (every active member is a candidate, or the directors when none)."""
     if task is None or task.loop_index is None or not task.properties.get("approval_rule"):
         return None
-    voters = (task.data or {}).get(VOTERS)
+    voters = ((task.data or {}).get(BOARD) or {}).get("members")
     if not isinstance(voters, list) or not 0 <= task.loop_index < len(voters):
         return None
     voter = voters[task.loop_index]

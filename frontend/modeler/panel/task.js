@@ -2,7 +2,7 @@
 // shown while it waits, and a form defined in the diagram.
 import { t } from "../i18n.js";
 import { h } from "../dom.js";
-import { checkbox, note, row, section, selectInput } from "./controls.js";
+import { checkbox, note, row, section, selectInput, textInput } from "./controls.js";
 import { formSection } from "./form.js";
 
 function laneNote({ element, model, config, panel }) {
@@ -71,11 +71,46 @@ function statusRow({ element, model }, key, property, statuses) {
   });
 }
 
+// A task of the Team lane (app.teams): the team it goes to, and for a change board's vote (a
+// multi-instance task) the rule that decides it.
+function teamRows({ element, model }) {
+  const lane = model.laneOf(element);
+  if (!lane || lane.name !== "Team") {
+    return [];
+  }
+  const properties = model.getProperties(element);
+  const rule = properties.get("approval_rule") || "";
+  return [
+    row({
+      key: "team",
+      label: t("task.team"),
+      help: t("task.teamHelp"),
+      control: textInput({
+        value: properties.get("team") || "",
+        onCommit: (value) => model.setProperty(element, "team", value.trim()),
+      }),
+    }),
+    row({
+      key: "approvalRule",
+      label: t("task.approvalRule"),
+      help: t("task.approvalRuleHelp"),
+      control: selectInput({
+        options: [{ value: "", label: t("task.noApprovalRule") },
+          ...["all", "any", "majority"].map((value) => ({
+            value, label: t(`task.approvalRules.${value}`) }))],
+        value: rule,
+        onCommit: (value) => model.setProperty(element, "approval_rule", value),
+      }),
+    }),
+  ];
+}
+
 export function userTaskSections(context) {
   const { config } = context;
   return [
     section(t("task.title"),
       laneNote(context),
+      ...teamRows(context),
       handlersSection(context),
       statusRow(context, "requestStatus", "request_status", config.requestStatuses),
       statusRow(context, "ticketStatus", "ticket_status", config.ticketStatuses),
