@@ -217,9 +217,10 @@ def can_view_request(user: User, req: ServiceRequest | None) -> bool:
     if req.unit_id in headed_unit_ids(user) or req.service_unit_id in directed_unit_ids(user):
         return True
     ticket = req.ticket
-    return ticket is not None and (
-        ticket.worker_id == user.id or any(h.id == user.id for h in ticket.helpers)
-    )
+    if ticket is not None and (
+            ticket.worker_id == user.id or any(h.id == user.id for h in ticket.helpers)):
+        return True
+    return _has_team_task(user, req)  # asked last: one query, for those denied so far
 
 
 INTERNAL_UNIT_ROLES = ("service_director", "worker")
@@ -239,10 +240,9 @@ def can_see_internal(user: User, req: ServiceRequest | None) -> bool:
     if req.requester_id != user.id and req.unit_id in headed_unit_ids(user):
         return True
     ticket = req.ticket
-    if ticket is not None and (
-            ticket.worker_id == user.id or any(h.id == user.id for h in ticket.helpers)):
-        return True
-    return _has_team_task(user, req)  # asked last: one query, for those denied so far
+    return ticket is not None and (
+        ticket.worker_id == user.id or any(h.id == user.id for h in ticket.helpers)
+    )
 
 
 def internal_visibility(user: User):
@@ -570,3 +570,15 @@ def can_manage_schedule(user: User, schedule) -> bool:
             and can_schedule_requests(user)
             and (is_tenant_admin(user)
                  or schedule.category.service_unit_id in directed_unit_ids(user)))
+
+
+def can_manage_teams(user: User) -> bool:
+    """Teams (app.teams) and their members are the tenant admin's."""
+    return can_administer_tenant(user)
+
+
+def can_view_teams(user: User) -> bool:
+    """Directors read the teams (their units' work may go to one, or come back to them while
+    a team is empty)."""
+    return can_manage_teams(user) or (user.is_authenticated and user.active
+                                      and bool(directed_unit_ids(user)))
