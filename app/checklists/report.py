@@ -32,7 +32,7 @@ MAX_STEPS = 500  # a request that looped this often is cut here (said on the rep
 class Step:
     task: HumanTask
     items: list[TaskChecklistItem] = field(default_factory=list)
-    answers: dict = field(default_factory=dict)  # what its completion recorded (visible ones)
+    answers: list = field(default_factory=list)  # what its completion recorded (visible ones)
 
     @property
     def seconds(self) -> int | None:
@@ -88,14 +88,28 @@ def _severity(events: list[HistoryEvent]) -> str | None:
     """The severity the triage set last (its form's answer, or the alert it caused)."""
     found = None
     for event in events:
-        value = (event.changes or {}).get("severity")
-        if value in SEVERITIES:
-            found = value
+        changes = event.changes or {}
+        values = [changes.get("severity")] + [
+            a.get("value") for a in changes.get("form") or []
+            if isinstance(a, dict) and a.get("name") == "severity"]
+        for value in values:
+            if value in SEVERITIES:
+                found = value
     return found
 
 
+def _listed(changes: dict, hidden: frozenset) -> list[dict]:
+    """A completion's answers as a list of {name, label, value, text}: a diagram form's as it
+    recorded them (with their labels), a product form's by field name."""
+    if isinstance(changes.get("form"), list):
+        return [{"name": a.get("name"), "label": a.get("label"), "value": a.get("value"),
+                 "text": a.get("text")} for a in changes["form"] if isinstance(a, dict)]
+    return [{"name": k, "label": None, "value": v, "text": None}
+            for k, v in changes.items() if k not in hidden]
+
+
 def _answers(tasks: list[HumanTask], events: list[HistoryEvent],
-             hidden: frozenset) -> dict[int, dict]:
+             hidden: frozenset) -> dict[int, list]:
     """What each completed step recorded (its form's answers), without hidden fields: the
     n-th completion entry of a step's name goes with the n-th completed task of that name
     (a step done twice, after a loop, has two)."""
@@ -112,8 +126,7 @@ def _answers(tasks: list[HumanTask], events: list[HistoryEvent],
             queue.pop(0)
         if queue:
             event = queue.pop(0)
-            answers[task.id] = {k: v for k, v in (event.changes or {}).items()
-                                if k not in hidden}
+            answers[task.id] = _listed(event.changes or {}, hidden)
     return answers
 
 
@@ -128,7 +141,7 @@ def build(viewer: User, req: ServiceRequest) -> Report | None:
     items = _items(req)
     tasks = tasks[:MAX_STEPS]
     answers = _answers(tasks, events, hidden)
-    steps = [Step(t, items.get(t.id, []), answers.get(t.id, {})) for t in tasks]
+    steps = [Step(t, items.get(t.id, []), answers.get(t.id, [])) for t in tasks]
     return Report(
         request=req, viewer=viewer, severity=_severity(events), steps=steps, events=events,
         comments=[e for e in events if e.comment],
