@@ -56,7 +56,7 @@ def adopt(tenant_id: int, template_key: str, user: User | None, process_key: str
     else:
         adopted.draft = drafts.save_draft(tenant_id, key, xml, user)
     adopted.teams = _ensure_teams(tenant_id, template)
-    adopted.checklists = _ensure_checklists(tenant_id, key, template)
+    adopted.checklists = _ensure_checklists(tenant_id, key, template, user)
     audit.record(tenant_id, user, "process.adopted", "process", None, target_label=key,
                  after={"template": template.key, "process_key": key,
                         "deployed": bool(deploy),
@@ -75,11 +75,11 @@ def _ensure_teams(tenant_id: int, template: templates.Template) -> tuple[str, ..
     return tuple(team.key for team in template.teams)
 
 
-def _ensure_checklists(tenant_id: int, process_key: str,
-                       template: templates.Template) -> tuple[str, ...]:
+def _ensure_checklists(tenant_id: int, process_key: str, template: templates.Template,
+                       user: User | None) -> tuple[str, ...]:
     if not template.checklists:
         return ()
     from app.checklists import service as checklists
 
-    checklists.ensure_defaults(tenant_id, process_key, template.key)
+    checklists.ensure_defaults(tenant_id, process_key, template.key, user)
     return template.checklists

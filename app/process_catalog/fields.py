@@ -20,3 +20,22 @@ def incident_fields() -> list[dict]:
              "options": [{"value": level, "label": LEVEL_TEXT[name][level]}
                          for level in LEVELS]}
             for name in ("impact", "urgency")]
+
+
+def has_them(category) -> bool:
+    names = {f.get("name") for f in category.request_fields or []}
+    return {"impact", "urgency"} <= names
+
+
+def add_to(actor, tenant, category) -> bool:
+    """Add the fields ``impact`` and ``urgency`` a category lacks, through the categories'
+    own editing (checked and audited as a tenant admin's edit). False when it has both.
+    Raises marshmallow's ValidationError (e.g. a category already at its field limit)."""
+    from app.admin import categories
+
+    present = {f.get("name") for f in category.request_fields or []}
+    missing = [f for f in incident_fields() if f["name"] not in present]
+    if not missing:
+        return False
+    return categories.update(actor, tenant, category, {
+        "request_fields": [*(category.request_fields or []), *missing]})

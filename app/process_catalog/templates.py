@@ -12,6 +12,7 @@ from pathlib import Path
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from app.checklists.defaults import CHECKLIST_KEYS
 from app.services.definitions import PROCESSES_DIR
 
 LANGUAGES = ("es", "en")
@@ -83,6 +84,8 @@ TEMPLATES = (
                "requester confirms the solution. No unit head's authorization.")),
         teams=(Team("second_line", Text("Segunda línea", _l("Second line"))),),
         needs=(
+            Text("La matriz de prioridad de la empresa (Procesos > Matriz de prioridad).",
+                 _l("The company's priority matrix (Processes > Priority matrix).")),
             Text("Campos de la categoría «impact» y «urgency» (alto, medio, bajo) para la "
                  "prioridad; sin ellos se mantiene la prioridad con que se registró.",
                  _l("The category's fields 'impact' and 'urgency' (high, medium, low) for the "
@@ -102,6 +105,8 @@ TEMPLATES = (
                "majority), an implementation window, implementation, a post-implementation "
                "review and a rollback when the review fails.")),
         teams=(Team("change_board", Text("Comité de cambios", _l("Change board"))),),
+        needs=(Text("Miembros en el equipo «Comité de cambios».",
+                    _l("Members in the team 'Change board'.")),),
     ),
     Template(
         key="security_incident", file="security_incident.bpmn", kind="security_incident",
@@ -114,7 +119,11 @@ TEMPLATES = (
                "each step with its step-by-step instructions as a checklist; the severity "
                "decides who is alerted at once.")),
         teams=(Team("security", Text("Equipo de seguridad", _l("Security team"))),),
-        checklists=("containment", "eradication", "recovery", "lessons_learned"),
+        needs=(Text("Miembros en el equipo «Equipo de seguridad» y las instrucciones de cada "
+                    "paso (Listas de chequeo).",
+                    _l("Members in the team 'Security team' and each step's instructions "
+                       "(Checklists).")),),
+        checklists=CHECKLIST_KEYS.get("security_incident", ()),
     ),
     Template(
         key="service_request", file="service_request.bpmn", kind="request",

@@ -7,13 +7,16 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from marshmallow import ValidationError
+from sqlalchemy import select
 
+from app import policy
 from app.engine.validation import TASK_ROLES
 from app.engine.xml import DiagramError
 from app.extensions import db
 from app.labels import PRIORITY, ROLE, label
-from app.models import PRIORITIES, Tenant
-from app.process_catalog import adoption, matrix, settings, templates
+from app.models import PRIORITIES, Category, Tenant
+from app.process_catalog import adoption, fields, matrix, settings, templates
 from app.services import processes, trail
 from app.tenancy.quotas import QuotaExceeded
 from app.views.common import process_owners_only
@@ -131,10 +134,40 @@ def priority_matrix():
             flash(_("Priority matrix saved; incidents filed from now on use it.") if changed
                   else _("Nothing changed."), "success" if changed else "info")
             return redirect(url_for("process_catalog.priority_matrix"))
+    categories = list(db.session.scalars(select(Category).where(
+        Category.tenant_id == tenant.id, Category.active.is_(True)).order_by(Category.name)))
     return render_template("process_catalog/matrix.html", values=values, problems=problems,
+                           categories=categories, has_fields=fields.has_them,
+                           may_edit_categories=policy.can_administer_tenant(current_user),
                            levels=matrix.LEVELS, level_labels=matrix.LEVEL_LABELS,
                            priorities=PRIORITIES, priority_labels=PRIORITY,
                            settings_keys=(settings.MATRIX_KEY, settings.ESCALATION_KEY)), status
+
+
+@bp.route("/priority-matrix/fields", methods=["POST"])
+def add_fields():
+    """Add the fields impact and urgency to a category (a tenant admin's edit of it)."""
+    if not policy.can_administer_tenant(current_user):
+        abort(403)
+    category = db.session.scalar(select(Category).where(
+        Category.tenant_id == current_user.tenant_id,
+        Category.id == request.form.get("category_id", type=int)))
+    if category is None:
+        abort(404)
+    tenant = db.session.get(Tenant, current_user.tenant_id)
+    try:
+        added = fields.add_to(current_user, tenant, category)
+    except ValidationError:
+        db.session.rollback()
+        flash(_("The fields could not be added to %(category)s; edit its fields under "
+                "Categories.", category=category.name), "error")
+    else:
+        db.session.commit()
+        flash(_("%(category)s now asks for impact and urgency when an incident is filed.",
+                category=category.name) if added else
+              _("%(category)s already asks for impact and urgency.", category=category.name),
+              "success" if added else "info")
+    return redirect(url_for("process_catalog.priority_matrix") + "#fields")
 
 
 def init_app(app) -> None:

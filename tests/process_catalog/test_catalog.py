@@ -93,6 +93,22 @@ def test_adopt_and_deploy_makes_the_first_version(demo, api):
     assert rows(ProcessDraft, process_key="incidentes_ti") == []
 
 
+@pytest.mark.parametrize("template", [t.key for t in templates.available()
+                                      if t.key != "service_request"])
+def test_every_template_adopts_and_deploys_with_its_teams_and_checklists(demo, api, template):
+    from app.checklists.models import Checklist
+
+    key = f"mi_{template}"
+    response = api(OWNER).post(f"{CATALOG}/{template}/adopt",
+                               {"process_key": key, "deploy": True})
+    assert response.status_code == 201, response.json
+    expected = templates.get(template)
+    assert {t.key for t in rows(Team)} == {t.key for t in expected.teams}
+    assert {c.key for c in rows(Checklist, process_key=key)} == set(expected.checklists)
+    (definition,) = rows(ProcessDefinition, process_key=key)
+    assert definition.kind == expected.kind
+
+
 def test_a_taken_key_is_refused_and_nothing_changes(demo, api):
     owner = api(OWNER)
     assert owner.post(f"{CATALOG}/incident/adopt", {}).status_code == 201

@@ -123,3 +123,45 @@ def test_the_page_saves_and_refuses(demo, browser):
     assert stored()[settings.MATRIX_KEY]["low"]["low"] == "low"
     assert browser("director@acme.test").get("/processes/priority-matrix").status_code == 404
 
+
+
+def test_a_tenant_admin_adds_impact_and_urgency_to_a_category(demo, browser):
+    from app.models import Category
+
+    category = db.session.scalar(select(Category).where(Category.name == "Soporte TI"))
+    owner = browser(OWNER)  # process owner and tenant admin
+    assert "Add the fields" in owner.get("/processes/priority-matrix").get_data(as_text=True) \
+        or 'action="/processes/priority-matrix/fields"' in owner.get(
+            "/processes/priority-matrix").get_data(as_text=True)
+    done = owner.post("/processes/priority-matrix/fields", {"category_id": category.id})
+    assert done.status_code == 302
+    db.session.rollback()
+    names = [f["name"] for f in db.session.get(Category, category.id).request_fields]
+    assert names == ["impact", "urgency"]
+    again = owner.post("/processes/priority-matrix/fields", {"category_id": category.id})
+    assert again.status_code == 302
+    db.session.rollback()
+    assert len(db.session.get(Category, category.id).request_fields) == 2
+    audit = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.action == "category.updated")).all()
+    assert len(audit) == 1
+    other = db.session.scalar(select(Category).where(Category.name == "Aire acondicionado"))
+    assert owner.post("/processes/priority-matrix/fields",
+                      {"category_id": other.id}).status_code == 404  # another company's
+    assert owner.post("/processes/priority-matrix/fields",
+                      {"category_id": "x"}).status_code == 404
+
+
+def test_a_process_owner_who_is_not_a_tenant_admin_may_not_edit_categories(demo, browser):
+    from app.models import Category, Membership
+
+    director = demo.user("director@acme.test")
+    db.session.add(Membership(tenant_id=director.tenant_id, user=director, role="process_owner"))
+    db.session.commit()
+    category = db.session.scalar(select(Category).where(Category.name == "Soporte TI"))
+    page = browser("director@acme.test")
+    assert page.get("/processes/priority-matrix").status_code == 200
+    assert page.post("/processes/priority-matrix/fields",
+                     {"category_id": category.id}).status_code == 403
+    db.session.rollback()
+    assert not db.session.get(Category, category.id).request_fields
