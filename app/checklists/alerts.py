@@ -58,6 +58,9 @@ def clean(values) -> dict[str, list[str]]:
     raises ValidationError naming the severity at fault."""
     if not isinstance(values, dict):
         raise ValidationError({"_schema": [str(_l("Send an object: severity -> recipients."))]})
+    if len(values) > len(SEVERITIES):
+        raise ValidationError({"_schema": [str(_l("Send only these severities: %(names)s.",
+                                                  names=", ".join(SEVERITIES)))]})
     errors, cleaned = {}, {}
     for severity, recipients in values.items():
         if severity not in SEVERITIES:
