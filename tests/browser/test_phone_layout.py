@@ -120,6 +120,7 @@ def sample_values() -> dict[str, list]:
                         .first().process_key],
         "number": [1],
         "locale": ["es"],
+        "template_key": ["incident"],  # the process catalog's preview (app.process_catalog)
     }
     optional = {
         "budget_id": ("app.viability.models", "Budget"),
