@@ -110,6 +110,7 @@ def create_app(config: dict | None = None) -> Flask:
         request_fields,
         search,
         sla,
+        survey,
         suggestions,
         tenancy,
         viability,
@@ -117,7 +118,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.api import api, init_api
 
     capabilities = (notifications, accounts, admin, tenancy, viability, sla, indicators,
-                    request_fields, search, conversation, attachments, recurring,
+                    request_fields, search, conversation, attachments, survey, recurring,
                     suggestions, classification,
                     process_catalog,
                     checklists)

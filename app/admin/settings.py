@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from app import survey
 from app.admin import audit
 from app.engine import timers
 from app.extensions import db
@@ -38,11 +39,12 @@ TIMER_LABELS = {
 }
 MIN_TIMER_SECONDS = 60
 VIABILITY = ("currency", "over_budget_approval")
+SURVEY = (survey.SETTING,)  # how many days a survey link works (app.survey)
 # Offered on the page (the API takes any ISO 4217 code Babel knows)
 CURRENCIES = ("COP", "USD", "EUR", "MXN", "PEN", "CLP", "ARS", "BRL", "UYU", "BOB", "PYG",
               "VES", "GTQ", "CRC", "DOP", "HNL", "NIO", "PAB", "CAD", "GBP")
-FIELDS = ("name", "locale", "timezone", *PREFIXES, *TIMERS, *VIABILITY)
-KEPT = (*PREFIXES, *TIMERS, *VIABILITY)  # held in ``Tenant.settings``
+FIELDS = ("name", "locale", "timezone", *PREFIXES, *TIMERS, *VIABILITY, *SURVEY)
+KEPT = (*PREFIXES, *TIMERS, *VIABILITY, *SURVEY)  # held in ``Tenant.settings``
 LOGO_MAX_BYTES = 256 * 1024
 LOGO_MAX_SIDE = 4096
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -57,6 +59,7 @@ def current(tenant: Tenant) -> dict:
         values[key] = tenant.setting(key)
     values["over_budget_approval"] = bool(values["over_budget_approval"])
     values["currency"] = values["currency"] or money.DEFAULT_CURRENCY
+    values[survey.SETTING] = survey.link_days(tenant)
     return values
 
 
@@ -125,6 +128,12 @@ def clean(tenant: Tenant, data: dict) -> dict:
         if not isinstance(data["over_budget_approval"], bool):
             errors["over_budget_approval"] = [str(_l("Yes or no."))]
         out["over_budget_approval"] = data["over_budget_approval"]
+    if survey.SETTING in data:
+        days = _survey_days(data[survey.SETTING])
+        if days is None:
+            errors[survey.SETTING] = [str(_l("A whole number of days from 1 to %(n)s.",
+                                             n=survey.MAX_DAYS))]
+        out[survey.SETTING] = days
     prefixes = [out.get(k, tenant.setting(k)) for k in PREFIXES]
     if not errors.keys() & set(PREFIXES) and prefixes[0].upper() == prefixes[1].upper():
         errors["ticket_number_prefix"] = [str(_l("Requests and tickets need different "
@@ -136,6 +145,18 @@ def clean(tenant: Tenant, data: dict) -> dict:
     if errors:
         raise ValidationError(errors)
     return out
+
+
+def _survey_days(value) -> int | None:
+    """Days a survey link works, from the page's text or the API's number (1..MAX_DAYS)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not (value.isascii() and value.isdigit() and len(value) <= 3):
+            return None
+        value = int(value)
+    return value if isinstance(value, int) and 1 <= value <= survey.MAX_DAYS else None
 
 
 def _category_name_clash(tenant: Tenant, locale: str) -> str | None:
@@ -274,4 +295,4 @@ def remove_logo(actor, tenant: Tenant) -> bool:
 
 
 def defaults() -> dict:
-    return {k: DEFAULT_SETTINGS.get(k) for k in KEPT}
+    return {**{k: DEFAULT_SETTINGS.get(k) for k in KEPT}, survey.SETTING: survey.DEFAULT_DAYS}

@@ -36,6 +36,9 @@ class SettingsBase(Schema):
         "description": "ISO 8601 duration before an unconfirmed finished request closes"})
     currency = fields.String(metadata={
         "description": "ISO 4217 code of budgets, rates and costs, e.g. COP, USD, EUR"})
+    survey_link_days = fields.Integer(strict=True, metadata={
+        "description": "Days the link of a confirmation's e-mail works to rate the service "
+                       "without logging in (1-90, default 7)"})
     over_budget_approval = fields.Boolean(metadata={
         "description": "The default process sends a request the director approves over its "
                        "budget to a tenant admin for a second approval"})

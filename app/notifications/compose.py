@@ -14,6 +14,7 @@ from app.labels import SLA_TARGET, STATUS, STEP, label
 from app.models import Notification, NotificationTemplate, Tenant, User
 from app.notifications import defaults, sandbox
 from app.notifications.catalog import EVENTS
+from app.survey import links as survey
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,8 @@ def compose(notification: Notification, user: User, tenant: Tenant,
         subject, text, html, sms = (override[p] for p in ("subject", "text", "html", "sms"))
     d_subject, d_text, d_sms = defaults.default(key, locale)
     values = variables(notification, user, tenant, locale)
+    # a requester's confirmation: the link that answers it without logging in (app.survey)
+    values.setdefault("survey_link", survey.link_for(notification, user, tenant))
     subject = " ".join(_render(subject, values, d_subject).split())[:250]
     text = _render(text, values, d_text)
     body = Markup(_render(html, values, d_text, html=True)) if html else _html_of(text)

@@ -72,7 +72,9 @@ _ES = {
         "{{ request_number }} está terminada: confírmela y califíquela",
         "Hola {{ recipient_name }}:\n\n{{ actor_name }} terminó el trabajo de su solicitud "
         "{{ request_number }} «{{ request_title }}».{% if comment %}\n\nQué se hizo: "
-        "{{ comment }}{% endif %}\n\nConfirme que quedó bien y califique el servicio.",
+        "{{ comment }}{% endif %}\n\nConfirme que quedó bien y califique el servicio."
+        "{% if survey_link %}\n\nPuede calificarlo sin iniciar sesión: {{ survey_link }}"
+        "{% endif %}",
         "{{ request_number }} terminada: confírmela y califíquela. {{ link }}"),
     "ticket.assigned_to_you": (
         "Se le asignó el ticket {{ ticket_number }}",
@@ -233,7 +235,9 @@ _EN = {
         "{{ request_number }} is finished: confirm and rate it",
         "Hello {{ recipient_name }},\n\n{{ actor_name }} finished the work on your request "
         "{{ request_number }} “{{ request_title }}”.{% if comment %}\n\nWhat was done: "
-        "{{ comment }}{% endif %}\n\nPlease confirm it was done well and rate the service.",
+        "{{ comment }}{% endif %}\n\nPlease confirm it was done well and rate the service."
+        "{% if survey_link %}\n\nYou can rate it without logging in: {{ survey_link }}"
+        "{% endif %}",
         "{{ request_number }} finished: confirm and rate it. {{ link }}"),
     "ticket.assigned_to_you": (
         "Ticket {{ ticket_number }} was assigned to you",

@@ -22,6 +22,8 @@ VARIABLES = (
     "recipient_name", "tenant_name", "event", "request_number", "request_title",
     "request_status", "ticket_number", "step", "actor_name", "worker_name", "comment", "link",
     "preferences_link", "sla_target", "sla_due",
+    # the confirmation's link to rate without logging in (app.survey); empty when none
+    "survey_link",
     # a monthly summary of the indicators (app.indicators.monthly)
     "summary_period", "summary_scope", "filed", "completed", "backlog", "on_time",
     "sla_decision", "sla_start", "sla_resolution", "mean_rating",

@@ -87,7 +87,8 @@ def form(**over) -> dict:
     values = {"name": "Acme Industrial S.A.", "locale": "es", "timezone": "America/Bogota",
               "request_number_prefix": "SOL", "ticket_number_prefix": "TKT",
               "authorization_reminder_after": "PT48H", "auto_close_after": "P7D",
-              "currency": "COP"}  # the checkbox over_budget_approval: unticked, so absent
+              "currency": "COP", "survey_link_days": "7"}
+    # the checkbox over_budget_approval: unticked, so absent
     values.update(over)
     return values
 
@@ -341,7 +342,7 @@ def test_the_api_reads_and_changes_the_settings(demo, app):
                    "timezone": "America/Bogota", "request_number_prefix": "SOL",
                    "ticket_number_prefix": "TKT", "authorization_reminder_after": "PT48H",
                    "auto_close_after": "P7D", "currency": "COP",
-                   "over_budget_approval": False, "logo_url": None}
+                   "over_budget_approval": False, "survey_link_days": 7, "logo_url": None}
     put = api.call("PUT", "/api/v1/admin/settings", {"timezone": "America/Lima",
                                                      "ticket_number_prefix": "ORD"})
     assert put.status_code == 200 and put.json["timezone"] == "America/Lima"
