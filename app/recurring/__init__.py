@@ -12,9 +12,11 @@ zone, by the background runner, each occurrence exactly once.
 
 
 def init_app(app) -> None:
+    from app import policy
     from app.recurring import cli, views, wording
 
     app.register_blueprint(views.bp)
+    app.add_template_global(policy.can_schedule_requests, "can_schedule_requests")
     app.add_template_global(wording.describe, "recurrence_words")
     app.cli.add_command(cli.group)
 
