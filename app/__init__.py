@@ -112,6 +112,7 @@ def create_app(config: dict | None = None) -> Flask:
         sla,
         survey,
         suggestions,
+        teams,
         tenancy,
         viability,
     )
@@ -121,7 +122,7 @@ def create_app(config: dict | None = None) -> Flask:
                     request_fields, search, conversation, attachments, survey, recurring,
                     suggestions, classification,
                     process_catalog,
-                    checklists)
+                    checklists, teams)
     for capability in capabilities:
         capability.init_app(app)
     init_api(app)

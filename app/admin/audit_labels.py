@@ -36,6 +36,10 @@ ACTIONS = {
     "sla_target.applied": _l("SLA target applied to open requests"),
     "settings.logo_changed": _l("Logo changed"),
     "settings.logo_removed": _l("Logo removed"),
+    "team.created": _l("Team created"),
+    "team.updated": _l("Team changed"),
+    "team.member_added": _l("Person added to a team"),
+    "team.member_removed": _l("Person taken out of a team"),
     "tenant.created": _l("Company created"),
     "tenant.plan_changed": _l("Plan changed"),
     "tenant.suspended": _l("Company suspended"),
@@ -68,6 +72,7 @@ TARGETS = {
     "webhook_endpoint": _l("Webhook endpoint"), "notifications": _l("Notifications"),
     "outbox": _l("Message"), "notification_template": _l("Message wording"),
     "business_calendar": _l("Business calendar"), "sla_target": _l("SLA target"),
+    "team": _l("Team"),
 }
 
 FIELDS = {
