@@ -100,6 +100,7 @@ def create_app(config: dict | None = None) -> Flask:
         accounts,
         admin,
         attachments,
+        classification,
         checklists,
         classification,
         conversation,
@@ -122,7 +123,7 @@ def create_app(config: dict | None = None) -> Flask:
                     request_fields, search, conversation, attachments, survey, recurring,
                     suggestions, classification,
                     process_catalog,
-                    checklists, teams)
+                    checklists, teams, classification)
     for capability in capabilities:
         capability.init_app(app)
     init_api(app)

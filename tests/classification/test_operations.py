@@ -194,3 +194,19 @@ def test_planned_end_follows_the_estimated_hours_as_working_days(desk):
     assert assignment.planned_dates(req, today) == (today, today + timedelta(days=2))
     req.priority, req.estimated_hours = "urgent", None
     assert assignment.planned_dates(req, today) == (today, today)
+
+
+def test_after_a_skill_is_added_retrying_the_incident_assigns_the_request(desk):
+    w1, w2, w3 = desk["workers"]
+    printers, redes = desk["categories"]["Impresoras"], desk["categories"]["Redes"]
+    for w in (w1, w2, w3):
+        skill(w, printers)
+    req = file_in(redes)
+    incident = db.session.scalar(select(ProcessIncident).where(
+        ProcessIncident.request_id == req.id))
+    skill(w2, redes)
+    assert workflow.retry_incident(by_email("admin@acme.test"), incident) is True
+    db.session.commit()
+    db.session.expire_all()
+    assert req.ticket is not None and req.ticket.worker_id == w2.id
+    assert _open(req, "Task_Start").assigned_user_id == w2.id
