@@ -100,7 +100,6 @@ def create_app(config: dict | None = None) -> Flask:
         accounts,
         admin,
         attachments,
-        classification,
         checklists,
         classification,
         conversation,
@@ -120,10 +119,9 @@ def create_app(config: dict | None = None) -> Flask:
     from app.api import api, init_api
 
     capabilities = (notifications, accounts, admin, tenancy, viability, sla, indicators,
-                    request_fields, search, conversation, attachments, survey, recurring,
-                    suggestions, classification,
-                    process_catalog,
-                    checklists, teams, classification)
+                    request_fields, search, conversation, attachments, recurring,
+                    checklists, survey, suggestions,
+                    process_catalog, classification, teams)
     for capability in capabilities:
         capability.init_app(app)
     init_api(app)
