@@ -16,6 +16,7 @@ the whole history, so the newest requests count too; the figures shown are those
 
 import base64
 import math
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -25,6 +26,8 @@ from app.suggestions.features import terms
 
 FORMAT = 1
 TARGETS = ("category", "priority")
+C = 4.0             # inverse regularization of the linear models
+TOLERANCE = 1e-3    # loose: the ranking settles long before the last digits do
 
 
 @dataclass
@@ -118,10 +121,15 @@ class Trained:
     rows: int
 
 
-def _fit_vectorizer(documents: list[str], max_features: int):
+def _given(tokens: list[str]) -> list[str]:
+    """The analyzer of already split documents (each is split once, by ``terms``)."""
+    return tokens
+
+
+def _fit_vectorizer(documents: list[list[str]], max_features: int):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    vectorizer = TfidfVectorizer(analyzer=terms, sublinear_tf=True, min_df=2,
+    vectorizer = TfidfVectorizer(analyzer=_given, sublinear_tf=True, min_df=2,
                                  max_features=max_features, dtype=np.float32)
     try:
         matrix = vectorizer.fit_transform(documents)
@@ -131,13 +139,18 @@ def _fit_vectorizer(documents: list[str], max_features: int):
 
 
 def _fit_target(matrix, labels: list[str], max_iter: int):
-    """A fitted classifier, or None when there is a single class (nothing to tell apart)."""
+    """A fitted classifier, or None when there is a single class (nothing to tell apart).
+    Bounded: at most ``max_iter`` iterations at a loose tolerance; stopping there is on
+    purpose, so scikit-learn's warning about it is not one."""
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
     if len(set(labels)) < 2:
         return None
-    classifier = LogisticRegression(C=10.0, max_iter=max_iter, solver="lbfgs")
-    classifier.fit(matrix, labels)
+    classifier = LogisticRegression(C=C, max_iter=max_iter, tol=TOLERANCE, solver="lbfgs")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        classifier.fit(matrix, labels)
     return classifier
 
 
@@ -160,11 +173,12 @@ def _score(documents, labels, cut: int, max_features: int, max_iter: int) -> Sco
                  {str(k): v for k, v in counts.most_common()})
 
 
-def fit(documents: list[str], labels: dict[str, list[str]], *, max_features: int = 10000,
-        hold_out: float = 0.2, max_iter: int = 300) -> Trained | None:
+def fit(texts: list[str], labels: dict[str, list[str]], *, max_features: int = 10000,
+        hold_out: float = 0.2, max_iter: int = 100) -> Trained | None:
     """Score each target on the newest ``hold_out`` share, then fit the model on all rows.
-    ``documents`` are in the order they were filed (oldest first); ``labels`` per target, in
+    ``texts`` are in the order they were filed (oldest first); ``labels`` per target, in
     the same order. None when no word repeats (nothing to learn)."""
+    documents = [terms(text) for text in texts]  # split once, for both fits
     rows = len(documents)
     cut = rows - max(1, math.ceil(rows * hold_out)) if rows > 1 else rows
     scores = {name: _score(documents, values, cut, max_features, max_iter)

@@ -207,6 +207,7 @@ def run(now: datetime | None = None, sweep: bool | None = None,
     trained. ``sweep`` None: look at every company's counts only when SUGGESTIONS_SWEEP_SECONDS
     have passed since this process last did ("train now" is looked for every pass)."""
     now = now or utcnow()
+    db.session.rollback()  # a runner's pass starts from a fresh snapshot
     if sweep is None:
         sweep = time.monotonic() - _last_sweep["at"] >= \
             current_app.config["SUGGESTIONS_SWEEP_SECONDS"]

@@ -57,7 +57,7 @@ def test_what_is_stored_predicts_as_scikit_learn_does():
     model = learning.load(learning.dump(fit(rows).model))
     vectorizer = TfidfVectorizer(analyzer=features.terms, sublinear_tf=True, min_df=2,
                                  max_features=10000)
-    reference = LogisticRegression(C=10.0, max_iter=300).fit(
+    reference = LogisticRegression(C=learning.C, tol=learning.TOLERANCE, max_iter=100).fit(
         vectorizer.fit_transform(documents), labels)
     for text in ("El camión no arranca", "printer password server", "fuga en la tubería"):
         expected = reference.predict_proba(vectorizer.transform([text]))[0]
