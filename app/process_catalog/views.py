@@ -51,7 +51,7 @@ def cards() -> list[dict]:
             for t in templates.available()]
 
 
-@bp.route("/catalog/<template_key>")
+@bp.route("/catalog/<template_key>/preview")
 def preview(template_key: str):
     template = templates.get(template_key)
     if template is None:

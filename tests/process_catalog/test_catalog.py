@@ -205,8 +205,8 @@ def test_the_processes_page_shows_the_catalog_cards(demo, browser):
 def test_the_page_adopts_as_a_draft_or_deploys(demo, browser):
     owner = browser(OWNER)
     draft = owner.post("/processes/catalog/incident/adopt", {"deploy": "0"})
-    assert draft.status_code == 302 and "/modeler" in draft.headers["Location"] \
-        or "incident" in draft.headers["Location"]
+    assert draft.status_code == 302
+    assert draft.headers["Location"].endswith("/processes/incident/modeler")
     assert len(rows(ProcessDraft, process_key="incident")) == 1
     deployed = owner.post("/processes/catalog/incident/adopt",
                           {"deploy": "1", "process_key": "incidentes_planta"})
@@ -221,13 +221,25 @@ def test_the_page_adopts_as_a_draft_or_deploys(demo, browser):
 
 def test_the_preview_and_its_diagram(demo, browser):
     owner = browser(OWNER)
-    page = owner.get("/processes/catalog/incident")
+    page = owner.get("/processes/catalog/incident/preview")
     assert page.status_code == 200
     assert "diagram-viewer" in page.get_data(as_text=True)
     body = owner.get("/processes/catalog/incident/diagram.json").json
     assert body["xml"].startswith("<?xml") and "Resolver en segunda línea" in body["xml"]
-    assert owner.get("/processes/catalog/nothing").status_code == 404
-    assert browser("ana@acme.test").get("/processes/catalog/incident").status_code == 404
+    assert owner.get("/processes/catalog/nothing/preview").status_code == 404
+    assert browser("ana@acme.test").get("/processes/catalog/incident/preview").status_code == 404
     assert browser("ana@acme.test").post("/processes/catalog/incident/adopt",
                                          {}).status_code == 404
     assert db.session.scalar(select(func.count()).select_from(ProcessDraft)) == 0
+
+
+def test_a_process_called_catalog_keeps_its_pages(demo, browser):
+    """The catalog's pages never shadow a company's process of that name."""
+    from app.services import definitions
+
+    acme = tenant()
+    definitions.deploy(acme.id, definitions.default_diagram(), process_key="catalog")
+    db.session.commit()
+    owner = browser(OWNER)
+    assert owner.get("/processes/catalog/versions").status_code == 200
+    assert owner.get("/processes/catalog/migrate").status_code == 200
