@@ -101,6 +101,8 @@ def _lock(task: HumanTask) -> None:
 def tick(user: User, task: HumanTask, position: int, ticked: bool) -> TaskChecklistItem | None:
     """Tick (or untick) item ``position`` of the task; None if it has no such item. Raises
     TickRefused. Ticking a ticked item (or unticking an unticked one) changes nothing."""
+    if not 1 <= position <= service.MAX_ITEMS:  # no such item (and no number too big to bind)
+        return None
     _lock(task)
     if task.status != "open":
         raise TickRefused(409)

@@ -321,3 +321,29 @@ def test_tick_all_helper_ticks_as_the_given_person(security):
     tick_all(open_task(req, "Task_Triage"), RESPONDERS[1])
     people = set(db.session.scalars(select(TaskChecklistItem.ticked_by_id)))
     assert people == {user(RESPONDERS[1]).id}
+
+
+@pytest.mark.parametrize("position", ["0", "31", "99999999999999999999999", "-1", "x"])
+def test_no_such_item_is_not_found(security, api, browser, position):
+    req = report_incident(security)
+    task = open_task(req, "Task_Triage")
+    assert api(RESPONDERS[0]).post(f"/api/v1/tasks/{task.id}/checklist/{position}",
+                                   {"ticked": True}).status_code == 404
+    assert browser(RESPONDERS[0]).post(f"/tasks/{task.id}/checklist/{position}",
+                                       {"ticked": "1"}).status_code == 404
+
+
+def test_each_company_sees_only_its_own_checklists_and_items(security):
+    from app.tenancy import isolation
+
+    req = report_incident(security)
+    acme = req.tenant_id
+    globex = db.session.scalar(select(Tenant.id).where(Tenant.slug == "globex"))
+    service.ensure_defaults(globex, SECURITY, SECURITY)
+    db.session.commit()
+    for tenant_id in (acme, globex):
+        with isolation.tenant(tenant_id):
+            assert {c.tenant_id for c in db.session.scalars(select(Checklist))} == {tenant_id}
+            items = {i.tenant_id for i in db.session.scalars(select(TaskChecklistItem))}
+            assert items == ({acme} if tenant_id == acme else set())
+            db.session.commit()
