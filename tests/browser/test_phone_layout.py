@@ -96,6 +96,13 @@ def extra_demo_data() -> None:
 
     db.session.add(WebhookEndpoint(tenant_id=tenant.id, url="https://example.com/hook",
                                    secret="s" * 32, events=["request.filed"]))
+    from app.classification.models import ClassificationRule
+
+    db.session.add(ClassificationRule(  # the rules' list and editor with a rule to draw
+        tenant_id=tenant.id, position=1, name="Fugas de agua en cualquier piso del edificio",
+        words=["fuga", "goteo", "inundación del baño"], unit_id=people["ana@acme.test"]
+        .memberships[0].unit_id, field_conditions=[{"name": "piso", "value": "3"}],
+        priority="urgent"))
     db.session.commit()
 
 
@@ -127,6 +134,7 @@ def sample_values() -> dict[str, list]:
         "calendar_id": ("app.sla.models", "BusinessCalendar"),
         "target_id": ("app.sla.models", "SlaTarget"),
         "endpoint_id": ("app.models", "WebhookEndpoint"),
+        "rule_id": ("app.classification.models", "ClassificationRule"),
     }
     import importlib
 
