@@ -42,6 +42,10 @@ def test_counts_every_call_of_a_lifecycle(tmp_path, capsys):
 # Followers (issue 16) hear of a step that notifies someone about a request: its followers are
 # read in the step's transaction, with the notices (1: authorize, evaluate, assign, start,
 # finish; a filing and a confirmation notify nobody of the request's followed events).
+# Automatic assignment (issue 17) adds nothing to these calls: the default process calls
+# neither classify nor auto_assign, and the assign completion is unchanged. The assignment
+# task's *page* (not an API call, not counted here) preselects the suggested worker with 4
+# reads: the unit's turn, its workers, their skills, their open tickets and hours.
 STATEMENTS = {
     "file request": 27, "complete: authorize": 21, "complete: evaluate": 23,
     "complete: assign": 26, "complete: start": 19, "complete: finish": 21,
