@@ -1,6 +1,8 @@
 """The tenant admin's edits of teams, each audited in the caller's transaction (only flushes).
 Raise ``service.TeamError`` with a message for a 4xx."""
 
+from flask_babel import lazy_gettext as _l
+
 from app.admin import audit
 from app.teams import service
 from app.teams.models import Team
@@ -32,7 +34,7 @@ def remove_member(actor, team: Team, user_id) -> int:
     """Returns how many requests' votes went on without them (app.teams.board)."""
     person = service.find_user(team.tenant_id, user_id)
     if person is None:
-        raise service.TeamError("the person is not in the team")
+        raise service.TeamError(_l("The person is not in the team."))
     changed = service.remove_member(team, person.id, actor)
     audit.record(actor.tenant_id, actor, "team.member_removed", "team", team.id,
                  target_label=team.key, before={"user_id": person.id, "email": person.email},

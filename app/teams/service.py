@@ -3,6 +3,7 @@ only flushes (the view or the caller owns the transaction)."""
 
 import re
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.extensions import db
@@ -15,7 +16,11 @@ MAX_DESCRIPTION = 2000
 
 
 class TeamError(ValueError):
-    """Bad input for a team (a key, a name, a member): a clear message for a 4xx."""
+    """Bad input for a team (a key, a name, a member): a clear message for a 4xx (marked for
+    translation: ``str(exc)`` reads in the reader's language)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 def valid_key(key) -> bool:
@@ -34,8 +39,8 @@ def ensure(tenant_id: int, key: str, names: dict | None = None) -> Team:
     """The tenant's team ``key``, created (empty) when missing; an existing team is left as
     it is (its names may have been edited). Idempotent."""
     if not valid_key(key):
-        raise TeamError(f"invalid team key {str(key)[:60]!r} (a-z, 0-9, _; 2 to 40 characters, "
-                        "starting with a letter)")
+        raise TeamError(_l("The team key must be 2 to 40 characters: a-z, 0-9 and _, "
+                            "starting with a letter."))
     team = get(tenant_id, key)
     if team is not None:
         return team
@@ -85,13 +90,13 @@ def id_for_task(tenant_id: int, key: str | None) -> int | None:
 
 def _clean_names(names) -> dict:
     if not isinstance(names, dict):
-        raise TeamError("names must be an object of language -> name")
+        raise TeamError(_l("The names must be given per language (es, en)."))
     clean = {}
     for language, name in names.items():
         if language not in ("es", "en"):
-            raise TeamError(f"unknown language {str(language)[:10]!r} (es, en)")
+            raise TeamError(_l("Names are given in Spanish (es) and English (en) only."))
         if not isinstance(name, str) or len(name.strip()) > MAX_NAME:
-            raise TeamError(f"a name is text of at most {MAX_NAME} characters")
+            raise TeamError(_l("A name is text of at most %(n)s characters.", n=MAX_NAME))
         if name.strip():
             clean[language] = name.strip()
     return clean
@@ -101,20 +106,21 @@ def _clean_description(description) -> str:
     if description is None:
         return ""
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
-        raise TeamError(f"the description is text of at most {MAX_DESCRIPTION} characters")
+        raise TeamError(_l("The description is text of at most %(n)s characters.",
+                           n=MAX_DESCRIPTION))
     return description.strip()
 
 
 def create(tenant_id: int, key, names, description=None) -> Team:
     """A new team (its key is new in the company). Raises TeamError."""
     if not valid_key(key):
-        raise TeamError("the key must be 2 to 40 characters: a-z, 0-9 and _, starting with a "
-                        "letter")
+        raise TeamError(_l("The team key must be 2 to 40 characters: a-z, 0-9 and _, "
+                           "starting with a letter."))
     clean = _clean_names(names)
     if not clean:
-        raise TeamError("give the team a name")
+        raise TeamError(_l("Give the team a name."))
     if get(tenant_id, key) is not None:
-        raise TeamError(f"the company already has a team '{key}'")
+        raise TeamError(_l("Your company already has a team with the key %(key)s.", key=key))
     team = Team(tenant_id=tenant_id, key=key, names=clean, name=clean.get("es") or
                 clean.get("en"), description=_clean_description(description))
     db.session.add(team)
@@ -126,7 +132,7 @@ def rename(team: Team, names, description=None) -> None:
     """New names (and description, when given); the key stays (diagrams name it)."""
     clean = _clean_names(names)
     if not clean:
-        raise TeamError("give the team a name")
+        raise TeamError(_l("Give the team a name."))
     team.names = clean
     team.name = clean.get("es") or clean.get("en")
     if description is not None:
@@ -149,13 +155,13 @@ MAX_MEMBERS = 100  # a vote takes one instance per member, at most 100
 def add_member(team: Team, user: User) -> TeamMember:
     """Put an active person of the team's company in it (once). Raises TeamError."""
     if user is None or user.tenant_id != team.tenant_id:
-        raise TeamError("no such person in this company")
+        raise TeamError(_l("Nobody in your company is that person."))
     if not user.active:
-        raise TeamError("the person is inactive")
+        raise TeamError(_l("The person is inactive."))
     if any(m.user_id == user.id for m in team.members):
-        raise TeamError("the person is already in the team")
+        raise TeamError(_l("The person is already in the team."))
     if len(team.members) >= MAX_MEMBERS:
-        raise TeamError(f"a team has at most {MAX_MEMBERS} members")
+        raise TeamError(_l("A team has at most %(n)s members.", n=MAX_MEMBERS))
     member = TeamMember(tenant_id=team.tenant_id, team=team, user_id=user.id)
     db.session.add(member)
     db.session.flush()
@@ -168,7 +174,7 @@ def remove_member(team: Team, user_id: int, actor) -> int:
     Raises TeamError if they are not in it."""
     member = next((m for m in team.members if m.user_id == user_id), None)
     if member is None:
-        raise TeamError("the person is not in the team")
+        raise TeamError(_l("The person is not in the team."))
     team.members.remove(member)
     db.session.flush()
     from app.teams import board
