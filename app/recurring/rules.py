@@ -178,6 +178,10 @@ def _checked(parts: dict) -> dict:
     if "BYDAY" in parts:
         ordinals = freq == "MONTHLY" or (freq == "YEARLY" and "BYMONTH" in parts)
         out["BYDAY"] = ",".join(_days(parts["BYDAY"], ordinals))
+        if "BYMONTHDAY" in parts and any(day[0] in "+-0123456789" for day in
+                                         out["BYDAY"].split(",")):
+            raise RuleError(_l("A day with a number (1MO) does not go with BYMONTHDAY: give "
+                               "one or the other."))
     if "BYHOUR" in parts:
         out["BYHOUR"] = ",".join(map(str, _ints("BYHOUR", parts["BYHOUR"], 0, 23)))
     elif freq in ("DAILY", "WEEKLY", "MONTHLY", "YEARLY"):
@@ -388,7 +392,10 @@ def check(recurrence: Recurrence, now: datetime, anchor: datetime | None = None)
             raise RuleError(_l("Give either a number of times (COUNT) or an end date, "
                                "not both."))
     since = max(now, recurrence.start())
-    found = list(islice(_sample(recurrence, since, anchor), SAMPLE))
+    if not _a_day_exists(parse(recurrence.rule), recurrence.starts_on):
+        found = []  # said at once: dateutil would look for it until the year 9999
+    else:
+        found = list(islice(_sample(recurrence, since, anchor), SAMPLE))
     if not found:
         raise RuleError(_l("This rule never files a request from now on (between its start "
                            "and its end)."))
@@ -400,6 +407,25 @@ def check(recurrence: Recurrence, now: datetime, anchor: datetime | None = None)
                            "rule files two %(minutes)s minutes apart.",
                            minutes=int(smallest.total_seconds() // 60)))
     return Summary(found[0], max(months.values()), smallest)
+
+
+MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # February of a leap year
+
+
+def _a_day_exists(parts: dict, starts_on: date) -> bool:
+    """False when the rule's days of the month exist in none of the months it visits (30
+    February, the 31st of every April and June...)."""
+    if "BYMONTHDAY" not in parts or parts["FREQ"] not in ("MONTHLY", "YEARLY"):
+        return True
+    interval = int(parts.get("INTERVAL", "1"))
+    if "BYMONTH" in parts:
+        months = {int(m) for m in parts["BYMONTH"].split(",")}
+    elif parts["FREQ"] == "YEARLY":
+        months = {starts_on.month}
+    else:
+        months = {(starts_on.month - 1 + k * interval) % 12 + 1 for k in range(12)}
+    days = [abs(int(d)) for d in parts["BYMONTHDAY"].split(",")]
+    return any(day <= MONTH_DAYS[month - 1] for month in months for day in days)
 
 
 def _sample(recurrence: Recurrence, since: datetime, anchor: datetime | None):

@@ -2,6 +2,7 @@
 clear message (never another exception); the wall-clock time kept across daylight saving;
 following a rule from its anchor gives what following it from its start gives."""
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -80,6 +81,7 @@ def test_rrule_text_is_normalized():
     ("x" * 301, "too long"),
     ("FREQ=DAILY;BYHOUR=ñ", "one rule"),
     ("FREQ=WEEKLY;INTERVAL=53", "at most 52"),
+    ("FREQ=MONTHLY;BYMONTHDAY=1;BYDAY=2MO", "one or the other"),
 ])
 def test_rrule_refusals_say_why(text, says):
     with pytest.raises(rules.RuleError) as refused:
@@ -96,11 +98,23 @@ def _check(text, starts_on=date(2026, 12, 1), ends_on=None, zone=BOGOTA,
     "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30",
     "FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=31",   # from December: Decembers have 31... see below
     "FREQ=YEARLY;BYMONTH=4;BYMONTHDAY=31",
+    "FREQ=YEARLY;BYMONTHDAY=31",                # from April: only Aprils
+    "FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=-30",  # from February
 ])
 def test_a_rule_that_never_fires_is_refused(text):
-    start = date(2026, 2, 1) if "INTERVAL=12" in text else date(2026, 12, 1)
+    start = {"FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=31": date(2026, 2, 1),
+             "FREQ=MONTHLY;INTERVAL=12;BYMONTHDAY=-30": date(2026, 2, 1),
+             "FREQ=YEARLY;BYMONTHDAY=31": date(2026, 4, 1)}.get(text, date(2026, 12, 1))
+    started = time.perf_counter()
     with pytest.raises(rules.RuleError, match="never"):
         _check(text, starts_on=start)
+    assert time.perf_counter() - started < 0.2  # said at once, not after a walk to 9999
+
+
+def test_a_rule_whose_day_exists_in_some_visited_month_is_not_refused():
+    # from April every six months: Aprils (30 days) and Octobers (31); checked on 1 Dec 2026
+    assert _check("FREQ=MONTHLY;INTERVAL=6;BYMONTHDAY=31;BYHOUR=9",
+                  starts_on=date(2026, 4, 1)).first.local == datetime(2027, 10, 31, 9)
 
 
 def test_an_end_before_the_first_occurrence_or_a_spent_count_never_fires():

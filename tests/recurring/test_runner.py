@@ -12,7 +12,6 @@ from app.recurring import runner, schedules
 from app.tenancy.plans import PLANS
 from tests.recurring.helpers import (
     ADMIN,
-    NOW,
     REQUESTER,
     filed,
     make,
