@@ -183,3 +183,15 @@ def test_the_runner_files_what_the_api_scheduled(demo, api):
     first = datetime.fromisoformat(row["upcoming"][0]["at"])
     assert runner.run_due(first.astimezone(UTC) + timedelta(seconds=1)) == 1
     assert len(filed(row["id"])) == 1
+
+
+@pytest.mark.parametrize("junk", [
+    {}, {"rrule": ""}, {"rrule": 5}, {"rrule": "FREQ=DAILY;BYDAY=MO;" * 30},
+    {"rrule": "FREQ=MONTHLY;BYMONTHDAY=1;BYDAY=2MO"}, {"rrule": "RRULE:FREQ=YEARLY;BYMONTH=2;"
+                                                            "BYMONTHDAY=30"},
+    {"recurrence": {"frequency": "yearly", "time": "09:00", "month": 2, "month_day": 30}},
+    {"rrule": "FREQ=DAILY", "ends_on": "1999-01-01"}, {"rrule": "FREQ=DAILY", "starts_on": 7},
+])
+def test_preview_junk_is_a_4xx_never_a_500(demo, api, junk):
+    answer = api(ADMIN).post(f"{URL}/preview", junk)
+    assert 400 <= answer.status_code < 500, answer.json

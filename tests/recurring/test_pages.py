@@ -144,3 +144,10 @@ def test_the_menu_leads_there_for_those_who_may(demo, browser):
     assert 'href="/recurring"' in browser(ADMIN).get("/inbox").get_data(as_text=True)
     assert 'href="/recurring"' in browser(DIRECTOR).get("/inbox").get_data(as_text=True)
     assert 'href="/recurring"' not in browser(REQUESTER).get("/inbox").get_data(as_text=True)
+
+
+def test_a_bad_rule_previewed_is_the_form_again(demo, browser):
+    answer = browser(ADMIN).post("/recurring/new", form(
+        action="preview", mode="rrule", rrule="FREQ=DAILY;BYSETPOS=1"))
+    assert answer.status_code == 422 and "BYSETPOS" in answer.get_data(as_text=True)
+    assert rows() == []
