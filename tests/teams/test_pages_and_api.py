@@ -74,12 +74,14 @@ def test_adding_nobody_or_twice_is_refused(demo, browser):
 def test_directors_read_and_others_are_refused(demo, browser):
     _board()
     director = browser(DIRECTOR)
+    assert 'href="/teams"' in director.get("/inbox").get_data(as_text=True)  # in the menu
     assert director.get("/teams").status_code == 200
     assert "Comité de cambios" in director.get("/teams/change_board").get_data(as_text=True)
     assert director.post("/teams", {"key": "nuevo", "name_es": "N"}).status_code == 403
     assert director.post("/teams/change_board/members",
                          {"email": "ana@acme.test"}).status_code == 403
     worker = browser(WORKER)
+    assert 'href="/teams"' not in worker.get("/inbox").get_data(as_text=True)
     assert worker.get("/teams").status_code == 403
     assert worker.get("/teams/change_board").status_code == 403
 
