@@ -13,6 +13,7 @@ screen and closes again. One browser, one context per person, reused for all the
 
 import os
 import re
+from datetime import date
 
 import pytest
 
@@ -104,6 +105,15 @@ def extra_demo_data() -> None:
         .memberships[0].unit_id, field_conditions=[{"name": "piso", "value": "3"}],
         priority="urgent"))
     db.session.commit()
+    from app.recurring import schedules  # a recurring request, its page and editor to draw
+
+    schedules.create(people["admin@acme.test"], schedules.ScheduleInput(
+        title="Limpieza profunda de la bodega principal y del depósito de materiales",
+        description="Barrer, ordenar estanterías y revisar extintores",
+        category_id=db.session.query(Category).filter_by(tenant_id=tenant.id).first().id,
+        requester_id=people["ana@acme.test"].id, rule="FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9",
+        starts_on=date.today()))
+    db.session.commit()
 
 
 def sample_values() -> dict[str, list]:
@@ -135,6 +145,7 @@ def sample_values() -> dict[str, list]:
         "target_id": ("app.sla.models", "SlaTarget"),
         "endpoint_id": ("app.models", "WebhookEndpoint"),
         "rule_id": ("app.classification.models", "ClassificationRule"),
+        "schedule_id": ("app.recurring.models", "RecurringSchedule"),
     }
     import importlib
 
