@@ -98,38 +98,36 @@ def _rule(user: User, title: str, description: str, active: dict[str, Category],
         if priority in PRIORITIES else None)
 
 
-def model_of(tenant_id: int) -> learning.Model | None:
-    """The company's stored model (from this process's cache while its version stands)."""
-    found = db.session.execute(select(SuggestionModel.id, SuggestionModel.version).where(
+def model_of(tenant_id: int) -> tuple[learning.Model | None, dict]:
+    """The company's stored model (from this process's cache while its version stands) and
+    which targets beat their baseline ({"category": True, ...})."""
+    found = db.session.execute(select(
+        SuggestionModel.id, SuggestionModel.version, SuggestionModel.scores).where(
         SuggestionModel.tenant_id == tenant_id)).first()
     if found is None:
-        return None
+        return None, {}
+    useful = {name: bool((score or {}).get("useful"))
+              for name, score in (found.scores or {}).items()}
     with _cache_lock:
         cached = _cache.get(tenant_id)
         if cached is not None and cached[0] == found.version:
             _cache.move_to_end(tenant_id)
-            return cached[1]
+            return cached[1], useful
     data = db.session.scalar(select(SuggestionModel.model).where(
         SuggestionModel.id == found.id))
     if not data:
-        return None
+        return None, useful
     try:
         model = learning.load(data)
     except (ValueError, KeyError, TypeError):
         log.exception("the stored suggestion model of tenant %s cannot be read", tenant_id)
-        return None
+        return None, useful
     with _cache_lock:
         _cache[tenant_id] = (found.version, model)
         _cache.move_to_end(tenant_id)
         while len(_cache) > CACHED_MODELS:
             _cache.popitem(last=False)
-    return model
-
-
-def _useful(tenant_id: int) -> dict:
-    scores = db.session.scalar(select(SuggestionModel.scores).where(
-        SuggestionModel.tenant_id == tenant_id)) or {}
-    return {name: bool((score or {}).get("useful")) for name, score in scores.items()}
+    return model, useful
 
 
 def _from_model(tenant: Tenant, text: str, active: dict[str, Category],
@@ -137,10 +135,9 @@ def _from_model(tenant: Tenant, text: str, active: dict[str, Category],
     chosen = settings.of(tenant)
     if not chosen.enabled:
         return NOTHING
-    model = model_of(tenant.id)
+    model, useful = model_of(tenant.id)
     if model is None:
         return NOTHING
-    useful = _useful(tenant.id)
     least = chosen.min_confidence / 100
     category = priority = None
     if useful.get("category"):

@@ -185,3 +185,21 @@ def test_the_command_trains_a_company_now(app, history):
     assert missing.exit_code != 0
     every = app.test_cli_runner().invoke(args=["suggestions", "train"])
     assert every.exit_code == 0 and "Companies trained: 0." in every.output
+
+
+def test_a_training_reads_only_the_newest_rows_up_to_the_cap(app, history, monkeypatch):
+    history("acme", 300)
+    monkeypatch.setitem(app.config, "SUGGESTIONS_MAX_ROWS", 120)
+    monkeypatch.setitem(app.config, "SUGGESTIONS_MAX_FEATURES", 30)
+    with isolation.tenant(tenant_id("acme")):
+        newest = training.history(tenant_id("acme"), 120)
+        db.session.rollback()
+    assert len(newest) == 120
+    generated = [features.document(r["title"], r["description"]) for r in generate(300)]
+    read = [text for text, _c, _p in newest]
+    assert generated[-1] in read and generated[0] not in read  # the newest, oldest first
+    assert read.index(generated[-2]) < read.index(generated[-1])
+    assert training.run(sweep=True) == 1
+    stored = row()
+    assert stored.training_rows == 120 and stored.features == 30
+    assert stored.history_count >= 300
