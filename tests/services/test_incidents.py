@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from app.extensions import db
-from app.handlers import operations
+from app.handlers import registry
 from app.models import HumanTask, ProcessIncident
 from app.services import background, workflow
 from app.services.definitions import default_diagram
@@ -217,7 +217,7 @@ def test_an_operation_failing_for_the_hosts_own_reasons_is_not_an_incident(demo,
     def failing(ctx, params, data):
         raise error
 
-    monkeypatch.setitem(operations.OPERATIONS, "create_ticket", failing)
+    monkeypatch.setitem(registry.OPERATIONS, "create_ticket", failing)
     task = open_task(req, "Task_Assign")
     with pytest.raises(type(error)):
         workflow.complete(director, task, "assign", assignment_form())

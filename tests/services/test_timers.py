@@ -75,27 +75,27 @@ def test_unconfirmed_service_closes_itself(app, demo):
 
 
 def test_a_failing_instance_is_postponed_and_does_not_block_others(app, demo, monkeypatch):
-    from app.handlers import operations
+    from app.handlers import registry
 
     with time_machine.travel(T0, tick=False) as clock:
         broken, _ = request_at("Task_Authorize")
         healthy, _ = request_at("Task_Authorize")
         clock.move_to(T0 + timedelta(hours=49))
-        original = operations.OPERATIONS["send_reminder"]
+        original = registry.OPERATIONS["send_reminder"]
 
         def flaky(ctx, params, data):
             if ctx.request.id == broken.id:
                 raise RuntimeError("mail relay down")
             return original(ctx, params, data)
 
-        monkeypatch.setitem(operations.OPERATIONS, "send_reminder", flaky)
+        monkeypatch.setitem(registry.OPERATIONS, "send_reminder", flaky)
         assert run_due_timers() == 1
         db.session.rollback()
         postponed = db.session.query(ProcessInstance).filter_by(request_id=broken.id).one()
         assert postponed.next_timer_at == T0 + timedelta(hours=49, seconds=600)
         assert db.session.query(HistoryEvent).filter_by(
             request_id=healthy.id, action="reminder_sent").count() == 1
-        monkeypatch.setitem(operations.OPERATIONS, "send_reminder", original)
+        monkeypatch.setitem(registry.OPERATIONS, "send_reminder", original)
         clock.move_to(T0 + timedelta(hours=50))
         assert run_due_timers() == 1
         db.session.rollback()
