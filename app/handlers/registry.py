@@ -41,8 +41,11 @@ TASK_HANDLERS: dict[str, TaskHandler] = {
     )
 }
 
-OPERATIONS = {**operations.OPERATIONS, **classification.OPERATIONS, **checklist_alerts.OPERATIONS,
-              **catalog_operations.OPERATIONS, **team_board.OPERATIONS}
+# The core operations' own dict, extended in place by each capability's: one dict, so a test
+# (or a tool) that patches ``operations.OPERATIONS`` patches what the dispatcher calls.
+OPERATIONS = operations.OPERATIONS
+for _capability in (classification, checklist_alerts, catalog_operations, team_board):
+    OPERATIONS.update(_capability.OPERATIONS)
 
 # What the service desk itself writes into task data, for diagrams' conditions and timers:
 # ``workflow.start`` (who filed, priority, the company's timer settings) and the handlers'
