@@ -80,6 +80,8 @@ run: venv translations assets ## set up, migrate, seed demo data (if empty) and 
 	@$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	port="$${PORT:-5000}"
+	# links in e-mails (task, survey) point at this server unless PUBLIC_BASE_URL says otherwise
+	export PUBLIC_BASE_URL="$${PUBLIC_BASE_URL:-http://127.0.0.1:$$port}"
 	echo
 	echo "=================================================================="
 	echo "  Mesa de Servicios: http://127.0.0.1:$$port/"

@@ -100,6 +100,14 @@ KIND = {
 DECISION = {
     "authorize": _l("Authorized"), "reject": _l("Rejected"), "approve": _l("Approved"),
     "return": _l("Returned"),
+    # a change board's outcome (app.teams.board, history "board_decided")
+    "approved": _l("Approved"), "rejected": _l("Rejected"),
+}
+
+# A change board's approval rule (app.teams.tally.RULES), as its decision names it
+APPROVAL_RULE = {
+    "all": _l("Everyone must approve"), "any": _l("One approval is enough"),
+    "majority": _l("Majority"),
 }
 
 FIELD = {
@@ -130,6 +138,9 @@ FIELD = {
     "rule": _l("Rule"), "service_unit": _l("Service unit"),
     "open_tickets": _l("Open tickets"), "planned_hours": _l("Planned hours"),
     "tie_turn": _l("Tie broken by turn"),
+    # a change board's vote (history "vote_opened", "board_decided")
+    "members": _l("Members"), "outcome": _l("Outcome"), "approvals": _l("Approvals"),
+    "rejections": _l("Rejections"), "withdrawn": _l("Withdrawn"), "pending": _l("Not voted"),
 }
 
 # The targets of a service level (app.sla), as notices name them
@@ -296,6 +307,7 @@ def register(app) -> None:
         priority_label=lambda c: label(PRIORITY, c),
         kind_label=lambda c: label(KIND, c),
         decision_label=lambda c: label(DECISION, c),
+        approval_rule_label=lambda c: label(APPROVAL_RULE, c),
         field_label=lambda c: label(FIELD, c),
         incident_during=lambda c: label(INCIDENT_DURING, c),
         incident_resolution=lambda c: label(INCIDENT_RESOLUTION, c),
