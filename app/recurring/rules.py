@@ -247,8 +247,8 @@ def from_form(form: dict) -> str:
         parts["BYDAY"] = ",".join(days)
     elif frequency == "daily" and days and len(days) < 7:
         if interval != 1:
-            raise RuleError(_l("Days of the week go with every day (1) only."),
-                            field="weekdays")
+            raise RuleError(_l("Days of the week can only be chosen when it repeats every "
+                               "day (1)."), field="weekdays")
         parts["BYDAY"] = ",".join(days)
     if frequency in ("monthly", "yearly"):
         if frequency == "yearly":

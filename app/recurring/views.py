@@ -226,8 +226,8 @@ def resume(schedule_id: int):
     row = _schedule_or_404(schedule_id)
     changed = schedules.resume(current_user, row)
     db.session.commit()
-    flash(_("Resumed: it files from its next occurrence on (nothing of the pause is filed).")
-          if changed else _("It was not paused."), "success")
+    flash(_("Resumed: it files from its next occurrence on (nothing missed during the pause "
+            "is filed).") if changed else _("It was not paused."), "success")
     return redirect(url_for("recurring.detail", schedule_id=row.id), code=303)
 
 

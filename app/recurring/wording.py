@@ -3,6 +3,7 @@ of the friendly form's choices."""
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from app.recurring import rules
 
@@ -88,5 +89,6 @@ def describe(text: str) -> str:
         if times:
             pieces.append(times)
     if "COUNT" in parts:
-        pieces.append(_("%(n)s times in all", n=parts["COUNT"]))
+        count = int(parts["COUNT"])
+        pieces.append(ngettext("%(num)s time in all", "%(num)s times in all", count))
     return ", ".join(pieces)

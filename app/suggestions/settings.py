@@ -69,7 +69,7 @@ class SuggestionSettingsSchema(Schema):
         "label": _l("New settled requests that start a new training"),
         "description": "Settled requests since the last training that start the next one"})
     min_confidence = fields.Integer(validate=validate.Range(*MIN_CONFIDENCE), metadata={
-        "label": _l("Least confidence shown (%)"),
+        "label": _l("Lowest confidence shown (%)"),
         "description": "Percent: a category or priority less likely than this is not "
                        "proposed"})
 

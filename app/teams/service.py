@@ -155,7 +155,7 @@ MAX_MEMBERS = 100  # a vote takes one instance per member, at most 100
 def add_member(team: Team, user: User) -> TeamMember:
     """Put an active person of the team's company in it (once). Raises TeamError."""
     if user is None or user.tenant_id != team.tenant_id:
-        raise TeamError(_l("Nobody in your company is that person."))
+        raise TeamError(_l("That person is not in your company."))
     if not user.active:
         raise TeamError(_l("The person is inactive."))
     if any(m.user_id == user.id for m in team.members):

@@ -4,6 +4,7 @@ directors may read them). Thin: load by the person's company, check with ``app.p
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from app import policy
@@ -128,8 +129,10 @@ def remove_member(key: str, user_id: int):
         abort(404)
     message = _("Taken out of the team.")
     if skipped:
-        message += " " + _("Their open votes were skipped in %(n)s requests; the others' votes "
-                           "decide.", n=skipped)
+        message += " " + ngettext(
+            "Their open vote was skipped in %(num)s request; the others' votes decide.",
+            "Their open votes were skipped in %(num)s requests; the others' votes decide.",
+            skipped)
     flash(message, "success")
     return redirect(url_for("teams.show", key=team.key), code=303)
 

@@ -6,12 +6,20 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 
 from app.recurring import rules, wording
 
 MADRID = rules.zone_of("Europe/Madrid")
 NEW_YORK = rules.zone_of("America/New_York")
 BOGOTA = rules.zone_of("America/Bogota")
+
+
+@pytest.fixture(autouse=True)
+def _refusals_in_english(app):
+    """The refusals are asserted in English; the product's default language is Spanish."""
+    with force_locale("en"):
+        yield
 
 
 def test_the_friendly_form_builds_the_rule():

@@ -150,7 +150,8 @@ def test_a_failed_occurrence_is_recorded_told_and_not_retried(demo):
     db.session.commit()
     assert runner.run_due(NINE) == 0
     [occ] = occurrences(row.id)
-    assert occ.status == "failed" and "requester" in occ.error
+    # recorded in the company's language (the demo's: Spanish)
+    assert occ.status == "failed" and "solicitante" in occ.error
     again = schedule(row.id)
     assert again.last_error == occ.error and again.failures == 1
     assert again.next_at == NINE + timedelta(days=1)  # moved on: never retried
@@ -168,7 +169,7 @@ def test_three_failures_in_a_row_pause_it_and_a_filing_clears_the_error(demo):
     assert runner.run_due(NINE + timedelta(days=2, hours=1)) == 0
     again = schedule(row.id)
     assert [o.status for o in occurrences(row.id)] == ["failed"] * 3
-    assert again.paused and again.failures == 3 and "category" in again.last_error
+    assert again.paused and again.failures == 3 and "categoría" in again.last_error
     assert len(_notices(ADMIN)) == 1  # one notice per pass
     db.session.get(Category, again.category_id).active = True
     schedules.resume(user(ADMIN), again, now=NINE + timedelta(days=2, hours=2))
