@@ -239,7 +239,7 @@ def test_the_api_refuses_completion_and_ticks_items(security, api):
     body = {"severity": "medium", "false_positive": False}
     refused = client.post(f"/api/v1/tasks/{task.id}/complete", body)
     assert refused.status_code == 422
-    assert "checklist" in str(refused.json).lower()
+    assert "lista de chequeo" in str(refused.json)  # the message, in the default language
     shown = client.get(f"/api/v1/tasks/{task.id}/checklist").json
     assert (shown["total"], shown["ticked"], shown["can_tick"]) == (4, 0, True)
     for position in range(1, 5):
