@@ -132,7 +132,15 @@ def complete(task_id: int):
     if result.stopped:
         flash(_("Your step was saved, but the process stopped at a later step because of an "
                 "error in its diagram. The process owner has been told."), "error")
-    return redirect(url_for("requests.detail", request_id=result.request.id))
+    return redirect(_after_completion(result.request))
+
+
+def _after_completion(req) -> str:
+    """The request's page when the person may still see it; otherwise (a worker whose step
+    was their only tie to it) their inbox, where the success message still shows."""
+    if policy.can_view_request(current_user, req):
+        return url_for("requests.detail", request_id=req.id)
+    return url_for("inbox.tasks")
 
 
 @bp.post("/tasks/<int:task_id>/claim")
