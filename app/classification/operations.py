@@ -106,7 +106,8 @@ def auto_assign(ctx: OperationContext, params: dict, data: dict) -> dict:
         "open_tickets": choice.load.open_tickets,
         "planned_hours": str(choice.load.planned_hours), "tie_turn": choice.tie})
     return {"worker_id": choice.worker.id, "helper_ids": [],
-            "planned_start": start.isoformat(), "planned_end": end.isoformat()}
+            "planned_start": start.isoformat(), "planned_end": end.isoformat(),
+            "automatic": True}  # create_ticket credits the ticket to the System, not a person
 
 
 OPERATIONS = {"classify": classify, "auto_assign": auto_assign}
@@ -116,5 +117,5 @@ RESULT_SAMPLES = {
                        "priority": priority}
                       for classified in (True, False) for priority in PRIORITIES),
     "auto_assign": ({"worker_id": 1, "helper_ids": [], "planned_start": "2026-01-05",
-                     "planned_end": "2026-01-06"},),
+                     "planned_end": "2026-01-06", "automatic": True},),
 }

@@ -68,7 +68,10 @@ def create_ticket(ctx: OperationContext, params: dict, data: dict) -> dict:
         select(User).where(User.tenant_id == req.tenant_id, User.id.in_(helper_ids))
     )) if helper_ids else []
     db.session.flush()
-    history.record(req, "ticket_created", ctx.actor, ticket=ticket,
+    # The person whose step assigned the worker (a director's assign) made the ticket; an
+    # automatic assignment's ticket is the System's, whoever's step ran before it.
+    actor = None if assignment.get("automatic") else ctx.actor
+    history.record(req, "ticket_created", actor, ticket=ticket,
                    changes={"ticket": ticket.number})
     return {"ticket_id": ticket.id, "number": ticket.number}
 

@@ -43,7 +43,7 @@ def prioritize(ctx: OperationContext, params: dict, data: dict) -> dict:
     changes = {"priority": priority}
     if source != "filed":
         changes.update(impact=impact, urgency=urgency)
-    history.record(req, "prioritized", ctx.actor, changes=changes)
+    history.record(req, "prioritized", None, changes=changes)  # the matrix decided: System
     return {"priority": priority, "impact": impact, "urgency": urgency,
             "escalate_after": escalate_after,
             "escalate_at": escalate_at.replace(microsecond=0).isoformat(),
@@ -60,7 +60,7 @@ def escalate(ctx: OperationContext, params: dict, data: dict) -> dict:
     key = str(params.get("team") or "")[:40]
     team = teams.get(req.tenant_id, key) if key else None
     triage = data.get("triage")
-    history.record(req, "escalated", ctx.actor, ticket=req.ticket,
+    history.record(req, "escalated", None, ticket=req.ticket,  # a timer or rule: System
                    changes={"team": team.name if team is not None else key or None})
     result = dict(triage) if isinstance(triage, dict) else {}
     result.update(escalated=True, escalated_at=utcnow().replace(microsecond=0).isoformat())

@@ -58,7 +58,7 @@ def open_vote(ctx, params: dict, data: dict) -> dict:
         raise OperationError(f"open_vote: the team '{key}' has {len(members)} members; a vote "
                              f"takes at most {MAX_INSTANCES}")
     seats = members or [None]  # nobody: one seat for the service unit's directors
-    history.record(req, "vote_opened", ctx.actor,
+    history.record(req, "vote_opened", None,  # the process opens it: System
                    changes={"team": key, "members": len(members)})
     return {"team": key, "members": seats, "size": len(seats), "votes": {},
             "approvals": 0, "rejections": 0, "withdrawn": 0, "outcome": ""}

@@ -72,6 +72,8 @@ def test_a_request_is_classified_assigned_and_worked_without_a_director(desk):
     assert auto[0].changes["open_tickets"] == 1
     assert auto[0].changes["planned_hours"] == "1.00"
     assert auto[0].changes["tie_turn"] is False
+    # Filed by Ana, but nobody decided the ticket: the System made it, as it assigned it.
+    assert [e.actor_id for e in _entries(req, "ticket_created")] == [None]
 
     # The worker's steps, each restoring the saved instance
     start = _open(req, "Task_Start")

@@ -110,6 +110,7 @@ def test_without_impact_and_urgency_the_filed_priority_is_kept(incidents):
     event = db.session.scalar(select(HistoryEvent).where(
         HistoryEvent.request_id == req.id, HistoryEvent.action == "prioritized"))
     assert event.changes == {"priority": "high"}  # no impact nor urgency to show
+    assert event.actor_id is None  # filed by Ana, prioritized by the System
 
 
 def test_the_timer_escalates_to_the_second_line(incidents):

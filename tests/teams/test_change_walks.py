@@ -55,6 +55,8 @@ def test_the_vote_opens_one_seat_per_member_each_assigned_to_its_member(demo):
     team = teams.get(req.tenant_id, "change_board")
     assert {t.team_id for t in seats} == {team.id}
     assert "vote_opened" in actions(req)
+    # Opened by the process after the assessment, not by whoever assessed: the System
+    assert [h.actor_id for h in history(req, "vote_opened")] == [None]
     assert board_data(req)["members"] == sorted(user(e).id for e in BOARD)
 
 
