@@ -123,6 +123,8 @@ def span(duration: str) -> timedelta:
 
 def duration_problem(value: str) -> str | None:
     try:
+        if not value.isascii():  # "PT\u0661H": \d takes any script's digits, ISO 8601 does not
+            raise ValueError(value)
         timers.check("duration", value)
         span(value)
         seconds = timers.duration_seconds(value)

@@ -149,9 +149,10 @@ def add_fields():
     """Add the fields impact and urgency to a category (a tenant admin's edit of it)."""
     if not policy.can_administer_tenant(current_user):
         abort(403)
-    category = db.session.scalar(select(Category).where(
-        Category.tenant_id == current_user.tenant_id,
-        Category.id == request.form.get("category_id", type=int)))
+    category_id = request.form.get("category_id", type=int)
+    category = None if not category_id or not 0 < category_id < 2**31 else db.session.scalar(
+        select(Category).where(Category.tenant_id == current_user.tenant_id,
+                               Category.id == category_id))
     if category is None:
         abort(404)
     tenant = db.session.get(Tenant, current_user.tenant_id)
