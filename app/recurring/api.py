@@ -205,8 +205,11 @@ def preview_recurring(data):
     try:
         rule = forms.from_json(data, _today()).rule
         tenant = db.session.get(Tenant, caller().tenant_id)
-        recurrence = rules.Recurrence(rule, clock.zone(tenant),
-                                      data.get("starts_on") or _today(), data.get("ends_on"))
+        starts_on = data.get("starts_on") or _today()
+        problem_text = schedules.start_error(starts_on, _today())
+        if problem_text:
+            raise Refused({"starts_on": [problem_text]})
+        recurrence = rules.Recurrence(rule, clock.zone(tenant), starts_on, data.get("ends_on"))
         summary = rules.check(recurrence, utcnow())
     except Refused as exc:
         return _refused(exc)

@@ -30,7 +30,10 @@ def _date(value, name: str, required: bool) -> date | None:
 
 def _id(value) -> int | None:
     text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) <= 10 and int(text) <= 2**31 - 1 else None
+    # ASCII digits only: "²" and "١" are digits to str.isdigit, and int("²") raises
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    return int(text) if int(text) <= 2**31 - 1 else None
 
 
 def rule_of(mode: str, rrule_text, friendly: dict) -> str:
