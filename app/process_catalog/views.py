@@ -42,9 +42,11 @@ def locale() -> str:
 
 
 def cards() -> list[dict]:
-    """What the Procesos page shows of the catalog, in the reader's language."""
+    """What the Procesos page shows of the catalog, in the reader's language; ``taken``: the
+    company already has a process under the template's key (adopted: only another key)."""
     language = locale()
-    return [{"key": t.key, "kind": t.kind, "name": t.name.get(language),
+    keys = set(processes.process_keys(current_user.tenant_id))
+    return [{"key": t.key, "kind": t.kind, "name": t.name.get(language), "taken": t.key in keys,
              "description": t.description.get(language),
              "needs": [n.get(language) for n in t.needs],
              "teams": [team.name.get(language) for team in t.teams]}

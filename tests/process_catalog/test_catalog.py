@@ -219,6 +219,24 @@ def test_the_page_adopts_as_a_draft_or_deploys(demo, browser):
     assert "incident" in owner.get("/processes").get_data(as_text=True)
 
 
+def _card(html: str, key: str) -> str:
+    start = html.index(f'id="template-{key}"')
+    return html[start:html.index("</article>", start)]
+
+
+def test_an_adopted_template_says_so_and_offers_only_another_key(demo, browser):
+    owner = browser(OWNER)
+    fresh = _card(owner.get("/processes").get_data(as_text=True), "incident")
+    assert "/processes/incident/modeler" not in fresh and " required" not in fresh
+    assert owner.post("/processes/catalog/incident/adopt", {"deploy": "1"}).status_code == 302
+    html = owner.get("/processes").get_data(as_text=True)
+    card = _card(html, "incident")
+    assert "/processes/incident/modeler" in card  # where the adopted one lives
+    assert 'name="process_key"' in card and " required" in card  # another key, not the same
+    assert "incident_2" in card
+    assert " required" not in _card(html, "security_incident")  # the others are untouched
+
+
 def test_the_preview_and_its_diagram(demo, browser):
     owner = browser(OWNER)
     page = owner.get("/processes/catalog/incident/preview")
