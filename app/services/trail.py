@@ -117,6 +117,13 @@ def _completions(req: ServiceRequest) -> dict[str, list[Done]]:
     return dict(steps)
 
 
+def _team_named(task) -> list[str]:
+    """A ``Team`` lane's task nobody holds waits on its team, by name (not "Team")."""
+    from app.teams import service as teams
+
+    return [teams.waiting_label(task)] if task.role == "team" else []
+
+
 def current_steps(req: ServiceRequest, waiting=None) -> list[Current]:
     """The open user tasks of the request with whom they wait on (the "Where it stands" data);
     ``waiting`` takes the (task, people) pairs the caller may already have."""
@@ -124,7 +131,7 @@ def current_steps(req: ServiceRequest, waiting=None) -> list[Current]:
         waiting = [(task, inbox.candidates(task)) for task in inbox.open_tasks_for_request(req)]
     return [
         Current(element_id=task.spec_id, name=task.name, role=task.role,
-                waiting_on=[person.name for person in people],
+                waiting_on=[person.name for person in people] or _team_named(task),
                 taken_by=task.claimed_by.name if task.claimed_by is not None else None)
         for task, people in waiting
     ]

@@ -185,3 +185,17 @@ def remove_member(team: Team, user_id: int, actor) -> int:
 def list_teams(tenant_id: int) -> list[Team]:
     return list(db.session.scalars(select(Team).where(Team.tenant_id == tenant_id)
                                    .order_by(Team.key)))
+
+
+def waiting_label(task) -> str:
+    """Whom a task nobody holds waits on, by name: a ``Team`` lane's team in the reader's
+    language ("Equipo de seguridad"), else the lane's role ("Director")."""
+    from flask_babel import get_locale
+
+    from app.labels import ROLE, label
+
+    if task.role == "team" and task.team_id is not None:
+        team = by_id(task.tenant_id, task.team_id)
+        if team is not None:
+            return team.name_in(str(get_locale() or "es"))
+    return str(label(ROLE, task.role))

@@ -140,3 +140,4 @@ def remove_member(key: str, user_id: int):
 def init_app(app) -> None:
     app.register_blueprint(bp)
     app.add_template_global(policy.can_view_teams, "can_view_teams")
+    app.add_template_global(service.waiting_label, "waiting_label")
