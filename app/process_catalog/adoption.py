@@ -4,7 +4,10 @@ first version, with the teams and checklists the template names. Only flushes: t
 
 from dataclasses import dataclass
 
+from sqlalchemy import text
+
 from app.admin import audit
+from app.extensions import db
 from app.models import ProcessDefinition, ProcessDraft, User
 from app.process_catalog import templates
 from app.services import drafts, processes
@@ -45,6 +48,7 @@ def adopt(tenant_id: int, template_key: str, user: User | None, process_key: str
     key = (process_key or template.key).strip().lower()
     if not processes.is_process_key(key):
         raise AdoptError("invalid_key", key)
+    _one_adoption_at_a_time(tenant_id, key)
     if key in processes.process_keys(tenant_id):
         raise AdoptError("key_taken", key)
     quotas.require_new_process_key(tenant_id, key)  # also for a draft: said now, not at deploy
@@ -63,6 +67,16 @@ def adopt(tenant_id: int, template_key: str, user: User | None, process_key: str
                         "version": adopted.definition.version if adopted.definition else None,
                         "teams": list(adopted.teams), "checklists": list(adopted.checklists)})
     return adopted
+
+
+def _one_adoption_at_a_time(tenant_id: int, key: str) -> None:
+    """On PostgreSQL, adoptions of one key in one company take turns until their commit (a
+    transaction advisory lock), so the second sees the first's process and is refused as
+    taken: without it both passed the check, and the second deployed its template as version
+    2 over the first (or replaced its draft). SQLite serializes writers already."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                           {"key": f"adopt:{tenant_id}:{key}"})
 
 
 def _ensure_teams(tenant_id: int, template: templates.Template) -> tuple[str, ...]:
