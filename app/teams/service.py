@@ -5,6 +5,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import User
@@ -45,11 +46,14 @@ def ensure(tenant_id: int, key: str, names: dict | None = None) -> Team:
     if team is not None:
         return team
     names = {str(k)[:5]: str(v)[:MAX_NAME] for k, v in (names or {}).items() if v}
-    team = Team(tenant_id=tenant_id, key=key, names=names,
-                name=names.get("es") or next(iter(names.values()), key))
-    db.session.add(team)
-    db.session.flush()
-    return team
+    try:
+        with db.session.begin_nested():  # another transaction may make it at the same moment
+            team = Team(tenant_id=tenant_id, key=key, names=names,
+                        name=names.get("es") or next(iter(names.values()), key))
+            db.session.add(team)
+        return team
+    except IntegrityError:
+        return get(tenant_id, key)
 
 
 def member_ids(tenant_id: int, key: str) -> list[int]:
@@ -123,8 +127,12 @@ def create(tenant_id: int, key, names, description=None) -> Team:
         raise TeamError(_l("Your company already has a team with the key %(key)s.", key=key))
     team = Team(tenant_id=tenant_id, key=key, names=clean, name=clean.get("es") or
                 clean.get("en"), description=_clean_description(description))
-    db.session.add(team)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # two creations at once: the second is refused
+            db.session.add(team)
+    except IntegrityError:
+        raise TeamError(_l("Your company already has a team with the key %(key)s.",
+                           key=key)) from None
     return team
 
 
@@ -162,9 +170,13 @@ def add_member(team: Team, user: User) -> TeamMember:
         raise TeamError(_l("The person is already in the team."))
     if len(team.members) >= MAX_MEMBERS:
         raise TeamError(_l("A team has at most %(n)s members.", n=MAX_MEMBERS))
-    member = TeamMember(tenant_id=team.tenant_id, team=team, user_id=user.id)
-    db.session.add(member)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # two additions at once: the second is refused
+            member = TeamMember(tenant_id=team.tenant_id, team_id=team.id, user_id=user.id)
+            db.session.add(member)
+    except IntegrityError:
+        raise TeamError(_l("The person is already in the team.")) from None
+    db.session.refresh(team, ["members"])
     return member
 
 
