@@ -303,23 +303,26 @@ def test_adding_impact_and_urgency_to_another_companys_category_is_not_found(wor
 
 
 @POSTGRESQL_ONLY
-def test_two_simultaneous_adoptions_of_one_key_make_one_process(world, app):
-    client_a, client_b = fresh_api(app, ADMIN), fresh_api(app, ADMIN)
-    results = []
-    barrier = threading.Barrier(2)
+@pytest.mark.parametrize("deploy", [True, False])
+def test_two_simultaneous_adoptions_of_one_key_make_one_process(world, app, deploy):
+    """Both passed the 'key taken' check before either committed: the second deployed its
+    template as version 2 over the first (or replaced its draft), both answered 201."""
+    from app.process_catalog.adoption import AdoptError  # noqa: F401 (the refusal's kind)
 
-    def adopt(client):
-        barrier.wait()
-        results.append(client.post("/api/v1/processes/catalog/incident/adopt",
-                                   {"deploy": True}).status_code)
-
-    threads = [threading.Thread(target=adopt, args=(c,)) for c in (client_a, client_b)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(results) in ([201, 409], [201, 403]), results
-    assert count(ProcessDefinition, process_key="incident") == 1
+    for template in ("incident", "change_request"):
+        results = _at_once(app, ADMIN, [
+            ("POST", "/api/v1/processes/catalog/incident/adopt", {"deploy": deploy}),
+            ("POST", f"/api/v1/processes/catalog/{template}/adopt",
+             {"deploy": deploy, "process_key": "incident"})])
+        assert results == [201, 409], (template, results)
+        assert count(ProcessDefinition, process_key="incident") == (1 if deploy else 0)
+        assert count(ProcessDraft, process_key="incident") == (0 if deploy else 1)
+        db.session.rollback()
+        db.session.execute(ProcessDefinition.__table__.delete().where(
+            ProcessDefinition.process_key == "incident"))
+        db.session.execute(ProcessDraft.__table__.delete().where(
+            ProcessDraft.process_key == "incident"))
+        db.session.commit()
 
 
 # === recurring requests =========================================================================
@@ -880,3 +883,500 @@ def test_suggestion_settings_refuse_junk(world, api, browser):
                      {"csrf_token": "", "enabled": "yes"}).status_code == 400
     assert page.post("/admin/suggestions/train", {"csrf_token": ""}).status_code == 400
     assert (tenant_settings(), audit_count()) == before
+
+
+# === teams ======================================================================================
+
+def teams_state():
+    from app.teams.models import Team, TeamMember
+
+    db.session.rollback()
+    return (sorted(db.session.execute(select(Team.tenant_id, Team.key, Team.name)).all()),
+            sorted(db.session.execute(select(TeamMember.tenant_id, TeamMember.team_id,
+                                             TeamMember.user_id)).all()), audit_count())
+
+
+@pytest.fixture
+def acme_team(world, api):
+    response = api(ADMIN).post("/api/v1/admin/teams",
+                               {"key": "change_board", "names": {"es": "Comité", "en": "Board"}})
+    assert response.status_code == 201, response.json
+    assert api(ADMIN).post("/api/v1/admin/teams/change_board/members",
+                           {"user_id": world.user(WORKER).id}).status_code == 201
+    return "change_board"
+
+
+@pytest.mark.parametrize("email", [REQUESTER, WORKER, HEAD, DIRECTOR, "pedro@globex.test"])
+def test_only_tenant_admins_change_teams(world, api, browser, acme_team, email):
+    before = teams_state()
+    client = api(email)
+    for method, url, body in (
+            ("POST", "/api/v1/admin/teams", {"key": "mine", "names": {"es": "Mío"}}),
+            ("PATCH", f"/api/v1/admin/teams/{acme_team}", {"names": {"es": "Mío"}}),
+            ("POST", f"/api/v1/admin/teams/{acme_team}/members",
+             {"user_id": world.user(email).id}),
+            ("DELETE", f"/api/v1/admin/teams/{acme_team}/members/{world.user(WORKER).id}",
+             None)):
+        response = client.request(method, url, json=body)
+        assert response.status_code in (403, 404), (email, method, url, response.status_code)
+    page = browser(email)
+    for url, form in (("/teams", {"key": "mine", "name_es": "Mío"}),
+                      (f"/teams/{acme_team}", {"name_es": "Mío"}),
+                      (f"/teams/{acme_team}/members", {"email": email}),
+                      (f"/teams/{acme_team}/members/{world.user(WORKER).id}/delete", {})):
+        clean_refusal(page.post(url, form), 302, 403, 404)
+    assert teams_state() == before
+
+
+def test_teams_and_people_of_another_company_are_not_found(world, api, browser, acme_team):
+    before = teams_state()
+    client = api(GLOBEX_ADMIN)
+    assert client.get("/api/v1/admin/teams").json == [] or \
+        acme_team not in str(client.get("/api/v1/admin/teams").json)
+    for method, url, body in (
+            ("GET", f"/api/v1/admin/teams/{acme_team}", None),
+            ("GET", f"/api/v1/admin/teams/{acme_team}/members", None),
+            ("PATCH", f"/api/v1/admin/teams/{acme_team}", {"names": {"es": "Mío"}}),
+            ("POST", f"/api/v1/admin/teams/{acme_team}/members",
+             {"user_id": world.user("tecnico@globex.test").id}),
+            ("DELETE", f"/api/v1/admin/teams/{acme_team}/members/{world.user(WORKER).id}",
+             None)):
+        response = client.request(method, url, json=body)
+        assert response.status_code == 404, (method, url, response.status_code)
+    clean_refusal(browser(GLOBEX_ADMIN).get(f"/teams/{acme_team}"), 404)
+    # our admin cannot put a Globex person in our team, by id or by e-mail
+    mine = api(ADMIN)
+    for user_id in (world.user("tecnico@globex.test").id, world.user(GLOBEX_ADMIN).id,
+                    2**31 - 1, 0):
+        response = mine.post(f"/api/v1/admin/teams/{acme_team}/members", {"user_id": user_id})
+        assert response.status_code in (404, 422), (user_id, response.status_code)
+    page = browser(ADMIN)
+    for email in ("tecnico@globex.test", "TECNICO@GLOBEX.TEST", " tecnico@globex.test",
+                  "tecnico@globex.test\x00", "%", "*", "' OR 1=1 --"):
+        clean_refusal(page.post(f"/teams/{acme_team}/members", {"email": email}), 400, 422)
+    assert teams_state() == before
+
+
+BAD_TEAM_KEYS = ["Change_Board", "a", "x" * 41, "ñandu", "\u0131ncident", "abc\n", "abc\x00",
+                 "../x", "a b", "1abc", "_abc", "ａｂｃ", "abc\u200b", "", 5, None, ["ab"],
+                 "k\u0301ey"]
+
+
+@pytest.mark.parametrize("key", BAD_TEAM_KEYS, ids=[repr(k) for k in BAD_TEAM_KEYS])
+def test_bad_team_keys_and_names_are_refused(world, api, browser, key):
+    before = teams_state()
+    response = api(ADMIN).post("/api/v1/admin/teams", {"key": key, "names": {"es": "Equipo"}})
+    clean_refusal(response, 400, 422)
+    if isinstance(key, str) and "\x00" not in key and key.strip() == key:
+        response = browser(ADMIN).post("/teams", {"key": key, "name_es": "Equipo"})
+        clean_refusal(response, 400, 422)
+    assert teams_state() == before
+
+
+def test_bad_team_names_are_refused(world, api):
+    before = teams_state()
+    client = api(ADMIN)
+    for names in ({}, {"es": ""}, {"fr": "Équipe"}, {"es": "n" * 201}, {"es": ["a"]},
+                  {"es": {"a": 1}}, "Equipo", ["es", "Equipo"], None, {"es": 5}):
+        response = client.post("/api/v1/admin/teams", {"key": "equipo", "names": names})
+        clean_refusal(response, 400, 422)
+    response = client.post("/api/v1/admin/teams", {"key": "equipo", "names": {"es": "E"},
+                                                   "description": "d" * 2001})
+    clean_refusal(response, 422)
+    assert teams_state() == before
+
+
+def test_team_forms_need_the_csrf_token(world, browser, acme_team):
+    before = teams_state()
+    page = browser(ADMIN)
+    for url, form in (("/teams", {"key": "mine", "name_es": "Mío"}),
+                      (f"/teams/{acme_team}", {"name_es": "Mío"}),
+                      (f"/teams/{acme_team}/members", {"email": DIRECTOR}),
+                      (f"/teams/{acme_team}/members/{world.user(WORKER).id}/delete", {})):
+        assert page.post(url, {**form, "csrf_token": ""}).status_code == 400, url
+    assert teams_state() == before
+
+
+def _at_once(app, email, calls):
+    """Each (method, url, body) from its own client and thread, released together."""
+    clients = [fresh_api(app, email) for _ in calls]
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index):
+        method, url, body = calls[index]
+        barrier.wait()
+        results[index] = clients[index].request(method, url, json=body).status_code
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sorted(results)
+
+
+@POSTGRESQL_ONLY
+def test_two_simultaneous_creations_of_one_team_key_make_one_team(world, app):
+    from app.teams.models import Team
+
+    for attempt in range(3):
+        key = f"equipo_{attempt}"
+        body = {"key": key, "names": {"es": "Equipo"}}
+        results = _at_once(app, ADMIN, [("POST", "/api/v1/admin/teams", body)] * 2)
+        assert results in ([201, 409], [201, 422]), results
+        assert count(Team, key=key) == 1
+
+
+@POSTGRESQL_ONLY
+def test_two_simultaneous_additions_of_one_member_add_them_once(world, app, acme_team):
+    from app.teams.models import TeamMember
+
+    for email in (WORKER2, DIRECTOR, HEAD):
+        body = {"user_id": world.user(email).id}
+        results = _at_once(app, ADMIN, [
+            ("POST", f"/api/v1/admin/teams/{acme_team}/members", body)] * 2)
+        assert results in ([201, 409], [201, 422]), results
+        assert count(TeamMember, user_id=world.user(email).id) == 1
+
+
+# === checklists and the security report =========================================================
+
+@pytest.fixture
+def security_task(world):
+    """Acme's first category follows the security-incident template (its checklists seeded,
+    its security team of the two workers); a reported incident's open triage task."""
+    from app.checklists import service as checklists
+    from app.models import HumanTask
+    from app.services import definitions, processes
+    from app.teams import service as teams
+    from app.teams.models import TeamMember
+
+    admin = world.user(ADMIN)
+    definitions.deploy(world.acme_id, definitions.default_diagram("security_incident"),
+                       process_key="security_incident", user=admin)
+    checklists.ensure_defaults(world.acme_id, "security_incident", "security_incident", admin)
+    team = teams.ensure(world.acme_id, "security", {"es": "Seguridad"})
+    for email in (WORKER, WORKER2):
+        db.session.add(TeamMember(tenant_id=world.acme_id, team_id=team.id,
+                                  user_id=world.user(email).id))
+    category = world.category(world.acme_id)
+    processes.set_category_process(category, "security_incident", admin)
+    db.session.commit()
+    req = factories_file(REQUESTER, category.name)
+    task = db.session.scalars(select(HumanTask).where(
+        HumanTask.request_id == req.id, HumanTask.status == "open")).one()
+    return req, task
+
+
+def factories_file(email, category):
+    from tests.factories import file
+
+    return file(email, category=category, title="Correo sospechoso")
+
+
+def checklist_state(req_id):
+    from app.checklists.models import TaskChecklistItem
+    from app.models import HistoryEvent, HumanTask
+
+    db.session.rollback()
+    return (sorted(db.session.execute(select(TaskChecklistItem.id, TaskChecklistItem.ticked_at,
+                                             TaskChecklistItem.ticked_by_id)).all()),
+            sorted(db.session.execute(select(HumanTask.id, HumanTask.status)
+                                      .where(HumanTask.request_id == req_id)).all()),
+            count(HistoryEvent, request_id=req_id))
+
+
+def test_a_checklist_step_cannot_be_completed_through_any_door_before_its_ticks(
+        world, api, browser, security_task):
+    req, task = security_task
+    before = checklist_state(req.id)
+    client = api(WORKER)
+    for handler in ("form", "confirm", "finish", "decide", None, "vote"):
+        body = {"kind": handler, "severity": "low"} if handler else {"severity": "low"}
+        response = client.post(f"/api/v1/tasks/{task.id}/complete", body)
+        clean_refusal(response, 400, 403, 404, 409, 422)
+    page = browser(WORKER)
+    for form in ({"handler": "form", "severity": "low"}, {"severity": "critical"}):
+        response = page.post(f"/tasks/{task.id}", form)
+        assert response.status_code in (200, 303, 400, 422), response.status_code
+    assert checklist_state(req.id) == before
+    # every item ticked, then one unticked: still refused
+    from app.checklists import tasks as checklist_tasks
+
+    positions = [item.position for item in checklist_tasks.items(task)]
+    assert positions
+    for position in positions:
+        assert client.post(f"/api/v1/tasks/{task.id}/checklist/{position}",
+                           {"ticked": True}).status_code == 200
+    assert client.post(f"/api/v1/tasks/{task.id}/checklist/{positions[-1]}",
+                       {"ticked": False}).status_code == 200
+    response = client.post(f"/api/v1/tasks/{task.id}/complete",
+                           {"kind": "form", "severity": "low"})
+    clean_refusal(response, 400, 422)
+    db.session.rollback()
+    assert db.session.get(type(task), task.id).status == "open"
+
+
+def test_ticks_belong_to_who_may_complete_the_task(world, api, browser, security_task):
+    req, task = security_task
+    before = checklist_state(req.id)
+    for email, expected in ((REQUESTER, (403, 404)), (HEAD, (403, 404)),
+                            ("maria@acme.test", (404,)), ("tecnico@globex.test", (404,)),
+                            ("director@globex.test", (404,)), (GLOBEX_ADMIN, (404,))):
+        for body in ({"ticked": True}, {"ticked": "yes"}, {}):
+            response = api(email).post(f"/api/v1/tasks/{task.id}/checklist/1", body)
+            assert response.status_code in (*expected, 422), (email, response.status_code)
+        response = browser(email).post(f"/tasks/{task.id}/checklist/1", {"ticked": "1"})
+        assert response.status_code in expected, (email, response.status_code)
+    for position in ("0", "-1", "31", "99999999999999999999999", "1.5", "%C2%B2"):
+        response = api(WORKER).post(f"/api/v1/tasks/{task.id}/checklist/{position}",
+                                    {"ticked": True})
+        clean_refusal(response, 404, 405)
+    response = browser(WORKER).post(f"/tasks/{task.id}/checklist/1",
+                                    {"ticked": "1", "csrf_token": ""})
+    assert response.status_code == 400
+    assert checklist_state(req.id) == before
+
+
+def test_the_report_is_nobody_elses(world, api, browser, security_task):
+    req, _task = security_task
+    for email in ("maria@acme.test", "luis@acme.test", "tecnico@globex.test", GLOBEX_ADMIN,
+                  "director@globex.test", "pedro@globex.test"):
+        assert api(email).get(f"/api/v1/requests/{req.id}/report").status_code == 404, email
+        response = browser(email).get(f"/requests/{req.id}/report")
+        assert response.status_code == 404, email
+        assert "Correo sospechoso" not in response.get_data(as_text=True)
+    for bad in ("0", "-1", "2147483648", "99999999999999999999", "abc"):
+        clean_refusal(api(ADMIN).get(f"/api/v1/requests/{bad}/report"), 404)
+        clean_refusal(browser(ADMIN).get(f"/requests/{bad}/report"), 404)
+
+
+def test_checklists_are_only_kept_by_owners_and_hostile_items_refused(world, api, browser):
+    from app.checklists.models import Checklist
+
+    for email in (REQUESTER, WORKER, DIRECTOR, HEAD, "pedro@globex.test"):
+        client = api(email)
+        assert client.put("/api/v1/admin/checklists/security_incident/containment",
+                          {"items": ["x"]}).status_code in (403, 404), email
+        assert client.delete("/api/v1/admin/checklists/security_incident/containment"
+                             ).status_code in (403, 404), email
+    client = api(ADMIN)
+    for path, body in (("../x/containment", {"items": ["x"]}),
+                       ("security_incident/..", {"items": ["x"]}),
+                       ("Security/containment", {"items": ["x"]}),
+                       ("security_incident/\u0131tem", {"items": ["x"]}),
+                       ("security_incident/containment", {"items": ["x"] * 31}),
+                       ("security_incident/containment", {"items": ["x" * 501]}),
+                       ("security_incident/containment", {"items": [{"a": 1}]}),
+                       ("security_incident/containment", {"items": "x"}),
+                       ("security_incident/containment", {"items": [""]}),
+                       ("security_incident/containment", {"items": ["\x00"]}),
+                       ("p" * 81 + "/containment", {"items": ["x"]})):
+        response = client.put(f"/api/v1/admin/checklists/{path}", body)
+        clean_refusal(response, 400, 404, 405, 422)
+    assert count(Checklist) == 0
+
+
+# === the survey link ===========================================================================
+
+@pytest.fixture
+def survey_link(world, app):
+    """A request at its confirmation and a link for it, made as the notice's e-mail makes it."""
+    from app.models.base import utcnow
+    from app.survey import tokens
+    from tests.factories import request_at
+
+    req, task = request_at("Task_Confirm")
+    with app.test_request_context():
+        token = tokens.make(req.tenant_id, req.id, task.id, utcnow())
+    return req, task, f"/survey/{token}"
+
+
+def survey_answer(browser, path, **form):
+    visitor = browser()
+    page = visitor.get(path)
+    return page, visitor.post(path, form)
+
+
+def task_status(task_id):
+    from app.models import HumanTask
+
+    db.session.rollback()
+    return db.session.get(HumanTask, task_id).status
+
+
+def test_the_survey_page_shows_only_the_number_and_title(world, browser, survey_link):
+    req, _task, path = survey_link
+    page = browser().get(path)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert req.number in text and req.title in text
+    for secret in ("Detalle del pedido", "Piso 1", "Ana Gómez", "ana@acme.test", "Listo",
+                   "Tomás Herrera", "tecnico1", "Acme Industrial"):
+        assert secret not in text, secret
+    assert page.headers["Cache-Control"] == "no-store"
+
+
+def test_the_survey_form_answers_only_confirm_whatever_else_is_posted(world, browser,
+                                                                    survey_link):
+    """Extra fields (another handler, 'not solved', a decision, someone else's id) are
+    ignored: the link only confirms and rates."""
+    from app.models import ServiceRequest
+
+    req, task, path = survey_link
+    page, answer = survey_answer(browser, path, rating="5", comment="Bien",
+                                 handler="not_solved", solved="no", decision="reject",
+                                 user_id=str(world.user(ADMIN).id), task_id="1",
+                                 status="open")
+    assert answer.status_code == 200
+    db.session.rollback()
+    done = db.session.get(ServiceRequest, req.id)
+    assert done.rating == 5 and done.status != "in_progress"
+    assert task_status(task.id) == "completed"
+    _page, again = survey_answer(browser, path, rating="1", comment="otra vez")
+    assert again.status_code == 410
+    db.session.rollback()
+    assert db.session.get(ServiceRequest, req.id).rating == 5
+
+
+@pytest.mark.parametrize("form", [
+    {"rating": "6"}, {"rating": "0"}, {"rating": "-1"}, {"rating": "4.5"}, {"rating": "1e1"},
+    {"rating": "\u0665"}, {"rating": "\uff15"}, {"rating": "NaN"}, {"rating": ""},
+    {"rating": "5", "comment": "c" * 1_000_000}, {"rating": "5", "comment": "\x00"},
+])
+def test_odd_survey_answers_are_refused_and_the_task_stays_open(world, browser, survey_link,
+                                                                form):
+    req, task, path = survey_link
+    _page, answer = survey_answer(browser, path, **form)
+    if answer.status_code == 200:  # taken as a valid rating: it must be a whole 1..5
+        from app.models import ServiceRequest
+
+        db.session.rollback()
+        assert db.session.get(ServiceRequest, req.id).rating in (1, 2, 3, 4, 5)
+        return
+    assert answer.status_code in (400, 413, 422), answer.status_code
+    assert task_status(task.id) == "open"
+
+
+def test_the_survey_link_dies_with_the_requester_or_the_company(world, browser, survey_link):
+    req, task, path = survey_link
+    requester = world.user(REQUESTER)
+    requester.active = False
+    db.session.commit()
+    page, answer = survey_answer(browser, path, rating="5")
+    assert (page.status_code, answer.status_code) == (404, 404)
+    assert req.number not in page.get_data(as_text=True)
+    requester = world.user(REQUESTER)
+    requester.active = True
+    acme = db.session.get(Tenant, world.acme_id)
+    acme.status = "suspended"
+    db.session.commit()
+    page, answer = survey_answer(browser, path, rating="5")
+    assert (page.status_code, answer.status_code) == (404, 404)
+    assert task_status(task.id) == "open"
+
+
+def test_the_survey_form_needs_its_csrf_token(world, browser, survey_link):
+    _req, task, path = survey_link
+    visitor = browser()
+    visitor.get(path)
+    assert visitor.post(path, {"rating": "5", "csrf_token": ""}).status_code == 400
+    assert task_status(task.id) == "open"
+
+
+@POSTGRESQL_ONLY
+def test_two_simultaneous_survey_answers_confirm_once(world, app, browser, survey_link):
+    from app.models import HistoryEvent
+
+    req, task, path = survey_link
+    visitors = [browser(), browser()]
+    for visitor in visitors:
+        visitor.get(path)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def post(visitor, rating):
+        barrier.wait()
+        results.append(visitor.post(path, {"rating": rating}).status_code)
+
+    threads = [threading.Thread(target=post, args=(v, r)) for v, r in zip(visitors, "15",
+                                                                           strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200, 410], results
+    assert task_status(task.id) == "completed"
+    assert count(HistoryEvent, request_id=req.id, action="confirmed") <= 1
+
+
+# === the change board ==========================================================================
+
+@pytest.fixture
+def board_vote(world):
+    from tests.teams import helpers
+
+    helpers.deploy_change("all")
+    req = helpers.file_change()
+    helpers.assess(req)
+    return helpers, req
+
+
+def votes_state(req_id):
+    from app.models import HistoryEvent, HumanTask
+
+    db.session.rollback()
+    return (sorted(db.session.execute(select(HumanTask.id, HumanTask.status,
+                                             HumanTask.assigned_user_id)
+                                      .where(HumanTask.request_id == req_id)).all()),
+            count(HistoryEvent, request_id=req_id))
+
+
+def test_nobody_votes_on_anothers_seat_and_junk_votes_are_refused(world, api, board_vote):
+    helpers, req = board_vote
+    seats = {email: helpers.vote_task(req, email).id for email in helpers.BOARD}
+    before = votes_state(req.id)
+    member = helpers.BOARD[0]
+    for email in (REQUESTER, WORKER, DIRECTOR, ADMIN, "tecnico@globex.test", GLOBEX_ADMIN):
+        for seat in seats.values():
+            response = api(email).post(f"/api/v1/tasks/{seat}/complete",
+                                       {"kind": "form", "vote": "approve"})
+            assert response.status_code in (403, 404, 409), (email, response.status_code)
+    for other, seat in seats.items():  # a member on another member's seat
+        if other != member:
+            response = api(member).post(f"/api/v1/tasks/{seat}/complete",
+                                        {"kind": "form", "vote": "approve"})
+            assert response.status_code in (403, 404, 409), response.status_code
+    for data in ({"vote": "maybe"}, {"vote": ["approve", "approve"]}, {"vote": None},
+                 {"vote": {"approve": 1}}, {"vote": "approve" * 1000}, {},
+                 {"vote": "approve", "board": {"approved": 99, "outcome": "approved"}}):
+        response = api(member).post(f"/api/v1/tasks/{seats[member]}/complete",
+                                    {"kind": "form", **data})
+        if response.status_code == 200:  # the extra 'board' is ignored, the vote counted
+            assert "board" in data
+            break
+        clean_refusal(response, 400, 409, 422)
+    else:
+        assert votes_state(req.id) == before
+    db.session.rollback()
+    # a seat answers once: the same member again is a 409, nothing counted twice
+    again = api(member).post(f"/api/v1/tasks/{seats[member]}/complete",
+                             {"kind": "form", "vote": "reject"})
+    if votes_state(req.id) != before:
+        assert again.status_code == 409
+        assert helpers.board_data(req).get("approved", 0) <= 1
+
+
+def test_a_withdrawn_approver_cannot_vote_after_leaving(world, api, board_vote):
+    helpers, req = board_vote
+    leaving = helpers.BOARD[1]
+    seat = helpers.vote_task(req, leaving).id
+    response = api(ADMIN).delete(
+        f"/api/v1/admin/teams/change_board/members/{world.user(leaving).id}")
+    assert response.status_code == 200
+    before = votes_state(req.id)
+    response = api(leaving).post(f"/api/v1/tasks/{seat}/complete",
+                                 {"kind": "form", "vote": "approve"})
+    assert response.status_code in (403, 404, 409), response.status_code
+    assert votes_state(req.id) == before
