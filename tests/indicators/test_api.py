@@ -69,7 +69,7 @@ def test_the_api_answers_what_data_indicators_computes(app, demo, email, query):
                                    "zone": "America/Bogota", "bucket": "day",
                                    "unit_id": None, "service_unit_id": None,
                                    "category_id": None, "priority": None,
-                                   "worker_id": None}
+                                   "worker_id": None, "kind": None}
         assert body["cost"]["total"]["estimated_cost"] == "100.00"
 
 

@@ -216,7 +216,7 @@ def test_a_download_in_either_language(samples, browser, locale, number, title):
     sheet = book.worksheets[0]
     header = sheet_rows(sheet)[0]
     assert header == as_csv[0] and header[:2] == [number, title]
-    filed = header[9]  # when the request was filed
+    filed = header[10]  # when the request was filed (after the kind of work)
     rows = sheet_dicts(sheet)
     titles = [row[title] for row in rows]
     assert titles == [f"{text} 0" for text in INJECTIONS] + ["Impresora sin tinta 0"]
