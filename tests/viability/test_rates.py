@@ -204,7 +204,8 @@ def test_the_api_rates_are_the_tenant_admins(demo, app, email):
 
 SETTINGS_FORM = {"name": "Acme Industrial S.A.", "locale": "es", "timezone": "America/Bogota",
                  "request_number_prefix": "SOL", "ticket_number_prefix": "TKT",
-                 "authorization_reminder_after": "PT48H", "auto_close_after": "P7D"}
+                 "authorization_reminder_after": "PT48H", "auto_close_after": "P7D",
+                 "survey_link_days": "7"}
 
 
 def test_the_admin_chooses_the_currency_and_the_second_approval(demo, browser):
