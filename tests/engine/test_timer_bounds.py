@@ -146,3 +146,12 @@ def test_the_application_reads_the_bounds_from_its_settings():
     finally:
         timers.configure(max_years=10, min_cycle_seconds=60)
 
+
+
+@pytest.mark.parametrize("text", ["PT١H", "PT１H", "P٣D", "PT1H30M"])
+def test_durations_take_latin_digits_only(text):
+    if text.isascii():
+        assert timers.duration_seconds(text) == 5400
+    else:
+        with pytest.raises(timers.TimerValueError):
+            timers.duration_seconds(text)
