@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from app import policy
 from app.admin import audit_log, people, units
 from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginate
-from app.api.errors import problem, problem_doc
+from app.api.errors import problem, problem_responses
 from app.extensions import db
 from app.models import Tenant, Unit
 
@@ -25,22 +25,12 @@ def _tenant_admins_only():
     return None
 
 
-def _doc(*statuses):
-    """Document the error answers a view gives (404 always: not an admin, or not found)."""
-    descriptions = {
-        403: "A plan limit is reached (type: the plan-limit problem)",
-        404: "Not a tenant admin, or no such item in the caller's company",
-        409: "Refused by a rule (e.g. the last administrator, a unit in use)",
-        422: "Invalid data: messages by field",
-    }
-
-    def decorate(view):
-        for status in sorted({404, *statuses}, reverse=True):
-            view = blp.alt_response(status, **problem_doc,
-                                    description=descriptions[status])(view)
-        return view
-
-    return decorate
+_doc = problem_responses(blp, {
+    403: "A plan limit is reached (type: the plan-limit problem)",
+    404: "Not a tenant admin, or no such item in the caller's company",
+    409: "Refused by a rule (e.g. the last administrator, a unit in use)",
+    422: "Invalid data: messages by field",
+}, always=(404,))
 
 
 def _refused(exc: ValidationError):

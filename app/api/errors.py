@@ -69,3 +69,19 @@ def from_http_exception(error: HTTPException):
     if errors and error.code == 422:
         detail = "The data sent is not valid."
     return problem(error.code or 500, detail, errors)
+
+
+def problem_responses(blp, descriptions: dict, always: tuple = ()):
+    """The decorator factory every API module documents its problem answers with:
+    ``doc(403, 422)`` adds those statuses (and ``always``) to a view of ``blp``, each with its
+    description from ``descriptions``."""
+    def doc(*statuses):
+        def decorate(view):
+            for status in sorted({*always, *statuses}, reverse=True):
+                view = blp.alt_response(status, **problem_doc,
+                                        description=descriptions[status])(view)
+            return view
+
+        return decorate
+
+    return doc

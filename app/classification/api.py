@@ -13,7 +13,7 @@ from flask import abort
 from marshmallow import Schema, fields, validate
 
 from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginate
-from app.api.errors import problem, problem_doc
+from app.api.errors import problem, problem_responses
 from app.classification import access, editing, rules, skills
 from app.classification.models import ClassificationRule
 from app.extensions import db
@@ -27,21 +27,12 @@ NOT_AN_ADMIN = "Only tenant admins change the classification rules."
 NOT_A_MANAGER = "Only tenant admins and service directors set workers' skills."
 
 
-def _doc(*statuses):
-    descriptions = {
-        403: "The caller's role may not (or the company is suspended, past its plan)",
-        404: "No such rule, unit or worker in the caller's company (or not one the caller "
-             "manages)",
-        422: "Invalid data: messages by field; nothing changed",
-    }
-
-    def decorate(view):
-        for status in sorted(statuses, reverse=True):
-            view = blp.alt_response(status, **problem_doc,
-                                    description=descriptions[status])(view)
-        return view
-
-    return decorate
+_doc = problem_responses(blp, {
+    403: "The caller's role may not (or the company is suspended, past its plan)",
+    404: "No such rule, unit or worker in the caller's company (or not one the caller "
+         "manages)",
+    422: "Invalid data: messages by field; nothing changed",
+})
 
 
 # --- schemas ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from app import policy
 from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginate
-from app.api.errors import problem, problem_doc
+from app.api.errors import problem, problem_responses
 from app.extensions import db
 from app.models import PRIORITIES, Tenant
 from app.models.base import utcnow
@@ -24,19 +24,11 @@ blp = Blueprint("api_recurring", __name__, url_prefix="/api/v1/admin/recurring",
 NOT_A_SCHEDULER = "Only tenant admins and service directors schedule recurring requests."
 
 
-def _doc(*statuses):
-    descriptions = {403: "The caller's role may not (or the company is suspended, past its "
-                         "plan)",
-                    404: "No such recurring request the caller may change",
-                    422: "Invalid data: messages by field; nothing changed"}
-
-    def decorate(view):
-        for status in sorted(statuses, reverse=True):
-            view = blp.alt_response(status, **problem_doc,
-                                    description=descriptions[status])(view)
-        return view
-
-    return decorate
+_doc = problem_responses(blp, {
+    403: "The caller's role may not (or the company is suspended, past its plan)",
+    404: "No such recurring request the caller may change",
+    422: "Invalid data: messages by field; nothing changed",
+})
 
 
 class RecurrenceIn(Schema):

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from app import policy
 from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginate
-from app.api.errors import problem, problem_doc
+from app.api.errors import problem, problem_responses
 from app.extensions import db
 from app.models import PRIORITIES, Tenant
 from app.sla import calendars, targets
@@ -25,21 +25,12 @@ NOT_A_READER = "Only tenant admins and service directors see the service levels.
 NOT_A_MANAGER = "Only tenant admins change calendars and SLA targets."
 
 
-def _doc(*statuses):
-    descriptions = {
-        403: "The caller's role may not (or the company is suspended, past its plan)",
-        404: "No such calendar or target in the caller's company",
-        409: "The calendar is in use (the default, a target's, or a request's clock)",
-        422: "Invalid data: messages by field; nothing changed",
-    }
-
-    def decorate(view):
-        for status in sorted(statuses, reverse=True):
-            view = blp.alt_response(status, **problem_doc,
-                                    description=descriptions[status])(view)
-        return view
-
-    return decorate
+_doc = problem_responses(blp, {
+    403: "The caller's role may not (or the company is suspended, past its plan)",
+    404: "No such calendar or target in the caller's company",
+    409: "The calendar is in use (the default, a target's, or a request's clock)",
+    422: "Invalid data: messages by field; nothing changed",
+})
 
 
 # --- schemas ---------------------------------------------------------------------------------

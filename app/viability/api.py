@@ -8,7 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from app import policy
 from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginate
-from app.api.errors import problem, problem_doc
+from app.api.errors import problem, problem_responses
 from app.extensions import db
 from app.models import Tenant, User
 from app.viability import budget_edits, budgets, rates
@@ -21,20 +21,11 @@ blp = Blueprint("api_budgets", __name__, url_prefix="/api/v1/admin",
 NOT_A_MANAGER = "Only tenant admins and service directors manage budgets."
 
 
-def _doc(*statuses):
-    descriptions = {
-        403: "The caller's role may not (or the company is suspended, past its plan)",
-        404: "No such budget among those the caller manages",
-        422: "Invalid data: messages by field; nothing changed",
-    }
-
-    def decorate(view):
-        for status in sorted(statuses, reverse=True):
-            view = blp.alt_response(status, **problem_doc,
-                                    description=descriptions[status])(view)
-        return view
-
-    return decorate
+_doc = problem_responses(blp, {
+    403: "The caller's role may not (or the company is suspended, past its plan)",
+    404: "No such budget among those the caller manages",
+    422: "Invalid data: messages by field; nothing changed",
+})
 
 
 class Money(fields.Decimal):
