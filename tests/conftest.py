@@ -95,7 +95,14 @@ def clean_tables(app):
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if db.engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+            # DELETE, not TRUNCATE: a few rows go in microseconds, while TRUNCATE gives each of
+            # the 40-odd tables new files (~100 ms a test); foreign keys are not checked (every
+            # row goes) and the sequences restart as TRUNCATE ... RESTART IDENTITY would
+            conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+            conn.exec_driver_sql("; ".join(f'DELETE FROM "{name}"' for name in tables))
+            conn.exec_driver_sql(
+                "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), 1, false) "
+                "FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL")
         else:
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
@@ -109,9 +116,9 @@ def clean_tables(app):
 def demo(app):
     """The demo tenants; ``demo.user(email)`` fetches a person."""
     from app.demo import seed
+    from tests.demo_snapshot import SNAPSHOT
 
-    seed()
-    db.session.commit()
+    SNAPSHOT.load(seed)
 
     class Demo:
         @staticmethod
