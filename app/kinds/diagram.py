@@ -33,8 +33,8 @@ def check(root) -> list[tuple[str | None, str]]:
         for prop in found:
             value = prop.get("value") or ""
             if value not in KINDS:
-                problems.append((process.get("id"), "the process kind must be one of "
-                                 + ", ".join(KINDS)))
+                problems.append((process.get("id"), f"the process's kind of work {value!r} is "
+                                 "not a kind; it must be one of " + ", ".join(KINDS)))
     return problems
 
 

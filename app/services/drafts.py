@@ -1,15 +1,18 @@
 """Drafts: a process owner's unfinished diagram, one per tenant and process.
 
 A draft only has to be a safe, well-formed BPMN file (it may still have problems the validation
-would list); it is never run. Deploying it creates a version and removes the draft.
+would list) whose process names no unknown kind of work (a kind is chosen from a list, so an
+unknown one is a mistake to say at once, not at deploy); it is never run. Deploying it creates a
+version and removes the draft.
 """
 
 from flask import current_app
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from app.engine.xml import load_bpmn_tree
+from app.engine.xml import DiagramError, load_bpmn_tree
 from app.extensions import db
+from app.kinds import diagram as kinds_diagram
 from app.models import ProcessDraft, User
 from app.models.base import utcnow
 
@@ -20,8 +23,12 @@ def get_draft(tenant_id: int, process_key: str) -> ProcessDraft | None:
 
 
 def save_draft(tenant_id: int, process_key: str, xml: str, user: User | None) -> ProcessDraft:
-    """Store (or replace) the draft; raises DiagramError if the file is not a safe BPMN file."""
-    load_bpmn_tree(xml, max_bytes=current_app.config["MAX_DIAGRAM_BYTES"])
+    """Store (or replace) the draft; raises DiagramError if the file is not a safe BPMN file or
+    names a kind of work that is not one."""
+    problems = kinds_diagram.check(load_bpmn_tree(xml,
+                                                  max_bytes=current_app.config["MAX_DIAGRAM_BYTES"]))
+    if problems:
+        raise DiagramError(problems)
     values = {"bpmn_xml": xml, "updated_by_id": user.id if user is not None else None,
               "updated_at": utcnow()}
     draft = get_draft(tenant_id, process_key)

@@ -20,6 +20,7 @@ from app import labels
 from app.engine.validation import LANE_ROLES
 from app.engine.xml import DiagramError
 from app.extensions import db
+from app.kinds import KINDS
 from app.models import PRIORITIES, REQUEST_STATUSES, TICKET_STATUSES, ProcessDefinition
 from app.models.tenant import DEFAULT_SETTINGS
 from app.services import definitions, drafts, processes
@@ -229,6 +230,7 @@ def _page_config(process_key: str) -> dict:
                   for lane, role in LANE_ROLES.items()],
         "handlers": [{"value": name, "label": str(handler.title or name)}
                      for name, handler in TASK_HANDLERS.items()],
+        "kinds": [{"value": kind, "label": str(labels.KIND[kind])} for kind in KINDS],
         "requestStatuses": [{"value": s, "label": str(labels.STATUS.get(s, s))}
                             for s in REQUEST_STATUSES],
         "ticketStatuses": [{"value": s, "label": str(labels.STATUS.get(s, s))}

@@ -10,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.kinds import KINDS
 from app.kinds import service as kinds_service
 from app.models import Category, HumanTask, ProcessDefinition, ProcessIncident, ProcessInstance
 from app.services import definitions, drafts, processes
@@ -157,32 +156,10 @@ def versions(process_key: str):
     has_default = (definitions.PROCESSES_DIR / f"{process_key}.bpmn").is_file()
     return render_template("processes/versions.html", key=process_key, versions=shown,
                            running=running, changes=changes, expressions=expressions,
-                           has_default=has_default, page=page, pages=pages, kinds=KINDS,
+                           has_default=has_default, page=page, pages=pages,
                            active=next((v for v in found if v.is_active), None),
                            draft_kind=kinds_service.draft_kind(current_user.tenant_id,
                                                                process_key))
-
-
-@bp.route("/<process_key>/kind", methods=["POST"])
-def set_kind(process_key: str):
-    """Write the process's kind of work into its draft (deployed with the next version)."""
-    if process_key not in processes.process_keys(current_user.tenant_id):
-        abort(404)
-    try:
-        kinds_service.set_draft_kind(current_user.tenant_id, process_key,
-                                     request.form.get("kind") or "", current_user)
-    except ValueError:
-        db.session.rollback()
-        flash(_("Choose one of the listed kinds of work."), "error")
-    except (kinds_service.NoDiagram, kinds_service.DiagramError):
-        db.session.rollback()
-        flash(_("The draft could not be read as a diagram; fix it in the modeler first."),
-              "error")
-    else:
-        db.session.commit()
-        flash(_("The kind of work is written in the draft; deploy it and new requests of "
-                "this process take it."), "success")
-    return redirect(url_for("processes.versions", process_key=process_key))
 
 
 @bp.route("/<process_key>/versions/<int:number>.bpmn")

@@ -1,5 +1,6 @@
 // Reading and writing what our engine reads in a diagram, through bpmn-js modeling commands
-// (so every change can be undone): spiffworkflow:properties of user tasks, mesa:form,
+// (so every change can be undone): spiffworkflow:properties of user tasks and of the process
+// (its kind of work), mesa:form,
 // spiffworkflow:serviceTaskOperator, gateway conditions and default flows, timer values.
 import { getBusinessObject, is } from "bpmn-js/lib/util/ModelUtil";
 
@@ -16,6 +17,9 @@ export const FIELD_LIMITS = {
   boolean: [],
 };
 const TIMER_KINDS = ["timeDuration", "timeDate", "timeCycle"];
+// The process's kind of work (app/kinds): a property of the process element; absent: request.
+export const KIND_PROPERTY = "kind";
+export const DEFAULT_KIND = "request";
 
 /** Groups several modeling commands into one step of the undo history. */
 export function BatchCommand(commandStack) {
@@ -50,9 +54,16 @@ export function createModel(modeler) {
     return (bo.extensionElements && bo.extensionElements.get("values")) || [];
   }
 
-  /** Puts `replacement` in place of every extension element of `type` (null removes them). */
-  function setExtension(element, type, replacement) {
-    const bo = getBusinessObject(element);
+  /**
+   * Puts `replacement` in place of every extension element of `type` (null removes them), on
+   * `bo`: the element's own business object, or another one it stands for (a pool's process).
+   */
+  function setExtension(element, type, replacement, bo = getBusinessObject(element)) {
+    // The element's own properties through updateProperties (as bpmn-js does); another
+    // business object's through updateModdleProperties, with the element shown as changed.
+    const update = bo === getBusinessObject(element)
+      ? (properties) => modeling.updateProperties(element, properties)
+      : (properties) => modeling.updateModdleProperties(element, bo, properties);
     const current = extensionValues(bo);
     const position = current.findIndex((value) => is(value, type));
     const next = current.filter((value) => !is(value, type));
@@ -65,7 +76,7 @@ export function createModel(modeler) {
         replacement.$parent = bo.extensionElements;
       }
       if (next.length === 0) {
-        modeling.updateProperties(element, { extensionElements: undefined });
+        update({ extensionElements: undefined });
       } else {
         modeling.updateModdleProperties(element, bo.extensionElements, { values: next });
       }
@@ -73,7 +84,7 @@ export function createModel(modeler) {
       const container = bpmnFactory.create("bpmn:ExtensionElements", { values: next });
       container.$parent = bo;
       replacement.$parent = container;
-      modeling.updateProperties(element, { extensionElements: container });
+      update({ extensionElements: container });
     }
   }
 
@@ -96,9 +107,9 @@ export function createModel(modeler) {
 
   // --- spiffworkflow:properties (handlers, request_status, ticket_status) ---
 
-  function getProperties(element) {
+  function getProperties(element, bo = getBusinessObject(element)) {
     const found = new Map();
-    for (const container of extensionValues(getBusinessObject(element))) {
+    for (const container of extensionValues(bo)) {
       if (is(container, "spiffworkflow:Properties")) {
         for (const property of container.get("properties")) {
           if (property.name) {
@@ -110,8 +121,8 @@ export function createModel(modeler) {
     return found;
   }
 
-  function setProperty(element, name, value) {
-    const properties = getProperties(element);
+  function setProperty(element, name, value, bo = getBusinessObject(element)) {
+    const properties = getProperties(element, bo);
     if (blank(value)) {
       properties.delete(name);
     } else {
@@ -120,7 +131,7 @@ export function createModel(modeler) {
     const list = [...properties].map(([key, text]) => create("spiffworkflow:Property",
       { name: key, value: text }));
     setExtension(element, "spiffworkflow:Properties", list.length
-      ? create("spiffworkflow:Properties", {}, { properties: list }) : null);
+      ? create("spiffworkflow:Properties", {}, { properties: list }) : null, bo);
   }
 
   function getHandlers(element) {
@@ -130,6 +141,42 @@ export function createModel(modeler) {
 
   function setHandlers(element, names) {
     setProperty(element, "handlers", names.join(","));
+  }
+
+  // --- the process's own properties: its kind of work (app/kinds) ---
+
+  /**
+   * The process a pool, or the canvas's root (a process, or a collaboration of pools: its
+   * executable process first), stands for; null for any other element or an empty pool.
+   */
+  function processOf(element) {
+    const bo = getBusinessObject(element);
+    if (is(bo, "bpmn:Process")) {
+      return bo;
+    }
+    if (is(bo, "bpmn:Participant")) {
+      return bo.processRef || null;
+    }
+    if (is(bo, "bpmn:Collaboration")) {
+      const found = (bo.participants || []).map((p) => p.processRef).filter(Boolean);
+      return found.find((process) => process.isExecutable) || found[0] || null;
+    }
+    return null;
+  }
+
+  /** The kind the process names ("" when it names none, which means a service request). */
+  function getKind(element) {
+    const process = processOf(element);
+    return process ? getProperties(element, process).get(KIND_PROPERTY) || "" : "";
+  }
+
+  /** Names `kind`; the default kind (request) is the absence of the property, as the server
+   * writes it. */
+  function setKind(element, kind) {
+    const process = processOf(element);
+    if (process) {
+      setProperty(element, KIND_PROPERTY, kind === DEFAULT_KIND ? "" : kind, process);
+    }
   }
 
   // --- mesa:form ---
@@ -315,6 +362,9 @@ export function createModel(modeler) {
     setProperty,
     getHandlers,
     setHandlers,
+    processOf,
+    getKind,
+    setKind,
     getForm,
     setForm,
     getOperator,

@@ -25,6 +25,8 @@ import os
 from alembic import op
 import sqlalchemy as sa
 
+from migrations.rls import PLATFORM, TENANT, isolate_by_tenant
+
 
 revision = '0009_tenant_isolation'
 down_revision = '0008_tenant_admin'
@@ -34,8 +36,6 @@ depends_on = None
 # The role of the app's transactions: DATABASE_APP_ROLE, as the app reads it (app/config.py).
 ROLE = os.environ.get('DATABASE_APP_ROLE') or 'mesa_app'
 APPEND_ONLY = ('history_events', 'audit_entries')
-TENANT = "NULLIF(current_setting('mesa.tenant', true), '')::integer"
-PLATFORM = "current_setting('mesa.platform', true) = 'on'"
 
 
 def _tenant_tables(bind) -> list[str]:
@@ -69,12 +69,7 @@ def upgrade():
                f'GRANT USAGE, SELECT ON SEQUENCES TO {ROLE}')
     op.execute(f'REVOKE ALL ON alembic_version FROM {ROLE}')
 
-    for table in _tenant_tables(bind):
-        op.execute(f'ALTER TABLE {table} ENABLE ROW LEVEL SECURITY')
-        op.execute(f'ALTER TABLE {table} FORCE ROW LEVEL SECURITY')
-        op.execute(f'CREATE POLICY tenant_isolation ON {table} '
-                   f'USING (tenant_id = {TENANT} OR {PLATFORM}) '
-                   f'WITH CHECK (tenant_id = {TENANT} OR {PLATFORM})')
+    isolate_by_tenant(*_tenant_tables(bind))
     for table, check in (('tenants', f'id = {TENANT} OR {PLATFORM}'),
                          ('ticket_helpers', 'EXISTS (SELECT 1 FROM tickets '
                                             'WHERE tickets.id = ticket_helpers.ticket_id)')):

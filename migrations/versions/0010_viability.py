@@ -8,15 +8,13 @@ Create Date: 2026-12-04 13:50:00
 """
 from alembic import op
 import sqlalchemy as sa
+from migrations.rls import isolate_by_tenant
 
 
 revision = '0010_viability'
 down_revision = '0009_tenant_isolation'
 branch_labels = None
 depends_on = None
-
-TENANT = "NULLIF(current_setting('mesa.tenant', true), '')::integer"
-PLATFORM = "current_setting('mesa.platform', true) = 'on'"
 
 
 def upgrade():
@@ -70,12 +68,7 @@ def upgrade():
                "WHERE committed_on IS NULL AND EXISTS (SELECT 1 FROM tickets t WHERE "
                "t.request_id = service_requests.id AND t.actual_cost IS NOT NULL)")
 
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute('ALTER TABLE budgets ENABLE ROW LEVEL SECURITY')
-        op.execute('ALTER TABLE budgets FORCE ROW LEVEL SECURITY')
-        op.execute(f'CREATE POLICY tenant_isolation ON budgets '
-                   f'USING (tenant_id = {TENANT} OR {PLATFORM}) '
-                   f'WITH CHECK (tenant_id = {TENANT} OR {PLATFORM})')
+    isolate_by_tenant('budgets')
 
 
 def downgrade():

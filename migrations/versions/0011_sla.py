@@ -8,6 +8,7 @@ Create Date: 2026-12-04 16:40:00
 """
 from alembic import op
 import sqlalchemy as sa
+from migrations.rls import isolate_by_tenant
 
 
 revision = '0011_sla'
@@ -15,8 +16,6 @@ down_revision = '0010_viability'
 branch_labels = None
 depends_on = None
 
-TENANT = "NULLIF(current_setting('mesa.tenant', true), '')::integer"
-PLATFORM = "current_setting('mesa.platform', true) = 'on'"
 TABLES = ('business_calendars', 'sla_targets', 'sla_clocks')
 
 
@@ -111,13 +110,7 @@ def upgrade():
                     sqlite_where=sa.text('sla_rematch IS NOT NULL'))
     op.create_index('ix_service_requests_sla_due', 'service_requests', ['tenant_id', 'sla_due_at'], unique=False)
 
-    if op.get_bind().dialect.name == 'postgresql':
-        for table in TABLES:
-            op.execute(f'ALTER TABLE {table} ENABLE ROW LEVEL SECURITY')
-            op.execute(f'ALTER TABLE {table} FORCE ROW LEVEL SECURITY')
-            op.execute(f'CREATE POLICY tenant_isolation ON {table} '
-                       f'USING (tenant_id = {TENANT} OR {PLATFORM}) '
-                       f'WITH CHECK (tenant_id = {TENANT} OR {PLATFORM})')
+    isolate_by_tenant(*TABLES)
 
 
 def downgrade():

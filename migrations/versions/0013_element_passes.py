@@ -9,6 +9,7 @@ Create Date: 2026-12-10 10:00:00
 """
 from alembic import op
 import sqlalchemy as sa
+from migrations.rls import isolate_by_tenant
 
 
 revision = '0013_element_passes'
@@ -16,8 +17,6 @@ down_revision = '0012_indicators'
 branch_labels = None
 depends_on = None
 
-TENANT = "NULLIF(current_setting('mesa.tenant', true), '')::integer"
-PLATFORM = "current_setting('mesa.platform', true) = 'on'"
 
 # What the engine steps before this revision left behind: the user tasks. Their passes get
 # no "came from" (the flows taken then are not known); the version is the one the request is
@@ -57,13 +56,9 @@ def upgrade():
         batch_op.create_index('ix_element_passes_left', ['definition_id', 'left_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_element_passes_tenant_id'), ['tenant_id'], unique=False)
 
+    isolate_by_tenant('element_passes')
     postgresql = op.get_bind().dialect.name == 'postgresql'
     if postgresql:
-        op.execute('ALTER TABLE element_passes ENABLE ROW LEVEL SECURITY')
-        op.execute('ALTER TABLE element_passes FORCE ROW LEVEL SECURITY')
-        op.execute('CREATE POLICY tenant_isolation ON element_passes '
-                   f'USING (tenant_id = {TENANT} OR {PLATFORM}) '
-                   f'WITH CHECK (tenant_id = {TENANT} OR {PLATFORM})')
         # Every company's rows (row-level security applies to the tables' owner too)
         op.execute("SELECT set_config('mesa.platform', 'on', true)")
     op.execute(BACKFILL)

@@ -9,15 +9,13 @@ Create Date: 2026-12-04 23:30:00
 """
 from alembic import op
 import sqlalchemy as sa
+from migrations.rls import isolate_by_tenant
 
 
 revision = '0014_attachments'
 down_revision = '0013_element_passes'
 branch_labels = None
 depends_on = None
-
-TENANT = "NULLIF(current_setting('mesa.tenant', true), '')::integer"
-PLATFORM = "current_setting('mesa.platform', true) = 'on'"
 
 
 def upgrade():
@@ -47,12 +45,7 @@ def upgrade():
         batch_op.create_index('ix_attachments_request', ['tenant_id', 'request_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attachments_tenant_id'), ['tenant_id'], unique=False)
 
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute('ALTER TABLE attachments ENABLE ROW LEVEL SECURITY')
-        op.execute('ALTER TABLE attachments FORCE ROW LEVEL SECURITY')
-        op.execute('CREATE POLICY tenant_isolation ON attachments '
-                   f'USING (tenant_id = {TENANT} OR {PLATFORM}) '
-                   f'WITH CHECK (tenant_id = {TENANT} OR {PLATFORM})')
+    isolate_by_tenant('attachments')
 
 
 def downgrade():

@@ -12,6 +12,7 @@ import json
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from migrations.rls import isolate_by_tenant
 
 
 revision = '0017_search'
@@ -19,8 +20,6 @@ down_revision = '0016_request_fields'
 branch_labels = None
 depends_on = None
 
-TENANT = "NULLIF(current_setting('mesa.tenant', true), '')::integer"
-PLATFORM = "current_setting('mesa.platform', true) = 'on'"
 
 # unaccent() is STABLE (its dictionary could change): an index or a stored vector needs an
 # IMMUTABLE wrapper naming its dictionary, the usual way
@@ -81,12 +80,8 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_search_documents_tenant_id'), ['tenant_id'], unique=False)
         batch_op.create_index('ix_search_documents_public', ['tenant_id', 'public_tsv'], unique=False, postgresql_using='gin')
         batch_op.create_index('ix_search_documents_internal', ['tenant_id', 'internal_tsv'], unique=False, postgresql_using='gin')
+    isolate_by_tenant('search_documents')
     if pg:
-        op.execute('ALTER TABLE search_documents ENABLE ROW LEVEL SECURITY')
-        op.execute('ALTER TABLE search_documents FORCE ROW LEVEL SECURITY')
-        op.execute('CREATE POLICY tenant_isolation ON search_documents '
-                   f'USING (tenant_id = {TENANT} OR {PLATFORM}) '
-                   f'WITH CHECK (tenant_id = {TENANT} OR {PLATFORM})')
         op.execute("SELECT set_config('mesa.platform', 'on', true)")
     else:
         for statement in SQLITE_FTS:

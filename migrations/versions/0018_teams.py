@@ -7,24 +7,13 @@ Create Date: 2026-12-05 03:00:00
 """
 from alembic import op
 import sqlalchemy as sa
+from migrations.rls import isolate_by_tenant
 
 
 revision = '0018_teams'
 down_revision = '0017_search'
 branch_labels = None
 depends_on = None
-
-TENANT = "NULLIF(current_setting('mesa.tenant', true), '')::integer"
-PLATFORM = "current_setting('mesa.platform', true) = 'on'"
-
-
-def _isolate(table):
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute(f'ALTER TABLE {table} ENABLE ROW LEVEL SECURITY')
-        op.execute(f'ALTER TABLE {table} FORCE ROW LEVEL SECURITY')
-        op.execute(f'CREATE POLICY tenant_isolation ON {table} '
-                   f'USING (tenant_id = {TENANT} OR {PLATFORM}) '
-                   f'WITH CHECK (tenant_id = {TENANT} OR {PLATFORM})')
 
 
 def upgrade():
@@ -64,8 +53,7 @@ def upgrade():
         batch_op.create_foreign_key(batch_op.f('fk_human_tasks_team_id_teams'), 'teams', ['team_id'], ['id'])
         batch_op.create_index('ix_human_tasks_team', ['team_id', 'status'], unique=False)
 
-    _isolate('teams')
-    _isolate('team_members')
+    isolate_by_tenant('teams', 'team_members')
 
 
 def downgrade():

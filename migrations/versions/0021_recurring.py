@@ -9,6 +9,7 @@ Create Date: 2026-12-05 03:00:00
 """
 from alembic import op
 import sqlalchemy as sa
+from migrations.rls import isolate_by_tenant
 
 
 revision = '0021_recurring'
@@ -16,18 +17,7 @@ down_revision = '0020_kinds'
 branch_labels = None
 depends_on = None
 
-TENANT = "NULLIF(current_setting('mesa.tenant', true), '')::integer"
-PLATFORM = "current_setting('mesa.platform', true) = 'on'"
 MARK_FK = 'fk_service_requests_recurring_schedule_id_recurring_schedules'
-
-
-def _isolate(table):
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute(f'ALTER TABLE {table} ENABLE ROW LEVEL SECURITY')
-        op.execute(f'ALTER TABLE {table} FORCE ROW LEVEL SECURITY')
-        op.execute(f'CREATE POLICY tenant_isolation ON {table} '
-                   f'USING (tenant_id = {TENANT} OR {PLATFORM}) '
-                   f'WITH CHECK (tenant_id = {TENANT} OR {PLATFORM})')
 
 
 def upgrade():
@@ -100,8 +90,7 @@ def upgrade():
         op.create_foreign_key(MARK_FK, 'service_requests', 'recurring_schedules',
                               ['recurring_schedule_id'], ['id'])
 
-    _isolate('recurring_schedules')
-    _isolate('recurring_occurrences')
+    isolate_by_tenant('recurring_schedules', 'recurring_occurrences')
 
 
 def downgrade():

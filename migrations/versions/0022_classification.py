@@ -8,13 +8,13 @@ Create Date: 2026-12-05 03:00:00
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.rls import isolate_by_tenant
+
 revision = '0022_classification'
 down_revision = '0021_recurring'
 branch_labels = None
 depends_on = None
 
-TENANT = "NULLIF(current_setting('mesa.tenant', true), '')::integer"
-PLATFORM = "current_setting('mesa.platform', true) = 'on'"
 TABLES = ('classification_rules', 'worker_skills', 'assignment_turns')
 
 
@@ -85,13 +85,7 @@ def upgrade():
     with op.batch_alter_table('assignment_turns', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_assignment_turns_tenant_id'), ['tenant_id'], unique=False)
 
-    if op.get_bind().dialect.name == 'postgresql':
-        for table in TABLES:
-            op.execute(f'ALTER TABLE {table} ENABLE ROW LEVEL SECURITY')
-            op.execute(f'ALTER TABLE {table} FORCE ROW LEVEL SECURITY')
-            op.execute(f'CREATE POLICY tenant_isolation ON {table} '
-                       f'USING (tenant_id = {TENANT} OR {PLATFORM}) '
-                       f'WITH CHECK (tenant_id = {TENANT} OR {PLATFORM})')
+    isolate_by_tenant(*TABLES)
 
 
 def downgrade():

@@ -7,15 +7,13 @@ Create Date: 2026-12-05 03:00:00
 """
 from alembic import op
 import sqlalchemy as sa
+from migrations.rls import isolate_by_tenant
 
 
 revision = '0023_learned'
 down_revision = '0022_classification'
 branch_labels = None
 depends_on = None
-
-TENANT = "NULLIF(current_setting('mesa.tenant', true), '')::integer"
-PLATFORM = "current_setting('mesa.platform', true) = 'on'"
 
 
 def upgrade():
@@ -41,12 +39,7 @@ def upgrade():
     with op.batch_alter_table('suggestion_models', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_suggestion_models_tenant_id'), ['tenant_id'], unique=False)
 
-    if op.get_bind().dialect.name == 'postgresql':
-        op.execute('ALTER TABLE suggestion_models ENABLE ROW LEVEL SECURITY')
-        op.execute('ALTER TABLE suggestion_models FORCE ROW LEVEL SECURITY')
-        op.execute('CREATE POLICY tenant_isolation ON suggestion_models '
-                   f'USING (tenant_id = {TENANT} OR {PLATFORM}) '
-                   f'WITH CHECK (tenant_id = {TENANT} OR {PLATFORM})')
+    isolate_by_tenant('suggestion_models')
 
 
 def downgrade():

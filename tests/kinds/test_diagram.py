@@ -1,5 +1,5 @@
 """The kind of work in a diagram: read from the process element only, checked by the same
-validation as every diagram, written by the versions page into the draft."""
+validation as every diagram, written by ``with_kind`` (the tests' helper to deploy one)."""
 
 import pytest
 from lxml import etree
@@ -34,8 +34,8 @@ def test_an_unknown_kind_is_refused_on_the_process_element(app):
     with pytest.raises(DiagramError) as refused:
         _compile(xml)
     problems = refused.value.problems
-    assert ("service_request", "the process kind must be one of request, incident, change, "
-                               "security_incident") in problems
+    assert ("service_request", "the process's kind of work 'incidente' is not a kind; it must "
+                               "be one of request, incident, change, security_incident") in problems
 
 
 def test_two_kinds_on_one_process_are_refused(app):

@@ -1,14 +1,13 @@
 """Kinds of work end to end: a version takes its diagram's kind at deploy, a request its
 version's kind at filing; lists, the inbox, the API, the indicators and the exports show it and
-filter by it; the versions page writes it into the draft."""
+filter by it. Setting it in the modeler: test_modeler_sets_kind.py."""
 
 from sqlalchemy import select
 
 from app.extensions import db
-from app.kinds.diagram import kind_of_xml
-from app.models import HumanTask, ProcessDefinition, ProcessDraft, ServiceRequest, Ticket
+from app.models import ServiceRequest, Ticket
 from app.services import definitions
-from tests.factories import file, open_task
+from tests.factories import file
 from tests.kinds.helpers import acme, file_incident, incident_process
 from tests.sla.sla_walks import in_english
 
@@ -142,37 +141,3 @@ def test_exports_have_the_kind_column_and_filter(demo, browser):
     assert set(kinds.values()) == {"Incident", "Service request"}
     only = csv_dicts(download(browser(ADMIN), "/indicators/export/requests.csv?kind=incident"))
     assert [row["Number"] for row in only] == [incident.number]
-
-
-def test_the_versions_page_writes_the_kind_into_the_draft(demo, browser):
-    owner = browser(ADMIN)
-    page = owner.get("/processes/service_request/versions")
-    assert page.status_code == 200 and 'name="kind"' in page.get_data(as_text=True)
-    response = owner.post("/processes/service_request/kind", {"kind": "incident"})
-    assert response.status_code == 302
-    draft = db.session.scalar(select(ProcessDraft).where(
-        ProcessDraft.process_key == "service_request"))
-    assert kind_of_xml(draft.bpmn_xml) == "incident"
-    # nothing changes until the draft is deployed
-    assert definitions.active_definition(acme().id).kind == "request"
-    assert owner.post("/processes/service_request/kind", {"kind": "bogus"}).status_code == 302
-    db.session.expire_all()
-    assert kind_of_xml(db.session.scalar(select(ProcessDraft.bpmn_xml))) == "incident"
-    assert owner.post("/processes/nothing_here/kind", {"kind": "change"}).status_code == 404
-    # others do not reach it
-    assert browser(REQUESTER).post("/processes/service_request/kind",
-                                   {"kind": "change"}).status_code in (302, 404)
-    db.session.expire_all()
-    assert kind_of_xml(db.session.scalar(select(ProcessDraft.bpmn_xml))) == "incident"
-    # deploying the draft gives the new version its kind
-    from app.services import processes
-
-    db.session.rollback()
-    draft = db.session.scalar(select(ProcessDraft))
-    version = processes.deploy(acme().id, "service_request", draft.bpmn_xml, None)
-    db.session.commit()
-    assert db.session.get(ProcessDefinition, version.id).kind == "incident"
-    req = file(REQUESTER, category="Electricidad")
-    assert req.kind == "incident"
-    assert open_task(req, "Task_Authorize").request.kind == "incident"
-    assert db.session.scalar(select(HumanTask).where(HumanTask.request_id == req.id))

@@ -8,6 +8,7 @@ import { t, tOr } from "../i18n.js";
 import { giveEdit, note, row, section, takeEdit, textInput } from "./controls.js";
 import { flowSections, gatewaySection } from "./flow.js";
 import { laneSection } from "./lane.js";
+import { processSection } from "./process.js";
 import { serviceTaskSection } from "./service.js";
 import { timerSection } from "./timer.js";
 import { userTaskSections } from "./task.js";
@@ -111,12 +112,15 @@ export class Panel {
     }
   }
 
+  /** Nothing selected: the process the diagram holds (its kind of work) and how to begin. */
   emptySections() {
+    const root = this.modeler.get("canvas").getRootElement();
     return [
       h("h2", {}, t("panel.title")),
       note(t("panel.empty")),
+      processSection({ element: root, model: this.model, config: this.config }),
       note(t("panel.howTo")),
-    ];
+    ].filter(Boolean);
   }
 
   sections(element) {
@@ -154,7 +158,8 @@ export class Panel {
       parts.push(timerSection(context));
     }
     if (is(element, "bpmn:Participant")) {
-      parts.push(section(t("panel.participant"), note(t("panel.participantHelp"))));
+      parts.push(section(t("panel.participant"), note(t("panel.participantHelp"))),
+        processSection(context));
     }
     return parts.filter(Boolean);
   }
