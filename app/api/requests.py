@@ -13,6 +13,7 @@ from app.extensions import db
 from app.kinds import KINDS
 from app.models import REQUEST_STATUSES, ProcessInstance, ServiceRequest
 from app.models.base import utcnow
+from app.recurring import origin
 from app.schemas import PersonSchema, RequestSchema
 from app.services import history, inbox, incidents, workflow
 from app.services import requests as request_service
@@ -93,8 +94,29 @@ def attach_sla(requests, now: datetime | None = None) -> None:
         req.sla = display.api_object_cached(req.sla_clocks, now)
 
 
+class RecurringOriginOut(Schema):
+    """The recurring schedule that filed a request (``/api/v1/admin/recurring``)."""
+
+    schedule_id = fields.Integer(metadata={
+        "description": "The schedule's id (it may since have been deleted)"})
+    name = fields.String(metadata={"description": "The schedule's name (its title)"})
+    occurrence_at = fields.DateTime(allow_none=True, metadata={
+        "description": "The occurrence it was filed for: when it was due, in UTC"})
+
+
+def attach_recurring(requests) -> None:
+    """Give each request its ``recurring`` object: one query for those a schedule filed,
+    none when no request was."""
+    found = origin.of_requests(requests)
+    for req in requests:
+        req.recurring = found[req.id].api_object() if req.id in found else None
+
+
 class RequestOut(RequestSchema):
     sla = sla_field()
+    recurring = fields.Nested(RecurringOriginOut, allow_none=True, metadata={
+        "description": "The recurring schedule that filed the request and the occurrence it "
+                       "was filed for; null for a request filed by hand"})
 
 
 class StepBrief(Schema):
@@ -187,6 +209,7 @@ def list_requests(args):
         stmt = stmt.where(ServiceRequest.category_id == args["category_id"])
     page = paginate(stmt, args, model=ServiceRequest, load=inbox.REQUEST_LIST_LOAD)
     attach_sla(page["items"])
+    attach_recurring(page["items"])
     return page
 
 
@@ -239,6 +262,7 @@ def get_request(request_id):
     stopped = (incidents.open_of_request(req)
                if req.instance is not None and req.instance.status == "incident" else [])
     req.stopped_at = stopped[0].element_name if stopped else None
+    attach_recurring([req])
     return req
 
 

@@ -261,11 +261,16 @@ def pause_recurring(schedule_id):
 
 @blp.route("/<int:schedule_id>/resume", methods=["POST"])
 @blp.response(200, RecurringOut)
-@_doc(403, 404)
+@_doc(403, 404, 422)
 def resume_recurring(schedule_id):
-    """Resume from the next occurrence on (what fell due while paused is not filed)"""
+    """Resume from the next occurrence on (what fell due while paused is not filed); refused
+    (422, under `rule`; it stays paused) when it no longer fits the plan's monthly requests
+    beside the company's other schedules that file (paused ones do not count)"""
     row = _row_or_404(schedule_id)
-    schedules.resume(caller(), row)
+    try:
+        schedules.resume(caller(), row)
+    except Refused as exc:
+        return _refused(exc)
     db.session.commit()
     return _out(row)
 

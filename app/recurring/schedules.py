@@ -7,7 +7,8 @@ as a filing would check it (the category's own fields by ``app.request_fields``)
 requester must be an active person of the company who can file, and the rule
 (``app.recurring.rules``) may not fire more often than every 15 minutes, never, or more often
 in a month than the plan's monthly requests leave room for, counting the company's other
-schedules (each keeps its busiest month, ``per_month``).
+schedules that file (each keeps its busiest month, ``per_month``; a paused schedule files
+nothing and counts again when it is resumed, which is refused if it no longer fits).
 """
 
 from dataclasses import dataclass, field
@@ -139,6 +140,9 @@ def _template_errors(user: User, data: ScheduleInput) -> tuple[dict, Category | 
 
 
 def _quota_errors(user: User, per_month: int, schedule: RecurringSchedule | None) -> dict:
+    """The plan's monthly requests against this rule's busiest month and the company's other
+    schedules that still file: not deleted, not ended, not paused (a paused one files nothing;
+    ``resume`` checks it again)."""
     allowed = plan_of(db.session.get(Tenant, user.tenant_id)).requests_per_month
     if allowed is None:
         return {}
@@ -146,6 +150,7 @@ def _quota_errors(user: User, per_month: int, schedule: RecurringSchedule | None
                                .where(RecurringSchedule.tenant_id == user.tenant_id,
                                       RecurringSchedule.deleted_at.is_(None),
                                       RecurringSchedule.next_at.is_not(None),
+                                      RecurringSchedule.paused.is_(False),
                                       RecurringSchedule.id != (schedule.id if schedule else 0)))
     if per_month + (others or 0) <= allowed:
         return {}
@@ -197,8 +202,8 @@ def checked(user: User, data: ScheduleInput, schedule: RecurringSchedule | None 
         except rules.RuleError as exc:
             for name, messages in exc.messages.items():
                 errors.setdefault(name, []).extend(messages)
-    if summary is not None:
-        errors.update(_quota_errors(user, summary.per_month, schedule))
+    if summary is not None and not (schedule is not None and schedule.paused):
+        errors.update(_quota_errors(user, summary.per_month, schedule))  # paused: on resume
     if errors:
         raise Refused(errors)
     return {
@@ -255,12 +260,17 @@ def pause(user: User, row: RecurringSchedule) -> bool:
 
 
 def resume(user: User, row: RecurringSchedule, now: datetime | None = None) -> bool:
-    """Resume from now on: what fell due while paused is not filed."""
+    """Resume from now on: what fell due while paused is not filed. Refused (it stays
+    paused) when its busiest month no longer fits the plan's monthly requests beside the
+    company's other schedules that file."""
     if not row.paused:
         return False
+    following = recurrence_of(row).next(now or utcnow(), row.next_local)
+    errors = _quota_errors(user, row.per_month, row) if following is not None else {}
+    if errors:
+        raise Refused(errors)
     row.paused, row.failures, row.last_error = False, 0, None
-    anchor = row.next_local
-    _set_next(row, recurrence_of(row).next(now or utcnow(), anchor))
+    _set_next(row, following)
     db.session.flush()
     audit.record(user.tenant_id, user, "recurring.resumed", "recurring_schedule", row.id,
                  target_label=row.title)

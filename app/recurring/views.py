@@ -224,7 +224,14 @@ def pause(schedule_id: int):
 @bp.post("/<int:schedule_id>/resume")
 def resume(schedule_id: int):
     row = _schedule_or_404(schedule_id)
-    changed = schedules.resume(current_user, row)
+    try:
+        changed = schedules.resume(current_user, row)
+    except Refused as exc:  # it no longer fits the plan: it stays paused
+        db.session.rollback()
+        for messages in exc.errors.values():
+            for message in messages:
+                flash(message, "error")
+        return redirect(url_for("recurring.detail", schedule_id=schedule_id), code=303)
     db.session.commit()
     flash(_("Resumed: it files from its next occurrence on (nothing missed during the pause "
             "is filed).") if changed else _("It was not paused."), "success")

@@ -23,6 +23,7 @@ from app.extensions import db
 from app.labels import ROLE, STEP, label, when
 from app.models import REQUEST_STATUSES
 from app.models.base import utcnow
+from app.recurring import origin, wording
 from app.request_fields import values as request_fields
 from app.services import history, inbox, incidents, trail, workflow
 from app.services import requests as request_service
@@ -142,8 +143,13 @@ def _detail_page(req):
     waiting = [(task, inbox.candidates(task)) for task in inbox.open_tasks_for_request(req)]
     stopped_at = (incidents.open_of_request(req)
                   if req.instance is not None and req.instance.status == "incident" else [])
+    recurring = origin.of_request(req)  # a read only for a request a schedule filed
     return render_template("requests/detail.html", req=req, events=events, waiting=waiting,
-                           stopped_at=stopped_at, clocks=clocks,
+                           stopped_at=stopped_at, clocks=clocks, recurring=recurring,
+                           recurring_words=recurring and wording.describe(
+                               recurring.schedule.rule),
+                           can_open_schedule=bool(recurring
+                                                  and recurring.can_open(current_user)),
                            can_see_incidents=policy.can_own_processes(current_user),
                            can_cancel=policy.can_cancel_request(current_user, req),
                            can_act=lambda t: policy.can_complete_task(current_user, t),

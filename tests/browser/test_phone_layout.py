@@ -107,12 +107,15 @@ def extra_demo_data() -> None:
     db.session.commit()
     from app.recurring import schedules  # a recurring request, its page and editor to draw
 
-    schedules.create(people["admin@acme.test"], schedules.ScheduleInput(
+    schedule = schedules.create(people["admin@acme.test"], schedules.ScheduleInput(
         title="Limpieza profunda de la bodega principal y del depósito de materiales",
         description="Barrer, ordenar estanterías y revisar extintores",
         category_id=db.session.query(Category).filter_by(tenant_id=tenant.id).first().id,
-        requester_id=people["ana@acme.test"].id, rule="FREQ=MONTHLY;BYDAY=1MO;BYHOUR=9",
+        requester_id=people["ana@acme.test"].id, rule="FREQ=MONTHLY;BYDAY=-4FR;BYHOUR=9",
         starts_on=date.today()))
+    # a request it filed: the request page's "Recurrente: <schedule> — <rule in words>"
+    db.session.query(ServiceRequest).filter_by(tenant_id=tenant.id).order_by(
+        ServiceRequest.id).first().recurring_schedule_id = schedule.id
     db.session.commit()
 
 
