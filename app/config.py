@@ -8,7 +8,17 @@ import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-INSTANCE_DIR = ROOT / "instance"
+DEFAULT_INSTANCE_DIR = ROOT / "instance"
+
+
+def instance_dir() -> Path:
+    """The folder of this installation's own files (INSTANCE_DIR, default ``instance/`` of the
+    checkout): the SQLite database, the generated secret key, attachments and Celery's beat
+    state go there unless their own settings say otherwise. Created when missing."""
+    configured = os.environ.get("INSTANCE_DIR", "").strip()
+    folder = Path(configured).expanduser().resolve() if configured else DEFAULT_INSTANCE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -18,12 +28,12 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _secret_key() -> str:
-    """SECRET_KEY from the environment, else one kept in instance/ so sessions survive restarts."""
+def _secret_key(folder: Path) -> str:
+    """SECRET_KEY from the environment, else one kept in the instance folder so sessions
+    survive restarts."""
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    INSTANCE_DIR.mkdir(exist_ok=True)
-    key_file = INSTANCE_DIR / "secret_key"
+    key_file = folder / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_hex(32))
         key_file.chmod(0o600)
@@ -52,10 +62,13 @@ def _engine_options(url: str) -> dict:
 
 
 def load_settings() -> dict:
-    """Settings from the environment, with the embedded defaults (SQLite under instance/)."""
-    INSTANCE_DIR.mkdir(exist_ok=True)
-    database_url = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'mesa.db'}")
+    """Settings from the environment, with the embedded defaults (SQLite under the instance
+    folder)."""
+    folder = instance_dir()
+    database_url = os.environ.get("DATABASE_URL", f"sqlite:///{folder / 'mesa.db'}")
     return {
+        # This installation's own files (INSTANCE_DIR): the defaults below live there
+        "INSTANCE_DIR": str(folder),
         # Database: any SQLAlchemy URL; PostgreSQL as postgresql+psycopg://user:pw@host/db
         "SQLALCHEMY_DATABASE_URI": database_url,
         # PostgreSQL: the role the app's transactions run as (SET LOCAL ROLE), created by the
@@ -64,7 +77,7 @@ def load_settings() -> dict:
         # migrations) is a superuser. "none": no switch (for a URL user that is neither owner
         # nor superuser: the policies apply to it as they are)
         "DATABASE_APP_ROLE": os.environ.get("DATABASE_APP_ROLE", "mesa_app"),
-        "SECRET_KEY": _secret_key(),
+        "SECRET_KEY": _secret_key(folder),
         # Language of the interface when the user has not chosen one: es or en
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "es"),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("DEFAULT_TIMEZONE", "UTC"),
@@ -126,7 +139,7 @@ def load_settings() -> dict:
         # processes run it themselves (EMBEDDED_TIMERS)
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", ""),
         "CELERY_BEAT_SCHEDULE_FILE": os.environ.get(
-            "CELERY_BEAT_SCHEDULE_FILE", str(INSTANCE_DIR / "celerybeat-schedule")),
+            "CELERY_BEAT_SCHEDULE_FILE", str(folder / "celerybeat-schedule")),
         # A claimed timer is left to its runner this long before another may claim it again
         "TIMER_LEASE_SECONDS": float(os.environ.get("TIMER_LEASE_SECONDS", "120")),
         # A claimed webhook delivery is left to its runner this long (at least 25 s)
@@ -181,7 +194,7 @@ def load_settings() -> dict:
         # unpack at most ATTACHMENTS_ZIP_MAX_RATIO times its size; an image at most
         # ATTACHMENTS_IMAGE_MAX_PIXELS pixels (thumbnails of at most
         # ATTACHMENTS_THUMBNAIL_PIXELS pixels' images that are not JPEG)
-        "ATTACHMENTS_DIR": os.environ.get("ATTACHMENTS_DIR", str(INSTANCE_DIR / "attachments")),
+        "ATTACHMENTS_DIR": os.environ.get("ATTACHMENTS_DIR", str(folder / "attachments")),
         "ATTACHMENTS_S3_BUCKET": os.environ.get("ATTACHMENTS_S3_BUCKET", ""),
         "ATTACHMENTS_S3_ENDPOINT_URL": os.environ.get("ATTACHMENTS_S3_ENDPOINT_URL", ""),
         "ATTACHMENTS_S3_REGION": os.environ.get("ATTACHMENTS_S3_REGION", ""),

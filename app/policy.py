@@ -582,3 +582,33 @@ def can_view_teams(user: User) -> bool:
     a team is empty)."""
     return can_manage_teams(user) or (user.is_authenticated and user.active
                                       and bool(directed_unit_ids(user)))
+
+
+# --- classification and auto-assignment (app.classification) ---------------------------------
+
+def can_manage_classification(user: User) -> bool:
+    """Classification rules are the tenant admin's."""
+    return can_administer_tenant(user)
+
+
+def can_manage_skills(user: User, service_unit_id: int | None = None) -> bool:
+    """Workers' skills: tenant admins for every service unit, directors for the units they
+    direct (``service_unit_id`` None: for any unit they direct)."""
+    if not (user.is_authenticated and user.active):
+        return False
+    if is_tenant_admin(user):
+        return True
+    directed = directed_unit_ids(user)
+    return bool(directed) if service_unit_id is None else service_unit_id in directed
+
+
+# --- the learned suggestion (app.suggestions) -------------------------------------------------
+
+def can_manage_suggestions(user: User) -> bool:
+    """The suggestion's page, settings and training: the company's tenant admins."""
+    return can_administer_tenant(user)
+
+
+def can_ask_suggestion(user: User) -> bool:
+    """A suggestion while writing a request: whoever may file one."""
+    return user.is_authenticated and user.active and can_file_request(user)

@@ -4,14 +4,16 @@ from datetime import datetime
 
 from flask import abort, current_app, request
 from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import policy
 from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginate, scoped_or_404
 from app.api.errors import problem, problem_doc
+from app.engine.validation import TEAM_ROLE
 from app.extensions import db
 from app.kinds import KINDS
-from app.models import REQUEST_STATUSES, ProcessInstance, ServiceRequest
+from app.models import REQUEST_STATUSES, ProcessInstance, ServiceRequest, User
 from app.models.base import utcnow
 from app.recurring import origin
 from app.schemas import PersonSchema, RequestSchema
@@ -22,6 +24,7 @@ from app.sla import clock as clk
 from app.sla import display
 from app.sla import service as sla_service
 from app.sla.models import SlaClock
+from app.teams import service as teams
 
 blp = Blueprint("api_requests", __name__, url_prefix="/api/v1/requests",
                 description="Service requests")
@@ -129,9 +132,24 @@ class StepBrief(Schema):
     role = fields.String()
 
 
+class TeamBrief(Schema):
+    id = fields.Integer()
+    key = fields.String(metadata={"description": "The value of the task's `team` property"})
+    name = fields.String()
+    names = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": "Name per language (es, en)"})
+
+
 class StepOut(StepBrief):
     claimed_by = fields.Nested(PersonSchema, allow_none=True)
-    waiting_on = fields.List(fields.Nested(PersonSchema))
+    waiting_on = fields.List(fields.Nested(PersonSchema), metadata={
+        "description": "The people the step waits on: whoever took it, else the person it was "
+                       "given to, else everyone who may take it (a `Team` lane's step: the "
+                       "team's active members; while it has none, the service unit's "
+                       "directors)"})
+    team = fields.Nested(TeamBrief, allow_none=True, metadata={
+        "description": "A `Team` lane's step: the team it is for (see `/teams`); null for "
+                       "every other step"})
 
 
 class RequestDetail(RequestOut):
@@ -191,9 +209,23 @@ def step_brief(task) -> dict:
 
 
 def current_steps(req: ServiceRequest) -> list[dict]:
-    return [{**step_brief(task), "claimed_by": task.claimed_by,
-             "waiting_on": inbox.candidates(task)}
+    return [{**step_brief(task), "claimed_by": task.claimed_by, **_waiting_on(task)}
             for task in inbox.open_tasks_for_request(req)]
+
+
+def _waiting_on(task) -> dict:
+    """``waiting_on`` and ``team`` of a step: a ``Team`` lane's step nobody holds waits on the
+    people ``policy`` makes its candidates (the team's active members, else the directors)."""
+    people = inbox.candidates(task)
+    if task.role != TEAM_ROLE:
+        return {"waiting_on": people, "team": None}
+    if not people:
+        ids = policy.task_candidate_ids([task])[task.id]
+        people = list(db.session.scalars(
+            select(User).where(User.tenant_id == task.tenant_id, User.id.in_(ids))
+            .order_by(User.name, User.id))) if ids else []
+    team = teams.by_id(task.tenant_id, task.team_id) if task.team_id is not None else None
+    return {"waiting_on": people, "team": team}
 
 
 @blp.route("")

@@ -12,9 +12,10 @@ by field and changes nothing. Every change writes an audit entry.
 from flask import abort
 from marshmallow import Schema, fields, validate
 
+from app import policy
 from app.api.common import Blueprint, Id, PageArgs, caller, page_schema, paginate
 from app.api.errors import problem, problem_responses
-from app.classification import access, editing, rules, skills
+from app.classification import editing, rules, skills
 from app.classification.models import ClassificationRule
 from app.extensions import db
 from app.models import PRIORITIES
@@ -141,7 +142,7 @@ class SkillsIn(Schema):
 # --- rules -----------------------------------------------------------------------------
 
 def _admins_only():
-    if not access.can_manage_classification(caller()):
+    if not policy.can_manage_classification(caller()):
         abort(403, NOT_AN_ADMIN)
 
 
@@ -267,7 +268,7 @@ def delete_rule(rule_id):
 # --- skills ----------------------------------------------------------------------------
 
 def _managers_only():
-    if not access.can_manage_skills(caller()):
+    if not policy.can_manage_skills(caller()):
         abort(403, NOT_A_MANAGER)
 
 

@@ -4,10 +4,12 @@
   worker with no skill rows handles every category (a company that never sets skills gets
   plain least-loaded assignment; the first skill given to a worker narrows them to it).
 - **Load** of a worker, compared in this order: (1) their open tickets (pending, in progress,
-  on hold) as the ticket's worker, in any service unit of the company (helping does not count);
-  (2) the planned hours of those tickets: the hours the viability evaluation estimated for
-  their requests (a request with no estimate counts 0). Fewer tickets wins; among equal ticket
-  counts, fewer hours wins.
+  on hold), as the ticket's worker or as one of its helpers, in any service unit of the company
+  (a ticket counts once per person); (2) the hours still planned on those tickets: the hours
+  the viability evaluation estimated for the request minus the hours already recorded on the
+  ticket (a reopened ticket keeps its earlier rounds' hours), never below 0; a request with no
+  estimate counts 0. Each person on a ticket carries its remaining hours. Fewer tickets wins;
+  among equal ticket counts, fewer hours wins. One query for every worker.
 - **Ties** (same tickets and hours) go by round robin: each service unit keeps the worker who
   got its last automatic assignment (``AssignmentTurn``); the tie goes to the first tied worker
   after them by id, wrapping around. ``auto_assign`` locks that row before it reads the loads,
@@ -26,12 +28,19 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, union
 
 from app.classification.models import AssignmentTurn, WorkerSkill
 from app.extensions import db
 from app.handlers.assign import workers_of
-from app.models import OPEN_TICKET_STATUSES, ServiceRequest, Tenant, Ticket, User
+from app.models import (
+    OPEN_TICKET_STATUSES,
+    ServiceRequest,
+    Tenant,
+    Ticket,
+    User,
+    ticket_helpers,
+)
 from app.tenancy import clock
 
 HOURS_PER_DAY = 8
@@ -76,16 +85,32 @@ def loads(tenant_id: int, worker_ids: list[int]) -> dict[int, Load]:
     found = {worker_id: Load() for worker_id in worker_ids}
     if not worker_ids:
         return found
+    on_ticket = _people_on_open_tickets(tenant_id, worker_ids)
+    left = (func.coalesce(ServiceRequest.estimated_hours, 0)
+            - func.coalesce(Ticket.hours_spent, 0))
     rows = db.session.execute(
-        select(Ticket.worker_id, func.count(Ticket.id),
-               func.coalesce(func.sum(ServiceRequest.estimated_hours), 0))
+        select(on_ticket.c.user_id, func.count(Ticket.id),
+               func.coalesce(func.sum(case((left > 0, left), else_=0)), 0))
+        .join(Ticket, Ticket.id == on_ticket.c.ticket_id)
         .join(ServiceRequest, ServiceRequest.id == Ticket.request_id)
-        .where(Ticket.tenant_id == tenant_id, ServiceRequest.tenant_id == tenant_id,
-               Ticket.worker_id.in_(worker_ids), Ticket.status.in_(OPEN_TICKET_STATUSES))
-        .group_by(Ticket.worker_id))
+        .where(Ticket.tenant_id == tenant_id, ServiceRequest.tenant_id == tenant_id)
+        .group_by(on_ticket.c.user_id))
     for worker_id, count, hours in rows:
         found[worker_id] = Load(int(count), Decimal(str(hours)).quantize(Decimal("0.01")))
     return found
+
+
+def _people_on_open_tickets(tenant_id: int, worker_ids: list[int]):
+    """(ticket_id, user_id) of the company's open tickets each of ``worker_ids`` works on, as
+    the worker or a helper; ``union`` keeps a pair once (a worker also listed as helper)."""
+    open_ticket = (Ticket.tenant_id == tenant_id, Ticket.status.in_(OPEN_TICKET_STATUSES))
+    return union(
+        select(Ticket.id.label("ticket_id"), Ticket.worker_id.label("user_id"))
+        .where(*open_ticket, Ticket.worker_id.in_(worker_ids)),
+        select(ticket_helpers.c.ticket_id, ticket_helpers.c.user_id)
+        .join(Ticket, Ticket.id == ticket_helpers.c.ticket_id)
+        .where(*open_ticket, ticket_helpers.c.user_id.in_(worker_ids)),
+    ).subquery()
 
 
 def choose(workers: list[User], load_of: dict[int, Load],

@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from app import policy
 from app.api.common import paginate
-from app.classification import access, editing, rules, skills
+from app.classification import editing, rules, skills
 from app.classification.models import ClassificationRule
 from app.extensions import db, login_manager
 from app.models import PRIORITIES, Category, Unit
@@ -28,7 +29,7 @@ def _logged_in():
 
 
 def _admins_only() -> None:
-    if not access.can_manage_classification(current_user):
+    if not policy.can_manage_classification(current_user):
         abort(404)
 
 
@@ -127,9 +128,9 @@ def _rule_or_404(rule_id: int) -> ClassificationRule:
 
 @bp.get("")
 def index():
-    if access.can_manage_classification(current_user):
+    if policy.can_manage_classification(current_user):
         return redirect(url_for("classification.rules_index"))
-    if access.can_manage_skills(current_user):
+    if policy.can_manage_skills(current_user):
         return redirect(url_for("classification.skills_index"))
     abort(404)
 
@@ -218,7 +219,7 @@ def rule_delete(rule_id: int):
 # --- skills ----------------------------------------------------------------------------
 
 def _managers_only() -> None:
-    if not access.can_manage_skills(current_user):
+    if not policy.can_manage_skills(current_user):
         abort(404)
 
 
@@ -257,5 +258,5 @@ def skills_save(unit_id: int, user_id: int):
 def init_app(app) -> None:
     app.register_blueprint(bp)
     app.context_processor(lambda: {
-        "can_manage_skills": access.can_manage_skills,
-        "can_manage_classification": access.can_manage_classification})
+        "can_manage_skills": policy.can_manage_skills,
+        "can_manage_classification": policy.can_manage_classification})

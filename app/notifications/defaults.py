@@ -157,7 +157,7 @@ _ES = {
         "Indicadores de {{ summary_period }}: {{ summary_scope }}",
         "Hola {{ recipient_name }}:\n\nEste es el resumen de los indicadores de servicio de "
         "{{ summary_scope }} en {{ summary_period }}.\n\n"
-        "Solicitudes radicadas: {{ filed }}\n"
+        "Solicitudes registradas: {{ filed }}\n"
         "Solicitudes completadas: {{ completed }}\n"
         "Solicitudes abiertas hoy: {{ backlog }}\n"
         "Trabajos terminados a tiempo: {{ on_time }}\n"
@@ -165,14 +165,14 @@ _ES = {
         "{{ sla_start }}, solución {{ sla_resolution }}\n"
         "Calificación media: {{ mean_rating }}\n\n"
         "El detalle, con sus gráficos, está en la página de indicadores.",
-        "Indicadores de {{ summary_period }}: {{ filed }} radicadas, {{ completed }} "
+        "Indicadores de {{ summary_period }}: {{ filed }} registradas, {{ completed }} "
         "completadas, {{ backlog }} abiertas. {{ link }}"),
     "recurring.failed": (
-        "No se pudo radicar la solicitud recurrente «{{ schedule_title }}»",
+        "No se pudo registrar la solicitud recurrente «{{ schedule_title }}»",
         "Hola {{ recipient_name }}:\n\nLa solicitud recurrente «{{ schedule_title }}» no se "
-        "pudo radicar esta vez: {{ failure }}{% if paused %}\n\nSe pausó tras varios intentos "
+        "pudo registrar esta vez: {{ failure }}{% if paused %}\n\nSe pausó tras varios intentos "
         "fallidos seguidos: revísela y reanúdela.{% endif %}",
-        "No se pudo radicar «{{ schedule_title }}»: {{ failure }} {{ link }}"),
+        "No se pudo registrar «{{ schedule_title }}»: {{ failure }} {{ link }}"),
 }
 
 _EN = {

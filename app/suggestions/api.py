@@ -4,11 +4,12 @@ request, and the tenant admin's ``/api/v1/admin/suggestions`` (status, settings,
 from flask_babel import get_locale
 from marshmallow import Schema, fields, validate
 
+from app import policy
 from app.api.common import Blueprint, caller
 from app.api.errors import problem, problem_doc
 from app.extensions import db
 from app.models import Tenant
-from app.suggestions import access, service, status
+from app.suggestions import service, status
 from app.suggestions.settings import SuggestionSettingsSchema
 
 blp = Blueprint("api_suggestions", __name__, url_prefix="/api/v1",
@@ -96,14 +97,14 @@ def _locale() -> str | None:
 def suggest(title="", description=""):
     """A category and priority for a request being written (rules first, then the model)"""
     user = caller()
-    if not access.can_ask(user):
+    if not policy.can_ask_suggestion(user):
         return problem(403, "You may not file requests, so there is nothing to suggest.")
     return service.suggest(user, title, description, locale=_locale()).to_json()
 
 
 @admin_blp.before_request
 def _tenant_admins_only():
-    if not access.can_manage(caller()):
+    if not policy.can_manage_suggestions(caller()):
         return problem(404, "Not found.")  # as the pages: nothing here for others
     return None
 

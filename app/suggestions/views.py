@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from app import policy
 from app.admin import access as admin_access
 from app.extensions import db
 from app.models import Tenant
-from app.suggestions import access, service, settings, status
+from app.suggestions import service, settings, status
 from app.suggestions.settings import SuggestionSettingsSchema
 
 bp = Blueprint("suggestions", __name__, template_folder="templates")
@@ -84,7 +85,7 @@ def read_text(args) -> tuple[str, str] | None:
 @login_required
 def preview():
     """The suggestion for the text typed so far (the filing page's script asks as one types)."""
-    if not access.can_ask(current_user):
+    if not policy.can_ask_suggestion(current_user):
         return jsonify({"error": _("You cannot file requests.")}), 403
     text = read_text(request.args)
     if text is None:
@@ -99,7 +100,7 @@ def filing_box() -> bool:
     """Whether the filing page shows the suggestion's box (and may run its script): the
     company has it enabled and the person may file."""
     tenant = db.session.get(Tenant, current_user.tenant_id)
-    if not access.can_ask(current_user) or not settings.of(tenant).enabled:
+    if not policy.can_ask_suggestion(current_user) or not settings.of(tenant).enabled:
         return False
     g.page_scripts = True  # frontend/suggestions.js asks as the person types
     return True

@@ -63,6 +63,22 @@ def find(claim: tokens.Claim, now: datetime | None = None) -> Found:
     return Found(task, task.request, requester)
 
 
+def language_of(claim: tokens.Claim) -> str | None:
+    """The language the link's pages speak: the requester's, chosen as their e-mails are
+    (``notifications.compose.locale_of``: theirs, else the company's); None when the claim
+    names no request of an active company (the product's default then)."""
+    from app.notifications.compose import locale_of
+
+    row = db.session.execute(
+        select(User, Tenant)
+        .join(ServiceRequest, ServiceRequest.requester_id == User.id)
+        .join(Tenant, Tenant.id == ServiceRequest.tenant_id)
+        .where(ServiceRequest.tenant_id == claim.tenant_id,
+               ServiceRequest.id == claim.request_id, User.tenant_id == claim.tenant_id,
+               Tenant.status != SUSPENDED)).first()
+    return locale_of(*row) if row is not None else None
+
+
 def answer(found: Found, form: dict) -> None:
     """Confirm and rate as the requester (raises ValidationError for a bad rating or comment,
     Dead(USED) when the task was answered meanwhile). Only the rating and comment are read."""

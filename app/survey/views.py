@@ -6,9 +6,11 @@ answered already, expired) gets one page saying so and nothing else: 404 for a l
 make, 410 for one used or expired. The form carries the CSRF token of the visitor's session like
 every form; posts are counted per request and per address (``login.over_limit``), so guessing
 and hammering are bounded. Like the account links' pages, it is never cached, sends no Referer
-and logs its path without the token."""
+and logs its path without the token. It speaks the requester's language (as their e-mails do),
+whoever opens it."""
 
 from flask import Blueprint, g, render_template, request
+from flask_babel import force_locale
 from marshmallow import ValidationError
 
 from app.extensions import db
@@ -56,6 +58,15 @@ def answer(token: str):
     if request.method == "POST" and _over_limit(claim):
         return _page("survey/dead.html", 429, reason="too_many")
     isolation.enter(claim.tenant_id)  # the signature says whose it is
+    language = service.language_of(claim)
+    if language is None:
+        return _answer(claim)
+    g.locale = language  # the page's <html lang>
+    with force_locale(language):  # the page, its answers and errors: the requester's language
+        return _answer(claim)
+
+
+def _answer(claim: tokens.Claim):
     try:
         found = service.find(claim)
     except service.Dead as dead:

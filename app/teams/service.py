@@ -14,6 +14,8 @@ from app.teams.models import Team, TeamMember
 KEY_RE = re.compile(r"[a-z][a-z0-9_]{1,39}\Z")
 MAX_NAME = 200
 MAX_DESCRIPTION = 2000
+PICKER_LIMIT = 50   # the add-a-member field's list of names (a large company types or searches)
+SEARCH_LIMIT = 20   # the people a search on the team's page lists
 
 
 class TeamError(ValueError):
@@ -192,6 +194,21 @@ def remove_member(team: Team, user_id: int, actor) -> int:
     from app.teams import board
 
     return board.withdraw_member(team.tenant_id, user_id, actor)
+
+
+def people_to_add(team: Team, q: str | None = None,
+                  limit: int = SEARCH_LIMIT) -> tuple[list[User], bool]:
+    """The company's active people not in ``team`` whose name or e-mail contains ``q`` (all
+    of them without ``q``), by name, through the administration's people search: at most
+    ``limit``, and whether there are more."""
+    from app.admin import people
+
+    members = select(TeamMember.user_id).where(TeamMember.tenant_id == team.tenant_id,
+                                               TeamMember.team_id == team.id)
+    found = list(db.session.scalars(
+        people.search(team.tenant_id, q=q)
+        .where(User.active.is_(True), User.id.not_in(members)).limit(limit + 1)))
+    return found[:limit], len(found) > limit
 
 
 def list_teams(tenant_id: int) -> list[Team]:

@@ -70,9 +70,22 @@ def create():
 
 def _show(team, error=None, status=200):
     members = sorted(team.members, key=lambda m: (m.user.name or "").lower())
+    can_manage = policy.can_manage_teams(current_user)
+    picker = _picker(team) if can_manage else {}
     return render_template("teams/show.html", team=team, members=members, error=error,
-                           can_manage=policy.can_manage_teams(current_user),
+                           can_manage=can_manage, **picker,
                            active_count=sum(1 for m in members if m.user.active)), status
+
+
+def _picker(team) -> dict:
+    """What the add-a-member form offers: the first active people by name (a list the e-mail
+    field completes from) and, when the page was asked ``?q=``, the people that search finds,
+    each with its own add button (no script needed)."""
+    listed, more_listed = service.people_to_add(team, limit=service.PICKER_LIMIT)
+    q = " ".join(request.args.get("q", "").split())[:100]
+    found, more_found = service.people_to_add(team, q) if q else ([], False)
+    return {"listed": listed, "more_listed": more_listed, "q": q, "found": found,
+            "more_found": more_found, "search_limit": service.SEARCH_LIMIT}
 
 
 @bp.route("/teams/<key>")

@@ -33,6 +33,7 @@ def test_request_to_rated_ticket_through_the_api(demo, api):
     (step,) = detail["current_steps"]
     assert step["kind"] == "authorize"
     assert [p["email"] for p in step["waiting_on"]] == ["jefe.finanzas@acme.test"]
+    assert step["team"] is None  # only a Team lane's step names a team
 
     head = api("jefe.finanzas@acme.test")
     task = inbox_task(head, req_id)

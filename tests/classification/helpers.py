@@ -139,9 +139,11 @@ def help_desk(process_key: str | None = AUTO_KEY) -> dict:
 
 
 def give_load(worker: User, hours: str | None, status: str = "pending",
-              requester: str = "maria@acme.test") -> Ticket:
+              requester: str = "maria@acme.test", helpers: tuple[User, ...] = (),
+              spent: str | None = None) -> Ticket:
     """An open ticket of ``worker`` in the demo's Servicios Generales whose request was
-    estimated at ``hours`` (None: no estimate); written directly, committed."""
+    estimated at ``hours`` (None: no estimate), with ``helpers`` and ``spent`` hours already
+    recorded on it (a reopened ticket); written directly, committed."""
     person = by_email(requester)
     electricity = category("Electricidad")
     req = requests.file_request(person, {"title": "Carga de prueba", "description": "Carga",
@@ -150,7 +152,9 @@ def give_load(worker: User, hours: str | None, status: str = "pending",
     ticket = Ticket(tenant_id=req.tenant_id, number=next_number(req.tenant_id, "TKT", 2026),
                     request=req, service_unit_id=req.service_unit_id, worker_id=worker.id,
                     status=status, planned_start=date.today(),
-                    planned_end=date.today() + timedelta(days=3))
+                    planned_end=date.today() + timedelta(days=3),
+                    hours_spent=Decimal(spent) if spent is not None else None,
+                    helpers=list(helpers))
     db.session.add(ticket)
     db.session.commit()
     return ticket

@@ -176,6 +176,18 @@ def test_the_assignment_form_preselects_the_least_loaded_worker_and_says_why(des
     assert db.session.get(HumanTask, task.id).request.ticket.worker_id == w1.id
 
 
+def test_the_form_counts_helping_and_takes_off_the_hours_already_recorded(desk, browser):
+    w1, w2, w3 = desk["workers"]
+    give_load(w1, "3", helpers=(w3,))
+    give_load(w1, "3")                 # w1: 2 tickets, 6 h
+    give_load(w2, "8", spent="6")      # w2: 1 ticket, 8 - 6 = 2 h left: the least
+    give_load(w3, "3")                 # w3: 1 ticket, 3 h, and helps on w1's: 2 tickets
+    task = _at_assignment(desk)
+    page = browser(DIRECTOR).get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert f'<option value="{w2.id}" selected>' in page
+    assert "W2" in page and "2 h" in page
+
+
 def test_with_nobody_who_handles_the_category_the_form_says_so(desk, browser):
     printers = desk["categories"]["Impresoras"]
     for w in desk["workers"]:

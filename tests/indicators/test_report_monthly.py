@@ -109,7 +109,7 @@ def test_the_summary_is_written_in_the_persons_language(app, demo):
     admin = compose.compose(told["admin@acme.test"], fx.user("admin@acme.test"), tenant)
     assert admin.subject.startswith("Indicadores de ")
     assert "de 2026" in told["admin@acme.test"].params["summary_period"]  # "diciembre de 2026"
-    assert "Solicitudes radicadas: " in admin.text
+    assert "Solicitudes registradas: " in admin.text
     assert "Calificación media: " in admin.text
     assert "/indicators?from=" in admin.html
 

@@ -143,3 +143,43 @@ def test_the_task_page_and_api_work_for_a_member(demo, browser, api):
     listed = api(MEMBER).get("/api/v1/tasks")
     assert listed.status_code == 200
     assert task.id in [t["id"] for t in listed.json["items"]]
+
+
+def _step_of(api, req) -> dict:
+    detail = api("ana@acme.test").get(f"/api/v1/requests/{req.id}")
+    assert detail.status_code == 200, detail.json
+    (step,) = detail.json["current_steps"]
+    return step
+
+
+def test_the_api_says_the_step_waits_on_the_team_and_its_active_members(demo, api):
+    req, task = _file(members=(MEMBER, OTHER_WORKER, "jefe.finanzas@acme.test"))
+    user("jefe.finanzas@acme.test").active = False
+    db.session.commit()
+    step = _step_of(api, req)
+    assert step["team"] == {"id": task.team_id, "key": "second_line", "name": "Segunda línea",
+                            "names": {"es": "Segunda línea"}}
+    active = sorted((user(MEMBER), user(OTHER_WORKER)), key=lambda p: p.name)
+    assert step["waiting_on"] == [{"id": p.id, "name": p.name, "email": p.email}
+                                  for p in active]
+    # taken by a member: waits on them, still the team's step
+    db.session.rollback()  # (a fresh snapshot after the API's writes)
+    workflow.claim(user(MEMBER), db.session.get(HumanTask, task.id))
+    db.session.commit()
+    step = _step_of(api, req)
+    assert [p["email"] for p in step["waiting_on"]] == [MEMBER]
+    assert step["team"]["key"] == "second_line"
+
+
+def test_the_api_says_an_empty_teams_step_waits_on_the_directors(demo, api):
+    req, _task = _file(members=())
+    step = _step_of(api, req)
+    assert [p["email"] for p in step["waiting_on"]] == [DIRECTOR]
+    assert step["team"]["key"] == "second_line"
+
+
+def test_the_openapi_document_describes_the_steps_team(demo, api):
+    spec = api().get("/api/v1/openapi.json").json
+    step = spec["components"]["schemas"]["StepOut"]["properties"]
+    assert "team" in step and "waiting_on" in step
+    assert "Team" in step["team"]["description"]
