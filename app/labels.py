@@ -112,6 +112,8 @@ APPROVAL_RULE = {
 
 FIELD = {
     "impact": _l("Impact"), "urgency": _l("Urgency"), "team": _l("Team"),
+    "window_opens": _l("The window opens"), "window_end": _l("Last day of the window"),
+    "time_zone": _l("Time zone"),
     "decision": _l("Decision"), "estimated_cost": _l("Estimated cost"),
     "staff_available": _l("Staff available"), "worker_id": _l("Worker"),
     "planned_start": _l("Planned start"), "planned_end": _l("Planned end"),

@@ -3,7 +3,8 @@
 #
 #   bash scripts/update_translations.sh
 #
-# 1. Extracts every marked string (_, gettext, ngettext, ..., _l, lazy_gettext) from the
+# 1. Extracts every marked string (_, gettext, ngettext, pgettext, ..., _l, lazy_gettext,
+#    lazy_pgettext) from the
 #    Python files and Jinja2 templates under app/ (see babel.cfg) into
 #    app/translations/messages.pot.
 # 2. Merges that template into app/translations/es/LC_MESSAGES/messages.po, without fuzzy
@@ -23,7 +24,7 @@ PYBABEL="${PYBABEL:-.venv/bin/pybabel}"
 PYTHON="${PYTHON:-.venv/bin/python}"
 PO=app/translations/es/LC_MESSAGES/messages.po
 
-"$PYBABEL" extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot app
+"$PYBABEL" extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 -o app/translations/messages.pot app
 
 if [ -f "$PO" ]; then
     "$PYBABEL" update -i app/translations/messages.pot -d app/translations -l es \

@@ -21,7 +21,8 @@ BABEL_CFG = ROOT / "babel.cfg"
 PO_FILE = ROOT / "app" / "translations" / "es" / "LC_MESSAGES" / "messages.po"
 
 # The same keywords scripts/update_translations.sh passes to `pybabel extract`.
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None,
+            "lazy_pgettext": ((1, "c"), 2)}
 
 # printf-style placeholders: %(name)s, %s, %d, %.2f ...; "%%" is a literal percent sign.
 PLACEHOLDER_RE = re.compile(
@@ -74,13 +75,15 @@ def messages(catalog):
 
 @pytest.fixture(scope="module")
 def extracted():
-    """{msgid: ["file:line", ...]} freshly extracted from app/ with babel.cfg's mapping."""
+    """{msgid: ["file:line", ...]} freshly extracted from app/ with babel.cfg's mapping; a
+    message with a context (pgettext) is keyed (msgid, context)."""
     method_map, options_map = _read_mapping()
-    found: dict[str, list[str]] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
+    found: dict = {}
+    for filename, lineno, message, _comments, context in extract_from_dir(
         str(APP_DIR), method_map, options_map, keywords=KEYWORDS
     ):
-        found.setdefault(_key(message), []).append(f"app/{filename}:{lineno}")
+        key = (_key(message), context) if context else _key(message)
+        found.setdefault(key, []).append(f"app/{filename}:{lineno}")
     return found
 
 
@@ -109,12 +112,15 @@ def test_extraction_finds_the_ui(extracted):
 
 
 def test_every_source_string_is_in_the_catalog(extracted, catalog):
-    missing = {msgid: refs for msgid, refs in extracted.items() if msgid not in catalog}
+    missing = {msgid: refs for msgid, refs in extracted.items()
+               if (catalog.get(*msgid) if isinstance(msgid, tuple) else catalog.get(msgid))
+               is None}
     assert not missing, (
         f"{len(missing)} string(s) marked for translation are not in "
         f"{PO_FILE.relative_to(ROOT)}. Run `bash scripts/update_translations.sh` and "
         "translate them:\n  "
-        + "\n  ".join(f"{msgid!r}  ({', '.join(refs)})" for msgid, refs in sorted(missing.items()))
+        + "\n  ".join(f"{msgid!r}  ({', '.join(refs)})"
+                      for msgid, refs in sorted(missing.items(), key=lambda item: str(item[0])))
     )
 
 

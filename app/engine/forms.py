@@ -65,6 +65,12 @@ HOST_DATA_NAMES = frozenset(
         "rating",
         "solved",
         "assignment",
+        # the change window's ``schedule_window`` (app.teams.window.DATA_NAMES)
+        "window_start",
+        "window_start_hour",
+        "window_end",
+        "window_time_zone",
+        "window_start_at",
     }
 )
 # Names a completion uses for itself: ``kind`` (API), ``handler`` and ``csrf_token`` (page).

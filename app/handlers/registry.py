@@ -23,6 +23,7 @@ from app.models import PRIORITIES, HumanTask
 from app.models.tenant import DEFAULT_SETTINGS
 from app.process_catalog import operations as catalog_operations
 from app.teams import board as team_board
+from app.teams import window as change_window
 
 TASK_HANDLERS: dict[str, TaskHandler] = {
     h.name: h
@@ -38,6 +39,7 @@ TASK_HANDLERS: dict[str, TaskHandler] = {
         work.FinishHandler(),
         confirm.ConfirmHandler(),
         confirm.ReopenHandler(),
+        change_window.ScheduleWindowHandler(),
     )
 }
 
@@ -68,6 +70,7 @@ DATA_VOCABULARY = Vocabulary({
     "rating": ANY,
     "solved": (True, False),
     "assignment": ANY,
+    **dict.fromkeys(change_window.DATA_NAMES, ANY),
 })
 
 # The same, as samples of whole task data (``services.workflow.start`` writes the first four),

@@ -2,7 +2,16 @@
 request template holds them (``app.request_fields``): add them to an incident category so
 the requester says both when filing."""
 
+from sqlalchemy import select
+
+from app.engine.xml import SPIFF_NS, DiagramError, load_bpmn_tree
+from app.extensions import db
+from app.models import ProcessDefinition
 from app.process_catalog.matrix import LEVELS
+
+PRIORITIZE = "prioritize"
+_OPERATOR = f"{{{SPIFF_NS}}}serviceTaskOperator"
+_USES_IT: dict[str, bool] = {}
 
 LEVEL_TEXT = {
     "impact": {"high": "Alto: muchas personas o un servicio crítico",
@@ -39,3 +48,27 @@ def add_to(actor, tenant, category) -> bool:
         return False
     return categories.update(actor, tenant, category, {
         "request_fields": [*(category.request_fields or []), *missing]})
+
+
+def _calls_prioritize(row: ProcessDefinition) -> bool:
+    """Whether a version's diagram calls the ``prioritize`` operation (read once per
+    checksum; the diagram is a deferred column, loaded only then)."""
+    if row.checksum not in _USES_IT:
+        try:
+            root = load_bpmn_tree(row.bpmn_xml)
+        except DiagramError:
+            uses = False
+        else:
+            uses = any(op.get("id") == PRIORITIZE for op in root.iter(_OPERATOR))
+        if len(_USES_IT) >= 512:
+            _USES_IT.clear()
+        _USES_IT[row.checksum] = uses
+    return _USES_IT[row.checksum]
+
+
+def prioritizing_keys(tenant_id: int) -> set[str]:
+    """The company's processes whose active version prioritizes by impact and urgency: the
+    only ones for which a category's fields impact and urgency mean anything."""
+    return {row.process_key for row in db.session.scalars(select(ProcessDefinition).where(
+        ProcessDefinition.tenant_id == tenant_id, ProcessDefinition.is_active.is_(True)))
+        if _calls_prioritize(row)}

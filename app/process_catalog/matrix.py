@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 from app.engine import timers
 from app.models import PRIORITIES
@@ -17,7 +18,15 @@ from app.models import PRIORITIES
 # Impact and urgency, highest first: the values of the category fields ``impact`` and
 # ``urgency`` (choice fields) the ``prioritize`` operation reads.
 LEVELS = ("high", "medium", "low")
-LEVEL_LABELS = {"high": _l("High"), "medium": _l("Medium"), "low": _l("Low")}
+# Their names, one set each (not the priority's words: Spanish says "impacto alto" but
+# "urgencia alta", as the category fields the requester answers do)
+IMPACT_LABELS = {"high": lazy_pgettext("impact", "High"),
+                 "medium": lazy_pgettext("impact", "Medium"),
+                 "low": lazy_pgettext("impact", "Low")}
+URGENCY_LABELS = {"high": lazy_pgettext("urgency", "High"),
+                  "medium": lazy_pgettext("urgency", "Medium"),
+                  "low": lazy_pgettext("urgency", "Low")}
+LEVEL_LABELS = {"impact": IMPACT_LABELS, "urgency": URGENCY_LABELS}
 # What a person may have typed in a field of their own instead of the codes above.
 LEVEL_SYNONYMS = {"alto": "high", "alta": "high", "medio": "medium", "media": "medium",
                   "bajo": "low", "baja": "low", "1": "high", "2": "medium", "3": "low"}
@@ -39,6 +48,12 @@ class MatrixError(ValueError):
     def __init__(self, problems: dict[str, str]):
         super().__init__("; ".join(f"{k}: {v}" for k, v in problems.items()))
         self.problems = problems
+
+
+def level_label(dimension: str, value):
+    """How an impact or urgency value reads (``dimension``: impact or urgency); a value that
+    is none of the levels as it was given."""
+    return LEVEL_LABELS.get(dimension, {}).get(level(value) or "", value)
 
 
 def level(value) -> str | None:

@@ -6,7 +6,7 @@ Where impact and urgency come from: the service task's parameters ``impact`` and
 when the diagram passes them (e.g. from a triage form of its own), else the request's fields of
 those names (the incident category's choice fields high / medium / low, filled in when filing).
 With neither, the priority the request was filed with is kept; with only one, the other counts
-as medium.
+as medium. The first line's time is counted in business hours (``escalation.deadline``).
 """
 
 from datetime import timedelta
@@ -15,7 +15,7 @@ from app.extensions import db
 from app.handlers.base import OperationContext
 from app.models import Tenant
 from app.models.base import utcnow
-from app.process_catalog import matrix, settings
+from app.process_catalog import escalation, matrix, settings
 from app.services import history
 
 
@@ -38,7 +38,7 @@ def prioritize(ctx: OperationContext, params: dict, data: dict) -> dict:
         impact, urgency = impact or "medium", urgency or "medium"
         priority = matrix.priority_for(chosen["matrix"], impact, urgency)
     escalate_after = chosen["escalation_after"][priority]
-    escalate_at = utcnow() + matrix.span(escalate_after)
+    escalate_at, basis = escalation.deadline(req.tenant_id, utcnow(), escalate_after)
     req.priority = priority
     changes = {"priority": priority}
     if source != "filed":
@@ -47,7 +47,7 @@ def prioritize(ctx: OperationContext, params: dict, data: dict) -> dict:
     return {"priority": priority, "impact": impact, "urgency": urgency,
             "escalate_after": escalate_after,
             "escalate_at": escalate_at.replace(microsecond=0).isoformat(),
-            "escalated": False}
+            "escalate_counted_in": basis, "escalated": False}
 
 
 def escalate(ctx: OperationContext, params: dict, data: dict) -> dict:
@@ -80,9 +80,11 @@ RESULT_SAMPLES = {
     "prioritize": tuple(
         {"priority": p, "impact": "medium", "urgency": "medium",
          "escalate_after": matrix.DEFAULT_ESCALATION[p], "escalate_at": _sample_time(4),
-         "escalated": False}
-        for p in matrix.DEFAULT_ESCALATION),
+         "escalate_counted_in": basis, "escalated": False}
+        for p in matrix.DEFAULT_ESCALATION for basis in (escalation.BUSINESS,
+                                                         escalation.CALENDAR)),
     "escalate": ({"priority": "high", "impact": "high", "urgency": "medium",
                   "escalate_after": "PT4H", "escalate_at": _sample_time(4),
-                  "escalated": True, "escalated_at": _sample_time(0)},),
+                  "escalate_counted_in": escalation.BUSINESS, "escalated": True,
+                  "escalated_at": _sample_time(0)},),
 }

@@ -16,8 +16,9 @@ from app.engine.xml import DiagramError
 from app.extensions import db
 from app.labels import PRIORITY, ROLE, label
 from app.models import PRIORITIES, Category, Tenant
-from app.process_catalog import adoption, fields, matrix, settings, templates
+from app.process_catalog import adoption, fields, matrix, names, settings, templates
 from app.services import processes, trail
+from app.sla.service import default_calendar
 from app.tenancy.quotas import QuotaExceeded
 from app.views.common import process_owners_only
 
@@ -136,12 +137,17 @@ def priority_matrix():
             flash(_("Priority matrix saved; incidents filed from now on use it.") if changed
                   else _("Nothing changed."), "success" if changed else "info")
             return redirect(url_for("process_catalog.priority_matrix"))
-    categories = list(db.session.scalars(select(Category).where(
-        Category.tenant_id == tenant.id, Category.active.is_(True)).order_by(Category.name)))
+    prioritizing = fields.prioritizing_keys(tenant.id)
+    categories = sorted(db.session.scalars(select(Category).where(
+        Category.tenant_id == tenant.id, Category.active.is_(True))),
+        key=lambda c: (c.process_key not in prioritizing, c.name.lower()))
     return render_template("process_catalog/matrix.html", values=values, problems=problems,
                            categories=categories, has_fields=fields.has_them,
+                           prioritizing=prioritizing,
+                           business_calendar=default_calendar(tenant.id),
                            may_edit_categories=policy.can_administer_tenant(current_user),
-                           levels=matrix.LEVELS, level_labels=matrix.LEVEL_LABELS,
+                           levels=matrix.LEVELS, impact_labels=matrix.IMPACT_LABELS,
+                           urgency_labels=matrix.URGENCY_LABELS,
                            priorities=PRIORITIES, priority_labels=PRIORITY,
                            settings_keys=(settings.MATRIX_KEY, settings.ESCALATION_KEY)), status
 
@@ -157,6 +163,11 @@ def add_fields():
                                Category.id == category_id))
     if category is None:
         abort(404)
+    if category.process_key not in fields.prioritizing_keys(current_user.tenant_id):
+        flash(_("%(category)s follows a process that does not prioritize by impact and "
+                "urgency: the fields would have no effect. Nothing was changed.",
+                category=category.name), "error")
+        return redirect(url_for("process_catalog.priority_matrix") + "#fields")
     tenant = db.session.get(Tenant, current_user.tenant_id)
     try:
         added = fields.add_to(current_user, tenant, category)
@@ -173,7 +184,18 @@ def add_fields():
     return redirect(url_for("process_catalog.priority_matrix") + "#fields")
 
 
+def process_names() -> dict[str, str]:
+    """Process key -> name, for the signed-in person's company in their language (once per
+    page: kept on ``g``)."""
+    if not current_user.is_authenticated:
+        return {}
+    if "process_names" not in g:
+        g.process_names = names.titles(current_user.tenant_id, locale())
+    return g.process_names
+
+
 def init_app(app) -> None:
     app.register_blueprint(bp)
+    app.add_template_global(process_names, "process_names")
     app.add_template_global(cards, "process_catalog_cards")
-    app.add_template_global(lambda code: label(matrix.LEVEL_LABELS, code), "level_label")
+    app.add_template_global(matrix.level_label, "level_label")

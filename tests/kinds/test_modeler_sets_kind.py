@@ -127,7 +127,7 @@ def test_the_versions_page_shows_the_kind_and_sends_to_the_modeler(owner):
 def test_the_process_list_shows_each_processs_kind(owner):
     owner.post(DEPLOY.format(key=KEY), {"xml": _diagram("security_incident")})
     page = html(owner.get("/processes"))
-    row = page.split(f"<strong>{KEY}</strong>", 1)[1].split("</td>", 1)[0]
+    row = page.split(f"<code>{KEY}</code>", 1)[1].split("</td>", 1)[0]
     assert 'data-kind="security_incident"' in row and "Incidente de seguridad" in row
-    default_row = page.split("<strong>service_request</strong>", 1)[1].split("</td>", 1)[0]
+    default_row = page.split("<code>service_request</code>", 1)[1].split("</td>", 1)[0]
     assert 'data-kind="request"' in default_row

@@ -4,38 +4,17 @@ by the timer (the clock held by the test), resolved, confirmed."""
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import time_machine
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Category, HistoryEvent, HumanTask, ServiceRequest, Tenant
-from app.process_catalog import adopt, fields, settings
+from app.models import HistoryEvent, HumanTask, ServiceRequest, Tenant
+from app.process_catalog import settings
 from app.services import requests, workflow
-from app.teams.models import TeamMember
 from tests.factories import open_task, user
 
 T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
 FINISH = {"resolution": "Reiniciado el servidor", "hours_spent": "1", "materials_cost": "0"}
-
-
-@pytest.fixture
-def incidents(demo):
-    """Acme adopts and deploys the incident template; Soporte TI follows it and asks for
-    impact and urgency; tecnico2 is the second line."""
-    owner = demo.user("admin@acme.test")
-    adopt(owner.tenant_id, "incident", owner, deploy=True)
-    category = db.session.scalar(select(Category).where(
-        Category.tenant_id == owner.tenant_id, Category.name == "Soporte TI"))
-    category.process_key = "incident"
-    category.request_fields = fields.incident_fields()
-    from app.teams import service as teams
-
-    team = teams.get(owner.tenant_id, "second_line")
-    db.session.add(TeamMember(tenant_id=owner.tenant_id, team_id=team.id,
-                              user_id=demo.user("tecnico2@acme.test").id))
-    db.session.commit()
-    return category
 
 
 def file_incident(category, impact="high", urgency="high", email="ana@acme.test"):

@@ -14,6 +14,7 @@ from app.models import Notification, ProcessInstance
 from app.services import workflow
 from app.services.background import run_due_timers
 from app.teams import service as teams
+from app.tenancy import clock
 from tests.factories import user
 from tests.teams.helpers import (
     BOARD,
@@ -198,9 +199,13 @@ def _approved(req):
 
 
 def _schedule(req, start: datetime):
-    step(req, "Task_Schedule", "director@acme.test", {
-        "window_start": start.date().isoformat(), "window_start_hour": f"{start.hour:02d}",
-        "window_end": (start + timedelta(days=1)).date().isoformat()})
+    """The director schedules the window to open at ``start``, typed in the company's zone."""
+    local = start.astimezone(clock.zone(clock.tenant_of(req)))
+    (task,) = open_tasks(req, "Task_Schedule")
+    workflow.complete(user("director@acme.test"), task, "schedule_window", {
+        "window_start": local.date().isoformat(), "window_start_hour": f"{local.hour:02d}",
+        "window_end": (local + timedelta(days=1)).date().isoformat()})
+    db.session.commit()
 
 
 def test_implementation_waits_for_its_window_then_review_passes_and_closes(demo):
@@ -246,5 +251,5 @@ def test_a_window_already_open_lets_the_work_start_at_once(demo):
     with time_machine.travel(T0, tick=False):
         req = _at_vote()
         _approved(req)
-        _schedule(req, T0 - timedelta(days=1))
+        _schedule(req, T0 - timedelta(hours=4))  # today at 00:00 in Bogotá: past already
         assert waiting(req) == ["Task_Implement"]  # the timer fired as it started waiting
