@@ -104,3 +104,26 @@ def test_the_report_shows_the_priority_the_severity_set(security, browser):
     assert "<dt>Prioridad</dt><dd>Alta</dd>" in page
     history = browser(RESPONDERS[0]).get(f"/requests/{req.id}").get_data(as_text=True)
     assert "Priorizada según la severidad" in history
+
+
+def test_the_incidents_prioritize_step_moves_running_clocks_the_same_way(security):
+    """One reaction to a priority a step changes: the incident template's ``prioritize``, run
+    once clocks are running (a company may move it after a person's step), rematches them
+    as ``prioritize_by_severity`` does."""
+    from app.handlers.base import OperationContext
+    from app.process_catalog.operations import prioritize
+
+    cal = calendar(week=ALWAYS)
+    target(cal, "resolution", 2400)
+    urgent = target(cal, "resolution", 60, priority="urgent")
+    db.session.commit()
+    req = report_incident(security)
+    _filed_as(req, "normal")
+    found = db.session.get(ServiceRequest, req.id)
+    result = prioritize(OperationContext(request=found, actor=None),
+                        {"impact": "high", "urgency": "high"}, {})
+    db.session.commit()
+    assert result["priority"] == "urgent"
+    (clock,) = db.session.scalars(select(SlaClock).where(SlaClock.request_id == req.id))
+    assert (clock.target_id, clock.minutes) == (urgent.id, 60)
+    assert [e.actor_id for e in _entries(req, "sla_terms_changed")] == [None]
