@@ -75,6 +75,7 @@ ACTION = {
     "checklist_ticked": _l("Ticked a checklist item"),
     "checklist_unticked": _l("Unticked a checklist item"),
     "severity_alert": _l("Alerted by severity"),
+    "prioritized_by_severity": _l("Prioritized by severity"),
     # app.teams: the change board's vote
     "vote_opened": _l("Change board vote opened"),
     "vote_withdrawn": _l("Approver withdrawn from the vote (skipped)"),

@@ -9,6 +9,7 @@ sent after commit, once, whatever the number of runners), with one history entry
 """
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -69,8 +70,9 @@ def clean(values) -> dict[str, list[str]]:
         if isinstance(recipients, str):
             recipients = [r.strip() for r in recipients.split(",")]
         if not isinstance(recipients, list) or len(recipients) > MAX_RECIPIENTS:
-            errors[severity] = [str(_l("A list of at most %(n)s recipients.",
-                                       n=MAX_RECIPIENTS))]
+            errors[severity] = [ngettext("A list of at most %(num)s recipient.",
+                                         "A list of at most %(num)s recipients.",
+                                         MAX_RECIPIENTS)]
             continue
         recipients = [r for r in recipients if r != ""]
         bad = [r for r in recipients if not _valid_recipient(r)]

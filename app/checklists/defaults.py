@@ -94,6 +94,7 @@ LABELS = {
     "Incidente reportado": _l("Incident reported"),
     "Clasificar el incidente": _l("Triage the incident"),
     "¿Falso positivo?": _l("False positive?"),
+    "Priorizar según la severidad": _l("Prioritize by severity"),
     "Avisar según la severidad": _l("Alert by severity"),
     "Contener el incidente": _l("Contain the incident"),
     "Erradicar la causa": _l("Eradicate the cause"),

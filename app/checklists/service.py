@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -31,23 +32,27 @@ def _clean_item(value) -> str:
     return " ".join(text.split())
 
 
+def _at_most_items() -> str:
+    return ngettext("At most %(num)s item.", "At most %(num)s items.", MAX_ITEMS)
+
+
 def clean_items(values) -> list[str]:
     """The items as they are kept: trimmed, blank ones dropped, in the order given; raises
     ValidationError (field ``items``) for too many, too long or none at all."""
     if not isinstance(values, (list, tuple)):
         raise ValidationError({"items": [str(_l("Send the items as a list of texts."))]})
     if len(values) > MAX_ITEMS * 4:  # refused before any work on a huge list
-        raise ValidationError({"items": [str(_l("At most %(n)s items.", n=MAX_ITEMS))]})
+        raise ValidationError({"items": [_at_most_items()]})
     items = [item for item in (_clean_item(v) for v in values) if item]
     if not items:
         raise ValidationError({"items": [str(_l("Write at least one item."))]})
     if len(items) > MAX_ITEMS:
-        raise ValidationError({"items": [str(_l("At most %(n)s items.", n=MAX_ITEMS))]})
+        raise ValidationError({"items": [_at_most_items()]})
     too_long = [i for i, item in enumerate(items, 1) if len(item) > MAX_ITEM_CHARS]
     if too_long:
-        raise ValidationError({"items": [str(_l(
-            "Item %(n)s is longer than %(max)s characters.", n=too_long[0],
-            max=MAX_ITEM_CHARS))]})
+        raise ValidationError({"items": [ngettext(
+            "Item %(n)s is longer than %(num)s character.",
+            "Item %(n)s is longer than %(num)s characters.", MAX_ITEM_CHARS, n=too_long[0])]})
     return items
 
 
@@ -98,8 +103,9 @@ def save(user: User, process_key: str, key: str, items) -> tuple[Checklist, bool
         count = db.session.scalar(select(db.func.count(Checklist.id)).where(
             Checklist.tenant_id == user.tenant_id))
         if count >= MAX_CHECKLISTS:
-            raise ValidationError({"key": [str(_l("A company keeps at most %(n)s checklists.",
-                                                  n=MAX_CHECKLISTS))]})
+            raise ValidationError({"key": [ngettext(
+                "A company keeps at most %(num)s checklist.",
+                "A company keeps at most %(num)s checklists.", MAX_CHECKLISTS)]})
         row = Checklist(tenant_id=user.tenant_id, process_key=process_key, key=key, items=[])
         db.session.add(row)
     before = list(row.items or [])

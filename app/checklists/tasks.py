@@ -14,7 +14,7 @@ step carries a checklist is completed only once every item is ticked.
 
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
+from flask_babel import ngettext
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -130,6 +130,8 @@ def require_ticked(task: HumanTask, compiled) -> None:
     rows = items(task)
     done = progress(rows)
     if not done.done:
-        raise ValidationError({"_schema": [_(
+        raise ValidationError({"_schema": [ngettext(
             "Tick every item of the checklist before completing this step "
-            "(%(ticked)s of %(total)s ticked).", ticked=done.ticked, total=done.total)]})
+            "(%(num)s of %(total)s ticked).",
+            "Tick every item of the checklist before completing this step "
+            "(%(num)s of %(total)s ticked).", done.ticked, total=done.total)]})

@@ -1,12 +1,25 @@
 """The checklists' pages: the company's checklists and alerts by severity (process owners and
-tenant admins), a task's ticks (each a POST of its own, answered with the task page), and a
+tenant admins), a task's ticks (each a POST of its own: answered with the task page, or, sent
+by dist/checklist.js with ``Accept: application/json``, with the checklist to swap in), and a
 request's printable report. Thin: load by the person's company, check with ``app.policy``,
 call a service, commit once."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
 
 from app import policy
 from app.checklists import alerts, defaults, report, service
@@ -143,6 +156,33 @@ def save_alerts():
 
 # --- a task's ticks ---------------------------------------------------------------------------
 
+def _wants_json() -> bool:
+    """A tick sent by the page's script (fetch, ``Accept: application/json``)."""
+    return request.accept_mimetypes.best == "application/json"
+
+
+TICK_ERRORS = {
+    400: lambda: _("The page's security token has expired. Reload the page and tick again."),
+    403: lambda: _("This step is no longer yours to tick (someone else may have taken it). "
+                   "Reload the page."),
+    404: lambda: _("This item no longer exists. Reload the page."),
+    409: lambda: _("This task is closed; its checklist no longer changes."),
+}
+
+
+@bp.errorhandler(HTTPException)
+def _tick_error(error):
+    """A refused tick sent by the script gets its reason as JSON (shown beside the box);
+    every other answer of this blueprint is the app's error page, as everywhere."""
+    if request.endpoint != "checklists.tick" or not _wants_json():
+        from app.views.pages import http_error
+
+        return http_error(error)
+    code = 400 if isinstance(error, CSRFError) else error.code
+    message = TICK_ERRORS.get(code, lambda: _("The tick was not saved. Reload the page."))()
+    return jsonify(error=message), error.code
+
+
 @bp.post("/tasks/<int:task_id>/checklist/<int:position>")
 @login_required
 def tick(task_id: int, position: int):
@@ -155,21 +195,29 @@ def tick(task_id: int, position: int):
         db.session.commit()
     except checklist_tasks.TickRefused as exc:
         db.session.rollback()
-        if exc.status == 403:
-            abort(403)
+        if exc.status == 403 or _wants_json():
+            abort(exc.status)
         flash(_("This task is closed; its checklist no longer changes."), "error")
         return redirect(url_for("tasks.show", task_id=task_id), code=303)
+    if _wants_json():
+        cl = task_checklist(task)
+        return jsonify(position=position, ticked=item.ticked_at is not None,
+                       progress={"ticked": cl["progress"].ticked, "total": cl["progress"].total},
+                       html=render_template("checklists/_checklist.html", task=task, cl=cl))
     return redirect(url_for("tasks.show", task_id=task_id) + f"#item-{position}", code=303)
 
 
 def task_checklist(task) -> dict | None:
     """What the task page shows of a task's checklist (a template global): None when the
-    task has none."""
+    task has none. When the person may tick it, the page runs dist/checklist.js (the CSP then
+    lets the app's own scripts run)."""
     rows = checklist_tasks.items(task)
     if not rows:
         return None
-    return {"items": rows, "progress": checklist_tasks.progress(rows),
-            "can_tick": checklist_tasks.can_tick(current_user, task),
+    can_tick = checklist_tasks.can_tick(current_user, task)
+    if can_tick:
+        g.page_scripts = True
+    return {"items": rows, "progress": checklist_tasks.progress(rows), "can_tick": can_tick,
             "label": defaults.CHECKLIST_LABELS.get(rows[0].checklist_key,
                                                    rows[0].checklist_key)}
 

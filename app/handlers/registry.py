@@ -3,6 +3,7 @@
 import itertools
 
 from app.checklists import alerts as checklist_alerts
+from app.checklists import severity as checklist_severity
 from app.classification import operations as classification
 from app.engine.forms import FORM_KIND
 from app.engine.pathdata import HostData
@@ -46,7 +47,8 @@ TASK_HANDLERS: dict[str, TaskHandler] = {
 # The core operations' own dict, extended in place by each capability's: one dict, so a test
 # (or a tool) that patches ``operations.OPERATIONS`` patches what the dispatcher calls.
 OPERATIONS = operations.OPERATIONS
-for _capability in (classification, checklist_alerts, catalog_operations, team_board):
+for _capability in (classification, checklist_alerts, checklist_severity, catalog_operations,
+                    team_board):
     OPERATIONS.update(_capability.OPERATIONS)
 
 # What the service desk itself writes into task data, for diagrams' conditions and timers:
@@ -85,7 +87,8 @@ HOST_DATA = HostData(
                                                           (False, True))),
     handlers={name: handler.samples for name, handler in TASK_HANDLERS.items()},
     operations={**operations.RESULT_SAMPLES, **classification.RESULT_SAMPLES,
-                **checklist_alerts.RESULT_SAMPLES, **catalog_operations.RESULT_SAMPLES,
+                **checklist_alerts.RESULT_SAMPLES, **checklist_severity.RESULT_SAMPLES,
+                **catalog_operations.RESULT_SAMPLES,
                 **team_board.RESULT_SAMPLES},
 )
 

@@ -17,6 +17,7 @@ from app.models import Tenant
 from app.models.base import utcnow
 from app.process_catalog import escalation, matrix, settings
 from app.services import history
+from app.sla import service as sla
 
 
 def _levels(params: dict, fields: dict) -> tuple[str | None, str | None, str]:
@@ -44,6 +45,8 @@ def prioritize(ctx: OperationContext, params: dict, data: dict) -> dict:
     if source != "filed":
         changes.update(impact=impact, urgency=urgency)
     history.record(req, "prioritized", None, changes=changes)  # the matrix decided: System
+    if priority != before:
+        sla.follow_priority(req)  # clocks already running take the new priority's terms
     return {"priority": priority, "impact": impact, "urgency": urgency,
             "escalate_after": escalate_after,
             "escalate_at": escalate_at.replace(microsecond=0).isoformat(),

@@ -177,6 +177,19 @@ def rematch(req: ServiceRequest, now: datetime | None = None,
     refresh(req, now, events)
 
 
+def follow_priority(req: ServiceRequest, now: datetime | None = None) -> None:
+    """A step changed the request's priority (a service operation decided it): its clocks
+    that have not stopped take the terms of the targets that match it now, in the step's
+    transaction, as an admin's target applied to open requests gives them (``rematch``: a
+    kind with no target for the new priority keeps its terms; a history entry per change).
+    Nothing to do before the request's clocks open: at filing they open under the priority
+    the steps left (``open_clocks``)."""
+    if not req.sla_clocks:
+        return
+    req.sla_rematch = " ".join(clk.KINDS)
+    rematch(req, now)
+
+
 # -- computing --------------------------------------------------------------------------
 def usable_calendar(row: BusinessCalendar) -> cal.Calendar | None:
     """The row's calendar, or None (logged) when it no longer reads: a zone the machine's

@@ -2,6 +2,8 @@
 alerts, comments the viewer may read, files, timings; as a printable page and in the API, for
 those who may see the request only."""
 
+import re
+
 import pytest
 
 from app.checklists.defaults import LABELS
@@ -129,3 +131,32 @@ def test_an_open_incident_reports_the_steps_so_far(security, api):
     assert body["steps"][0]["status"] == "open" and body["severity"] is None
     assert not any(i["ticked"] for i in body["steps"][0]["checklist"])
     assert body["request"]["closed_at"] is None and body["total_seconds"] is None
+
+
+def test_each_step_and_alert_reads_as_one_whole_sentence(closed_incident, browser):
+    html = browser(DIRECTOR).get(f"/requests/{closed_incident.id}/report").get_data(
+        as_text=True)
+    steps = re.findall(r'<section class="step".*?<p class="muted">(.*?)</p>', html, re.S)
+    assert len(steps) == 7
+    for line in steps:
+        line = " ".join(line.split())
+        assert re.search(r"Abierto .+; terminado .+ por .+, en .+\.$", line), line
+    assert "Teresa Mora (Técnica), en" in html
+    assert "Severidad Alta: 4 personas alertadas." in html
+    assert "Lista de chequeo: 4 de 4 marcados." in html
+    assert "— Marcado por Tomás Herrera (Técnico), " in html
+    assert "· abierto" not in html and " terminado " not in html.replace("; terminado ", "")
+
+
+def test_one_person_alerted_is_said_in_the_singular(security, browser):
+    from app.checklists import alerts
+
+    alerts.save(user(ADMIN), {"medium": ["tenant_admin"]})
+    db.session.commit()
+    req = report_incident(security)
+    do(req, "Task_Triage", {"severity": "medium", "false_positive": "false"})
+    html = browser(DIRECTOR).get(f"/requests/{req.id}/report").get_data(as_text=True)
+    assert "Severidad Media: 1 persona alertada." in html
+    steps = re.findall(r'<section class="step".*?<p class="muted">(.*?)</p>', html, re.S)
+    assert " ".join(steps[-1].split()).startswith("En espera · Abierto ")  # still open
+    assert " ".join(steps[-1].split()).count(";") == 0

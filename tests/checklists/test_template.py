@@ -5,6 +5,7 @@ import pytest
 from lxml import etree
 
 from app.checklists import defaults
+from app.checklists.severity import PRIORITY_OF
 from app.checklists.tasks import checklist_key
 from app.engine.runner import Instance
 from app.engine.specs import compile_process
@@ -40,7 +41,7 @@ def test_passes_the_tenants_validation_with_layout_for_every_element(app, xml):
     shown = {el.get("bpmnElement") for el in root.iter("{*}BPMNShape", "{*}BPMNEdge")}
     elements = {el.get("id") for el in process if el.tag.startswith(B)
                 and el.tag[len(B):] not in ("laneSet", "extensionElements")}
-    assert len(elements) == 28  # 14 steps, events and gateways; 14 flows
+    assert len(elements) == 30  # 15 steps, events and gateways; 15 flows
     elements |= {lane.get("id") for lane in root.iter(f"{B}lane")}
     assert elements - shown == set()
     for el in process.iter(f"{B}userTask", f"{B}serviceTask", f"{B}startEvent",
@@ -70,6 +71,9 @@ class Walk:
         self.calls.append((name, params))
         if name == "alert_by_severity":
             return {"severity": params["severity"], "alerted": 2}
+        if name == "prioritize_by_severity":
+            return {"severity": params["severity"],
+                    "priority": PRIORITY_OF[params["severity"]]}
         return {"request_status": params.get("request_status")}
 
     def _load(self):
@@ -99,14 +103,16 @@ def test_a_false_positive_is_dismissed_without_alerting_anyone(compiled):
     assert w.waiting() == _team("Task_Triage")
     w.do("Task_Triage", severity="low", false_positive=True)
     assert w.completed
-    assert w.calls == [("set_status", {"request_status": "completed"})]
+    assert w.calls == [("prioritize_by_severity", {"severity": "low"}),
+                       ("set_status", {"request_status": "completed"})]
 
 
 @pytest.mark.parametrize("severity", ["low", "medium", "high", "critical"])
 def test_a_real_incident_is_alerted_by_its_severity_then_worked_to_closure(compiled, severity):
     w = Walk(compiled)
     w.do("Task_Triage", severity=severity, false_positive=False, triage_notes="Phishing")
-    assert w.calls == [("alert_by_severity", {"severity": severity})]
+    assert w.calls == [("prioritize_by_severity", {"severity": severity}),
+                       ("alert_by_severity", {"severity": severity})]
     for step, data in (("Task_Contain", {"containment_notes": "Cuenta bloqueada"}),
                        ("Task_Eradicate", {}),
                        ("Task_Recover", {"restored": True}),
@@ -114,7 +120,8 @@ def test_a_real_incident_is_alerted_by_its_severity_then_worked_to_closure(compi
         assert w.waiting() == _team(step)
         w.do(step, **data)
     assert w.completed
-    assert [name for name, _ in w.calls] == ["alert_by_severity", "set_status"]
+    assert [name for name, _ in w.calls] == ["prioritize_by_severity", "alert_by_severity",
+                                             "set_status"]
 
 
 def test_a_failed_recovery_goes_back_to_eradication(compiled):
@@ -131,4 +138,5 @@ def test_a_failed_recovery_goes_back_to_eradication(compiled):
     assert w.waiting() == _team("Task_Lessons")
     w.do("Task_Lessons", lessons="Revisar copias")
     assert w.completed
-    assert [name for name, _ in w.calls] == ["alert_by_severity", "set_status"]
+    assert [name for name, _ in w.calls] == ["prioritize_by_severity", "alert_by_severity",
+                                             "set_status"]
