@@ -101,8 +101,8 @@ def clean_tables(app):
             conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
             conn.exec_driver_sql("; ".join(f'DELETE FROM "{name}"' for name in tables))
             conn.exec_driver_sql(
-                "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), 1, false) "
-                "FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL")
+                "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), 1, "
+                "false) FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL")
         else:
             for name in tables:
                 conn.execute(text(f"DELETE FROM {name}"))
