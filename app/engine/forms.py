@@ -76,6 +76,10 @@ HOST_DATA_NAMES = frozenset(
 # Names a completion uses for itself: ``kind`` (API), ``handler`` and ``csrf_token`` (page).
 REQUEST_NAMES = frozenset({"kind", "handler", "csrf_token"})
 RESERVED_NAMES = HOST_DATA_NAMES | REQUEST_NAMES | frozenset(FUNCTIONS) | frozenset(keyword.kwlist)
+# What a version already deployed may not name a field either: a host name added since (e.g.
+# the change window's ``window_start``, a form field of the change template's first version)
+# does not stop it compiling, since the handler that writes it is not in that version.
+STORED_RESERVED_NAMES = RESERVED_NAMES - HOST_DATA_NAMES
 
 _COMMON = {"name", "type", "label", "required"}
 _ATTRIBUTES = {
@@ -374,11 +378,12 @@ def _parse_form(form_el, task_id: str, reserved: set[str], problems: Problems):
     return FormSpec(task_id, tuple(fields))
 
 
-def parse_forms(root) -> tuple[dict[str, FormSpec], Problems]:
-    """Every user task's form by task id, and every problem found in ``mesa:`` elements."""
+def parse_forms(root, stored: bool = False) -> tuple[dict[str, FormSpec], Problems]:
+    """Every user task's form by task id, and every problem found in ``mesa:`` elements.
+    ``stored``: a version already deployed (``STORED_RESERVED_NAMES``)."""
     problems: Problems = []
     forms: dict[str, FormSpec] = {}
-    reserved = set(RESERVED_NAMES)
+    reserved = set(STORED_RESERVED_NAMES if stored else RESERVED_NAMES)
     services = result_variables(root)
     for el in root.iter(f"{M}*"):
         if el.tag in (f"{M}field", f"{M}option"):

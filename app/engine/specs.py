@@ -68,7 +68,7 @@ def compile_process(xml: bytes | str, handler_names, operation_names,
         raise DiagramError([(getattr(exc, "id", None), str(exc).splitlines()[0])]) from None
     except Exception as exc:  # the parser raises assorted errors on malformed models
         raise DiagramError([(None, f"the engine cannot read the diagram: {exc}")]) from None
-    forms, _ = parse_forms(root)  # already checked above
+    forms, _ = parse_forms(root, stored=vocabulary is None)  # already checked above
     written = HOST_DATA_NAMES | result_variables(root) | {
         f.name for form in forms.values() for f in form.fields}
     free = frozenset(read_names(root) - written)

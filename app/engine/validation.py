@@ -479,7 +479,7 @@ def check_tree(root, handler_names, operation_names, vocabulary: Vocabulary | No
             _check_expression(problems, param, param.get("value"),
                               f"parameter '{param.get('id')}'")
     lanes = _lanes_by_node(root)
-    forms, form_problems = parse_forms(root)
+    forms, form_problems = parse_forms(root, stored=vocabulary is None)
     problems.extend(form_problems)
     if vocabulary is not None:
         _check_vocabulary(problems, root, forms, vocabulary)
