@@ -4,7 +4,6 @@ from datetime import datetime
 
 from flask import abort, current_app, request
 from marshmallow import Schema, ValidationError, fields, validate
-from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app import policy
@@ -13,7 +12,7 @@ from app.api.errors import problem, problem_doc
 from app.engine.validation import TEAM_ROLE
 from app.extensions import db
 from app.kinds import KINDS
-from app.models import REQUEST_STATUSES, ProcessInstance, ServiceRequest, User
+from app.models import REQUEST_STATUSES, ProcessInstance, ServiceRequest
 from app.models.base import utcnow
 from app.recurring import origin
 from app.schemas import PersonSchema, RequestSchema
@@ -214,18 +213,12 @@ def current_steps(req: ServiceRequest) -> list[dict]:
 
 
 def _waiting_on(task) -> dict:
-    """``waiting_on`` and ``team`` of a step: a ``Team`` lane's step nobody holds waits on the
-    people ``policy`` makes its candidates (the team's active members, else the directors)."""
+    """``waiting_on`` and ``team`` of a step (``inbox.candidates``: a ``Team`` lane's step
+    nobody holds waits on the team's active members, else the service unit's directors)."""
     people = inbox.candidates(task)
-    if task.role != TEAM_ROLE:
+    if task.role != TEAM_ROLE or task.team_id is None:
         return {"waiting_on": people, "team": None}
-    if not people:
-        ids = policy.task_candidate_ids([task])[task.id]
-        people = list(db.session.scalars(
-            select(User).where(User.tenant_id == task.tenant_id, User.id.in_(ids))
-            .order_by(User.name, User.id))) if ids else []
-    team = teams.by_id(task.tenant_id, task.team_id) if task.team_id is not None else None
-    return {"waiting_on": people, "team": team}
+    return {"waiting_on": people, "team": teams.by_id(task.tenant_id, task.team_id)}
 
 
 @blp.route("")

@@ -227,7 +227,7 @@ def _prefetch_candidates(tasks: list[HumanTask]) -> None:
     """Who every pooled task of a page waits on, in one query instead of one per task."""
     wanted = {_pool_key(t) for t in tasks
               if t.claimed_by_id is None and t.assigned_user_id is None
-              and t.unit_id is not None}
+              and t.unit_id is not None and t.role != policy.TEAM_ROLE}
     if len(wanted) < 2:
         return
     found: dict[tuple, list[User]] = {key: [] for key in wanted}
@@ -250,13 +250,26 @@ def _prefetch_candidates(tasks: list[HumanTask]) -> None:
 
 
 def candidates(task: HumanTask) -> list[User]:
-    """The people a task waits on."""
+    """The people a task waits on: who holds it, else the people ``policy`` makes its
+    candidates (a ``Team`` lane's step: the team's active members, else the directors)."""
     if task.claimed_by_id is not None:
         return [task.claimed_by]
     if task.assigned_user_id is not None:
         return [task.assigned_user]
+    if task.role == policy.TEAM_ROLE:
+        return list(policy.session_cached(
+            ("team_candidates", task.tenant_id, task.team_id, task.unit_id),
+            lambda: _people(task.tenant_id, policy.task_candidate_ids([task])[task.id])))
     return list(policy.session_cached(
         _pool_key(task), lambda: _pool(task.tenant_id, task.role, task.unit_id)))
+
+
+def _people(tenant_id: int, ids) -> list[User]:
+    if not ids:
+        return []
+    return list(db.session.scalars(
+        select(User).where(User.tenant_id == tenant_id, User.id.in_(ids))
+        .order_by(User.name, User.id)))
 
 
 def requests_query(user: User, *, status=None, unit_id=None, unit_ids=None,

@@ -121,7 +121,7 @@ def _team_named(task) -> list[str]:
     """A ``Team`` lane's task nobody holds waits on its team, by name (not "Team")."""
     from app.teams import service as teams
 
-    return [teams.waiting_label(task)] if task.role == "team" else []
+    return [teams.waiting_label(task)]
 
 
 def current_steps(req: ServiceRequest, waiting=None) -> list[Current]:
@@ -131,7 +131,8 @@ def current_steps(req: ServiceRequest, waiting=None) -> list[Current]:
         waiting = [(task, inbox.candidates(task)) for task in inbox.open_tasks_for_request(req)]
     return [
         Current(element_id=task.spec_id, name=task.name, role=task.role,
-                waiting_on=[person.name for person in people] or _team_named(task),
+                waiting_on=_team_named(task) if task.role == "team" and task.claimed_by is None
+                else [person.name for person in people],
                 taken_by=task.claimed_by.name if task.claimed_by is not None else None)
         for task, people in waiting
     ]
