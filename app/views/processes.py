@@ -9,6 +9,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from app.engine.specs import DiagramError
 from app.extensions import db
 from app.kinds import service as kinds_service
 from app.models import Category, HumanTask, ProcessDefinition, ProcessIncident, ProcessInstance
@@ -112,7 +113,14 @@ def new_process():
             xml = definitions.active_definition(tenant_id, source).bpmn_xml
         else:  # a process that so far only has a draft
             xml = drafts.get_draft(tenant_id, source).bpmn_xml
-        drafts.save_draft(tenant_id, key, xml, current_user)
+        try:
+            drafts.save_draft(tenant_id, key, xml, current_user)
+        except DiagramError as exc:  # e.g. a draft saved before kinds were checked on save
+            db.session.rollback()
+            flash(_("%(source)s cannot be copied until its diagram is mended: %(problems)s",
+                    source=source, problems="; ".join(message for _eid, message in exc.problems)),
+                  "error")
+            return redirect(url_for("processes.index"))
         db.session.commit()
         flash(_("Process %(key)s created as a draft from %(source)s. Edit it and deploy it; "
                 "then categories can use it.", key=key, source=source), "success")

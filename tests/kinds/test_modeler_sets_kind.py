@@ -131,3 +131,18 @@ def test_the_process_list_shows_each_processs_kind(owner):
     assert 'data-kind="security_incident"' in row and "Incidente de seguridad" in row
     default_row = page.split("<code>service_request</code>", 1)[1].split("</td>", 1)[0]
     assert 'data-kind="request"' in default_row
+
+
+def test_copying_a_draft_saved_with_a_bad_kind_is_refused_clearly(owner):
+    """A draft stored before kinds were checked on save (written here straight into the table)
+    cannot be the source of a new process: a clear message, nothing created, never a 500."""
+    db.session.add(ProcessDraft(tenant_id=acme().id, process_key="antiguo",
+                                bpmn_xml=_diagram(BAD)))
+    db.session.commit()
+    b = owner.browser
+    b.get("/processes")
+    answer = b.post("/processes/new", data={"process_key": "copia", "copy_from": "antiguo"})
+    assert answer.status_code == 302
+    page = html(b.get("/processes"))
+    assert "antiguo" in page and BAD in page and "no se puede copiar" in page.lower()
+    assert _draft_xml("copia") is None
