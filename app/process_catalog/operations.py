@@ -39,8 +39,9 @@ def prioritize(ctx: OperationContext, params: dict, data: dict) -> dict:
         impact, urgency = impact or "medium", urgency or "medium"
         priority = matrix.priority_for(chosen["matrix"], impact, urgency)
     escalate_after = chosen["escalation_after"][priority]
-    escalate_at, basis = escalation.deadline(req.tenant_id, utcnow(), escalate_after)
-    req.priority = priority
+    req.priority = priority  # the SLA target it runs under follows the priority
+    escalate_at, basis = escalation.deadline(req.tenant_id, utcnow(), escalate_after,
+                                             escalation.calendar_for(req))
     changes = {"priority": priority}
     if source != "filed":
         changes.update(impact=impact, urgency=urgency)

@@ -18,7 +18,7 @@ from app.labels import PRIORITY, ROLE, label
 from app.models import PRIORITIES, Category, Tenant
 from app.process_catalog import adoption, fields, matrix, names, settings, templates
 from app.services import processes, trail
-from app.sla.service import default_calendar
+from app.sla.service import default_calendar, usable_calendar
 from app.tenancy.quotas import QuotaExceeded
 from app.views.common import process_owners_only
 
@@ -144,12 +144,18 @@ def priority_matrix():
     return render_template("process_catalog/matrix.html", values=values, problems=problems,
                            categories=categories, has_fields=fields.has_them,
                            prioritizing=prioritizing,
-                           business_calendar=default_calendar(tenant.id),
+                           business_calendar=_usable_default_calendar(tenant.id),
                            may_edit_categories=policy.can_administer_tenant(current_user),
                            levels=matrix.LEVELS, impact_labels=matrix.IMPACT_LABELS,
                            urgency_labels=matrix.URGENCY_LABELS,
                            priorities=PRIORITIES, priority_labels=PRIORITY,
                            settings_keys=(settings.MATRIX_KEY, settings.ESCALATION_KEY)), status
+
+
+def _usable_default_calendar(tenant_id: int):
+    """The default business calendar the escalation would count on (None: calendar time)."""
+    row = default_calendar(tenant_id)
+    return row if row is not None and usable_calendar(row) is not None else None
 
 
 @bp.route("/priority-matrix/fields", methods=["POST"])

@@ -17,7 +17,7 @@ from tests.process_catalog.test_incident_lifecycle import (
     fire_due_timers,
     history,
 )
-from tests.sla.sla_helpers import calendar
+from tests.sla.sla_helpers import ALWAYS, calendar, target
 
 # Acme is in Bogotá (UTC-5, no DST); high impact, medium urgency: priority high, PT4H.
 FRIDAY_17 = datetime(2026, 3, 6, 22, 0, tzinfo=UTC)  # Friday 17:00 in Bogotá
@@ -76,6 +76,25 @@ def test_the_calendar_of_another_zone_counts_in_its_zone(incidents):
     with time_machine.travel(datetime(2026, 3, 6, 16, 0, tzinfo=UTC), tick=False):
         req_id = file_incident(incidents, "high", "medium").id
     _escalates_at(req_id, datetime(2026, 3, 9, 10, 0, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("priority_of_target, due", [
+    ("high", FRIDAY_17 + timedelta(hours=4)),  # the high target's 24x7 calendar: every hour
+    ("urgent", MONDAY_11),  # a target of another priority: the default calendar's hours
+    (None, FRIDAY_17 + timedelta(hours=4)),  # a target for every priority: its calendar
+])
+def test_the_sla_targets_calendar_for_the_priority_counts(incidents, priority_of_target, due):
+    """The first line's time counts on the calendar the incident's resolution clock runs on
+    (a 24x7 one for its priority counts every hour), else on the default calendar."""
+    calendar()  # default: Monday to Friday 08:00-18:00
+    always = calendar(name="24x7", week=ALWAYS, default=False)
+    target(always, "resolution", 600, priority=priority_of_target)
+    db.session.commit()
+    with time_machine.travel(FRIDAY_17, tick=False):
+        req = file_incident(incidents, "high", "medium")
+        req_id = req.id
+        assert req.instance.next_timer_at.replace(tzinfo=UTC) == due
+    _escalates_at(req_id, due)
 
 
 def test_without_a_business_calendar_the_time_is_calendar_time(incidents):
