@@ -58,7 +58,10 @@ OPERATION_PARAMETERS = {
 # tests/views/test_modeler.py keeps this in step with engine.forms.HOST_DATA_NAMES and with
 # what validation accepts (handlers.registry.DATA_VOCABULARY); this list adds who writes each
 # value and a description, for people.
-UNLISTED_DATA_NAMES = {"authorization_reminder_after", "auto_close_after", "assignment"}
+UNLISTED_DATA_NAMES = {"authorization_reminder_after", "auto_close_after", "assignment",
+                       # the change window (app.teams.window): what its timer reads
+                       "window_start", "window_start_hour", "window_end", "window_time_zone",
+                       "window_start_at"}
 
 
 def _literals(values) -> list[str]:
