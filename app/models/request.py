@@ -36,6 +36,9 @@ OPEN_REQUEST_STATUSES = REQUEST_STATUSES[:5]
 
 class ServiceRequest(TenantScoped, db.Model):
     __tablename__ = "service_requests"
+    # True (on the object, not stored) while ``services.requests.file_request`` runs its first
+    # steps, before the SLA clocks open: a step changing the priority then leaves them to it
+    filing = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(32))

@@ -105,9 +105,11 @@ def file_request(user: User, form: dict) -> ServiceRequest:
     if values:  # with the labels they were filed under (the category may change later)
         changes["form"] = request_fields.described(category, values)
     event = history.record(req, "filed", user, changes=changes)
+    req.filing = True
     workflow.start(req, user, definition)
     event.to_status = req.status  # pending_evaluation when no authorization is needed
     sla.open_clocks(req)  # the targets it is filed under, its clocks started
+    req.filing = False
     events.emit(req, "request.filed", user)
     return req
 

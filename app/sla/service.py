@@ -181,10 +181,10 @@ def follow_priority(req: ServiceRequest, now: datetime | None = None) -> None:
     """A step changed the request's priority (a service operation decided it): its clocks
     that have not stopped take the terms of the targets that match it now, in the step's
     transaction, as an admin's target applied to open requests gives them (``rematch``: a
-    kind with no target for the new priority keeps its terms; a history entry per change).
-    Nothing to do before the request's clocks open: at filing they open under the priority
-    the steps left (``open_clocks``)."""
-    if not req.sla_clocks:
+    kind with no target for the new priority keeps its terms, a kind it had no clock of gets
+    one, counted from filing; a history entry per change). Nothing to do while the request is
+    being filed: its clocks then open under the priority the steps left (``open_clocks``)."""
+    if req.filing:
         return
     req.sla_rematch = " ".join(clk.KINDS)
     rematch(req, now)

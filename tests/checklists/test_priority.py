@@ -2,9 +2,10 @@
 high, medium -> normal, low -> low): the System's step, in the history, on the report, and the
 request's running SLA clocks take the terms of the new priority's targets."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 
 from app.checklists.severity import PRIORITY_OF
@@ -93,6 +94,25 @@ def test_a_priority_with_no_target_of_its_own_keeps_the_terms(security):
     (clock,) = db.session.scalars(select(SlaClock).where(SlaClock.request_id == req.id))
     assert (clock.target_id, clock.minutes) == (anyone.id, 2400)
     assert _entries(req, "sla_terms_changed") == []
+
+
+def test_a_priority_raised_to_one_with_a_target_opens_its_clock_from_filing(security):
+    """Filed under a priority no target covers (no clock), raised by the severity to one a
+    target covers: its clock opens, counted from filing, as an admin's applied target would."""
+    cal = calendar(week=ALWAYS)
+    urgent = target(cal, "resolution", 60, priority="urgent")
+    db.session.commit()
+    req = report_incident(security)
+    _filed_as(req, "normal")
+    assert db.session.scalars(select(SlaClock).where(SlaClock.request_id == req.id)).all() == []
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=2)):
+        _triage(req, "critical")
+    (clock,) = db.session.scalars(select(SlaClock).where(SlaClock.request_id == req.id))
+    filed = db.session.get(ServiceRequest, req.id).created_at
+    assert (clock.target_id, clock.minutes) == (urgent.id, 60)
+    assert abs(clock.started_at.replace(tzinfo=None) - filed.replace(tzinfo=None)) \
+        < timedelta(seconds=5)  # the filing's moment, not the triage's two hours later
+    assert clock.due_at - clock.started_at == timedelta(minutes=60)
 
 
 def test_the_report_shows_the_priority_the_severity_set(security, browser):
