@@ -12,7 +12,8 @@ BIN := $(VENV)/bin
 # Written after a successful install; holds the sha256 of pyproject.toml it was made from.
 STAMP := $(VENV)/.mesa-installed
 FLASK := $(BIN)/flask --app app
-PYTEST := $(BIN)/pytest -q -p no:cacheprovider
+# Each pass ends with its 15 slowest tests, so a CI log shows where the time goes.
+PYTEST := $(BIN)/pytest -q -p no:cacheprovider --durations=15
 # Written after `npm ci`; holds the sha256 of package-lock.json it was made from.
 NODE_STAMP := node_modules/.mesa-installed
 # Extra pytest arguments, e.g. make test PYTEST_ARGS='-x -k login'
