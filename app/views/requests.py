@@ -23,6 +23,7 @@ from app.extensions import db
 from app.labels import ROLE, STEP, label, when
 from app.models import REQUEST_STATUSES
 from app.models.base import utcnow
+from app.models.request import OPEN_REQUEST_STATUSES
 from app.recurring import origin, wording
 from app.request_fields import values as request_fields
 from app.services import history, inbox, incidents, trail, workflow
@@ -144,8 +145,13 @@ def _detail_page(req):
     stopped_at = (incidents.open_of_request(req)
                   if req.instance is not None and req.instance.status == "incident" else [])
     recurring = origin.of_request(req)  # a read only for a request a schedule filed
+    # No step open and not stopped, yet not over: its process waits for a timer (a change's
+    # implementation window), so the page says until when instead of "nothing pending"
+    timer_at = (req.instance.next_timer_at if not waiting and not stopped_at
+                and req.instance is not None and req.status in OPEN_REQUEST_STATUSES else None)
     return render_template("requests/detail.html", req=req, events=events, waiting=waiting,
                            stopped_at=stopped_at, clocks=clocks, recurring=recurring,
+                           timer_at=timer_at,
                            recurring_words=recurring and wording.describe(
                                recurring.schedule.rule),
                            can_open_schedule=bool(recurring

@@ -88,5 +88,5 @@ def test_the_matrix_page_says_how_the_first_lines_time_is_counted(incidents, bro
         as_text=True)
     calendar(name="Oficina")
     db.session.commit()
-    assert "las de Oficina, su calendario laboral predeterminado" in owner.get("/processes/priority-matrix").get_data(
-        as_text=True)
+    page = owner.get("/processes/priority-matrix").get_data(as_text=True)
+    assert "las de Oficina, su calendario laboral predeterminado" in page

@@ -253,3 +253,14 @@ def test_a_window_already_open_lets_the_work_start_at_once(demo):
         _approved(req)
         _schedule(req, T0 - timedelta(hours=4))  # today at 00:00 in Bogotá: past already
         assert waiting(req) == ["Task_Implement"]  # the timer fired as it started waiting
+
+
+def test_the_request_page_says_it_waits_for_the_window_not_that_nothing_is_pending(
+        demo, browser):
+    with time_machine.travel(T0, tick=False):
+        req = _at_vote()
+        _approved(req)
+        _schedule(req, T0 + timedelta(days=3, hours=13))  # 5 March, 17:00 in Bogotá
+        page = browser("director@acme.test").get(f"/requests/{req.id}").get_data(as_text=True)
+    assert "En espera hasta" in page and "5 mar 2026" in page
+    assert "No hay nada pendiente" not in page
