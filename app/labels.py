@@ -45,6 +45,7 @@ ACTION = {
     "approve_over_budget": _l("Second approval over budget"),
     "resubmit": _l("Provided more information"),
     "assign": _l("Assigned a worker"),
+    "schedule_window": _l("Scheduled the implementation window"),
     "ticket_created": _l("Ticket created"),
     "start": _l("Started the work"),
     "hold": _l("Put the work on hold"),

@@ -239,3 +239,4 @@ def request_report(request_id: int):
 def init_app(app) -> None:
     app.register_blueprint(bp)
     app.add_template_global(task_checklist, "task_checklist")
+    app.add_template_global(lambda v: str(alerts.SEVERITY_LABELS.get(v, v)), "severity_label")

@@ -216,6 +216,18 @@ def list_teams(tenant_id: int) -> list[Team]:
                                    .order_by(Team.key)))
 
 
+def team_label(key: str) -> str:
+    """A team of the signed-in person's company by its name in the reader's language (the
+    history's ``team``), else its key as written."""
+    from flask_babel import get_locale
+    from flask_login import current_user
+
+    if not current_user.is_authenticated or not valid_key(key):
+        return key
+    team = get(current_user.tenant_id, key)
+    return team.name_in(str(get_locale() or "es")) if team is not None else key
+
+
 def waiting_label(task) -> str:
     """Whom a task nobody holds waits on, by name: a ``Team`` lane's team in the reader's
     language ("Equipo de seguridad"), else the lane's role ("Director")."""

@@ -154,3 +154,4 @@ def init_app(app) -> None:
     app.register_blueprint(bp)
     app.add_template_global(policy.can_view_teams, "can_view_teams")
     app.add_template_global(service.waiting_label, "waiting_label")
+    app.add_template_global(service.team_label, "team_label")

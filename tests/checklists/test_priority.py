@@ -115,6 +115,16 @@ def test_a_priority_raised_to_one_with_a_target_opens_its_clock_from_filing(secu
     assert clock.due_at - clock.started_at == timedelta(minutes=60)
 
 
+def test_the_history_reads_the_severity_in_words_and_no_list_key(security, browser):
+    req = report_incident(security)
+    _filed_as(req, "normal")
+    _triage(req, "critical")
+    page = browser("director@acme.test").get(f"/requests/{req.id}").get_data(as_text=True)
+    timeline = page[page.index('class="timeline"'):]
+    assert "Crítica" in timeline and ">critical<" not in timeline
+    assert "Lista de chequeo" not in timeline and ">triage<" not in timeline
+
+
 def test_the_report_shows_the_priority_the_severity_set(security, browser):
     req = report_incident(security)
     _filed_as(req, "normal")

@@ -264,3 +264,15 @@ def test_the_request_page_says_it_waits_for_the_window_not_that_nothing_is_pendi
         page = browser("director@acme.test").get(f"/requests/{req.id}").get_data(as_text=True)
     assert "En espera hasta" in page and "5 mar 2026" in page
     assert "No hay nada pendiente" not in page
+
+
+def test_the_history_names_the_board_and_the_window_step_in_words(demo, browser):
+    with time_machine.travel(T0, tick=False):
+        req = _at_vote()
+        _approved(req)
+        _schedule(req, T0 + timedelta(days=3, hours=13))
+        page = browser("director@acme.test").get(f"/requests/{req.id}").get_data(as_text=True)
+    timeline = page[page.index('class="timeline"'):]
+    assert "Comité de cambios" in timeline and "change_board" not in timeline
+    assert ">schedule_window" not in timeline
+    assert "Programó la ventana de implementación" in timeline
