@@ -4,7 +4,7 @@ five occurrences in local time), pause, resume, delete. Anyone else finds nothin
 Thin: load by (company, id) through ``schedules.find``, call ``schedules``, commit once."""
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import format_datetime
+from flask_babel import format_datetime, lazy_pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -44,7 +44,9 @@ def _labels():
             "priorities": PRIORITIES, "state_labels": STATE_LABELS, "local": local_time}
 
 
-STATE_LABELS = {"active": _l("Active"), "paused": _l("Paused"), "ended": _l("Ended")}
+# A schedule's state (Spanish "programación": feminine), apart from other things' "Active"
+STATE_LABELS = {"active": lazy_pgettext("recurring schedule", "Active"), "paused": _l("Paused"),
+                "ended": _l("Ended")}
 
 
 def local_time(value) -> str:

@@ -47,6 +47,7 @@ def test_an_admin_creates_previews_and_sees_the_next_occurrences(demo, browser):
     assert detail.count("09:00</li>") == 5
     listing = b.get("/recurring").get_data(as_text=True)
     assert "Limpieza de la bodega" in listing and "09:00" in listing
+    assert "Activa" in listing and "Activo<" not in listing  # a schedule: feminine in Spanish
 
 
 def test_an_rrule_typed_on_the_page(demo, browser):
