@@ -6,6 +6,7 @@ therefore start with BEGIN IMMEDIATE, which waits its turn; pages that only read
 deferred transaction and never block writers (WAL).
 """
 
+import unicodedata
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -33,6 +34,14 @@ def wants_write() -> bool:
     return has_request_context() and request.method not in READ_METHODS
 
 
+def _unaccent(text):
+    """The text without its accents ("Tomás" -> "Tomas"), as PostgreSQL's unaccent."""
+    if text is None:
+        return None
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def configure(engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
@@ -42,6 +51,8 @@ def configure(engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        # PostgreSQL's mesa_unaccent (migration 0017), for searches that ignore accents
+        dbapi_conn.create_function("mesa_unaccent", 1, _unaccent, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):

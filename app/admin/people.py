@@ -16,6 +16,7 @@ from app.admin import audit
 from app.admin.units import usable_unit
 from app.extensions import db
 from app.models import ROLES, HumanTask, Membership, Tenant, Unit, User
+from app.search.text import fold
 
 LOCALES = ("es", "en")
 UNITLESS_ROLES = ("tenant_admin", "process_owner")
@@ -70,12 +71,13 @@ def search(tenant_id: int, *, q: str | None = None, unit_id: int | None = None,
     """A SELECT of the tenant's people by name, matching ``q`` in the name or e-mail and the
     filters given (unknown filter values are ignored by the caller, never here)."""
     stmt = select(User).where(User.tenant_id == tenant_id)
-    text = (q or "").strip()[:100]
-    if text:
-        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%") \
+    text = fold((q or "").strip()[:100])
+    if text:  # accents and case ignored: "tomas" finds Tomás
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%") \
             .replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(func.lower(User.name).like(pattern, escape="\\"),
-                              func.lower(User.email).like(pattern, escape="\\")))
+        stmt = stmt.where(or_(
+            func.lower(func.mesa_unaccent(User.name)).like(pattern, escape="\\"),
+            func.lower(User.email).like(pattern, escape="\\")))
     if unit_id is not None or role is not None:
         held = select(Membership.id).where(Membership.tenant_id == tenant_id,
                                            Membership.user_id == User.id)

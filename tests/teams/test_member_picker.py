@@ -5,6 +5,7 @@ Members, inactive people and other companies' people are never offered."""
 
 import re
 
+import pytest
 from werkzeug.security import generate_password_hash
 
 from app.extensions import db
@@ -93,3 +94,15 @@ def test_readers_get_no_picker(demo, browser):
     body = html(browser(DIRECTOR).get("/teams/change_board?q=ana"))
     assert "member-people" not in body and 'id="member-found"' not in body
     assert "ana@acme.test" not in body
+
+
+@pytest.mark.parametrize("typed", ["tomas", "TOMÁS", "Tomás", "herre"])
+def test_a_name_is_found_whatever_its_accents_and_case(demo, typed):
+    from app.admin import people
+
+    admin = user("admin@acme.test")
+    person = user("tecnico1@acme.test")
+    person.name = "Tomás Herrera"
+    db.session.commit()
+    found = db.session.scalars(people.search(admin.tenant_id, q=typed)).all()
+    assert person in found and all(isinstance(u, User) for u in found)
