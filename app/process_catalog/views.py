@@ -104,11 +104,11 @@ def adopt(template_key: str):
     db.session.commit()
     if adopted.definition is not None:
         flash(_("Process %(key)s adopted and deployed (version %(number)s). Choose below which "
-                "categories follow it.", key=adopted.process_key,
+                "categories follow it.", key=process_label(adopted.process_key),
                 number=adopted.definition.version), "success")
         return redirect(url_for("processes.index") + "#categories")
     flash(_("Process %(key)s adopted as a draft. Edit it and deploy it; then categories can "
-            "use it.", key=adopted.process_key), "success")
+            "use it.", key=process_label(adopted.process_key)), "success")
     return redirect(url_for("modeler.page", process_key=adopted.process_key))
 
 
@@ -200,8 +200,15 @@ def process_names() -> dict[str, str]:
     return g.process_names
 
 
+def process_label(key: str) -> str:
+    """A process as messages name it: "Incidente (incident)", or the key without a name."""
+    name = process_names().get(key)
+    return _("%(name)s (%(key)s)", name=name, key=key) if name else key
+
+
 def init_app(app) -> None:
     app.register_blueprint(bp)
     app.add_template_global(process_names, "process_names")
+    app.add_template_global(process_label, "process_label")
     app.add_template_global(cards, "process_catalog_cards")
     app.add_template_global(matrix.level_label, "level_label")

@@ -13,6 +13,7 @@ from app.engine.specs import DiagramError
 from app.extensions import db
 from app.kinds import service as kinds_service
 from app.models import Category, HumanTask, ProcessDefinition, ProcessIncident, ProcessInstance
+from app.process_catalog.views import process_label
 from app.services import definitions, drafts, processes
 from app.views.common import process_owners_only, scoped_get
 
@@ -140,7 +141,7 @@ def category_process(category_id: int):
         return redirect(url_for("processes.index"))
     db.session.commit()
     flash(_("New requests in %(category)s will follow %(key)s; requests already filed keep "
-            "their process.", category=category.name, key=key), "success")
+            "their process.", category=category.name, key=process_label(key)), "success")
     return redirect(url_for("processes.index"))
 
 

@@ -90,3 +90,16 @@ def test_the_matrix_page_says_how_the_first_lines_time_is_counted(incidents, bro
     db.session.commit()
     page = owner.get("/processes/priority-matrix").get_data(as_text=True)
     assert "las de Oficina, su calendario laboral predeterminado" in page
+
+
+def test_messages_and_headings_name_the_process(incidents, browser):
+    owner = browser(OWNER)
+    owner.get("/processes")
+    adopted = owner.post("/processes/catalog/change_request/adopt", data={"deploy": "1"})
+    assert adopted.status_code in (302, 303)
+    page = owner.get("/processes").get_data(as_text=True)
+    assert "Solicitud de cambio (RFC) (change_request)" in page  # the flash message
+    versions = owner.get("/processes/incident/versions").get_data(as_text=True)
+    assert "Incidente (incident)" in versions.split("</h1>")[0]
+    modeler = owner.get("/processes/incident/modeler").get_data(as_text=True)
+    assert "Incidente (incident)" in modeler.split("</h1>")[0]
