@@ -128,13 +128,12 @@ class Calendar:
     def _instant(self, day: date, minutes: int) -> datetime:
         if minutes == DAY_MINUTES:
             day, minutes = day + timedelta(days=1), 0
-        local = datetime.combine(day, time(minutes // 60, minutes % 60), self._tz)
+        at = time(minutes // 60, minutes % 60)
+        instant = wall_instant(day, at, self._tz)
         # A wall time skipped by a clock change (02:30 the night clocks go forward) is the
-        # instant the change happened: normalise through UTC and back.
-        instant = local.astimezone(UTC)
-        if instant.astimezone(self._tz).replace(tzinfo=None) != local.replace(tzinfo=None):
-            instant = _gap_end(local, self._tz)
-        return instant
+        # instant the change happened.
+        return instant if instant is not None else _gap_end(datetime.combine(day, at, self._tz),
+                                                             self._tz)
 
     def day_total(self, day: date) -> timedelta:
         return sum((b - a for a, b in self.intervals_on(day)), ZERO)
@@ -248,6 +247,17 @@ def as_utc(instant: datetime) -> datetime:
     if instant.utcoffset() is None:
         raise TypeError("business time needs time-zone-aware datetimes")
     return instant.astimezone(UTC)
+
+
+def wall_instant(day: date, at: time, tz: ZoneInfo) -> datetime | None:
+    """The instant (UTC) the wall clock in ``tz`` reads ``at`` on ``day``; None when the
+    clocks skip that time there that day (they go forward). A repeated time (they go back) is
+    its first occurrence."""
+    local = datetime.combine(day, at, tz)  # fold=0: the first of a repeated time
+    instant = local.astimezone(UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return instant
 
 
 def _gap_end(local: datetime, tz: ZoneInfo) -> datetime:

@@ -8,7 +8,7 @@ the company's today and ``MAX_YEARS_AHEAD`` years later; an hour the clocks skip
 night they go forward) is refused, and an hour they repeat is its first occurrence.
 """
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
@@ -16,6 +16,7 @@ from marshmallow import ValidationError, fields, validates_schema
 
 from app.handlers.base import FormSchema, TaskHandler, one_of
 from app.models.base import utcnow
+from app.sla.calendar import wall_instant
 from app.tenancy import clock
 
 MAX_YEARS_AHEAD = 5
@@ -53,11 +54,7 @@ def latest_day(today: date) -> date:
 def opening(day: date, hour: int, zone) -> datetime | None:
     """The instant (UTC) the wall clock in ``zone`` reads ``hour``:00 on ``day``; None when the
     clocks skip that hour there that day. A repeated hour is its first occurrence."""
-    local = datetime.combine(day, time(hour), zone)  # fold=0: the first of a repeated hour
-    instant = local.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        return None
-    return instant
+    return wall_instant(day, time(hour), zone)
 
 
 def _sample(hours: int) -> dict:
