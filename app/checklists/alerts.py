@@ -144,15 +144,22 @@ def _active(tenant_id: int, ids) -> list[User]:
         .order_by(User.id)))
 
 
+def severity_of(operation: str, params: dict, data: dict) -> str:
+    """The incident's severity for a service operation: its parameter ``severity``, else the
+    task data's; OperationError (the operation named) when it is not one of SEVERITIES."""
+    severity = params.get("severity") if params.get("severity") is not None \
+        else data.get("severity")
+    if severity not in SEVERITIES:
+        raise OperationError(f"{operation}: severity must be one of "
+                             f"{', '.join(SEVERITIES)}, not {str(severity)[:40]!r}")
+    return severity
+
+
 def alert_by_severity(ctx: OperationContext, params: dict, data: dict) -> dict:
     """Alert at once those the company's mapping names for the incident's severity (the
     parameter ``severity``, else the task data's); one history entry, one notice a person."""
     req = ctx.request
-    severity = params.get("severity") if params.get("severity") is not None \
-        else data.get("severity")
-    if severity not in SEVERITIES:
-        raise OperationError(f"alert_by_severity: severity must be one of "
-                             f"{', '.join(SEVERITIES)}, not {str(severity)[:40]!r}")
+    severity = severity_of("alert_by_severity", params, data)
     people = recipients(req, severity)
     entry = history.record(req, "severity_alert", None,
                            changes={"severity": severity, "recipients": len(people)})

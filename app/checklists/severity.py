@@ -8,9 +8,8 @@ decision, one history entry (``prioritized_by_severity``), and the request's run
 clocks take the terms of the targets for the new priority (``app.sla.service.follow_priority``).
 """
 
-from app.checklists.alerts import SEVERITIES
+from app.checklists.alerts import severity_of
 from app.handlers.base import OperationContext
-from app.handlers.operations import OperationError
 from app.services import history
 from app.sla import service as sla
 
@@ -19,11 +18,7 @@ PRIORITY_OF = {"low": "low", "medium": "normal", "high": "high", "critical": "ur
 
 def prioritize_by_severity(ctx: OperationContext, params: dict, data: dict) -> dict:
     req = ctx.request
-    severity = params.get("severity") if params.get("severity") is not None \
-        else data.get("severity")
-    if severity not in SEVERITIES:
-        raise OperationError(f"prioritize_by_severity: severity must be one of "
-                             f"{', '.join(SEVERITIES)}, not {str(severity)[:40]!r}")
+    severity = severity_of("prioritize_by_severity", params, data)
     before, priority = req.priority, PRIORITY_OF[severity]
     if priority != before:
         req.priority = priority
